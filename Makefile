@@ -1,0 +1,71 @@
+# Switchboard: the PostgreSQL extension (PGXS) and the developer commands.
+#   make run    install what is missing, build, start the embedded cluster and the shim
+#   make test   the same set-up, then every test suite; ends with "N passed, N failed"
+
+EXTENSION_VERSION = 0.1.0
+
+MODULE_big = switchboard
+CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/*.cpp))
+PG_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/pg/*.cpp))
+OBJS = $(PG_OBJS) $(filter-out extension/src/core/jwt.o,$(CORE_OBJS))
+
+MODULEDIR = extension
+DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql)
+DATA_built = extension/switchboard--$(EXTENSION_VERSION).sql
+EXTRA_CLEAN = build results regression.diffs regression.out
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=switchboard
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK = -lstdc++
+# Bitcode for the JIT would need clang with our C++ flags; the extension does not need it.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+# PostgreSQL's own headers are not ours to fix: treat them as system headers.
+override CPPFLAGS := -isystem $(includedir_server) $(CPPFLAGS)
+else
+all install installcheck:
+	@echo "PostgreSQL 15 server headers are missing: run 'make deps' (as root) first." >&2; exit 1
+endif
+
+# The install script is assembled from one SQL file per area, in file-name order.
+extension/switchboard--$(EXTENSION_VERSION).sql: $(sort $(wildcard extension/sql/*.sql))
+	cat $^ > $@
+
+# Core sources are pure C++17: they are compiled without PostgreSQL's include path.
+CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -Wall -Wextra -Werror
+extension/src/core/%.o: extension/src/core/%.cpp
+	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
+
+$(OBJS): $(wildcard extension/src/core/*.hpp extension/src/pg/*.hpp)
+
+TOOL = extension/tools/switchboard.sh
+
+.PHONY: run test deps build stop psql bench format format-check shim
+run:
+	@$(TOOL) run
+test:
+	@$(TOOL) test
+deps:
+	@$(TOOL) deps
+build:
+	@$(TOOL) build
+stop:
+	@$(TOOL) stop
+psql:
+	@$(TOOL) psql
+bench:
+	@$(TOOL) bench
+shim:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2
+
+FORMAT_SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SOURCES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SOURCES)

@@ -1,0 +1,71 @@
+-- Roles of a Supabase/PostgREST deployment (reused when present) and the auth.* helpers.
+
+DO $roles$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+      EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
+    END IF;
+  END LOOP;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'service_role') THEN
+    CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'switchboard_authenticator') THEN
+    CREATE ROLE switchboard_authenticator LOGIN NOINHERIT;
+  END IF;
+  GRANT anon, authenticated, service_role TO switchboard_authenticator;
+END
+$roles$;
+
+-- Supabase's auth.uid(), auth.role() and auth.jwt(), created only where the database lacks them.
+DO $auth$
+BEGIN
+  IF pg_catalog.to_regnamespace('auth') IS NULL THEN
+    CREATE SCHEMA auth;
+    GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.uid()') IS NULL THEN
+    CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$
+      SELECT coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
+                      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid
+    $f$;
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.role()') IS NULL THEN
+    CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $f$
+      SELECT coalesce(nullif(current_setting('request.jwt.claim.role', true), ''),
+                      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role'))::text
+    $f$;
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.jwt()') IS NULL THEN
+    CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $f$
+      SELECT coalesce(nullif(current_setting('request.jwt.claim', true), ''),
+                      nullif(current_setting('request.jwt.claims', true), ''))::jsonb
+    $f$;
+  END IF;
+END
+$auth$;
+
+GRANT USAGE ON SCHEMA switchboard TO anon, authenticated, service_role;
+
+-- The caller, as PostgREST/Supabase describe it in request.jwt.claims.
+CREATE FUNCTION switchboard.current_user_id() RETURNS uuid
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_current_user_id';
+COMMENT ON FUNCTION switchboard.current_user_id() IS
+  'the JWT sub claim as uuid (request.jwt.claims, or the legacy request.jwt.claim.sub); NULL when absent';
+
+CREATE FUNCTION switchboard.current_org_id() RETURNS uuid
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_current_org_id';
+COMMENT ON FUNCTION switchboard.current_org_id() IS
+  'the JWT claim app_metadata.org_id as uuid; NULL when absent';
+
+CREATE FUNCTION switchboard.current_claims() RETURNS jsonb
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_current_claims';
+COMMENT ON FUNCTION switchboard.current_claims() IS
+  'the request''s JWT claims; an empty object when there are none';
+
+CREATE FUNCTION switchboard.is_service_role() RETURNS boolean
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_is_service_role';
+COMMENT ON FUNCTION switchboard.is_service_role() IS
+  'true when the current role is a superuser or has the privileges of service_role';

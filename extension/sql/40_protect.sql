@@ -1,0 +1,61 @@
+-- protect(): row-level security for any tenant table in one call.
+
+-- Ensures: RLS is on for tbl with the switchboard policies (select/insert/update/delete by minimum
+-- member role, plus a service_role bypass), replacing earlier ones; the caller must own the table.
+CREATE FUNCTION switchboard.protect(
+  tbl regclass,
+  org_column name DEFAULT 'org_id',
+  select_role switchboard.member_role DEFAULT 'viewer',
+  insert_role switchboard.member_role DEFAULT 'manager',
+  update_role switchboard.member_role DEFAULT 'agent',
+  delete_role switchboard.member_role DEFAULT 'admin')
+  RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_type regtype;
+  v_rule text := '%I = ANY ((SELECT switchboard.member_org_ids(%L::switchboard.member_role))::uuid[])';
+  v_policy text;
+BEGIN
+  PERFORM switchboard.require_arg(tbl, 'tbl');
+  PERFORM switchboard.require_arg(org_column, 'org_column');
+  PERFORM switchboard.require_arg(select_role, 'select_role');
+  PERFORM switchboard.require_arg(insert_role, 'insert_role');
+  PERFORM switchboard.require_arg(update_role, 'update_role');
+  PERFORM switchboard.require_arg(delete_role, 'delete_role');
+  SELECT a.atttypid::regtype INTO v_type FROM pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = org_column AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table % has no column %', tbl, quote_ident(org_column) USING ERRCODE = '42703',
+      HINT = 'pass the name of the column holding the organization id as org_column';
+  END IF;
+  IF v_type <> 'uuid'::regtype THEN
+    RAISE EXCEPTION 'column % of table % must be of type uuid', quote_ident(org_column), tbl
+      USING ERRCODE = '42804', DETAIL = format('its type is %s', v_type);
+  END IF;
+  FOREACH v_policy IN ARRAY ARRAY['select', 'insert', 'update', 'delete', 'service'] LOOP
+    EXECUTE format('DROP POLICY IF EXISTS %I ON %s', 'switchboard_' || v_policy, tbl);
+  END LOOP;
+  EXECUTE format('CREATE POLICY switchboard_select ON %s FOR SELECT USING (' || v_rule || ')',
+                 tbl, org_column, select_role);
+  EXECUTE format('CREATE POLICY switchboard_insert ON %s FOR INSERT WITH CHECK (' || v_rule || ')',
+                 tbl, org_column, insert_role);
+  EXECUTE format('CREATE POLICY switchboard_update ON %s FOR UPDATE USING (' || v_rule
+                 || ') WITH CHECK (' || v_rule || ')',
+                 tbl, org_column, update_role, org_column, update_role);
+  EXECUTE format('CREATE POLICY switchboard_delete ON %s FOR DELETE USING (' || v_rule || ')',
+                 tbl, org_column, delete_role);
+  EXECUTE format('CREATE POLICY switchboard_service ON %s TO service_role USING (true) WITH CHECK (true)', tbl);
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+  IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a
+                   ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                  WHERE i.indrelid = tbl AND a.attname = org_column) THEN
+    RAISE NOTICE 'no index of % starts with %', tbl, quote_ident(org_column)
+      USING HINT = 'policies filter on it: create an index leading with it, or queries scan the table';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION switchboard.protect(regclass, name, switchboard.member_role, switchboard.member_role,
+                                        switchboard.member_role, switchboard.member_role) IS
+  'enable row-level security on a tenant table with role-based policies in one call';
+
+SELECT switchboard.protect('switchboard.organizations', 'id', 'viewer', 'owner', 'admin', 'owner');
+SELECT switchboard.protect('switchboard.organization_members', 'org_id', 'viewer', 'admin', 'admin', 'admin');

@@ -1,0 +1,7 @@
+-- Probes of the C++/PostgreSQL boundary for the regression suite; superusers only.
+CREATE FUNCTION switchboard._selftest_boundary(mode text) RETURNS text
+  LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_boundary';
+CREATE FUNCTION switchboard._selftest_destructor_runs() RETURNS integer
+  LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_destructor_runs';
+REVOKE ALL ON FUNCTION switchboard._selftest_boundary(text), switchboard._selftest_destructor_runs()
+  FROM PUBLIC;

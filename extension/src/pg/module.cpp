@@ -1,0 +1,14 @@
+// The shared library's entry point.
+#include "boundary.hpp"
+#include "membership_store.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+
+// Ensures: every area of the extension is initialised once per process.
+void _PG_init(void) {
+  sb::pg::init_membership_store();
+}
+}

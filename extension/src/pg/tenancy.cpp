@@ -1,0 +1,138 @@
+// SQL functions of the tenancy area: who the caller is and what they may do in an organisation.
+#include "boundary.hpp"
+#include "claims.hpp"
+#include "membership_store.hpp"
+
+extern "C" {
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
+}
+
+namespace {
+
+Datum uuid_datum(const sb::Uuid& id) {
+  auto* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+  memcpy(out->data, id.bytes.data(), 16);
+  return UUIDPGetDatum(out);
+}
+
+sb::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) {
+  return sb::Uuid::from_raw(PG_GETARG_UUID_P(n)->data);
+}
+
+// The enum value OIDs of switchboard.member_role, by rank, for the enum type `type`.
+struct RoleOids {
+  Oid type = InvalidOid;
+  Oid by_rank[6] = {};
+};
+
+const RoleOids& role_oids(Oid type) {
+  static RoleOids oids;
+  if (oids.type == type) return oids;
+  oids.type = InvalidOid;
+  sb::pg::guard([&] {
+    for (int rank = 1; rank <= 5; ++rank) {
+      const char* name = sb::role_name(static_cast<sb::Role>(rank)).data();
+      oids.by_rank[rank] = DatumGetObjectId(
+          DirectFunctionCall2(enum_in, CStringGetDatum(name), ObjectIdGetDatum(type)));
+    }
+  });
+  oids.type = type;
+  return oids;
+}
+
+sb::Role role_arg(FunctionCallInfo fcinfo, int n) {
+  Oid value = PG_GETARG_OID(n);
+  const RoleOids& oids = role_oids(get_fn_expr_argtype(fcinfo->flinfo, n));
+  for (int rank = 1; rank <= 5; ++rank)
+    if (oids.by_rank[rank] == value) return static_cast<sb::Role>(rank);
+  throw sb::Error("22023", "unknown member role", "enum value oid " + std::to_string(value));
+}
+
+}  // namespace
+
+// Ensures: the caller's user id from the JWT claims, or NULL when there is none.
+SB_FUNCTION(sb_current_user_id) {
+  const sb::pg::Caller& caller = sb::pg::current_caller();
+  if (!caller.user) PG_RETURN_NULL();
+  return uuid_datum(*caller.user);
+}
+
+// Ensures: the organisation named by the JWT's app_metadata.org_id, or NULL.
+SB_FUNCTION(sb_current_org_id) {
+  const sb::pg::Caller& caller = sb::pg::current_caller();
+  if (!caller.org) PG_RETURN_NULL();
+  return uuid_datum(*caller.org);
+}
+
+// Ensures: the request's JWT claims as jsonb; an empty object when there are none.
+SB_FUNCTION(sb_current_claims) {
+  const char* text = sb::pg::current_claims_text();
+  sb::pg::current_caller();  // validates the claims with a clear error
+  Datum result = 0;
+  sb::pg::guard(
+      [&] { result = DirectFunctionCall1(jsonb_in, CStringGetDatum(text ? text : "{}")); });
+  return result;
+}
+
+// Ensures: the caller's role in the organisation, NULL when not a member.
+SB_FUNCTION(sb_member_role) {
+  std::optional<sb::Role> role = sb::role_in(sb::pg::caller_memberships(), uuid_arg(fcinfo, 0));
+  if (!role) PG_RETURN_NULL();
+  Oid type = get_fn_expr_rettype(fcinfo->flinfo);
+  return ObjectIdGetDatum(role_oids(type).by_rank[static_cast<int>(*role)]);
+}
+
+// Ensures: true when the caller is a member of the organisation with at least the given role.
+SB_FUNCTION(sb_has_role_at_least) {
+  sb::Role wanted = role_arg(fcinfo, 1);
+  std::optional<sb::Role> role = sb::role_in(sb::pg::caller_memberships(), uuid_arg(fcinfo, 0));
+  PG_RETURN_BOOL(role && sb::role_at_least(*role, wanted));
+}
+
+// Ensures: true when the caller is a member of the organisation.
+SB_FUNCTION(sb_is_member) {
+  PG_RETURN_BOOL(sb::role_in(sb::pg::caller_memberships(), uuid_arg(fcinfo, 0)).has_value());
+}
+
+// Ensures: the organisations where the caller holds at least the given role (for RLS policies).
+SB_FUNCTION(sb_member_org_ids) {
+  sb::Role wanted = role_arg(fcinfo, 0);
+  const sb::Memberships& list = sb::pg::caller_memberships();
+  ArrayType* array = nullptr;
+  sb::pg::guard([&] {
+    Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (list.size() + 1)));
+    int count = 0;
+    for (const sb::Membership& m : list)
+      if (sb::role_at_least(m.role, wanted)) items[count++] = uuid_datum(m.org);
+    array = construct_array(items, count, UUIDOID, 16, false, TYPALIGN_CHAR);
+  });
+  PG_RETURN_ARRAYTYPE_P(array);
+}
+
+// Ensures: true when the current role (as set by SET ROLE, not a SECURITY DEFINER owner) is a
+// superuser or has the privileges of service_role.
+SB_FUNCTION(sb_is_service_role) {
+  Oid outer = GetOuterUserId();
+  if (superuser_arg(outer)) PG_RETURN_BOOL(true);
+  Oid service = get_role_oid("service_role", true);
+  PG_RETURN_BOOL(OidIsValid(service) && has_privs_of_role(outer, service));
+}
+
+// Ensures: every backend drops its cached memberships once this change commits (statement trigger).
+SB_FUNCTION(sb_members_changed) {
+  if (!CALLED_AS_TRIGGER(fcinfo))
+    throw sb::Error("39P01", "sb_members_changed must be called as a trigger");
+  auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+  sb::pg::forget_memberships();
+  sb::pg::guard([&] { CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger->tg_relation)); });
+  return PointerGetDatum(nullptr);
+}
