@@ -31,8 +31,10 @@ BEGIN
     RAISE EXCEPTION 'column % of table % must be of type uuid', quote_ident(org_column), tbl
       USING ERRCODE = '42804', DETAIL = format('its type is %s', v_type);
   END IF;
-  FOREACH v_policy IN ARRAY ARRAY['select', 'insert', 'update', 'delete', 'service'] LOOP
-    EXECUTE format('DROP POLICY IF EXISTS %I ON %s', 'switchboard_' || v_policy, tbl);
+  FOR v_policy IN SELECT p.polname FROM pg_policy p WHERE p.polrelid = tbl
+                    AND p.polname IN ('switchboard_select', 'switchboard_insert', 'switchboard_update',
+                                      'switchboard_delete', 'switchboard_service') LOOP
+    EXECUTE format('DROP POLICY %I ON %s', v_policy, tbl);
   END LOOP;
   EXECUTE format('CREATE POLICY switchboard_select ON %s FOR SELECT USING (' || v_rule || ')',
                  tbl, org_column, select_role);

@@ -1,0 +1,141 @@
+# Shared shell functions of the developer commands: packages, build, PostgreSQL instances.
+# Sourced by extension/tools/switchboard.sh and the scripts under tests/.
+
+SB_ROOT=${SB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SB_HOME="$SB_ROOT/.switchboard"
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+SB_PORT=${SWITCHBOARD_PORT:-54329}
+SB_PG_OS_USER=switchboard
+
+# Debian packages the build, the cluster and the tests need.
+SB_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
+  libcurl4-openssl-dev libcpp-httplib-dev libgtest-dev cmake g++ make pkg-config openssl"
+
+say() { printf '%s\n' "switchboard: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# Ensures: every package in SB_PACKAGES is installed (as root), or says the exact command to run.
+ensure_packages() {
+  local missing=() p
+  for p in $SB_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! is_root; then
+    die "missing packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  fi
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+# Ensures: the extension and the shim are built and the extension is installed into PostgreSQL.
+build_all() {
+  make -s -C "$SB_ROOT" -j2 all >/dev/null || die "building the extension failed"
+  local libdir
+  libdir=$("$PG_BIN/pg_config" --pkglibdir)
+  if [ -w "$libdir" ]; then
+    make -s -C "$SB_ROOT" install >/dev/null || die "installing the extension failed"
+  elif ! cmp -s "$SB_ROOT/switchboard.so" "$libdir/switchboard.so"; then
+    die "the extension is not installed; run: sudo make -C '$SB_ROOT' install"
+  fi
+  cmake -S "$SB_ROOT" -B "$SB_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \
+    || die "cmake configure failed"
+  cmake --build "$SB_ROOT/build" -j2 >/dev/null || die "building the shim and tests failed"
+}
+
+# Ensures: the unprivileged OS user that owns and runs local clusters exists (when root).
+ensure_os_user() {
+  is_root || return 0
+  id "$SB_PG_OS_USER" >/dev/null 2>&1 && return 0
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    "$SB_PG_OS_USER" || die "could not create OS user $SB_PG_OS_USER"
+}
+
+# Runs a command as the cluster's OS user.
+as_pg() {
+  if is_root; then runuser -u "$SB_PG_OS_USER" -- "$@"; else "$@"; fi
+}
+
+# Ensures: directory $1 exists and belongs to the cluster's OS user; prints a usable path
+# (under /var/tmp when that user cannot reach the repository, e.g. a clone under /root).
+pg_owned_dir() {
+  local dir=$1
+  mkdir -p "$dir"
+  is_root && chown "$SB_PG_OS_USER" "$dir"
+  if ! as_pg test -w "$dir" 2>/dev/null; then
+    local alt
+    alt=/var/tmp/switchboard-$(printf '%s' "$dir" | sha1sum | cut -c1-12)
+    mkdir -p "$alt"
+    is_root && chown "$SB_PG_OS_USER" "$alt"
+    dir=$alt
+  fi
+  chmod 700 "$dir"
+  printf '%s\n' "$dir"
+}
+
+# Ensures: an initialised, configured data directory for instance $1 (home dir) on port $2.
+# Extra postgresql.conf lines may follow as $3.
+init_instance() {
+  local home=$1 port=$2 extra=${3:-}
+  local data="$home/data"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1 || die "initdb failed (see $home/initdb.log)"
+  fi
+  as_pg tee "$data/switchboard.conf" >/dev/null <<EOF
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$home'
+shared_preload_libraries = 'switchboard'
+max_connections = 100
+$extra
+EOF
+  grep -q "^include_if_exists = 'switchboard.conf'" "$data/postgresql.conf" ||
+    echo "include_if_exists = 'switchboard.conf'" | as_pg tee -a "$data/postgresql.conf" >/dev/null
+}
+
+instance_running() { as_pg "$PG_BIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1; }
+
+# Ensures: instance $1 is running (restarted when $2 = restart, to load a rebuilt library).
+start_instance() {
+  local home=$1 mode=${2:-}
+  if instance_running "$home"; then
+    [ "$mode" = restart ] || return 0
+    as_pg "$PG_BIN/pg_ctl" -D "$home/data" -m fast -w restart -l "$home/postgres.log" >/dev/null ||
+      die "restarting PostgreSQL failed (see $home/postgres.log)"
+    return 0
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$home/data" -w -t 60 start -l "$home/postgres.log" >/dev/null ||
+    die "starting PostgreSQL failed (see $home/postgres.log)"
+}
+
+stop_instance() {
+  instance_running "$1" || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null 2>&1
+}
+
+# A free TCP port on 127.0.0.1 at or above $1.
+free_port() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  printf '%s\n' "$port"
+}
+
+# Runs psql as the superuser of instance $1 (home dir) on port $2; the rest are psql arguments.
+sb_psql() {
+  local home=$1 port=$2
+  shift 2
+  psql -X -q -v ON_ERROR_STOP=1 -h "$home" -p "$port" -U postgres "$@"
+}
+
+# Ensures: a random secret of $2 bytes (base64) stored in file $1, readable by its owner only.
+ensure_secret() {
+  local file=$1 bytes=$2
+  [ -s "$file" ] && return 0
+  mkdir -p "$(dirname "$file")"
+  (umask 077 && openssl rand -base64 "$bytes" | tr -d '\n' >"$file")
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The developer commands behind `make run`, `make test`, `make stop` ... (see README.md).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CLUSTER="$SB_HOME/cluster"
+SECRETS="$SB_HOME/secrets"
+DB=switchboard
+SHIM="$SB_ROOT/build/switchboard-shim"
+LISTEN=${SWITCHBOARD_LISTEN:-127.0.0.1:8080}
+
+# Demo organisation and one user per role (fixed ids, so tokens and examples stay copy-pasteable).
+DEMO_ORG=00000000-0000-4000-8000-00000000d000
+DEMO_ROLES="owner admin manager agent viewer"
+demo_user() {
+  case $1 in
+    owner) echo 00000000-0000-4000-8000-0000000000a1 ;;
+    admin) echo 00000000-0000-4000-8000-0000000000a2 ;;
+    manager) echo 00000000-0000-4000-8000-0000000000a3 ;;
+    agent) echo 00000000-0000-4000-8000-0000000000a4 ;;
+    viewer) echo 00000000-0000-4000-8000-0000000000a5 ;;
+  esac
+}
+
+external_db() { [ -n "${SWITCHBOARD_DATABASE_URL:-}" ]; }
+
+# Runs psql as a superuser of the database in use (the embedded cluster or SWITCHBOARD_DATABASE_URL).
+db_psql() {
+  if external_db; then
+    psql -X -q -v ON_ERROR_STOP=1 "$SWITCHBOARD_DATABASE_URL" "$@"
+  else
+    sb_psql "$CLUSTER_DIR" "$SB_PORT" -d "$DB" "$@"
+  fi
+}
+
+# Ensures: the embedded cluster exists, runs the freshly built library, and has database `switchboard`.
+start_cluster() {
+  ensure_os_user
+  mkdir -p "$SB_HOME"
+  CLUSTER_DIR=$(pg_owned_dir "$CLUSTER")
+  init_instance "$CLUSTER_DIR" "$SB_PORT"
+  local mode=""
+  [ -f "$SB_HOME/library.stamp" ] && cmp -s "$SB_ROOT/switchboard.so" "$SB_HOME/library.stamp" || mode=restart
+  start_instance "$CLUSTER_DIR" "$mode"
+  cp "$SB_ROOT/switchboard.so" "$SB_HOME/library.stamp"
+  if [ -z "$(sb_psql "$CLUSTER_DIR" "$SB_PORT" -d postgres -tAc "select 1 from pg_database where datname = '$DB'")" ]; then
+    sb_psql "$CLUSTER_DIR" "$SB_PORT" -d postgres -c "create database $DB"
+  fi
+}
+
+# Ensures: the extension is installed and current, the shim's login role has its password, and the
+# demo organisation exists with one member per role.
+setup_database() {
+  ensure_secret "$SECRETS/authenticator_password" 24
+  ensure_secret "$SECRETS/jwt_secret" 48
+  local password
+  password=$(cat "$SECRETS/authenticator_password")
+  db_psql -v password="$password" -v org="$DEMO_ORG" \
+    -v owner="$(demo_user owner)" -v admin="$(demo_user admin)" -v manager="$(demo_user manager)" \
+    -v agent="$(demo_user agent)" -v viewer="$(demo_user viewer)" <<'SQL'
+set client_min_messages = warning;
+create extension if not exists switchboard;
+alter extension switchboard update;
+alter role switchboard_authenticator with login password :'password';
+insert into switchboard.organizations (id, name, slug) values (:'org', 'Demo Clinic', 'demo-clinic')
+  on conflict do nothing;
+insert into switchboard.organization_members (org_id, user_id, role)
+  values (:'org', :'owner', 'owner'), (:'org', :'admin', 'admin'), (:'org', :'manager', 'manager'),
+         (:'org', :'agent', 'agent'), (:'org', :'viewer', 'viewer')
+  on conflict do nothing;
+SQL
+}
+
+shim_database_url() {
+  if external_db; then
+    printf '%s\n' "$SWITCHBOARD_DATABASE_URL"
+  else
+    printf 'postgresql://switchboard_authenticator:%s@127.0.0.1:%s/%s\n' \
+      "$(cat "$SECRETS/authenticator_password")" "$SB_PORT" "$DB"
+  fi
+}
+
+jwt_secret() { printf '%s' "${SWITCHBOARD_JWT_SECRET:-$(cat "$SECRETS/jwt_secret")}"; }
+
+demo_token() {
+  SWITCHBOARD_JWT_SECRET=$(jwt_secret) "$SHIM" token --sub "$(demo_user "$1")" --org "$DEMO_ORG" \
+    --ttl 604800
+}
+
+# Ensures: packages, build, cluster (unless SWITCHBOARD_DATABASE_URL) and database are ready.
+set_up() {
+  ensure_packages
+  build_all
+  external_db || start_cluster
+  setup_database
+}
+
+print_welcome() {
+  local url="http://$LISTEN" r
+  cat <<EOF
+
+Switchboard is running.
+  shim:      $url   (Ctrl-C stops the shim and the embedded cluster)
+  database:  $(external_db && echo "\$SWITCHBOARD_DATABASE_URL" || echo "psql -h $CLUSTER_DIR -p $SB_PORT -U postgres $DB   (or: make psql)")
+
+Demo organisation $DEMO_ORG ("Demo Clinic"); signed demo JWTs, valid 7 days:
+EOF
+  for r in $DEMO_ROLES; do
+    printf '  %-8s %s\n' "$r" "$(demo_token "$r")"
+  done
+  cat <<EOF
+
+Try:
+  curl -s $url/healthz
+  make psql <<< "select id, name, slug from switchboard.organizations;"
+  make psql <<< "begin; set local role authenticated;
+    select set_config('request.jwt.claims', '{\"sub\":\"$(demo_user agent)\"}', true);
+    select switchboard.member_role('$DEMO_ORG'::uuid), switchboard.has_role_at_least('$DEMO_ORG', 'manager'); commit;"
+
+EOF
+}
+
+cmd_run() {
+  set_up
+  local started_cluster=0
+  external_db || started_cluster=1
+  cleanup() {
+    trap - INT TERM EXIT
+    [ -n "${SHIM_PID:-}" ] && kill "$SHIM_PID" 2>/dev/null && wait "$SHIM_PID" 2>/dev/null
+    if [ "$started_cluster" = 1 ]; then
+      stop_instance "$CLUSTER_DIR"
+      say "stopped the shim and the embedded cluster"
+    fi
+  }
+  trap cleanup INT TERM EXIT
+  print_welcome
+  SWITCHBOARD_DATABASE_URL=$(shim_database_url) SWITCHBOARD_JWT_SECRET=$(jwt_secret) \
+    SWITCHBOARD_LISTEN="$LISTEN" "$SHIM" &
+  SHIM_PID=$!
+  wait "$SHIM_PID" || true
+  SHIM_PID=""
+}
+
+cmd_test() {
+  local was_running=0
+  ensure_os_user
+  instance_running "$(pg_owned_dir "$CLUSTER")" && was_running=1
+  set_up
+  local status=0
+  "$SB_ROOT/tests/run_all.sh" || status=$?
+  [ "$was_running" = 1 ] || external_db || stop_instance "$CLUSTER_DIR"
+  return $status
+}
+
+cmd_stop() {
+  ensure_os_user
+  stop_instance "$(pg_owned_dir "$CLUSTER")"
+}
+
+cmd_psql() {
+  external_db && exec psql "$SWITCHBOARD_DATABASE_URL" "$@"
+  CLUSTER_DIR=$(pg_owned_dir "$CLUSTER")
+  exec psql -X -h "$CLUSTER_DIR" -p "$SB_PORT" -U postgres "$DB" "$@"
+}
+
+case ${1:-} in
+  deps) ensure_packages ;;
+  build) ensure_packages && build_all ;;
+  run) cmd_run ;;
+  test) cmd_test ;;
+  stop) cmd_stop ;;
+  psql) shift && cmd_psql "$@" ;;
+  bench) set_up && exec "$SB_ROOT/tests/bench/run_all.sh" ;;
+  *) die "usage: $0 deps|build|run|test|stop|psql|bench" ;;
+esac

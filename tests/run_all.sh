@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs every suite against a throwaway PostgreSQL instance (never the embedded cluster's data):
+# unit tests, the pg_regress suite, integration tests and shell tests. Ends with "N passed, N failed".
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../extension/tools/lib.sh"
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+LOGS="$SB_HOME/test-logs"
+
+count() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
+
+# Counts a GoogleTest binary's results from its JSON report.
+run_gtest() {
+  local name=$1 binary=$2 report="$LOGS/$1.json"
+  shift 2
+  say "suite $name"
+  "$binary" --gtest_output="json:$report" "$@" >"$LOGS/$name.log" 2>&1
+  local status=$?
+  if [ ! -s "$report" ]; then
+    tail -20 "$LOGS/$name.log" >&2
+    count 0 1
+    return
+  fi
+  local tests failures
+  tests=$(grep -m1 '"tests"' "$report" | tr -dc 0-9)
+  failures=$(grep -m1 '"failures"' "$report" | tr -dc 0-9)
+  [ "$status" -ne 0 ] && grep -E '^\[  FAILED  \]|Failure|error' "$LOGS/$name.log" | head -40 >&2
+  count $((tests - failures)) "$failures"
+}
+
+# Counts pg_regress results from its per-test lines ("ok"/"FAILED" in PostgreSQL 15's format).
+run_regress() {
+  say "suite regress (pg_regress)"
+  make -s -C "$SB_ROOT" installcheck PGHOST="$TEST_HOME" PGPORT="$TEST_PORT" PGUSER=postgres \
+    >"$LOGS/regress.log" 2>&1
+  local ok failed
+  ok=$(grep -cE '^(test| )?.* \.\.\. ok' "$LOGS/regress.log")
+  failed=$(grep -cE '\.\.\. FAILED' "$LOGS/regress.log")
+  if [ "$failed" -gt 0 ] || ! grep -q 'tests passed' "$LOGS/regress.log"; then
+    cat "$LOGS/regress.log" >&2
+    [ -f "$SB_ROOT/regression.diffs" ] && head -200 "$SB_ROOT/regression.diffs" >&2
+    [ "$failed" -eq 0 ] && failed=1
+  fi
+  count "$ok" "$failed"
+}
+
+# Each tests/integration/*.sh is one test: exit 0 passes.
+run_shell_tests() {
+  local t
+  for t in "$SB_ROOT"/tests/integration/*.sh; do
+    [ -e "$t" ] || continue
+    local name
+    name=$(basename "$t" .sh)
+    say "suite $name"
+    if SB_TEST_HOME="$TEST_HOME" SB_TEST_PORT="$TEST_PORT" bash "$t" >"$LOGS/$name.log" 2>&1; then
+      count 1 0
+    else
+      tail -30 "$LOGS/$name.log" >&2
+      count 0 1
+    fi
+  done
+}
+
+start_test_instance() {
+  ensure_os_user
+  mkdir -p "$SB_HOME" "$LOGS"
+  TEST_HOME=$(pg_owned_dir "$SB_HOME/test-instance")
+  stop_instance "$TEST_HOME"
+  rm -rf "$TEST_HOME/data"
+  TEST_PORT=$(free_port 54340)
+  init_instance "$TEST_HOME" "$TEST_PORT" "fsync = off
+synchronous_commit = off
+full_page_writes = off"
+  start_instance "$TEST_HOME"
+  sb_psql "$TEST_HOME" "$TEST_PORT" -d postgres -c "create database switchboard_test"
+  sb_psql "$TEST_HOME" "$TEST_PORT" -d switchboard_test -c "create extension switchboard"
+}
+
+main() {
+  start_test_instance
+  trap 'stop_instance "$TEST_HOME"; rm -rf "$TEST_HOME/data"' EXIT
+  run_gtest unit "$SB_ROOT/build/switchboard_unit_tests"
+  run_regress
+  SWITCHBOARD_TEST_DSN="host=$TEST_HOME port=$TEST_PORT user=postgres dbname=switchboard_test" \
+    run_gtest integration "$SB_ROOT/build/switchboard_integration_tests"
+  run_shell_tests
+  echo
+  if [ "$SKIPPED" -gt 0 ]; then
+    echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+  else
+    echo "$PASSED passed, $FAILED failed"
+  fi
+  [ "$FAILED" -eq 0 ]
+}
+
+main "$@"

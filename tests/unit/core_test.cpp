@@ -1,0 +1,104 @@
+// Unit tests of extension/src/core: no server needed.
+#include <gtest/gtest.h>
+
+#include "core/jwt.hpp"
+#include "core/membership.hpp"
+#include "core/roles.hpp"
+#include "core/uuid.hpp"
+
+namespace {
+
+sb::Uuid uuid(const char* text) { return *sb::parse_uuid(text); }
+
+TEST(Roles, ParseKnownNamesOnly) {
+  EXPECT_EQ(sb::parse_role("viewer"), sb::Role::viewer);
+  EXPECT_EQ(sb::parse_role("owner"), sb::Role::owner);
+  EXPECT_FALSE(sb::parse_role("Owner").has_value());
+  EXPECT_FALSE(sb::parse_role("superadmin").has_value());
+  EXPECT_FALSE(sb::parse_role("").has_value());
+}
+
+TEST(Roles, OrderedViewerToOwner) {
+  const char* names[] = {"viewer", "agent", "manager", "admin", "owner"};
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j)
+      EXPECT_EQ(sb::role_at_least(*sb::parse_role(names[i]), *sb::parse_role(names[j])), i >= j);
+  EXPECT_EQ(sb::role_name(sb::Role::manager), "manager");
+}
+
+TEST(Uuid, RoundTripsAndRejectsMalformed) {
+  auto u = sb::parse_uuid("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11");
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(sb::to_string(*u), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  EXPECT_FALSE(sb::parse_uuid("a0eebc999c0b4ef8bb6d6bb9bd380a11").has_value());
+  EXPECT_FALSE(sb::parse_uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g").has_value());
+  EXPECT_FALSE(sb::parse_uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1").has_value());
+  EXPECT_FALSE(sb::parse_uuid("a0eebc99-9c0b-4ef8-bb6d6-bb9bd380a11").has_value());
+  EXPECT_FALSE(sb::parse_uuid("").has_value());
+}
+
+TEST(Membership, RoleInAndOrgsAtLeast) {
+  sb::Uuid a = uuid("00000000-0000-4000-8000-00000000000a");
+  sb::Uuid b = uuid("00000000-0000-4000-8000-00000000000b");
+  sb::Uuid c = uuid("00000000-0000-4000-8000-00000000000c");
+  sb::Memberships list = {{a, sb::Role::agent}, {b, sb::Role::owner}};
+  EXPECT_EQ(sb::role_in(list, a), sb::Role::agent);
+  EXPECT_FALSE(sb::role_in(list, c).has_value());
+  EXPECT_EQ(sb::orgs_at_least(list, sb::Role::viewer).size(), 2u);
+  ASSERT_EQ(sb::orgs_at_least(list, sb::Role::manager).size(), 1u);
+  EXPECT_EQ(sb::orgs_at_least(list, sb::Role::manager)[0], b);
+  EXPECT_TRUE(sb::orgs_at_least({}, sb::Role::viewer).empty());
+}
+
+TEST(Membership, CacheIsBoundedAndClears) {
+  sb::MembershipCache cache(2);
+  sb::Uuid u1 = uuid("00000000-0000-4000-8000-000000000001");
+  sb::Uuid u2 = uuid("00000000-0000-4000-8000-000000000002");
+  sb::Uuid u3 = uuid("00000000-0000-4000-8000-000000000003");
+  EXPECT_EQ(cache.find(u1), nullptr);
+  cache.store(u1, {{u2, sb::Role::admin}});
+  cache.store(u2, {});
+  ASSERT_NE(cache.find(u1), nullptr);
+  EXPECT_EQ(cache.find(u1)->size(), 1u);
+  cache.store(u1, {});  // replacing an entry does not evict
+  EXPECT_EQ(cache.size(), 2u);
+  cache.store(u3, {});  // full: starts afresh
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.find(u1), nullptr);
+  cache.clear();
+  EXPECT_EQ(cache.find(u3), nullptr);
+}
+
+TEST(Base64Url, Rfc4648Vectors) {
+  EXPECT_EQ(sb::base64url_encode(""), "");
+  EXPECT_EQ(sb::base64url_encode("f"), "Zg");
+  EXPECT_EQ(sb::base64url_encode("fo"), "Zm8");
+  EXPECT_EQ(sb::base64url_encode("foo"), "Zm9v");
+  EXPECT_EQ(sb::base64url_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(sb::base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(*sb::base64url_decode("Zm9vYg"), "foob");
+  EXPECT_EQ(*sb::base64url_decode("-_8"), "\xfb\xff");
+  EXPECT_FALSE(sb::base64url_decode("Zm9vY").has_value());
+  EXPECT_FALSE(sb::base64url_decode("Zm9v+").has_value());
+  EXPECT_FALSE(sb::base64url_decode("Zh").has_value());  // non-canonical trailing bits
+}
+
+TEST(Jwt, Hs256KnownToken) {
+  // The example token of RFC 7519's most quoted debugger (secret "your-256-bit-secret").
+  std::string token = sb::sign_hs256(R"({"sub":"1234567890","name":"John Doe","iat":1516239022})",
+                                     "your-256-bit-secret");
+  EXPECT_EQ(token,
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+            "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
+}
+
+TEST(Jwt, HmacSha256Rfc4231Case2) {
+  std::string mac = sb::hmac_sha256("Jefe", "what do ya want for nothing?");
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : mac) hex += {kHex[c >> 4], kHex[c & 15]};
+  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+}  // namespace
