@@ -3,7 +3,10 @@
 
 SB_ROOT=${SB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SB_HOME="$SB_ROOT/.switchboard"
+# PG_BIN selects the PostgreSQL 15 installation (a relocated copy keeps parallel work apart).
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_CONFIG="$PG_BIN/pg_config"
+SB_TEST_PORT_BASE=${SB_TEST_PORT_BASE:-54340}
 SB_PORT=${SWITCHBOARD_PORT:-54329}
 SB_PG_OS_USER=switchboard
 
@@ -34,11 +37,12 @@ ensure_packages() {
 
 # Ensures: the extension and the shim are built and the extension is installed into PostgreSQL.
 build_all() {
-  make -s -C "$SB_ROOT" -j2 all >/dev/null || die "building the extension failed"
+  make -s -C "$SB_ROOT" -j2 PG_CONFIG="$PG_CONFIG" all >/dev/null || die "building the extension failed"
   local libdir
   libdir=$("$PG_BIN/pg_config" --pkglibdir)
   if [ -w "$libdir" ]; then
-    make -s -C "$SB_ROOT" install >/dev/null || die "installing the extension failed"
+    make -s -C "$SB_ROOT" PG_CONFIG="$PG_CONFIG" install >/dev/null ||
+      die "installing the extension failed"
   elif ! cmp -s "$SB_ROOT/switchboard.so" "$libdir/switchboard.so"; then
     die "the extension is not installed; run: sudo make -C '$SB_ROOT' install"
   fi

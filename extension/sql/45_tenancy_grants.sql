@@ -1,6 +1,4 @@
--- Privileges: nothing is executable by PUBLIC unless granted here; RLS decides which rows.
-
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA switchboard FROM PUBLIC;
+-- Privileges of the tenancy area (99_privileges.sql revokes everything else from PUBLIC).
 
 GRANT EXECUTE ON FUNCTION
   switchboard.current_user_id(), switchboard.current_org_id(), switchboard.current_claims(),
