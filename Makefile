@@ -46,7 +46,7 @@ $(OBJS): $(wildcard extension/src/core/*.hpp extension/src/pg/*.hpp)
 
 TOOL = extension/tools/switchboard.sh
 
-.PHONY: run test deps build stop psql bench format format-check shim
+.PHONY: run test deps build stop reset psql bench format format-check shim
 run:
 	@$(TOOL) run
 test:
@@ -57,6 +57,8 @@ build:
 	@$(TOOL) build
 stop:
 	@$(TOOL) stop
+reset:
+	@$(TOOL) reset
 psql:
 	@$(TOOL) psql
 bench:

@@ -73,9 +73,14 @@ CREATE FUNCTION switchboard.member_org_ids(min_role switchboard.member_role DEFA
 COMMENT ON FUNCTION switchboard.member_org_ids(switchboard.member_role) IS
   'the organisations where the caller holds at least min_role (what protect() policies use)';
 
-CREATE FUNCTION switchboard.members_changed() RETURNS trigger
-  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_members_changed';
+-- Statement trigger on every table a backend cache is built from: committed changes reach every
+-- session's next statement.
+CREATE FUNCTION switchboard.invalidate_caches() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_invalidate_caches';
 
 CREATE TRIGGER organization_members_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.organization_members
-  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.members_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
+CREATE TRIGGER organizations_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.organizations
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();

@@ -15,7 +15,7 @@ GRANT EXECUTE ON FUNCTION
   TO authenticated, service_role;
 
 -- Trigger functions run with the privileges of the table's writer.
-GRANT EXECUTE ON FUNCTION switchboard.touch_updated_at(), switchboard.members_changed(),
+GRANT EXECUTE ON FUNCTION switchboard.touch_updated_at(), switchboard.invalidate_caches(),
   switchboard.enforce_membership_rules()
   TO anon, authenticated, service_role;
 

@@ -157,6 +157,16 @@ cmd_stop() {
   stop_instance "$(pg_owned_dir "$CLUSTER")"
 }
 
+# Ensures: the embedded cluster and its data are gone (the next `make run` starts afresh).
+cmd_reset() {
+  ensure_os_user
+  local dir
+  dir=$(pg_owned_dir "$CLUSTER")
+  stop_instance "$dir"
+  rm -rf "$dir/data" "$SB_HOME/library.stamp"
+  say "removed the embedded cluster's data"
+}
+
 cmd_psql() {
   external_db && exec psql "$SWITCHBOARD_DATABASE_URL" "$@"
   CLUSTER_DIR=$(pg_owned_dir "$CLUSTER")
@@ -169,7 +179,8 @@ case ${1:-} in
   run) cmd_run ;;
   test) cmd_test ;;
   stop) cmd_stop ;;
+  reset) cmd_reset ;;
   psql) shift && cmd_psql "$@" ;;
   bench) set_up && exec "$SB_ROOT/tests/bench/run_all.sh" ;;
-  *) die "usage: $0 deps|build|run|test|stop|psql|bench" ;;
+  *) die "usage: $0 deps|build|run|test|stop|reset|psql|bench" ;;
 esac

@@ -1,6 +1,7 @@
 // The shared library's entry point.
 #include "boundary.hpp"
 #include "membership_store.hpp"
+#include "store.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -9,6 +10,7 @@ void _PG_init(void);
 
 // Ensures: every area of the extension is initialised once per process.
 void _PG_init(void) {
+  sb::pg::init_store();
   sb::pg::init_membership_store();
 }
 }

@@ -2,6 +2,7 @@
 #include "boundary.hpp"
 #include "claims.hpp"
 #include "membership_store.hpp"
+#include "store.hpp"
 
 extern "C" {
 #include "catalog/pg_authid.h"
@@ -127,12 +128,12 @@ SB_FUNCTION(sb_is_service_role) {
   PG_RETURN_BOOL(OidIsValid(service) && has_privs_of_role(outer, service));
 }
 
-// Ensures: every backend drops its cached memberships once this change commits (statement trigger).
-SB_FUNCTION(sb_members_changed) {
+// Ensures: every backend drops its caches built from this table once the change commits, and this
+// backend at once (statement-level trigger on every cached table).
+SB_FUNCTION(sb_invalidate_caches) {
   if (!CALLED_AS_TRIGGER(fcinfo))
-    throw sb::Error("39P01", "sb_members_changed must be called as a trigger");
+    throw sb::Error("39P01", "invalidate_caches() must be called as a trigger");
   auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
-  sb::pg::forget_memberships();
-  sb::pg::guard([&] { CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger->tg_relation)); });
+  sb::pg::invalidate_table(RelationGetRelid(trigger->tg_relation));
   return PointerGetDatum(nullptr);
 }

@@ -1,0 +1,54 @@
+// Backend-local caches of switchboard tables, and reading those tables as their owner.
+//
+// A cache registers the tables it is built from. When any of them changes - in this session or,
+// once committed, in any other - every backend clears the cache (relcache invalidation messages),
+// so the next read sees the change. Loads read with a fresh snapshot taken after pending
+// invalidations were processed, and a load that raced with an invalidation is not kept.
+#pragma once
+
+#include "postgres_headers.hpp"
+
+extern "C" {
+#include "executor/spi.h"
+}
+
+namespace sb::pg {
+
+using CacheClear = void (*)() noexcept;
+
+// Registers a cache built from `tables` (names in schema switchboard); returns its id.
+int register_cache(std::initializer_list<const char*> tables, CacheClear clear);
+
+// Bumped on every clear of cache `id`: compare before and after a load to know if it may be kept.
+uint64_t cache_generation(int id);
+
+// Processes pending invalidations and resolves the cache's table names (call before loading).
+void prepare_cache_load(int id);
+
+// Clears every cache built from relation `relid` here and, at commit, in every backend.
+void invalidate_table(Oid relid);
+
+// Registers the invalidation callbacks; called once from _PG_init.
+void init_store();
+
+// A statement run through SPI, prepared on first use and kept for the backend's life.
+struct Query {
+  const char* sql;
+  int nargs;
+  Oid types[8];
+  SPIPlanPtr plan = nullptr;
+};
+
+// Query results as C strings (nullptr for SQL NULL), palloc'd in the caller's memory context.
+struct TextRows {
+  uint64 count = 0;
+  int columns = 0;
+  char** cells = nullptr;  // row-major
+  const char* at(uint64 row, int column) const { return cells[row * columns + column]; }
+};
+
+// Runs `query` as the owner of schema switchboard (no RLS): read-only with a fresh snapshot when
+// `fresh` (cache loads), else as an ordinary read-write statement. PostgreSQL errors become PgError.
+TextRows spi_query(Query& query, const Datum* args, const char* nulls, bool fresh);
+
+}  // namespace sb::pg
