@@ -44,15 +44,16 @@ int print_token(int argc, char** argv) {
   std::string secret = env_or("SWITCHBOARD_JWT_SECRET", "");
   std::string secret_file = flag(argc, argv, "secret-file", "");
   if (!secret_file.empty()) secret = read_file(secret_file);
-  if (secret.empty()) throw std::runtime_error("no secret: set SWITCHBOARD_JWT_SECRET or --secret-file");
+  if (secret.empty())
+    throw std::runtime_error("no secret: set SWITCHBOARD_JWT_SECRET or --secret-file");
   std::string role = flag(argc, argv, "role", "authenticated");
   std::string sub = flag(argc, argv, "sub", "");
   std::string org = flag(argc, argv, "org", "");
   long now = static_cast<long>(std::time(nullptr));
   long ttl = std::stol(flag(argc, argv, "ttl", "86400"));
   std::ostringstream claims;
-  claims << R"({"role":")" << role << R"(","aud":"authenticated","iat":)" << now
-         << R"(,"exp":)" << now + ttl;
+  claims << R"({"role":")" << role << R"(","aud":"authenticated","iat":)" << now << R"(,"exp":)"
+         << now + ttl;
   if (!sub.empty()) claims << R"(,"sub":")" << sub << '"';
   if (!org.empty()) claims << R"(,"app_metadata":{"org_id":")" << org << R"("})";
   claims << '}';
@@ -77,8 +78,10 @@ std::pair<std::string, int> listen_address(const std::string& text) {
 }
 
 int serve(int argc, char** argv) {
-  std::string database_url = flag(argc, argv, "database-url", env_or("SWITCHBOARD_DATABASE_URL", ""));
-  auto [host, port] = listen_address(flag(argc, argv, "listen", env_or("SWITCHBOARD_LISTEN", "127.0.0.1:8080")));
+  std::string database_url =
+      flag(argc, argv, "database-url", env_or("SWITCHBOARD_DATABASE_URL", ""));
+  auto [host, port] =
+      listen_address(flag(argc, argv, "listen", env_or("SWITCHBOARD_LISTEN", "127.0.0.1:8080")));
 
   sigset_t signals;
   sigemptyset(&signals);

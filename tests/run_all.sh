@@ -33,7 +33,7 @@ run_gtest() {
 # Counts pg_regress results from its per-test lines ("ok"/"FAILED" in PostgreSQL 15's format).
 run_regress() {
   say "suite regress (pg_regress)"
-  make -s -C "$SB_ROOT" installcheck PGHOST="$TEST_HOME" PGPORT="$TEST_PORT" PGUSER=postgres \
+  make -s -C "$SB_ROOT" PG_CONFIG="$PG_CONFIG" installcheck PGHOST="$TEST_HOME" PGPORT="$TEST_PORT" PGUSER=postgres \
     >"$LOGS/regress.log" 2>&1
   local ok failed
   ok=$(grep -cE '^(test| )?.* \.\.\. ok' "$LOGS/regress.log")
@@ -69,7 +69,7 @@ start_test_instance() {
   TEST_HOME=$(pg_owned_dir "$SB_HOME/test-instance")
   stop_instance "$TEST_HOME"
   rm -rf "$TEST_HOME/data"
-  TEST_PORT=$(free_port 54340)
+  TEST_PORT=$(free_port "$SB_TEST_PORT_BASE")
   init_instance "$TEST_HOME" "$TEST_PORT" "fsync = off
 synchronous_commit = off
 full_page_writes = off"

@@ -29,10 +29,12 @@ inline std::string test_dsn() {
 
 class Connection {
  public:
-  explicit Connection(const std::string& dsn = test_dsn()) : conn_(PQconnectdb(dsn.c_str()), PQfinish) {
+  explicit Connection(const std::string& dsn = test_dsn())
+      : conn_(PQconnectdb(dsn.c_str()), PQfinish) {
     if (PQstatus(conn_.get()) != CONNECTION_OK)
       throw std::runtime_error(std::string("connect failed: ") + PQerrorMessage(conn_.get()));
-    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_.get(), [](void*, const char*) {}, nullptr);
   }
 
   // Runs `sql` with text parameters; never throws for SQL errors.
@@ -54,7 +56,8 @@ class Connection {
     for (int r = 0; r < PQntuples(res.get()); ++r) {
       out.rows.emplace_back();
       for (int c = 0; c < PQnfields(res.get()); ++c)
-        out.rows.back().push_back(PQgetisnull(res.get(), r, c) ? "<null>" : PQgetvalue(res.get(), r, c));
+        out.rows.back().push_back(PQgetisnull(res.get(), r, c) ? "<null>"
+                                                               : PQgetvalue(res.get(), r, c));
     }
     return out;
   }
@@ -80,6 +83,8 @@ class Connection {
 };
 
 // A fresh random uuid (from the server, to avoid a second source of randomness).
-inline std::string new_uuid(Connection& c) { return c.must("select gen_random_uuid()").value(); }
+inline std::string new_uuid(Connection& c) {
+  return c.must("select gen_random_uuid()").value();
+}
 
 }  // namespace sbtest

@@ -14,16 +14,22 @@ namespace {
 std::string make_org(Connection& admin, const std::string& owner) {
   std::string slug = "it-" + admin.must("select substr(md5(random()::text), 1, 12)").value();
   std::string org =
-      admin.must("insert into switchboard.organizations (name, slug) values ('IT', $1) returning id", {slug})
+      admin
+          .must("insert into switchboard.organizations (name, slug) values ('IT', $1) returning id",
+                {slug})
           .value();
-  admin.must("insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, 'owner')",
-             {org, owner});
+  admin.must(
+      "insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, "
+      "'owner')",
+      {org, owner});
   return org;
 }
 
-void add(Connection& admin, const std::string& org, const std::string& user, const std::string& role) {
-  admin.must("insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, $3)",
-             {org, user, role});
+void add(Connection& admin, const std::string& org, const std::string& user,
+         const std::string& role) {
+  admin.must(
+      "insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, $3)",
+      {org, user, role});
 }
 
 TEST(Boundary, CppExceptionLeavesConnectionUsable) {
@@ -56,10 +62,15 @@ TEST(Membership, RemovalIsSeenByTheNextStatementOfAnotherSession) {
   add(admin, org, agent, "agent");
   member.become_user(agent);
   EXPECT_EQ(member.must("select switchboard.is_member($1)", {org}).value(), "t");
-  EXPECT_EQ(member.must("select count(*) from switchboard.organizations where id = $1", {org}).value(), "1");
-  admin.must("delete from switchboard.organization_members where org_id = $1 and user_id = $2", {org, agent});
+  EXPECT_EQ(
+      member.must("select count(*) from switchboard.organizations where id = $1", {org}).value(),
+      "1");
+  admin.must("delete from switchboard.organization_members where org_id = $1 and user_id = $2",
+             {org, agent});
   EXPECT_EQ(member.must("select switchboard.is_member($1)", {org}).value(), "f");
-  EXPECT_EQ(member.must("select count(*) from switchboard.organizations where id = $1", {org}).value(), "0");
+  EXPECT_EQ(
+      member.must("select count(*) from switchboard.organizations where id = $1", {org}).value(),
+      "0");
   add(admin, org, agent, "manager");
   EXPECT_EQ(member.must("select switchboard.member_role($1::uuid)", {org}).value(), "manager");
 }
@@ -69,11 +80,13 @@ TEST(Membership, RolledBackChangeIsNotCached) {
   std::string owner = sbtest::new_uuid(admin), user = sbtest::new_uuid(admin);
   std::string org = make_org(admin, owner);
   member.must("begin");
-  member.must("select set_config('request.jwt.claims', $1, true)", {R"({"sub":")" + user + R"("})"});
+  member.must("select set_config('request.jwt.claims', $1, true)",
+              {R"({"sub":")" + user + R"("})"});
   add(member, org, user, "admin");
   EXPECT_EQ(member.must("select switchboard.member_role($1::uuid)", {org}).value(), "admin");
   member.must("rollback");
-  member.must("select set_config('request.jwt.claims', $1, false)", {R"({"sub":")" + user + R"("})"});
+  member.must("select set_config('request.jwt.claims', $1, false)",
+              {R"({"sub":")" + user + R"("})"});
   EXPECT_EQ(member.must("select switchboard.member_role($1::uuid)", {org}).value(), "<null>");
 }
 
@@ -101,8 +114,12 @@ TEST(Membership, ConcurrentDemotionsNeverLeaveAnOrganizationWithoutOwner) {
     t1.join();
     t2.join();
     EXPECT_EQ(refused.load(), 1);
-    EXPECT_EQ(admin.must("select count(*) from switchboard.organization_members "
-                         "where org_id = $1 and role = 'owner'", {org}).value(), "1");
+    EXPECT_EQ(admin
+                  .must("select count(*) from switchboard.organization_members "
+                        "where org_id = $1 and role = 'owner'",
+                        {org})
+                  .value(),
+              "1");
   }
 }
 
@@ -118,12 +135,15 @@ TEST(Membership, ParallelAddsAllLand) {
       Connection c;
       c.become_user(owner);
       for (int k = 0; k < 25; ++k)
-        if (!c.run("select switchboard.add_member($1, gen_random_uuid(), 'agent')", {org}).ok()) ++failures;
+        if (!c.run("select switchboard.add_member($1, gen_random_uuid(), 'agent')", {org}).ok())
+          ++failures;
     });
   for (auto& t : clients) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(admin.must("select count(*) from switchboard.organization_members where org_id = $1", {org}).value(),
-            "201");
+  EXPECT_EQ(
+      admin.must("select count(*) from switchboard.organization_members where org_id = $1", {org})
+          .value(),
+      "201");
 }
 
 }  // namespace

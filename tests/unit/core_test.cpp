@@ -8,7 +8,9 @@
 
 namespace {
 
-sb::Uuid uuid(const char* text) { return *sb::parse_uuid(text); }
+sb::Uuid uuid(const char* text) {
+  return *sb::parse_uuid(text);
+}
 
 TEST(Roles, ParseKnownNamesOnly) {
   EXPECT_EQ(sb::parse_role("viewer"), sb::Role::viewer);
