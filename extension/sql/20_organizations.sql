@@ -73,6 +73,11 @@ CREATE FUNCTION switchboard.member_org_ids(min_role switchboard.member_role DEFA
 COMMENT ON FUNCTION switchboard.member_org_ids(switchboard.member_role) IS
   'the organisations where the caller holds at least min_role (what protect() policies use)';
 
+-- Ensures: the caller is the service role or a member of the organisation with at least
+-- min_role (42501 otherwise); for the service role, that the organisation exists (P0002).
+CREATE FUNCTION switchboard.assert_role(org_id uuid, min_role switchboard.member_role) RETURNS void
+  LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'sb_assert_role';
+
 -- Statement trigger on every table a backend cache is built from: committed changes reach every
 -- session's next statement.
 CREATE FUNCTION switchboard.invalidate_caches() RETURNS trigger

@@ -86,17 +86,6 @@ BEGIN
 END
 $$;
 
--- Ensures: the organisation exists (P0002 otherwise).
-CREATE FUNCTION switchboard.require_organization(org uuid) RETURNS void
-  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  PERFORM switchboard.require_arg(org, 'org_id');
-  IF NOT EXISTS (SELECT 1 FROM switchboard.organizations o WHERE o.id = org) THEN
-    RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002', DETAIL = format('org_id: %s', org);
-  END IF;
-END
-$$;
-
 -- Ensures: a new organisation whose owner is the caller; returns its id.
 CREATE FUNCTION switchboard.create_organization(name text, slug text) RETURNS uuid
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -130,7 +119,8 @@ $$;
 CREATE FUNCTION switchboard.add_member(org_id uuid, user_id uuid, role switchboard.member_role)
   RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM switchboard.require_organization(org_id);
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
   PERFORM switchboard.require_arg(user_id, 'user_id');
   PERFORM switchboard.require_arg(role, 'role');
   IF EXISTS (SELECT 1 FROM switchboard.organization_members m
@@ -150,7 +140,8 @@ CREATE FUNCTION switchboard.set_member_role(org_id uuid, user_id uuid, role swit
 DECLARE
   v_old switchboard.member_role;
 BEGIN
-  PERFORM switchboard.require_organization(org_id);
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
   PERFORM switchboard.require_arg(user_id, 'user_id');
   PERFORM switchboard.require_arg(role, 'role');
   SELECT m.role INTO v_old FROM switchboard.organization_members m
@@ -172,8 +163,11 @@ CREATE FUNCTION switchboard.remove_member(org_id uuid, user_id uuid)
 DECLARE
   v_old switchboard.member_role;
 BEGIN
-  PERFORM switchboard.require_organization(org_id);
+  PERFORM switchboard.require_arg(org_id, 'org_id');
   PERFORM switchboard.require_arg(user_id, 'user_id');
+  -- Members may leave; removing someone else takes an admin or owner.
+  PERFORM switchboard.assert_role(org_id, CASE WHEN user_id = switchboard.current_user_id()
+                                               THEN 'viewer' ELSE 'admin' END::switchboard.member_role);
   DELETE FROM switchboard.organization_members m
    WHERE m.org_id = remove_member.org_id AND m.user_id = remove_member.user_id
   RETURNING m.role INTO v_old;

@@ -1,7 +1,8 @@
 -- protect(): row-level security for any tenant table in one call.
 
--- Ensures: RLS is on for tbl with the switchboard policies (select/insert/update/delete by minimum
--- member role, plus a service_role bypass), replacing earlier ones; the caller must own the table.
+-- Ensures: RLS is on for tbl with the switchboard policies (select/insert/update/delete for
+-- authenticated members by minimum role, plus a service_role bypass), replacing earlier ones; the
+-- caller must own the table. Other roles (anon included) see no rows.
 CREATE FUNCTION switchboard.protect(
   tbl regclass,
   org_column name DEFAULT 'org_id',
@@ -36,14 +37,14 @@ BEGIN
                                       'switchboard_delete', 'switchboard_service') LOOP
     EXECUTE format('DROP POLICY %I ON %s', v_policy, tbl);
   END LOOP;
-  EXECUTE format('CREATE POLICY switchboard_select ON %s FOR SELECT USING (' || v_rule || ')',
+  EXECUTE format('CREATE POLICY switchboard_select ON %s FOR SELECT TO authenticated USING (' || v_rule || ')',
                  tbl, org_column, select_role);
-  EXECUTE format('CREATE POLICY switchboard_insert ON %s FOR INSERT WITH CHECK (' || v_rule || ')',
+  EXECUTE format('CREATE POLICY switchboard_insert ON %s FOR INSERT TO authenticated WITH CHECK (' || v_rule || ')',
                  tbl, org_column, insert_role);
-  EXECUTE format('CREATE POLICY switchboard_update ON %s FOR UPDATE USING (' || v_rule
+  EXECUTE format('CREATE POLICY switchboard_update ON %s FOR UPDATE TO authenticated USING (' || v_rule
                  || ') WITH CHECK (' || v_rule || ')',
                  tbl, org_column, update_role, org_column, update_role);
-  EXECUTE format('CREATE POLICY switchboard_delete ON %s FOR DELETE USING (' || v_rule || ')',
+  EXECUTE format('CREATE POLICY switchboard_delete ON %s FOR DELETE TO authenticated USING (' || v_rule || ')',
                  tbl, org_column, delete_role);
   EXECUTE format('CREATE POLICY switchboard_service ON %s TO service_role USING (true) WITH CHECK (true)', tbl);
   EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);

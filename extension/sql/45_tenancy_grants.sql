@@ -4,7 +4,8 @@ GRANT EXECUTE ON FUNCTION
   switchboard.current_user_id(), switchboard.current_org_id(), switchboard.current_claims(),
   switchboard.is_service_role(), switchboard.member_role(uuid),
   switchboard.has_role_at_least(uuid, switchboard.member_role), switchboard.is_member(uuid),
-  switchboard.member_org_ids(switchboard.member_role)
+  switchboard.member_org_ids(switchboard.member_role),
+  switchboard.assert_role(uuid, switchboard.member_role)
   TO anon, authenticated, service_role;
 
 GRANT EXECUTE ON FUNCTION

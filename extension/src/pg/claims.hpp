@@ -7,15 +7,15 @@
 
 namespace sb::pg {
 
-struct Caller {
-  std::optional<Uuid> user;  // JWT `sub`
-  std::optional<Uuid> org;   // JWT `app_metadata.org_id`
-};
+// The JWT `sub` as a uuid (request.jwt.claim.sub, else request.jwt.claims ->> 'sub'); nothing
+// when absent. Raises 22P02 when the claims are not a JSON object or `sub` is not a uuid.
+std::optional<Uuid> caller_user();
 
-// The caller described by the current request.jwt.* settings (parsed once per distinct value).
-const Caller& current_caller();
+// The JWT `app_metadata.org_id` as a uuid; nothing when absent; 22P02 when malformed.
+std::optional<Uuid> caller_org();
 
-// The claims text in force ('' or unset count as absent), or nullptr.
+// The claims text in force (request.jwt.claims, else the legacy request.jwt.claim), or nullptr;
+// raises 22P02 when it is not a JSON object.
 const char* current_claims_text();
 
 }  // namespace sb::pg

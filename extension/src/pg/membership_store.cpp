@@ -36,7 +36,7 @@ Memberships load_memberships(const Uuid& user) {
   pg_uuid_t key;
   memcpy(key.data, user.bytes.data(), 16);
   Datum args[1] = {UUIDPGetDatum(&key)};
-  TextRows rows = spi_query(membership_query, args, nullptr, true);
+  TextRows rows = spi_query(membership_query, args, nullptr, ReadMode::fresh);
   Memberships list;
   for (uint64 i = 0; i < rows.count; ++i) {
     std::optional<Uuid> org = parse_uuid(rows.at(i, 0));
@@ -50,15 +50,15 @@ Memberships load_memberships(const Uuid& user) {
 
 const Memberships& caller_memberships() {
   static const Memberships none;
-  const Caller& caller = current_caller();
-  if (!caller.user) return none;
-  if (const Memberships* hit = cache().find(*caller.user)) return *hit;
+  std::optional<Uuid> user = caller_user();
+  if (!user) return none;
+  if (const Memberships* hit = cache().find(*user)) return *hit;
   prepare_cache_load(cache_id());
   uint64_t before = cache_generation(cache_id());
   static Memberships uncached;
-  uncached = load_memberships(*caller.user);
+  uncached = load_memberships(*user);
   if (cache_generation(cache_id()) != before) return uncached;
-  return cache().store(*caller.user, std::move(uncached));
+  return cache().store(*user, std::move(uncached));
 }
 
 void init_membership_store() {

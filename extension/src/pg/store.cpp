@@ -110,7 +110,9 @@ int register_cache(std::initializer_list<const char*> tables, CacheClear clear) 
   return static_cast<int>(caches().size() - 1);
 }
 
-uint64_t cache_generation(int id) { return caches()[id].generation; }
+uint64_t cache_generation(int id) {
+  return caches()[id].generation;
+}
 
 void prepare_cache_load(int id) {
   Cache& cache = caches()[id];
@@ -137,7 +139,16 @@ void init_store() {
   RegisterSubXactCallback(on_subxact, nullptr);
 }
 
-TextRows spi_query(Query& query, const Datum* args, const char* nulls, bool fresh) {
+// Executes the prepared plan as `mode` says.
+static int execute(SPIPlanPtr plan, const Datum* args, const char* nulls, ReadMode mode) {
+  Datum* values = const_cast<Datum*>(args);
+  if (mode == ReadMode::fresh)
+    return SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot, true,
+                                false, 0);
+  return SPI_execute_plan(plan, values, nulls, mode == ReadMode::current, 0);
+}
+
+TextRows spi_query(Query& query, const Datum* args, const char* nulls, ReadMode mode) {
   TextRows rows;
   MemoryContext caller_context = CurrentMemoryContext;
   UserScope scope;
@@ -145,9 +156,7 @@ TextRows spi_query(Query& query, const Datum* args, const char* nulls, bool fres
     SetUserIdAndSecContext(schema_owner(), scope.context() | SECURITY_LOCAL_USERID_CHANGE);
     SPI_connect();
     SPIPlanPtr plan = prepared(query);
-    int rc = fresh ? SPI_execute_snapshot(plan, const_cast<Datum*>(args), nulls,
-                                          GetLatestSnapshot(), InvalidSnapshot, true, false, 0)
-                   : SPI_execute_plan(plan, const_cast<Datum*>(args), nulls, false, 0);
+    int rc = execute(plan, args, nulls, mode);
     if (rc < 0) elog(ERROR, "switchboard: query failed: %s", SPI_result_code_string(rc));
     copy_text_rows(&rows, caller_context);
     SPI_finish();

@@ -47,8 +47,13 @@ struct TextRows {
   const char* at(uint64 row, int column) const { return cells[row * columns + column]; }
 };
 
-// Runs `query` as the owner of schema switchboard (no RLS): read-only with a fresh snapshot when
-// `fresh` (cache loads), else as an ordinary read-write statement. PostgreSQL errors become PgError.
-TextRows spi_query(Query& query, const Datum* args, const char* nulls, bool fresh);
+enum class ReadMode {
+  fresh,      // read-only, with a snapshot taken now (cache loads)
+  current,    // read-only, with the calling statement's snapshot
+  read_write  // an ordinary statement that may write
+};
+
+// Runs `query` as the owner of schema switchboard (no RLS). PostgreSQL errors become PgError.
+TextRows spi_query(Query& query, const Datum* args, const char* nulls, ReadMode mode);
 
 }  // namespace sb::pg

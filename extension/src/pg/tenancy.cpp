@@ -1,6 +1,8 @@
 // SQL functions of the tenancy area: who the caller is and what they may do in an organisation.
+#include "access.hpp"
 #include "boundary.hpp"
 #include "claims.hpp"
+#include "entitlement_store.hpp"
 #include "membership_store.hpp"
 #include "store.hpp"
 
@@ -62,22 +64,21 @@ sb::Role role_arg(FunctionCallInfo fcinfo, int n) {
 
 // Ensures: the caller's user id from the JWT claims, or NULL when there is none.
 SB_FUNCTION(sb_current_user_id) {
-  const sb::pg::Caller& caller = sb::pg::current_caller();
-  if (!caller.user) PG_RETURN_NULL();
-  return uuid_datum(*caller.user);
+  std::optional<sb::Uuid> user = sb::pg::caller_user();
+  if (!user) PG_RETURN_NULL();
+  return uuid_datum(*user);
 }
 
 // Ensures: the organisation named by the JWT's app_metadata.org_id, or NULL.
 SB_FUNCTION(sb_current_org_id) {
-  const sb::pg::Caller& caller = sb::pg::current_caller();
-  if (!caller.org) PG_RETURN_NULL();
-  return uuid_datum(*caller.org);
+  std::optional<sb::Uuid> org = sb::pg::caller_org();
+  if (!org) PG_RETURN_NULL();
+  return uuid_datum(*org);
 }
 
 // Ensures: the request's JWT claims as jsonb; an empty object when there are none.
 SB_FUNCTION(sb_current_claims) {
   const char* text = sb::pg::current_claims_text();
-  sb::pg::current_caller();  // validates the claims with a clear error
   Datum result = 0;
   sb::pg::guard(
       [&] { result = DirectFunctionCall1(jsonb_in, CStringGetDatum(text ? text : "{}")); });
@@ -122,10 +123,7 @@ SB_FUNCTION(sb_member_org_ids) {
 // Ensures: true when the current role (as set by SET ROLE, not a SECURITY DEFINER owner) is a
 // superuser or has the privileges of service_role.
 SB_FUNCTION(sb_is_service_role) {
-  Oid outer = GetOuterUserId();
-  if (superuser_arg(outer)) PG_RETURN_BOOL(true);
-  Oid service = get_role_oid("service_role", true);
-  PG_RETURN_BOOL(OidIsValid(service) && has_privs_of_role(outer, service));
+  PG_RETURN_BOOL(sb::pg::caller_is_service_role());
 }
 
 // Ensures: every backend drops its caches built from this table once the change commits, and this
@@ -136,4 +134,15 @@ SB_FUNCTION(sb_invalidate_caches) {
   auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
   sb::pg::invalidate_table(RelationGetRelid(trigger->tg_relation));
   return PointerGetDatum(nullptr);
+}
+
+// Ensures: the caller is the service role or a member with at least the role (42501 otherwise);
+// for the service role, that the organisation exists (P0002 otherwise).
+SB_FUNCTION(sb_assert_role) {
+  if (PG_ARGISNULL(0)) throw sb::Error("22023", "org_id must not be null");
+  if (PG_ARGISNULL(1)) throw sb::Error("22023", "min_role must not be null");
+  sb::Uuid org = uuid_arg(fcinfo, 0);
+  sb::pg::require_role(org, role_arg(fcinfo, 1));
+  if (!sb::role_in(sb::pg::caller_memberships(), org)) sb::pg::org_state(org);
+  PG_RETURN_VOID();
 }

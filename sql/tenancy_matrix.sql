@@ -1,0 +1,228 @@
+-- Tenancy matrix: for every member role of two organisations, what each operation does on the rows
+-- of its own organisation and of the other one, on a protect()ed table and on the tenancy tables.
+-- Each cell runs in a subtransaction that is always rolled back, so cells do not affect each other.
+
+-- Runs stmt as api_role (NULL: stay superuser) with the given JWT claims (NULL: none), then rolls it
+-- back. Returns a SELECT's single value ('NULL' for null), 'N rows' for other statements, or
+-- 'SQLSTATE: message'.
+CREATE FUNCTION pg_temp.attempt(api_role text, claims jsonb, stmt text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+  result text;
+BEGIN
+  BEGIN
+    PERFORM set_config('request.jwt.claims', coalesce(claims::text, ''), true);
+    IF api_role IS NOT NULL THEN
+      PERFORM set_config('role', api_role, true);
+    END IF;
+    IF stmt ~* '^\s*select' THEN
+      EXECUTE stmt INTO result;
+      result := coalesce(result, 'NULL');
+    ELSE
+      EXECUTE stmt;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      result := n || ' rows';
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'SBRBK';  -- undo whatever the statement did
+  EXCEPTION
+    WHEN SQLSTATE 'SBRBK' THEN NULL;
+    WHEN OTHERS THEN result := SQLSTATE || ': ' || SQLERRM;
+  END;
+  RETURN result;
+END
+$$;
+
+-- Two organisations, A and B.
+INSERT INTO switchboard.organizations (id, name, slug) VALUES
+  ('10000000-0000-4000-8000-00000000000a', 'Matrix A', 'matrix-a'),
+  ('10000000-0000-4000-8000-00000000000b', 'Matrix B', 'matrix-b');
+
+-- One member of each role in each organisation; user ids end in <org>000<rank>.
+CREATE TEMP TABLE mx_user AS
+SELECT o.label || ' ' || r.role AS label, o.label AS org_label, o.org_id, o.other_org_id,
+       r.role::switchboard.member_role AS role,
+       format('10000000-0000-4000-8000-0000000%s000%s', lower(o.label), r.rank)::uuid AS user_id
+  FROM (VALUES ('A', '10000000-0000-4000-8000-00000000000a'::uuid,
+                     '10000000-0000-4000-8000-00000000000b'::uuid),
+               ('B', '10000000-0000-4000-8000-00000000000b'::uuid,
+                     '10000000-0000-4000-8000-00000000000a'::uuid)) AS o (label, org_id, other_org_id)
+ CROSS JOIN unnest(enum_range(NULL::switchboard.member_role)) WITH ORDINALITY AS r (role, rank);
+INSERT INTO switchboard.organization_members (org_id, user_id, role)
+SELECT org_id, user_id, role FROM mx_user;
+SELECT label, org_id, user_id FROM mx_user ORDER BY org_label, role;
+
+-- A tenant table with two rows per organisation.
+CREATE TABLE public.leads (
+  id integer PRIMARY KEY,
+  org_id uuid NOT NULL,
+  name text NOT NULL
+);
+CREATE INDEX leads_org_idx ON public.leads (org_id);
+INSERT INTO public.leads VALUES
+  (1, '10000000-0000-4000-8000-00000000000a', 'lead A1'),
+  (2, '10000000-0000-4000-8000-00000000000a', 'lead A2'),
+  (3, '10000000-0000-4000-8000-00000000000b', 'lead B1'),
+  (4, '10000000-0000-4000-8000-00000000000b', 'lead B2');
+SELECT switchboard.protect('public.leads');
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.leads TO authenticated, service_role;
+
+-- The policies protect() created.
+SELECT policyname, cmd, roles, qual, with_check
+  FROM pg_policies WHERE schemaname = 'public' AND tablename = 'leads' ORDER BY policyname;
+
+-- The operations of the matrix, by table; %1$L is the target organisation, %2$L the other one.
+CREATE TEMP TABLE mx_op (tbl text, ord int, op text, stmt text);
+INSERT INTO mx_op VALUES
+  ('leads', 1, 'select', 'SELECT count(*) || '' rows'' FROM public.leads WHERE org_id = %1$L'),
+  ('leads', 2, 'insert', 'INSERT INTO public.leads VALUES (100, %1$L, ''new lead'')'),
+  ('leads', 3, 'update', 'UPDATE public.leads SET name = name || ''!'' WHERE org_id = %1$L'),
+  ('leads', 4, 'move away', 'UPDATE public.leads SET org_id = %2$L WHERE org_id = %1$L'),
+  ('leads', 5, 'delete', 'DELETE FROM public.leads WHERE org_id = %1$L'),
+  ('orgs', 1, 'select',
+   'SELECT count(*) || '' rows'' FROM switchboard.organizations WHERE id = %1$L'),
+  ('orgs', 2, 'insert',
+   'INSERT INTO switchboard.organizations (name, slug) VALUES (''New'', ''matrix-new'')'),
+  ('orgs', 3, 'update name',
+   'UPDATE switchboard.organizations SET name = name || ''!'' WHERE id = %1$L'),
+  ('orgs', 4, 'update created_by',
+   'UPDATE switchboard.organizations SET created_by = NULL WHERE id = %1$L'),
+  ('orgs', 5, 'delete', 'DELETE FROM switchboard.organizations WHERE id = %1$L'),
+  ('members', 1, 'select',
+   'SELECT count(*) || '' rows'' FROM switchboard.organization_members WHERE org_id = %1$L'),
+  ('members', 2, 'insert viewer',
+   'INSERT INTO switchboard.organization_members (org_id, user_id, role)
+    VALUES (%1$L, ''10000000-0000-4000-8000-0000000f0002'', ''viewer'')'),
+  ('members', 3, 'update viewer role',
+   'UPDATE switchboard.organization_members SET role = ''agent''
+     WHERE org_id = %1$L AND role = ''viewer'''),
+  ('members', 4, 'update viewer user_id',
+   'UPDATE switchboard.organization_members SET user_id = ''10000000-0000-4000-8000-0000000f0003''
+     WHERE org_id = %1$L AND role = ''viewer'''),
+  ('members', 5, 'delete viewer',
+   'DELETE FROM switchboard.organization_members WHERE org_id = %1$L AND role = ''viewer''');
+
+-- Runs operation o as member u, on u's organisation (own) or on the other one.
+CREATE FUNCTION pg_temp.as_member(u mx_user, o mx_op, own boolean) RETURNS text
+LANGUAGE sql AS $$
+  SELECT pg_temp.attempt('authenticated',
+                         jsonb_build_object('sub', u.user_id, 'role', 'authenticated'),
+                         CASE WHEN own THEN format(o.stmt, u.org_id, u.other_org_id)
+                              ELSE format(o.stmt, u.other_org_id, u.org_id) END)
+$$;
+
+-- Members on public.leads (protect() defaults: select viewer, insert manager, update agent,
+-- delete admin); "move away" updates the target's rows to belong to the other organisation.
+SELECT u.label AS "user", o.op, pg_temp.as_member(u, o, true) AS "own org",
+       pg_temp.as_member(u, o, false) AS "other org"
+  FROM mx_user u JOIN mx_op o ON o.tbl = 'leads'
+ ORDER BY u.org_label, u.role, o.ord;
+
+-- Without a filter, a member sees exactly the rows of their own organisation.
+SELECT u.label AS "user",
+       pg_temp.attempt('authenticated', jsonb_build_object('sub', u.user_id, 'role', 'authenticated'),
+                       'SELECT string_agg(name, '', '' ORDER BY id) FROM public.leads') AS visible
+  FROM mx_user u ORDER BY u.org_label, u.role;
+
+-- Callers that are not members: anon (no privileges on public.leads), a signed-in stranger,
+-- authenticated without a sub; and the service role and the superuser, which reach everything.
+CREATE TEMP TABLE mx_caller (ord int, caller text, api_role text, claims jsonb);
+INSERT INTO mx_caller VALUES
+  (1, 'anon', 'anon', '{"role": "anon"}'),
+  (2, 'stranger', 'authenticated',
+   '{"sub": "10000000-0000-4000-8000-0000000f0001", "role": "authenticated"}'),
+  (3, 'no sub', 'authenticated', '{"role": "authenticated"}'),
+  (4, 'service_role', 'service_role', '{"role": "service_role"}'),
+  (5, 'superuser', NULL, NULL);
+
+-- Runs operation o as caller c on organisation A (a) or B.
+CREATE FUNCTION pg_temp.as_caller(c mx_caller, o mx_op, a boolean) RETURNS text
+LANGUAGE sql AS $$
+  SELECT pg_temp.attempt(c.api_role, c.claims,
+                         CASE WHEN a THEN format(o.stmt, '10000000-0000-4000-8000-00000000000a',
+                                                         '10000000-0000-4000-8000-00000000000b')
+                              ELSE format(o.stmt, '10000000-0000-4000-8000-00000000000b',
+                                                  '10000000-0000-4000-8000-00000000000a') END)
+$$;
+
+SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
+       pg_temp.as_caller(c, o, false) AS "org B"
+  FROM mx_caller c JOIN mx_op o ON o.tbl = 'leads'
+ ORDER BY c.ord, o.ord;
+
+-- With privileges, anon still reaches no rows.
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.leads TO anon;
+SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
+       pg_temp.as_caller(c, o, false) AS "org B"
+  FROM mx_caller c JOIN mx_op o ON o.tbl = 'leads'
+ WHERE c.caller = 'anon'
+ ORDER BY o.ord;
+REVOKE ALL ON public.leads FROM anon;
+
+-- Within one transaction: a member loses access as soon as their membership is deleted, and gets
+-- it back when that deletion is rolled back (the membership cache follows both).
+BEGIN;
+SET LOCAL ROLE authenticated;
+SELECT set_config('request.jwt.claims',
+                  '{"sub": "10000000-0000-4000-8000-0000000a0001", "role": "authenticated"}',
+                  true) IS NOT NULL AS claims_set;
+SELECT count(*) AS visible_before FROM public.leads;
+RESET ROLE;
+SAVEPOINT removal;
+DELETE FROM switchboard.organization_members WHERE user_id = '10000000-0000-4000-8000-0000000a0001';
+SET LOCAL ROLE authenticated;
+SELECT count(*) AS visible_after_delete FROM public.leads;
+ROLLBACK TO SAVEPOINT removal;
+SET LOCAL ROLE authenticated;
+SELECT count(*) AS visible_after_rollback FROM public.leads;
+ROLLBACK;
+
+-- switchboard.organizations: select viewer, update admin (only name, slug, settings, timezone and
+-- is_active are granted), delete owner; only the service role inserts.
+SELECT u.label AS "user", o.op, pg_temp.as_member(u, o, true) AS "own org",
+       pg_temp.as_member(u, o, false) AS "other org"
+  FROM mx_user u JOIN mx_op o ON o.tbl = 'orgs'
+ ORDER BY u.org_label, u.role, o.ord;
+
+SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
+       pg_temp.as_caller(c, o, false) AS "org B"
+  FROM mx_caller c JOIN mx_op o ON o.tbl = 'orgs'
+ ORDER BY c.ord, o.ord;
+
+-- switchboard.organization_members: select viewer; insert, update (role only) and delete admin,
+-- within the membership rules (the service role skips the who-may-act rules, not the others).
+-- The operations target the viewer of the organisation.
+SELECT u.label AS "user", o.op, pg_temp.as_member(u, o, true) AS "own org",
+       pg_temp.as_member(u, o, false) AS "other org"
+  FROM mx_user u JOIN mx_op o ON o.tbl = 'members'
+ ORDER BY u.org_label, u.role, o.ord;
+
+SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
+       pg_temp.as_caller(c, o, false) AS "org B"
+  FROM mx_caller c JOIN mx_op o ON o.tbl = 'members'
+ ORDER BY c.ord, o.ord;
+
+-- A member sees the member list of their own organisation only.
+SELECT u.label AS "user",
+       pg_temp.attempt('authenticated', jsonb_build_object('sub', u.user_id, 'role', 'authenticated'),
+                       'SELECT string_agg(DISTINCT o.slug, '','') || '': ''
+                               || string_agg(m.role::text, '','' ORDER BY m.role)
+                          FROM switchboard.organization_members m
+                          JOIN switchboard.organizations o ON o.id = m.org_id') AS visible_members
+  FROM mx_user u ORDER BY u.org_label, u.role;
+
+-- Nothing above changed any data.
+SELECT * FROM public.leads ORDER BY id;
+SELECT slug, name, created_by FROM switchboard.organizations WHERE slug LIKE 'matrix-%' ORDER BY slug;
+SELECT u.label, m.role FROM switchboard.organization_members m JOIN mx_user u USING (user_id)
+ ORDER BY u.org_label, u.role;
+
+-- A removed member whose (still valid) JWT is presented reaches nothing. This backend used their
+-- membership above, so this also shows the membership cache is dropped when membership changes.
+SELECT switchboard.remove_member('10000000-0000-4000-8000-00000000000a',
+                                 '10000000-0000-4000-8000-0000000a0004') ->> 'reason' AS "A admin";
+SELECT o.tbl, o.op, pg_temp.as_member(u, o, true) AS "former org",
+       pg_temp.as_member(u, o, false) AS "other org"
+  FROM mx_user u CROSS JOIN mx_op o
+ WHERE u.label = 'A admin'
+ ORDER BY o.tbl, o.ord;
