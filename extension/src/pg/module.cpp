@@ -1,5 +1,6 @@
 // The shared library's entry point.
 #include "boundary.hpp"
+#include "entitlement_store.hpp"
 #include "membership_store.hpp"
 #include "store.hpp"
 
@@ -12,5 +13,6 @@ void _PG_init(void);
 void _PG_init(void) {
   sb::pg::init_store();
   sb::pg::init_membership_store();
+  sb::pg::init_entitlement_store();
 }
 }

@@ -1,0 +1,116 @@
+#include "json_writer.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace sb {
+
+void append_json_string(std::string& out, std::string_view value) {
+  static const char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+}
+
+void JsonWriter::separate() {
+  if (!first_) out_.push_back(',');
+  first_ = false;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+  separate();
+  append_json_string(out_, name);
+  out_.push_back(':');
+  first_ = true;  // the value that follows needs no comma
+  return *this;
+}
+
+JsonWriter& JsonWriter::string(std::string_view value) {
+  separate();
+  append_json_string(out_, value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::number(int64_t value) {
+  separate();
+  out_ += std::to_string(value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::raw_number(std::string_view digits) {
+  separate();
+  out_.append(digits);
+  return *this;
+}
+
+JsonWriter& JsonWriter::boolean(bool value) {
+  separate();
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::begin_object() {
+  separate();
+  out_.push_back('{');
+  first_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::end_object() {
+  out_.push_back('}');
+  first_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::field(std::string_view name, std::string_view value) {
+  key(name);
+  return value.empty() ? null() : string(value);
+}
+
+JsonWriter& JsonWriter::field(std::string_view name, const std::optional<int64_t>& value) {
+  key(name);
+  return value ? number(*value) : null();
+}
+
+JsonWriter& JsonWriter::field(std::string_view name, bool value) {
+  key(name);
+  return boolean(value);
+}
+
+std::string iso8601_utc(int64_t unix_micros) {
+  int64_t seconds = unix_micros / 1000000;
+  int64_t micros = unix_micros % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    --seconds;
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(micros));
+  return buf;
+}
+
+}  // namespace sb
+
+#include "cpp_only.hpp"  // last: fails the build if a PostgreSQL header came in above

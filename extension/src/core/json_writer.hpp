@@ -1,0 +1,41 @@
+// Writes one flat or nested JSON object; for results whose shape our code decides.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+class JsonWriter {
+ public:
+  JsonWriter& key(std::string_view name);
+  JsonWriter& string(std::string_view value);
+  JsonWriter& number(int64_t value);
+  JsonWriter& raw_number(std::string_view digits);  // an already formatted JSON number
+  JsonWriter& boolean(bool value);
+  JsonWriter& null();
+  JsonWriter& begin_object();
+  JsonWriter& end_object();
+
+  // Convenience: a key with an optional value (null when empty).
+  JsonWriter& field(std::string_view name, std::string_view value);
+  JsonWriter& field(std::string_view name, const std::optional<int64_t>& value);
+  JsonWriter& field(std::string_view name, bool value);
+
+  const std::string& text() const { return out_; }
+
+ private:
+  void separate();
+  std::string out_;
+  bool first_ = true;
+};
+
+// Appends `value` to `out` as a JSON string literal.
+void append_json_string(std::string& out, std::string_view value);
+
+// Unix microseconds as ISO 8601 UTC with microseconds, e.g. 2026-11-21T16:00:00.000000Z.
+std::string iso8601_utc(int64_t unix_micros);
+
+}  // namespace sb

@@ -1,0 +1,175 @@
+// The sync trigger: every subscription row carries what its tier and add-ons grant
+// (effective_features, effective_limits), computed from the catalog when the row is written.
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include "boundary.hpp"
+#include "entitlement_store.hpp"
+#include "store.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+}
+
+namespace {
+
+// The add-ons of a row as read from jsonb, in palloc'd memory.
+struct RawAddons {
+  int count = 0;
+  char** keys = nullptr;
+  int* kinds = nullptr;  // 0 = true, 1 = false, 2 = number, 3 = anything else
+  int64* numbers = nullptr;
+};
+
+void read_addons(Jsonb* jb, RawAddons* out) {
+  int n = JB_ROOT_COUNT(jb);
+  out->keys = static_cast<char**>(palloc0(sizeof(char*) * (n + 1)));
+  out->kinds = static_cast<int*>(palloc0(sizeof(int) * (n + 1)));
+  out->numbers = static_cast<int64*>(palloc0(sizeof(int64) * (n + 1)));
+  JsonbIterator* it = JsonbIteratorInit(&jb->root);
+  JsonbValue v;
+  JsonbIteratorToken token;
+  while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+    if (token == WJB_KEY) {
+      out->keys[out->count] = pnstrdup(v.val.string.val, v.val.string.len);
+    } else if (token == WJB_VALUE) {
+      int& kind = out->kinds[out->count];
+      kind = v.type == jbvBool ? (v.val.boolean ? 0 : 1) : v.type == jbvNumeric ? 2 : 3;
+      if (kind == 2)
+        out->numbers[out->count] =
+            DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v.val.numeric)));
+      ++out->count;
+    }
+  }
+}
+
+std::map<std::string, sb::ent::AddonValue> addons_of(Datum addons) {
+  RawAddons raw;
+  sb::pg::guard([&] { read_addons(DatumGetJsonbP(addons), &raw); });
+  std::map<std::string, sb::ent::AddonValue> out;
+  for (int i = 0; i < raw.count; ++i) {
+    if (raw.kinds[i] == 1) continue;
+    if (raw.kinds[i] == 3 || (raw.kinds[i] == 2 && raw.numbers[i] < 0))
+      throw sb::Error("22023", "invalid add-on value", std::string("add-on: ") + raw.keys[i],
+                      "use true to grant a feature or a non-negative whole number of units");
+    out[raw.keys[i]] = sb::ent::AddonValue{raw.kinds[i] == 0, raw.numbers[i]};
+  }
+  return out;
+}
+
+// The effective columns as Datums, cached per tier for rows without add-ons.
+struct TierDatums {
+  Datum features = 0;
+  Datum limits = 0;
+};
+
+MemoryContext datum_context = nullptr;
+std::unordered_map<std::string, TierDatums>& tier_datums() {
+  static std::unordered_map<std::string, TierDatums> cache;
+  return cache;
+}
+
+void clear_tier_datums() noexcept {
+  tier_datums().clear();
+  if (datum_context) MemoryContextReset(datum_context);
+}
+
+// Builds the two column values for `grants` in `context`.
+TierDatums build_datums(const std::map<std::string, sb::ent::Grant>& grants,
+                        const sb::ent::Catalog& catalog, MemoryContext context) {
+  std::string limits = sb::ent::limits_json(grants, catalog);
+  std::vector<const char*> keys;
+  for (const auto& entry : grants) keys.push_back(entry.first.c_str());
+  TierDatums out;
+  sb::pg::guard([&] {
+    MemoryContext old = MemoryContextSwitchTo(context);
+    Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (keys.size() + 1)));
+    for (size_t i = 0; i < keys.size(); ++i) items[i] = CStringGetTextDatum(keys[i]);
+    out.features = PointerGetDatum(
+        construct_array(items, static_cast<int>(keys.size()), TEXTOID, -1, false, TYPALIGN_INT));
+    out.limits = DirectFunctionCall1(jsonb_in, CStringGetDatum(limits.c_str()));
+    MemoryContextSwitchTo(old);
+  });
+  return out;
+}
+
+TierDatums effective_datums(const std::string& tier, Datum addons) {
+  std::shared_ptr<const sb::ent::Catalog> catalog = sb::pg::catalog();
+  std::map<std::string, sb::ent::AddonValue> extra = addons_of(addons);
+  if (!extra.empty())
+    return build_datums(sb::ent::effective_grants(*catalog, tier, extra), *catalog,
+                        CurrentMemoryContext);
+  auto hit = tier_datums().find(tier);
+  if (hit != tier_datums().end()) return hit->second;
+  if (!datum_context)
+    sb::pg::guard([] {
+      datum_context = AllocSetContextCreate(TopMemoryContext, "switchboard tier grants",
+                                            ALLOCSET_SMALL_SIZES);
+    });
+  TierDatums built = build_datums(sb::ent::effective_grants(*catalog, tier, extra), *catalog,
+                                  datum_context);
+  tier_datums()[tier] = built;
+  return built;
+}
+
+int cache_id() {
+  static int id =
+      sb::pg::register_cache({"features", "plan_tiers", "plan_tier_features"}, clear_tier_datums);
+  return id;
+}
+
+// Column numbers of subscriptions' tier, addons, effective_features and effective_limits.
+struct Columns {
+  Oid relid = InvalidOid;
+  int tier = 0, addons = 0, features = 0, limits = 0;
+};
+
+const Columns& columns_of(Relation rel) {
+  static Columns c;
+  if (c.relid == RelationGetRelid(rel)) return c;
+  sb::pg::guard([&] {
+    TupleDesc desc = RelationGetDescr(rel);
+    c.tier = SPI_fnumber(desc, "tier");
+    c.addons = SPI_fnumber(desc, "addons");
+    c.features = SPI_fnumber(desc, "effective_features");
+    c.limits = SPI_fnumber(desc, "effective_limits");
+  });
+  if (c.tier <= 0 || c.addons <= 0 || c.features <= 0 || c.limits <= 0)
+    throw sb::Error("42703", "subscriptions table lacks a column the sync trigger needs");
+  c.relid = RelationGetRelid(rel);
+  return c;
+}
+
+}  // namespace
+
+// Ensures: the new subscription row's effective columns match its tier and add-ons now.
+SB_FUNCTION(sb_sync_subscription) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) throw sb::Error("39P01", "sync must be called as a trigger");
+  auto* data = reinterpret_cast<TriggerData*>(fcinfo->context);
+  cache_id();
+  HeapTuple row = TRIGGER_FIRED_BY_UPDATE(data->tg_event) ? data->tg_newtuple : data->tg_trigtuple;
+  const Columns& c = columns_of(data->tg_relation);
+  TupleDesc desc = RelationGetDescr(data->tg_relation);
+  char* tier = nullptr;
+  bool isnull = false;
+  Datum addons = 0;
+  sb::pg::guard([&] {
+    tier = SPI_getvalue(row, desc, c.tier);
+    addons = SPI_getbinval(row, desc, c.addons, &isnull);
+  });
+  if (!tier || isnull) throw sb::Error("23502", "subscription tier and addons must not be null");
+  TierDatums d = effective_datums(tier, addons);
+  int cols[2] = {c.features, c.limits};
+  Datum values[2] = {d.features, d.limits};
+  bool nulls[2] = {false, false};
+  HeapTuple result = nullptr;
+  sb::pg::guard([&] { result = heap_modify_tuple_by_cols(row, desc, 2, cols, values, nulls); });
+  return PointerGetDatum(result);
+}

@@ -1,0 +1,68 @@
+#include "time.hpp"
+
+#include "boundary.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "datatype/timestamp.h"
+}
+
+namespace sb::pg {
+namespace {
+
+// Local wall-clock time of `t` in zone `tz`.
+Timestamp to_local(TimestampTz t, Datum tz) {
+  return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, tz, TimestampTzGetDatum(t)));
+}
+
+TimestampTz from_local(Timestamp t, Datum tz) {
+  return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, tz, TimestampGetDatum(t)));
+}
+
+Timestamp add(Timestamp t, int32 days, int32 months) {
+  Interval step{0, days, months};
+  return DatumGetTimestamp(
+      DirectFunctionCall2(timestamp_pl_interval, TimestampGetDatum(t), IntervalPGetDatum(&step)));
+}
+
+// The calendar day or month containing `now` in zone `tz`.
+void calendar_window(const char* unit, Datum tz, TimestampTz now, Window* out) {
+  Timestamp local = to_local(now, tz);
+  Timestamp start = DatumGetTimestamp(
+      DirectFunctionCall2(timestamp_trunc, CStringGetTextDatum(unit), TimestampGetDatum(local)));
+  Timestamp end = unit[0] == 'd' ? add(start, 1, 0) : add(start, 0, 1);
+  out->start = to_unix(from_local(start, tz));
+  out->end = to_unix(from_local(end, tz));
+}
+
+// The billing period containing `now`, stepping from the stored period by the cycle.
+void billing_window(const ent::Subscription& s, Datum tz, TimestampTz now, Window* out) {
+  int32 months = s.billing_cycle == "annual" ? 12 : 1;
+  TimestampTz start = from_unix(s.period_start), end = from_unix(s.period_end);
+  for (int i = 0; i < 1200 && now >= end; ++i) {
+    start = end;
+    end = from_local(add(to_local(end, tz), 0, months), tz);
+  }
+  out->start = to_unix(start);
+  out->end = to_unix(end);
+}
+
+}  // namespace
+
+ent::Micros transaction_now() { return to_unix(GetCurrentTransactionStartTimestamp()); }
+
+Window usage_window(ent::Period period, const ent::OrgState& org, ent::Micros now) {
+  Window w;
+  const ent::Subscription* sub = org.subscription ? &*org.subscription : nullptr;
+  const char* zone = org.timezone.c_str();
+  guard([&] {
+    Datum tz = CStringGetTextDatum(zone);
+    if (period == ent::Period::billing_period && sub)
+      billing_window(*sub, tz, from_unix(now), &w);
+    else
+      calendar_window(period == ent::Period::day ? "day" : "month", tz, from_unix(now), &w);
+  });
+  return w;
+}
+
+}  // namespace sb::pg
