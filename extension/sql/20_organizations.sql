@@ -67,11 +67,17 @@ CREATE FUNCTION switchboard.has_role_at_least(org_id uuid, min_role switchboard.
 CREATE FUNCTION switchboard.is_member(org_id uuid) RETURNS boolean
   LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_is_member';
 
+CREATE FUNCTION switchboard.active_org_id(min_role switchboard.member_role DEFAULT 'viewer')
+  RETURNS uuid
+  LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_active_org_id';
+COMMENT ON FUNCTION switchboard.active_org_id(switchboard.member_role) IS
+  'the organisation of this request (JWT app_metadata.org_id, else the caller''s only one) if the caller holds at least min_role there';
+
 CREATE FUNCTION switchboard.member_org_ids(min_role switchboard.member_role DEFAULT 'viewer')
   RETURNS uuid[]
   LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_member_org_ids';
 COMMENT ON FUNCTION switchboard.member_org_ids(switchboard.member_role) IS
-  'the organisations where the caller holds at least min_role (what protect() policies use)';
+  'the organisations where the caller holds at least min_role (what protect(scope => ''all'') policies use)';
 
 -- Ensures: the caller is the service role or a member of the organisation with at least
 -- min_role (42501 otherwise); for the service role, that the organisation exists (P0002).

@@ -3,17 +3,25 @@
 -- Ensures: RLS is on for tbl with the switchboard policies (select/insert/update/delete for
 -- authenticated members by minimum role, plus a service_role bypass), replacing earlier ones; the
 -- caller must own the table. Other roles (anon included) see no rows.
+-- scope 'active': a request reaches the rows of one organisation, switchboard.active_org_id() (the
+-- JWT's app_metadata.org_id, or the caller's only organisation): an equality the org_id index
+-- serves exactly like an explicit WHERE org_id = ... . scope 'all': the rows of every organisation
+-- the caller belongs to (for small tables such as the list of one's organisations).
 CREATE FUNCTION switchboard.protect(
   tbl regclass,
   org_column name DEFAULT 'org_id',
   select_role switchboard.member_role DEFAULT 'viewer',
   insert_role switchboard.member_role DEFAULT 'manager',
   update_role switchboard.member_role DEFAULT 'agent',
-  delete_role switchboard.member_role DEFAULT 'admin')
+  delete_role switchboard.member_role DEFAULT 'admin',
+  scope text DEFAULT 'active')
   RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_type regtype;
-  v_rule text := '%I = ANY ((SELECT switchboard.member_org_ids(%L::switchboard.member_role))::uuid[])';
+  v_rule text := CASE scope
+    WHEN 'active' THEN '%I = (SELECT switchboard.active_org_id(%L::switchboard.member_role))'
+    WHEN 'all' THEN '%I = ANY ((SELECT switchboard.member_org_ids(%L::switchboard.member_role))::uuid[])'
+  END;
   v_policy text;
 BEGIN
   PERFORM switchboard.require_arg(tbl, 'tbl');
@@ -22,6 +30,11 @@ BEGIN
   PERFORM switchboard.require_arg(insert_role, 'insert_role');
   PERFORM switchboard.require_arg(update_role, 'update_role');
   PERFORM switchboard.require_arg(delete_role, 'delete_role');
+  IF v_rule IS NULL THEN
+    RAISE EXCEPTION 'unknown protect scope' USING ERRCODE = '22023',
+      DETAIL = format('scope: %s', coalesce(scope, 'NULL')),
+      HINT = 'active (rows of the request''s organisation) or all (rows of every organisation of the caller)';
+  END IF;
   SELECT a.atttypid::regtype INTO v_type FROM pg_attribute a
    WHERE a.attrelid = tbl AND a.attname = org_column AND a.attnum > 0 AND NOT a.attisdropped;
   IF NOT FOUND THEN
@@ -57,8 +70,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION switchboard.protect(regclass, name, switchboard.member_role, switchboard.member_role,
-                                        switchboard.member_role, switchboard.member_role) IS
+                                        switchboard.member_role, switchboard.member_role, text) IS
   'enable row-level security on a tenant table with role-based policies in one call';
 
-SELECT switchboard.protect('switchboard.organizations', 'id', 'viewer', 'owner', 'admin', 'owner');
-SELECT switchboard.protect('switchboard.organization_members', 'org_id', 'viewer', 'admin', 'admin', 'admin');
+SELECT switchboard.protect('switchboard.organizations', 'id', 'viewer', 'owner', 'admin', 'owner', 'all');
+SELECT switchboard.protect('switchboard.organization_members', 'org_id', 'viewer', 'admin', 'admin', 'admin', 'all');

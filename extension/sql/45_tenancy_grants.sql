@@ -5,6 +5,7 @@ GRANT EXECUTE ON FUNCTION
   switchboard.is_service_role(), switchboard.member_role(uuid),
   switchboard.has_role_at_least(uuid, switchboard.member_role), switchboard.is_member(uuid),
   switchboard.member_org_ids(switchboard.member_role),
+  switchboard.active_org_id(switchboard.member_role),
   switchboard.assert_role(uuid, switchboard.member_role)
   TO anon, authenticated, service_role;
 

@@ -147,3 +147,44 @@ TEST(Membership, ParallelAddsAllLand) {
 }
 
 }  // namespace
+
+namespace {
+
+// A member of several organisations reaches, per request, only the organisation its JWT names.
+TEST(ActiveOrganization, MultiOrganizationUserReachesOnlyTheRequestsOrganization) {
+  Connection admin, user;
+  std::string owner = sbtest::new_uuid(admin), both = sbtest::new_uuid(admin),
+              only_a = sbtest::new_uuid(admin);
+  std::string a = make_org(admin, owner), b = make_org(admin, owner), c = make_org(admin, owner);
+  add(admin, a, both, "agent");
+  add(admin, b, both, "viewer");
+  add(admin, a, only_a, "viewer");
+  admin.must(
+      "create table if not exists public.it_items (org_id uuid not null, id serial, "
+      "primary key (org_id, id))");
+  admin.must("select switchboard.protect('public.it_items')");
+  admin.must("grant select, insert on public.it_items to authenticated");
+  admin.must("grant usage on sequence public.it_items_id_seq to authenticated");
+  admin.must("insert into public.it_items (org_id) select $1 from generate_series(1, 3)", {a});
+  admin.must("insert into public.it_items (org_id) select $1 from generate_series(1, 2)", {b});
+  auto count_as = [&](const std::string& who, const std::string& org) {
+    std::string claims = R"({"sub":")" + who + R"(")" +
+                         (org.empty() ? "" : R"(,"app_metadata":{"org_id":")" + org + R"("})") +
+                         "}";
+    user.must("reset role");
+    user.must("select set_config('request.jwt.claims', $1, false)", {claims});
+    user.must("set role authenticated");
+    return user.must("select count(*) from public.it_items").value();
+  };
+  EXPECT_EQ(count_as(both, ""), "0");  // two organisations and none named: nothing
+  EXPECT_EQ(count_as(both, a), "3");
+  EXPECT_EQ(count_as(both, b), "2");
+  EXPECT_EQ(count_as(both, c), "0");     // not a member of the named organisation
+  EXPECT_EQ(count_as(only_a, ""), "3");  // one organisation: it is the active one
+  EXPECT_EQ(count_as(only_a, b), "0");
+  // Writing needs the role in the active organisation: agent in A cannot insert (manager+).
+  count_as(both, a);
+  EXPECT_EQ(user.run("insert into public.it_items (org_id) values ($1)", {a}).sqlstate, "42501");
+}
+
+}  // namespace

@@ -8,7 +8,9 @@
 namespace sb::ent {
 namespace {
 
-bool override_live(const Override& o, Micros now) { return !o.expires_at || now < *o.expires_at; }
+bool override_live(const Override& o, Micros now) {
+  return !o.expires_at || now < *o.expires_at;
+}
 
 // The grant an enabling override puts in force, on top of what the plan granted.
 Grant override_grant(const Override& o, const std::optional<Grant>& plan) {
@@ -29,14 +31,22 @@ std::optional<Grant> plan_grant(const OrgState& org, std::string_view feature, M
 
 std::string_view reason_code(Reason reason) {
   switch (reason) {
-    case Reason::plan: return "PLAN";
-    case Reason::override_grant: return "OVERRIDE";
-    case Reason::no_subscription: return "NO_SUBSCRIPTION";
-    case Reason::not_in_plan: return "NOT_IN_PLAN";
-    case Reason::override_disabled: return "OVERRIDE_DISABLED";
-    case Reason::kill_switch: return "KILL_SWITCH";
-    case Reason::limit_exceeded: return "LIMIT_EXCEEDED";
-    case Reason::unknown_feature: return "UNKNOWN_FEATURE";
+    case Reason::plan:
+      return "PLAN";
+    case Reason::override_grant:
+      return "OVERRIDE";
+    case Reason::no_subscription:
+      return "NO_SUBSCRIPTION";
+    case Reason::not_in_plan:
+      return "NOT_IN_PLAN";
+    case Reason::override_disabled:
+      return "OVERRIDE_DISABLED";
+    case Reason::kill_switch:
+      return "KILL_SWITCH";
+    case Reason::limit_exceeded:
+      return "LIMIT_EXCEEDED";
+    case Reason::unknown_feature:
+      return "UNKNOWN_FEATURE";
   }
   return "UNKNOWN_FEATURE";
 }
@@ -50,9 +60,12 @@ std::optional<Period> parse_period(std::string_view text) {
 
 std::string_view period_name(Period period) {
   switch (period) {
-    case Period::day: return "day";
-    case Period::month: return "month";
-    case Period::billing_period: return "billing_period";
+    case Period::day:
+      return "day";
+    case Period::month:
+      return "month";
+    case Period::billing_period:
+      return "billing_period";
   }
   return "month";
 }
@@ -63,7 +76,9 @@ std::optional<Mode> parse_mode(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view mode_name(Mode mode) { return mode == Mode::hard ? "hard" : "soft"; }
+std::string_view mode_name(Mode mode) {
+  return mode == Mode::hard ? "hard" : "soft";
+}
 
 const Feature* Catalog::feature(std::string_view key) const {
   auto it = features.find(std::string(key));

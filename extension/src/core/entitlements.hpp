@@ -60,8 +60,8 @@ struct Tier {
 // The catalog: features, tiers (cheapest first) and what each tier grants.
 struct Catalog {
   std::unordered_map<std::string, Feature> features;
-  std::vector<std::string> feature_keys;  // sorted
-  std::vector<Tier> tiers;                // by rank
+  std::vector<std::string> feature_keys;                                 // sorted
+  std::vector<Tier> tiers;                                               // by rank
   std::unordered_map<std::string, std::map<std::string, Grant>> grants;  // tier -> feature -> grant
 
   const Feature* feature(std::string_view key) const;
@@ -74,8 +74,8 @@ struct Subscription {
   std::optional<Micros> trial_ends_at;
   Micros period_start = 0;
   Micros period_end = 0;
-  std::string billing_cycle;                 // monthly, annual
-  std::map<std::string, Grant> effective;    // features granted by tier and add-ons
+  std::string billing_cycle;               // monthly, annual
+  std::map<std::string, Grant> effective;  // features granted by tier and add-ons
   std::string overage_rate;
 };
 
@@ -100,11 +100,11 @@ struct Decision {
   bool access = false;
   Reason reason = Reason::unknown_feature;
   const Feature* feature = nullptr;
-  std::optional<Grant> grant;    // the grant in force (metered: its limit)
-  std::string plan;              // the subscription's tier, if any
-  std::string overage_rate;      // the tier's rate, if any
+  std::optional<Grant> grant;  // the grant in force (metered: its limit)
+  std::string plan;            // the subscription's tier, if any
+  std::string overage_rate;    // the tier's rate, if any
   std::string kill_reason;
-  bool by_override = false;      // the grant in force comes from an override
+  bool by_override = false;  // the grant in force comes from an override
 };
 
 // True while the subscription's status still grants access at `now` (past_due keeps access

@@ -30,9 +30,10 @@ void require_role(const Uuid& org, Role min_role) {
   if (!role)
     throw Error("42501", "not a member of this organization", "org_id: " + to_string(org),
                 "use a token of a member of this organization, or the service role");
-  throw Error("42501",
-              "role " + std::string(role_name(min_role)) + " or above is required in this organization",
-              "your role: " + std::string(role_name(*role)));
+  throw Error(
+      "42501",
+      "role " + std::string(role_name(min_role)) + " or above is required in this organization",
+      "your role: " + std::string(role_name(*role)));
 }
 
 }  // namespace sb::pg

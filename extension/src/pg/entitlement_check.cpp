@@ -23,7 +23,9 @@ Query usage_query = {
     3,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 
-int64_t to_int(const char* text) { return text ? std::strtoll(text, nullptr, 10) : 0; }
+int64_t to_int(const char* text) {
+  return text ? std::strtoll(text, nullptr, 10) : 0;
+}
 
 Usage read_usage(const Uuid& org, std::string_view feature, const Window& window) {
   Datum args[3] = {uuid_datum(org), text_datum(feature),

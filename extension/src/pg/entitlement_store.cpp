@@ -21,9 +21,13 @@ std::optional<int64_t> opt_int(const char* text) {
   return std::strtoll(text, nullptr, 10);
 }
 
-std::string str(const char* text) { return text ? text : ""; }
+std::string str(const char* text) {
+  return text ? text : "";
+}
 
-bool is_true(const char* text) { return text && text[0] == 't'; }
+bool is_true(const char* text) {
+  return text && text[0] == 't';
+}
 
 // A cache slot: the shared value (empty when cleared) and the cache id for invalidation.
 template <typename T>
@@ -49,23 +53,23 @@ Query grants_query = {
     {}};
 Query kills_query = {
     "select feature, reason from switchboard.global_feature_flags where not enabled", 0, {}};
+// Everything about one organisation in one round: its row ('o'), the grants of its subscription
+// ('e') and its overrides ('v'), as text columns.
 Query org_query = {
-    "select o.timezone, s.tier, s.status, (extract(epoch from s.trial_ends_at) * 1e6)::int8, "
-    "(extract(epoch from s.current_period_start) * 1e6)::int8, "
-    "(extract(epoch from s.current_period_end) * 1e6)::int8, s.billing_cycle, t.overage_rate::text "
+    "select 'o', o.timezone, s.tier, s.status, "
+    "(extract(epoch from s.trial_ends_at) * 1e6)::int8::text, "
+    "(extract(epoch from s.current_period_start) * 1e6)::int8::text, "
+    "(extract(epoch from s.current_period_end) * 1e6)::int8::text, s.billing_cycle, "
+    "t.overage_rate::text "
     "from switchboard.organizations o left join switchboard.subscriptions s on s.org_id = o.id "
-    "left join switchboard.plan_tiers t on t.key = s.tier where o.id = $1",
-    1,
-    {UUIDOID}};
-Query effective_query = {
-    "select f, (s.effective_limits -> f ->> 'limit')::int8, s.effective_limits -> f ->> 'period', "
-    "s.effective_limits -> f ->> 'mode' "
-    "from switchboard.subscriptions s, unnest(s.effective_features) as f where s.org_id = $1",
-    1,
-    {UUIDOID}};
-Query overrides_query = {
-    "select feature, enabled, usage_limit, limit_mode, "
-    "(extract(epoch from expires_at) * 1e6)::int8 "
+    "left join switchboard.plan_tiers t on t.key = s.tier where o.id = $1 "
+    "union all "
+    "select 'e', f, s.effective_limits -> f ->> 'limit', s.effective_limits -> f ->> 'period', "
+    "s.effective_limits -> f ->> 'mode', null, null, null, null "
+    "from switchboard.subscriptions s, unnest(s.effective_features) as f where s.org_id = $1 "
+    "union all "
+    "select 'v', feature, enabled::text, usage_limit::text, limit_mode, "
+    "(extract(epoch from expires_at) * 1e6)::int8::text, null, null, null "
     "from switchboard.feature_overrides where org_id = $1",
     1,
     {UUIDOID}};
@@ -101,40 +105,47 @@ std::shared_ptr<const ent::KillSwitches> load_kills() {
   return k;
 }
 
-ent::Subscription subscription_from(const TextRows& r) {
+ent::Subscription subscription_from(const TextRows& r, uint64 i) {
   ent::Subscription s;
-  s.tier = r.at(0, 1);
-  s.status = str(r.at(0, 2));
-  s.trial_ends_at = opt_int(r.at(0, 3));
-  s.period_start = opt_int(r.at(0, 4)).value_or(0);
-  s.period_end = opt_int(r.at(0, 5)).value_or(0);
-  s.billing_cycle = str(r.at(0, 6));
-  s.overage_rate = str(r.at(0, 7));
+  s.tier = r.at(i, 2);
+  s.status = str(r.at(i, 3));
+  s.trial_ends_at = opt_int(r.at(i, 4));
+  s.period_start = opt_int(r.at(i, 5)).value_or(0);
+  s.period_end = opt_int(r.at(i, 6)).value_or(0);
+  s.billing_cycle = str(r.at(i, 7));
+  s.overage_rate = str(r.at(i, 8));
   return s;
+}
+
+ent::Override override_from(const TextRows& r, uint64 i) {
+  ent::Override o;
+  o.enabled = is_true(r.at(i, 2));
+  o.limit = opt_int(r.at(i, 3));
+  if (r.at(i, 4)) o.mode = ent::parse_mode(r.at(i, 4));
+  o.expires_at = opt_int(r.at(i, 5));
+  return o;
 }
 
 std::shared_ptr<const ent::OrgState> load_org(const Uuid& org) {
   pg_uuid_t key;
   memcpy(key.data, org.bytes.data(), 16);
   Datum args[1] = {UUIDPGetDatum(&key)};
-  TextRows o = spi_query(org_query, args, nullptr, ReadMode::fresh);
-  if (o.count == 0)
+  TextRows rows = spi_query(org_query, args, nullptr, ReadMode::fresh);
+  uint64 head = 0;
+  while (head < rows.count && rows.at(head, 0)[0] != 'o') ++head;
+  if (head == rows.count)
     throw Error("P0002", "organization not found", "org_id: " + to_string(org));
   auto state = std::make_shared<ent::OrgState>();
-  state->timezone = str(o.at(0, 0));
-  if (o.at(0, 1)) {
-    state->subscription = subscription_from(o);
-    TextRows e = spi_query(effective_query, args, nullptr, ReadMode::fresh);
-    for (uint64 i = 0; i < e.count; ++i)
-      state->subscription->effective[e.at(i, 0)] = grant_from(e.at(i, 1), e.at(i, 2), e.at(i, 3));
-  }
-  TextRows v = spi_query(overrides_query, args, nullptr, ReadMode::fresh);
-  for (uint64 i = 0; i < v.count; ++i) {
-    ent::Override& ov = state->overrides[v.at(i, 0)];
-    ov.enabled = is_true(v.at(i, 1));
-    ov.limit = opt_int(v.at(i, 2));
-    if (v.at(i, 3)) ov.mode = ent::parse_mode(v.at(i, 3));
-    ov.expires_at = opt_int(v.at(i, 4));
+  state->timezone = str(rows.at(head, 1));
+  if (rows.at(head, 2)) state->subscription = subscription_from(rows, head);
+  for (uint64 i = 0; i < rows.count; ++i) {
+    if (rows.at(i, 0)[0] == 'o') continue;
+    if (rows.at(i, 0)[0] == 'v') {
+      state->overrides[rows.at(i, 1)] = override_from(rows, i);
+    } else if (state->subscription) {
+      state->subscription->effective[rows.at(i, 1)] =
+          grant_from(rows.at(i, 2), rows.at(i, 3), rows.at(i, 4));
+    }
   }
   return state;
 }
@@ -152,9 +163,13 @@ std::shared_ptr<T> cached(Slot<T>& slot, Load load) {
 
 }  // namespace
 
-std::shared_ptr<const ent::Catalog> catalog() { return cached(catalog_slot, load_catalog); }
+std::shared_ptr<const ent::Catalog> catalog() {
+  return cached(catalog_slot, load_catalog);
+}
 
-std::shared_ptr<const ent::KillSwitches> kill_switches() { return cached(kills_slot, load_kills); }
+std::shared_ptr<const ent::KillSwitches> kill_switches() {
+  return cached(kills_slot, load_kills);
+}
 
 std::shared_ptr<const ent::OrgState> org_state(const Uuid& org) {
   std::shared_ptr<OrgMap> orgs = cached(orgs_slot, [] { return std::make_shared<OrgMap>(); });
@@ -167,13 +182,18 @@ std::shared_ptr<const ent::OrgState> org_state(const Uuid& org) {
   return state;
 }
 
+void forget_catalog() noexcept {
+  catalog_slot.value.reset();
+}
+
 void init_entitlement_store() {
   catalog_slot.id = register_cache({"features", "plan_tiers", "plan_tier_features"},
-                                   [] () noexcept { catalog_slot.value.reset(); });
+                                   []() noexcept { catalog_slot.value.reset(); });
   kills_slot.id =
-      register_cache({"global_feature_flags"}, [] () noexcept { kills_slot.value.reset(); });
-  orgs_slot.id = register_cache({"organizations", "subscriptions", "feature_overrides"},
-                                [] () noexcept { orgs_slot.value.reset(); });
+      register_cache({"global_feature_flags"}, []() noexcept { kills_slot.value.reset(); });
+  orgs_slot.id =
+      register_cache({"organizations", "subscriptions", "feature_overrides", "plan_tiers"},
+                     []() noexcept { orgs_slot.value.reset(); });
 }
 
 }  // namespace sb::pg

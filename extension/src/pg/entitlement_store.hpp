@@ -17,6 +17,9 @@ std::shared_ptr<const ent::KillSwitches> kill_switches();
 // The organisation's state; raises P0002 when the organisation does not exist.
 std::shared_ptr<const ent::OrgState> org_state(const Uuid& org);
 
+// Drops the cached catalog of this backend (the next read reloads it).
+void forget_catalog() noexcept;
+
 // Registers the caches; called once from _PG_init.
 void init_entitlement_store();
 

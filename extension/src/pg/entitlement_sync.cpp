@@ -1,6 +1,9 @@
 // The sync trigger: every subscription row carries what its tier and add-ons grant
 // (effective_features, effective_limits), computed from the catalog when the row is written.
+#include <cerrno>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -24,15 +27,15 @@ namespace {
 struct RawAddons {
   int count = 0;
   char** keys = nullptr;
-  int* kinds = nullptr;  // 0 = true, 1 = false, 2 = number, 3 = anything else
-  int64* numbers = nullptr;
+  int* kinds = nullptr;      // 0 = true, 1 = false, 2 = number, 3 = anything else
+  char** numbers = nullptr;  // the numbers' text
 };
 
 void read_addons(Jsonb* jb, RawAddons* out) {
   int n = JB_ROOT_COUNT(jb);
   out->keys = static_cast<char**>(palloc0(sizeof(char*) * (n + 1)));
   out->kinds = static_cast<int*>(palloc0(sizeof(int) * (n + 1)));
-  out->numbers = static_cast<int64*>(palloc0(sizeof(int64) * (n + 1)));
+  out->numbers = static_cast<char**>(palloc0(sizeof(char*) * (n + 1)));
   JsonbIterator* it = JsonbIteratorInit(&jb->root);
   JsonbValue v;
   JsonbIteratorToken token;
@@ -44,22 +47,39 @@ void read_addons(Jsonb* jb, RawAddons* out) {
       kind = v.type == jbvBool ? (v.val.boolean ? 0 : 1) : v.type == jbvNumeric ? 2 : 3;
       if (kind == 2)
         out->numbers[out->count] =
-            DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v.val.numeric)));
+            DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
       ++out->count;
     }
   }
 }
 
+// A non-negative whole number of units written as `text`, or nothing.
+std::optional<int64_t> whole_units(const char* text) {
+  if (!text || !*text || *text == '-') return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0') return std::nullopt;
+  return value;
+}
+
 std::map<std::string, sb::ent::AddonValue> addons_of(Datum addons) {
   RawAddons raw;
-  sb::pg::guard([&] { read_addons(DatumGetJsonbP(addons), &raw); });
+  bool is_object = true;
+  sb::pg::guard([&] {
+    Jsonb* jb = DatumGetJsonbP(addons);
+    is_object = JB_ROOT_IS_OBJECT(jb) && !JB_ROOT_IS_SCALAR(jb);
+    if (is_object) read_addons(jb, &raw);
+  });
+  if (!is_object) throw sb::Error("22023", "add-ons must be a json object");
   std::map<std::string, sb::ent::AddonValue> out;
   for (int i = 0; i < raw.count; ++i) {
     if (raw.kinds[i] == 1) continue;
-    if (raw.kinds[i] == 3 || (raw.kinds[i] == 2 && raw.numbers[i] < 0))
+    std::optional<int64_t> units = raw.kinds[i] == 2 ? whole_units(raw.numbers[i]) : std::nullopt;
+    if (raw.kinds[i] == 3 || (raw.kinds[i] == 2 && !units))
       throw sb::Error("22023", "invalid add-on value", std::string("add-on: ") + raw.keys[i],
                       "use true to grant a feature or a non-negative whole number of units");
-    out[raw.keys[i]] = sb::ent::AddonValue{raw.kinds[i] == 0, raw.numbers[i]};
+    out[raw.keys[i]] = sb::ent::AddonValue{raw.kinds[i] == 0, units.value_or(0)};
   }
   return out;
 }
@@ -100,8 +120,20 @@ TierDatums build_datums(const std::map<std::string, sb::ent::Grant>& grants,
   return out;
 }
 
-TierDatums effective_datums(const std::string& tier, Datum addons) {
+int cache_id();
+
+// The catalog, reloaded when it does not know `tier` yet: a tier renamed earlier in this very
+// statement (ON UPDATE CASCADE) is only announced to the caches at its end.
+std::shared_ptr<const sb::ent::Catalog> catalog_knowing(const std::string& tier) {
   std::shared_ptr<const sb::ent::Catalog> catalog = sb::pg::catalog();
+  if (catalog->tier(tier)) return catalog;
+  sb::pg::forget_catalog();
+  clear_tier_datums();
+  return sb::pg::catalog();
+}
+
+TierDatums effective_datums(const std::string& tier, Datum addons) {
+  std::shared_ptr<const sb::ent::Catalog> catalog = catalog_knowing(tier);
   std::map<std::string, sb::ent::AddonValue> extra = addons_of(addons);
   if (!extra.empty())
     return build_datums(sb::ent::effective_grants(*catalog, tier, extra), *catalog,
@@ -110,17 +142,21 @@ TierDatums effective_datums(const std::string& tier, Datum addons) {
   if (hit != tier_datums().end()) return hit->second;
   if (!datum_context)
     sb::pg::guard([] {
-      datum_context = AllocSetContextCreate(TopMemoryContext, "switchboard tier grants",
-                                            ALLOCSET_SMALL_SIZES);
+      datum_context =
+          AllocSetContextCreate(TopMemoryContext, "switchboard tier grants", ALLOCSET_SMALL_SIZES);
     });
-  TierDatums built = build_datums(sb::ent::effective_grants(*catalog, tier, extra), *catalog,
-                                  datum_context);
+  sb::pg::prepare_cache_load(cache_id());
+  uint64_t before = sb::pg::cache_generation(cache_id());
+  std::map<std::string, sb::ent::Grant> grants = sb::ent::effective_grants(*catalog, tier, extra);
+  if (sb::pg::cache_generation(cache_id()) != before)
+    return build_datums(grants, *catalog, CurrentMemoryContext);
+  TierDatums built = build_datums(grants, *catalog, datum_context);
   tier_datums()[tier] = built;
   return built;
 }
 
 int cache_id() {
-  static int id =
+  static const int id =
       sb::pg::register_cache({"features", "plan_tiers", "plan_tier_features"}, clear_tier_datums);
   return id;
 }

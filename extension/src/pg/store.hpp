@@ -8,6 +8,8 @@
 
 #include "postgres_headers.hpp"
 
+#include "../core/error.hpp"
+
 extern "C" {
 #include "executor/spi.h"
 }
@@ -44,7 +46,11 @@ struct TextRows {
   uint64 count = 0;
   int columns = 0;
   char** cells = nullptr;  // row-major
-  const char* at(uint64 row, int column) const { return cells[row * columns + column]; }
+  const char* at(uint64 row, int column) const {
+    if (row >= count || column >= columns)
+      throw Error("XX000", "switchboard: query result too short");
+    return cells[row * columns + column];
+  }
 };
 
 enum class ReadMode {

@@ -35,13 +35,21 @@ void calendar_window(const char* unit, Datum tz, TimestampTz now, Window* out) {
   out->end = to_unix(from_local(end, tz));
 }
 
-// The billing period containing `now`, stepping from the stored period by the cycle.
+// The billing period containing `now`: the stored one, else the cycle anchored on the stored start
+// (a period that starts on the 31st ends on the 28th, 30th or 31st, as billing systems count).
 void billing_window(const ent::Subscription& s, Datum tz, TimestampTz now, Window* out) {
   int32 months = s.billing_cycle == "annual" ? 12 : 1;
   TimestampTz start = from_unix(s.period_start), end = from_unix(s.period_end);
-  for (int i = 0; i < 1200 && now >= end; ++i) {
-    start = end;
-    end = from_local(add(to_local(end, tz), 0, months), tz);
+  Timestamp anchor = to_local(start, tz);
+  if (now < start) {  // not started yet: the cycle before it
+    end = start;
+    start = from_local(add(anchor, 0, -months), tz);
+  } else if (now >= end) {
+    int32 k = 1;
+    while (k < 12000 && from_local(add(anchor, 0, (k + 1) * months), tz) <= now) ++k;
+    TimestampTz boundary = from_local(add(anchor, 0, k * months), tz);
+    start = boundary > end ? boundary : end;
+    end = from_local(add(anchor, 0, (k + 1) * months), tz);
   }
   out->start = to_unix(start);
   out->end = to_unix(end);
@@ -49,7 +57,9 @@ void billing_window(const ent::Subscription& s, Datum tz, TimestampTz now, Windo
 
 }  // namespace
 
-ent::Micros transaction_now() { return to_unix(GetCurrentTransactionStartTimestamp()); }
+ent::Micros transaction_now() {
+  return to_unix(GetCurrentTransactionStartTimestamp());
+}
 
 Window usage_window(ent::Period period, const ent::OrgState& org, ent::Micros now) {
   Window w;

@@ -11,11 +11,14 @@ extern "C" {
 
 namespace sb::pg {
 
-constexpr int64 kUnixEpochOffset =
-    int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+constexpr int64 kUnixEpochOffset = int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
-inline ent::Micros to_unix(TimestampTz t) { return t + kUnixEpochOffset; }
-inline TimestampTz from_unix(ent::Micros t) { return t - kUnixEpochOffset; }
+inline ent::Micros to_unix(TimestampTz t) {
+  return t + kUnixEpochOffset;
+}
+inline TimestampTz from_unix(ent::Micros t) {
+  return t - kUnixEpochOffset;
+}
 
 // The current transaction's start time, in Unix microseconds.
 ent::Micros transaction_now();

@@ -16,6 +16,7 @@ extern "C" {
 
 namespace {
 
+using sb::Error;
 using sb::pg::Evaluation;
 using sb::pg::Query;
 using sb::pg::ReadMode;
@@ -54,7 +55,8 @@ Query replay_key_query = {
     2,
     {UUIDOID, TEXTOID}};
 Query store_key_query = {
-    "update switchboard.usage_events set result = $3::jsonb where org_id = $1 and id = $2", 3,
+    "update switchboard.usage_events set result = $3::jsonb where org_id = $1 and id = $2",
+    3,
     {UUIDOID, UUIDOID, TEXTOID}};
 Query reserve_query = {
     "insert into switchboard.feature_reservations (org_id, feature, period_start, quantity, "
@@ -68,7 +70,7 @@ Query find_reservation_query = {
     2,
     {UUIDOID, UUIDOID}};
 Query lock_reservation_query = {
-    "select quantity, status, result::text from switchboard.feature_reservations "
+    "select quantity, status, result::text, settled_quantity from switchboard.feature_reservations "
     "where org_id = $1 and id = $2 for update",
     2,
     {UUIDOID, UUIDOID}};
@@ -78,7 +80,9 @@ Query finish_reservation_query = {
     5,
     {UUIDOID, UUIDOID, TEXTOID, INT8OID, TEXTOID}};
 
-int64_t to_int(const char* text) { return text ? std::strtoll(text, nullptr, 10) : 0; }
+int64_t to_int(const char* text) {
+  return text ? std::strtoll(text, nullptr, 10) : 0;
+}
 
 // The counter of one organisation, feature and period.
 struct CounterKey {
@@ -103,6 +107,9 @@ sb::pg::Usage lock_counter(const CounterKey& key, int64_t* expired) {
     args[3] = TimestampTzGetDatum(sb::pg::from_unix(key.window.end));
     spi_query(create_counter_query, args, nullptr, ReadMode::read_write);
     rows = spi_query(lock_counter_query, args, nullptr, ReadMode::read_write);
+    if (rows.count == 0)  // a row another transaction made is invisible to this snapshot
+      throw Error("40001", "could not serialize access to a usage counter",
+                  "feature: " + key.feature, "retry the transaction");
   }
   sb::pg::Usage u{to_int(rows.at(0, 0)), to_int(rows.at(0, 1)), to_int(rows.at(0, 2))};
   *expired = 0;
@@ -132,17 +139,20 @@ int64_t overage_of(const Evaluation& e, int64_t taken, int64_t quantity) {
 
 int64_t positive_arg(FunctionCallInfo fcinfo, int n, const char* name, bool zero_ok = false) {
   if (PG_ARGISNULL(n)) throw sb::Error("22023", std::string(name) + " must not be null");
-  int64_t value = get_fn_expr_argtype(fcinfo->flinfo, n) == INT8OID ? PG_GETARG_INT64(n)
-                                                                     : PG_GETARG_INT32(n);
+  int64_t value =
+      get_fn_expr_argtype(fcinfo->flinfo, n) == INT8OID ? PG_GETARG_INT64(n) : PG_GETARG_INT32(n);
   if (value < 0 || (value == 0 && !zero_ok))
-    throw sb::Error("22023", std::string(name) + (zero_ok ? " must not be negative" : " must be positive"),
+    throw sb::Error("22023",
+                    std::string(name) + (zero_ok ? " must not be negative" : " must be positive"),
                     std::string(name) + ": " + std::to_string(value));
   return value;
 }
 
 std::string_view feature_arg(FunctionCallInfo fcinfo, int n) {
   if (PG_ARGISNULL(n)) throw sb::Error("22023", "feature must not be null");
-  return sb::pg::text_arg(fcinfo, n);
+  std::string_view f = sb::pg::text_arg(fcinfo, n);
+  if (f.empty()) throw sb::Error("22023", "feature must not be empty");
+  return f;
 }
 
 // The common fields of a counting answer.
@@ -161,10 +171,10 @@ Evaluation evaluate_locked(const sb::Uuid& org, std::string_view feature, Counte
                            int64_t* expired) {
   Evaluation e = sb::pg::evaluate(org, feature, 0);
   *expired = 0;
-  if (!e.decision.access) return e;
-  if (!e.decision.feature->metered)
+  if (e.decision.feature && !e.decision.feature->metered)
     throw sb::Error("22023", "feature is not metered", "feature: " + std::string(feature),
                     "use has_feature or check_feature for boolean features");
+  if (!e.decision.access) return e;
   *key = CounterKey{org, std::string(feature), e.window};
   e.usage = lock_counter(*key, expired);
   return e;
@@ -219,8 +229,7 @@ std::optional<std::string> replay(const sb::Uuid& org, std::string_view key,
 }
 
 void store_answer(const sb::Uuid& org, const sb::Uuid& event_id, const std::string& json) {
-  Datum args[3] = {sb::pg::uuid_datum(org), sb::pg::uuid_datum(event_id),
-                   sb::pg::text_datum(json)};
+  Datum args[3] = {sb::pg::uuid_datum(org), sb::pg::uuid_datum(event_id), sb::pg::text_datum(json)};
   spi_query(store_key_query, args, nullptr, ReadMode::read_write);
 }
 
@@ -245,10 +254,14 @@ Consumption consume_once(FunctionCallInfo fcinfo) {
 }  // namespace
 
 // Ensures: `quantity` units are counted if the limit allows (atomic; idempotent per key).
-SB_FUNCTION(sb_consume_feature) { return sb::pg::jsonb_datum(consume_once(fcinfo).json); }
+SB_FUNCTION(sb_consume_feature) {
+  return sb::pg::jsonb_datum(consume_once(fcinfo).json);
+}
 
 // Ensures: seed-compatible consumption; true when the units were counted.
-SB_FUNCTION(sb_increment_feature_usage) { PG_RETURN_BOOL(consume_once(fcinfo).ok); }
+SB_FUNCTION(sb_increment_feature_usage) {
+  PG_RETURN_BOOL(consume_once(fcinfo).ok);
+}
 
 // Ensures: `quantity` units are held for `ttl` against the limit (given back when they expire).
 SB_FUNCTION(sb_reserve_feature) {
@@ -297,6 +310,7 @@ struct Reservation {
   int64_t quantity = 0;
   std::string status;
   std::string result;  // the stored answer of a finished reservation
+  int64_t settled = 0;
 };
 
 // Finds the reservation, locks its counter and then the reservation itself (the order consume
@@ -316,6 +330,7 @@ Reservation lock_reservation(const sb::Uuid& org, const sb::Uuid& id, CounterKey
   r.quantity = to_int(locked.at(0, 0));
   r.status = locked.at(0, 1);
   r.result = locked.at(0, 2) ? locked.at(0, 2) : "";
+  r.settled = to_int(locked.at(0, 3));
   return r;
 }
 
@@ -362,6 +377,9 @@ SB_FUNCTION(sb_settle_reservation) {
   int64_t expired = 0;
   Reservation r = lock_reservation(org, id, &key, &u, &expired);
   if (r.status == "settled") {
+    if (r.settled != actual)
+      throw sb::Error("23505", "reservation already settled with another quantity",
+                      "settled: " + std::to_string(r.settled) + ", now: " + std::to_string(actual));
     write_counter(key, 0, -expired, 0);
     return sb::pg::jsonb_datum(r.result);
   }
@@ -395,7 +413,10 @@ SB_FUNCTION(sb_release_reservation) {
   write_counter(key, 0, -(live ? r.quantity : 0) - expired, 0);
   sb::JsonWriter w;
   w.begin_object().field("released", live);
-  w.key("reason").string(live ? "RELEASED" : "ALREADY_" + std::string(r.status == "expired" ? "EXPIRED" : r.status == "settled" ? "SETTLED" : "RELEASED"));
+  w.key("reason").string(live ? "RELEASED"
+                              : "ALREADY_" + std::string(r.status == "expired"   ? "EXPIRED"
+                                                         : r.status == "settled" ? "SETTLED"
+                                                                                 : "RELEASED"));
   w.key("reservationId").string(sb::to_string(id));
   w.field("quantity", std::optional<int64_t>(live ? r.quantity : 0));
   w.end_object();
