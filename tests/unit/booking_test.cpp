@@ -342,3 +342,29 @@ TEST(BookingFormat, LocalIsoAndLockKeys) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BookingJson, ParsesWhatJsonbPrints) {
+  using sb::booking::Json;
+  Json j = sb::booking::parse_json(
+      R"({"mon": [["09:00", "12:00"]], "n": -1.5e3, "ok": true, "no": null, "s": "a\"\\\n\u00e9\ud83d\ude00"})");
+  ASSERT_EQ(j.kind, Json::Kind::object);
+  EXPECT_EQ(j.find("mon")->items[0].items[1].text, "12:00");
+  EXPECT_EQ(j.find("n")->text, "-1.5e3");
+  EXPECT_TRUE(j.find("ok")->boolean);
+  EXPECT_EQ(j.find("no")->kind, Json::Kind::null);
+  EXPECT_EQ(j.find("s")->text, "a\"\\\n\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(sb::booking::json_text(j.find("mon")->items[0]), R"(["09:00","12:00"])");
+  EXPECT_EQ(sb::booking::parse_json("[]").items.size(), 0u);
+  for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "nul", "\"open", "[1] 2"}) {
+    try {
+      sb::booking::parse_json(bad);
+      ADD_FAILURE() << bad;
+    } catch (const sb::Error& e) {
+      EXPECT_STREQ(e.sqlstate(), "22P02") << bad;
+    }
+  }
+}
+
+}  // namespace

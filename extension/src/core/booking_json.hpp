@@ -1,4 +1,4 @@
-// A JSON value as the booking area receives it (converted from jsonb by the glue), and the
+// A JSON value as the booking area receives it (jsonb's text, parsed without PostgreSQL), and the
 // quoting it needs to write JSON text back.
 #pragma once
 
@@ -24,6 +24,9 @@ struct Json {
     return nullptr;
   }
 };
+
+// The JSON value written in `text` (as jsonb prints it); sb::Error 22P02 when malformed.
+Json parse_json(std::string_view text);
 
 // `text` as a JSON string literal, quotes included.
 std::string json_quote(std::string_view text);
