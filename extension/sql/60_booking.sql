@@ -474,7 +474,8 @@ BEGIN
     SELECT * INTO b FROM switchboard._booking_busy(org_id, calendar_id, from_ts - interval '48 hours',
                                                    to_ts + interval '72 hours', NULL);
   ELSE
-    b := ROW('{}'::timestamptz[], '{}'::timestamptz[], '{}'::timestamptz[]);  -- the core refuses the window
+    SELECT '{}'::timestamptz[] AS starts, '{}'::timestamptz[] AS block_starts,
+           '{}'::timestamptz[] AS block_ends INTO b;  -- the core refuses this window
   END IF;
   RETURN QUERY SELECT * FROM switchboard._booking_slots(c, b.starts, b.block_starts, b.block_ends,
     from_ts, to_ts, coalesce(duration_minutes, c.slot_minutes), now());
