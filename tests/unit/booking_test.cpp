@@ -289,6 +289,19 @@ TEST(BookingSlots, OffGridAndOverrunningStartsAreOutsideHours) {
   EXPECT_EQ(a.check(utc(2026, 3, 9, 17, 0), 30 * kMinute, kLongAgo), Refusal::outside_hours);
 }
 
+TEST(BookingSlots, SlotsCrossMidnightOnlyWhenTheNextDayContinues) {
+  Zone ny = new_york_2026();
+  CalendarRules rules = every_day(0, 1440);
+  rules.weekly[2] = {{0, 60}};    // wednesday: only 00:00-01:00
+  rules.weekly[3] = {{60, 120}};  // thursday opens at 01:00
+  Availability a(rules, ny, {});
+  Micros monday_2330 = utc(2026, 3, 10, 3, 30);  // 23:30 EDT on monday 2026-03-09
+  EXPECT_EQ(a.check(monday_2330, 60 * kMinute, kLongAgo), Refusal::none);
+  EXPECT_EQ(a.check(monday_2330 + kDay, 60 * kMinute, kLongAgo), Refusal::none);  // into wednesday
+  EXPECT_EQ(a.check(monday_2330 + kDay, 120 * kMinute, kLongAgo), Refusal::outside_hours);
+  EXPECT_EQ(a.check(monday_2330 + 2 * kDay, 60 * kMinute, kLongAgo), Refusal::outside_hours);
+}
+
 TEST(BookingSlots, DailyCapCountsTheLocalDate) {
   Zone ny = new_york_2026();
   CalendarRules rules = every_day(9 * 60, 17 * 60);

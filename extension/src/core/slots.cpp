@@ -102,7 +102,7 @@ std::vector<Micros> Availability::day_starts(int day, Micros duration) const {
   Micros step = rules_.step_minutes() * kMinute;
   for (const ClockRange& r : rules_.hours_on(day)) {
     Micros wall_from = day * kDay + r.start * kMinute, wall_to = day * kDay + r.end * kMinute;
-    std::vector<Piece> pieces = open_pieces(zone_, wall_from, wall_to);
+    std::vector<Piece> pieces = open_pieces(zone_, wall_from, continued_end(day, r));
     for (Micros wall = wall_from; wall < wall_to; wall += step)
       for (const ZoneSpan& s : zone_.spans()) {
         Micros t = wall - s.offset_seconds * kSecond;
@@ -111,6 +111,17 @@ std::vector<Micros> Availability::day_starts(int day, Micros duration) const {
   }
   std::sort(starts.begin(), starts.end());
   return starts;
+}
+
+Micros Availability::continued_end(int day, const ClockRange& r) const {
+  Micros end = day * kDay + r.end * kMinute;
+  for (int next = day + 1; r.end == 1440 && next <= day + 2; ++next) {
+    const DayHours& hours = rules_.hours_on(next);
+    if (hours.empty() || hours.front().start != 0) break;
+    end = next * kDay + hours.front().end * kMinute;
+    if (hours.front().end != 1440) break;
+  }
+  return end;
 }
 
 Refusal Availability::timing(Micros start, Micros now) const noexcept {

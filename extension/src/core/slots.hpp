@@ -71,6 +71,8 @@ class Availability {
   std::vector<Micros> day_starts(int day, Micros duration) const;
 
  private:
+  // The wall-clock end of range `r` of `day`, carried past midnight while the next day goes on.
+  Micros continued_end(int day, const ClockRange& r) const;
   Refusal timing(Micros start, Micros now) const noexcept;
   Refusal occupancy(Micros start, Micros duration, int day) const;
   bool overlaps(Micros from, Micros to) const noexcept;
