@@ -107,7 +107,8 @@ CREATE FUNCTION switchboard._booking_refusal(
   RETURNS text LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_refusal';
 CREATE FUNCTION switchboard._booking_alternatives(
   cal switchboard.calendars, busy_starts timestamptz[], busy_block_starts timestamptz[],
-  busy_block_ends timestamptz[], starts_at timestamptz, duration_minutes integer, now timestamptz)
+  busy_block_ends timestamptz[], starts_at timestamptz, duration_minutes integer, now timestamptz,
+  radius_days integer)
   RETURNS jsonb LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_alternatives';
 CREATE FUNCTION switchboard._booking_local_iso(ts timestamptz, time_zone text) RETURNS text
   LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_local_iso';
@@ -132,8 +133,10 @@ $$;
 
 -- Ensures: this transaction holds the advisory lock of `name` in org until it ends.
 CREATE FUNCTION switchboard._booking_lock(org uuid, name text) RETURNS void
-  LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-  SELECT pg_catalog.pg_advisory_xact_lock(switchboard._booking_lock_key(org, name))
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM pg_catalog.pg_advisory_xact_lock(switchboard._booking_lock_key(org, name));
+END
 $$;
 
 -- Ensures: a request the booking functions accept: a finite start (named start_name) and 1 to
@@ -173,6 +176,9 @@ DECLARE
   v_key text;
 BEGIN
   PERFORM switchboard.require_arg(details, 'details');
+  IF details = '{}'::jsonb THEN
+    RETURN;
+  END IF;
   IF jsonb_typeof(details) <> 'object' THEN
     RAISE EXCEPTION 'details must be a json object' USING ERRCODE = '22023',
       DETAIL = format('details: %s', details);
@@ -204,24 +210,29 @@ $$;
 -- appointment `skip` left out (expired holds are not active).
 CREATE FUNCTION switchboard._booking_busy(org uuid, cal uuid, lo timestamptz, hi timestamptz, skip uuid,
   OUT starts timestamptz[], OUT block_starts timestamptz[], OUT block_ends timestamptz[])
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
   SELECT coalesce(array_agg(a.starts_at), '{}'), coalesce(array_agg(a.block_start), '{}'),
          coalesce(array_agg(a.block_end), '{}')
+    INTO starts, block_starts, block_ends
     FROM switchboard.appointments a
    WHERE a.org_id = org AND a.calendar_id = cal AND a.status IN ('held', 'confirmed')
      AND (a.status = 'confirmed' OR a.hold_expires_at > now())
      AND tstzrange(a.block_start, a.block_end, '[)') && tstzrange(lo, hi, '[)')
-     AND a.id IS DISTINCT FROM skip
+     AND a.id IS DISTINCT FROM skip;
+END
 $$;
 
 -- Ensures: NULL when [start, start + minutes) can be booked now on calendar c (appointment `skip`
--- ignored); otherwise {"reason": ..., "alternatives": [up to 3 nearest free starts]}.
+-- ignored); otherwise {"reason": ..., "alternatives": [up to 3 nearest free starts]}, searched
+-- within a day first and within a week when that finds fewer than 3.
 CREATE FUNCTION switchboard._booking_refusal_of(c switchboard.calendars, start timestamptz,
   minutes integer, skip uuid)
   RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   b record;
   v_reason text;
+  v_alternatives jsonb;
 BEGIN
   SELECT * INTO b FROM switchboard._booking_busy(c.org_id, c.id, start - interval '48 hours',
                                                  start + interval '72 hours', skip);
@@ -229,46 +240,59 @@ BEGIN
   IF v_reason IS NULL THEN
     RETURN NULL;
   END IF;
-  SELECT * INTO b FROM switchboard._booking_busy(c.org_id, c.id, start - interval '216 hours',
-                                                 start + interval '240 hours', skip);
-  RETURN jsonb_build_object('reason', v_reason, 'alternatives',
-    switchboard._booking_alternatives(c, b.starts, b.block_starts, b.block_ends, start, minutes, now()));
+  v_alternatives := switchboard._booking_alternatives(c, b.starts, b.block_starts, b.block_ends, start,
+                                                      minutes, now(), 1);
+  IF jsonb_array_length(v_alternatives) < 3 THEN
+    SELECT * INTO b FROM switchboard._booking_busy(c.org_id, c.id, start - interval '216 hours',
+                                                   start + interval '240 hours', skip);
+    v_alternatives := switchboard._booking_alternatives(c, b.starts, b.block_starts, b.block_ends, start,
+                                                        minutes, now(), 7);
+  END IF;
+  RETURN jsonb_build_object('reason', v_reason, 'alternatives', v_alternatives);
 END
 $$;
 
 -- Ensures: the block an appointment of `minutes` at `start` occupies on calendar c.
 CREATE FUNCTION switchboard._booking_block(c switchboard.calendars, start timestamptz, minutes integer)
-  RETURNS tstzrange LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT tstzrange(start - make_interval(mins => c.buffer_before_minutes),
-                   start + make_interval(mins => minutes + c.buffer_after_minutes), '[)')
+  RETURNS tstzrange LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN tstzrange(start - make_interval(mins => c.buffer_before_minutes),
+                   start + make_interval(mins => minutes + c.buffer_after_minutes), '[)');
+END
 $$;
 
 -- Ensures: expired holds of the calendar overlapping `block` (other than `keep`) no longer
 -- occupy it: they become cancelled with cancel_kind 'hold_expired'.
 CREATE FUNCTION switchboard._booking_release_expired(org uuid, cal uuid, block tstzrange, keep uuid)
-  RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
   UPDATE switchboard.appointments x
      SET status = 'cancelled', cancel_kind = 'hold_expired', cancelled_at = x.hold_expires_at
    WHERE x.org_id = org AND x.calendar_id = cal AND x.status = 'held' AND x.hold_expires_at <= now()
-     AND tstzrange(x.block_start, x.block_end, '[)') && block AND x.id IS DISTINCT FROM keep
+     AND tstzrange(x.block_start, x.block_end, '[)') && block AND x.id IS DISTINCT FROM keep;
+END
 $$;
 
 -- Ensures: the answer of a successful command on appointment a, times in the zone tz.
 CREATE FUNCTION switchboard._booking_answer(verb text, reason text, a switchboard.appointments, tz text)
-  RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT jsonb_build_object(verb, true, 'reason', reason, 'appointmentId', a.id,
+  RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN jsonb_build_object(verb, true, 'reason', reason, 'appointmentId', a.id,
            'calendarId', a.calendar_id, 'status', a.status,
            'startsAt', switchboard._booking_local_iso(a.starts_at, tz),
            'endsAt', switchboard._booking_local_iso(a.ends_at, tz))
          || CASE WHEN a.status = 'held'
                  THEN jsonb_build_object('expiresAt', switchboard._booking_local_iso(a.hold_expires_at, tz))
-                 ELSE '{}' END
+                 ELSE '{}' END;
+END
 $$;
 
 -- Ensures: the answer of a refused command: {<verb>: false, reason, alternatives: []}.
 CREATE FUNCTION switchboard._booking_refused(verb text, reason text) RETURNS jsonb
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT jsonb_build_object(verb, false, 'reason', reason, 'alternatives', '[]'::jsonb)
+  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN jsonb_build_object(verb, false, 'reason', reason, 'alternatives', '[]'::jsonb);
+END
 $$;
 
 -- Ensures: a new appointment (held for hold_seconds, or confirmed when that is NULL) if the slot
@@ -282,6 +306,7 @@ DECLARE
   a switchboard.appointments;
   v_refusal jsonb;
   v_block tstzrange;
+  v_locked integer;
 BEGIN
   IF key IS NOT NULL THEN
     PERFORM switchboard._booking_lock(org, 'idempotency:' || key);
@@ -292,15 +317,20 @@ BEGIN
              || '{"replayed": true}'::jsonb;
     END IF;
   END IF;
-  PERFORM switchboard._booking_lock(org, cal_id::text);
-  SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org AND k.id = cal_id;
-  IF NOT FOUND THEN
-    RETURN switchboard._booking_refused(verb, 'CALENDAR_NOT_FOUND');
-  END IF;
-  v_refusal := switchboard._booking_refusal_of(c, start, minutes, NULL);
-  IF v_refusal IS NOT NULL THEN
-    RETURN jsonb_build_object(verb, false) || v_refusal;
-  END IF;
+  -- A refusal seen in committed data needs no lock; a slot that looks free is re-checked under it.
+  FOR v_locked IN 0..1 LOOP
+    IF v_locked = 1 THEN
+      PERFORM switchboard._booking_lock(org, cal_id::text);
+    END IF;
+    SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org AND k.id = cal_id;
+    IF NOT FOUND THEN
+      RETURN switchboard._booking_refused(verb, 'CALENDAR_NOT_FOUND');
+    END IF;
+    v_refusal := switchboard._booking_refusal_of(c, start, minutes, NULL);
+    IF v_refusal IS NOT NULL THEN
+      RETURN jsonb_build_object(verb, false) || v_refusal;
+    END IF;
+  END LOOP;
   v_block := switchboard._booking_block(c, start, minutes);
   PERFORM switchboard._booking_release_expired(org, cal_id, v_block, NULL);
   INSERT INTO switchboard.appointments (org_id, calendar_id, contact_id, service, starts_at, ends_at,
@@ -340,8 +370,13 @@ $$;
 
 -- Ensures: the calendar of appointment a.
 CREATE FUNCTION switchboard._booking_calendar_of(a switchboard.appointments)
-  RETURNS switchboard.calendars LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM switchboard.calendars k WHERE k.org_id = a.org_id AND k.id = a.calendar_id
+  RETURNS switchboard.calendars LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  c switchboard.calendars;
+BEGIN
+  SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = a.org_id AND k.id = a.calendar_id;
+  RETURN c;
+END
 $$;
 
 -- Ensures: the rules stored on calendar (org, cal) are r (the output of _booking_rules).

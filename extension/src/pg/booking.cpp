@@ -27,7 +27,6 @@ using bk::Micros;
 
 constexpr Micros kPgEpoch = 946684800LL * bk::kSecond;  // 2000-01-01 in Unix microseconds
 constexpr int kAlternatives = 3;
-constexpr Micros kAlternativesRadius = 7 * bk::kDay;
 
 // A calendar row's time zone and rules.
 struct Calendar {
@@ -249,15 +248,20 @@ SB_FUNCTION(sb_booking_refusal) {
   return result;
 }
 
-// Ensures: up to 3 free starts nearest to starts_at (same duration, within 7 days), nearest first,
-// as a jsonb array of ISO timestamps in the calendar's zone.
+// Ensures: up to 3 free starts nearest to starts_at (same duration, within radius_days), nearest
+// first, as a jsonb array of ISO timestamps in the calendar's zone.
 SB_FUNCTION(sb_booking_alternatives) {
   Question q = question_args(fcinfo);
-  bk::Zone zone = zone_between(q.cal.time_zone, q.start - kAlternativesRadius - 2 * bk::kDay,
-                               q.start + kAlternativesRadius + 3 * bk::kDay);
+  int days = PG_GETARG_INT32(7);
+  if (days < 1 || days > 7)
+    throw sb::Error("22023", "radius_days must be between 1 and 7",
+                    "radius_days: " + std::to_string(days));
+  Micros radius = days * bk::kDay;
+  bk::Zone zone = zone_between(q.cal.time_zone, q.start - radius - 2 * bk::kDay,
+                               q.start + radius + 3 * bk::kDay);
   bk::Availability availability(q.cal.rules, zone, std::move(q.busy));
   std::vector<Micros> found =
-      availability.alternatives(q.start, q.duration, q.now, kAlternatives, kAlternativesRadius);
+      availability.alternatives(q.start, q.duration, q.now, kAlternatives, radius);
   return jsonb_datum(iso_list(found, zone));
 }
 
