@@ -18,11 +18,15 @@ namespace {
 std::string make_org(Connection& admin, std::string* agent) {
   std::string slug = "bk-" + admin.must("select substr(md5(random()::text), 1, 12)").value();
   std::string org =
-      admin.must("insert into switchboard.organizations (name, slug) values ('BK', $1) returning id", {slug})
+      admin
+          .must("insert into switchboard.organizations (name, slug) values ('BK', $1) returning id",
+                {slug})
           .value();
   *agent = sbtest::new_uuid(admin);
-  admin.must("insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, 'agent')",
-             {org, *agent});
+  admin.must(
+      "insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, "
+      "'agent')",
+      {org, *agent});
   return org;
 }
 
@@ -33,7 +37,7 @@ std::string make_calendar(Connection& admin, const std::string& org) {
         '{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],
           "fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]}',
         '{"slotMinutes":30,"slotStepMinutes":15,"bufferBeforeMinutes":5,"bufferAfterMinutes":10,"maxDaysAhead":365}'))",
-             {org})
+            {org})
       .value();
 }
 
@@ -70,7 +74,8 @@ TEST(BookingConcurrency, EightClientsNeverDoubleBook) {
         a.minutes = 30 * (1 + static_cast<int>(rng() % 3));
         int slot = static_cast<int>(rng() % kSlots);
         auto r = conn.run(
-            "select $3::timestamptz + make_interval(mins => $4::int), b ->> 'booked', b ->> 'reason', "
+            "select $3::timestamptz + make_interval(mins => $4::int), b ->> 'booked', b ->> "
+            "'reason', "
             "b ->> 'appointmentId', clock_timestamp() from switchboard.book_appointment($1, $2, "
             "$3::timestamptz + make_interval(mins => $4::int), $5::int) b",
             {org, cal, base, std::to_string(slot * 15), std::to_string(a.minutes)});
@@ -108,24 +113,30 @@ TEST(BookingConcurrency, EightClientsNeverDoubleBook) {
   EXPECT_GT(refused, kClients * kPerClient / 2);  // many collided
 
   // No two active appointments overlap, padded ranges included.
-  EXPECT_EQ(admin.must(R"(select count(*) from switchboard.appointments a join switchboard.appointments b
+  EXPECT_EQ(
+      admin
+          .must(R"(select count(*) from switchboard.appointments a join switchboard.appointments b
         on a.org_id = b.org_id and a.calendar_id = b.calendar_id and a.id < b.id
        and tstzrange(a.block_start, a.block_end) && tstzrange(b.block_start, b.block_end)
      where a.calendar_id = $1 and a.status in ('held', 'confirmed') and b.status in ('held', 'confirmed'))",
-                       {cal})
-                .value(),
-            "0");
+                {cal})
+          .value(),
+      "0");
 
   // Every booked:true answer is exactly one row with the times asked for, and there are no others.
-  EXPECT_EQ(admin.must("select count(*) from switchboard.appointments where calendar_id = $1", {cal}).value(),
-            std::to_string(booked));
+  EXPECT_EQ(
+      admin.must("select count(*) from switchboard.appointments where calendar_id = $1", {cal})
+          .value(),
+      std::to_string(booked));
   for (const auto& list : attempts)
     for (const Attempt& a : list) {
       if (!a.booked) continue;
       auto row = admin.must(
-          "select count(*) from switchboard.appointments where id = $1 and starts_at = $2::timestamptz "
+          "select count(*) from switchboard.appointments where id = $1 and starts_at = "
+          "$2::timestamptz "
           "and ends_at = starts_at + make_interval(mins => $3::int) and status = 'confirmed' "
-          "and block_start = starts_at - interval '5 minutes' and block_end = ends_at + interval '10 minutes'",
+          "and block_start = starts_at - interval '5 minutes' and block_end = ends_at + interval "
+          "'10 minutes'",
           {a.appointment, a.start, std::to_string(a.minutes)});
       EXPECT_EQ(row.value(), "1") << a.appointment;
     }
@@ -137,7 +148,8 @@ TEST(BookingConcurrency, EightClientsNeverDoubleBook) {
       auto row = admin.must(
           "select count(*) from switchboard.appointments where calendar_id = $1 "
           "and created_at <= $4::timestamptz and tstzrange(block_start, block_end) && "
-          "tstzrange($2::timestamptz - interval '5 minutes', $2::timestamptz + make_interval(mins => $3::int + 10))",
+          "tstzrange($2::timestamptz - interval '5 minutes', $2::timestamptz + make_interval(mins "
+          "=> $3::int + 10))",
           {cal, a.start, std::to_string(a.minutes), a.answered_at});
       EXPECT_NE(row.value(), "0") << "refused without a conflict: " << a.start;
     }
@@ -149,7 +161,8 @@ TEST(BookingConcurrency, SameIdempotencyKeyYieldsOneAppointment) {
   std::string agent;
   std::string org = make_org(admin, &agent);
   std::string cal = make_calendar(admin, org);
-  std::string start = admin.must("select date_trunc('day', now()) + interval '40 days 10 hours'").value();
+  std::string start =
+      admin.must("select date_trunc('day', now()) + interval '40 days 10 hours'").value();
   std::vector<std::string> ids(8);
   std::vector<std::thread> clients;
   std::atomic<int> ready{0};
@@ -160,14 +173,17 @@ TEST(BookingConcurrency, SameIdempotencyKeyYieldsOneAppointment) {
       ++ready;
       while (ready < 8) std::this_thread::yield();
       auto r = conn.run(
-          "select switchboard.book_appointment($1, $2, $3::timestamptz + make_interval(mins => $4::int), 30, "
+          "select switchboard.book_appointment($1, $2, $3::timestamptz + make_interval(mins => "
+          "$4::int), 30, "
           "idempotency_key => 'call-7') ->> 'appointmentId'",
           {org, cal, start, std::to_string(15 * c)});
       ids[c] = r.ok() ? r.value() : r.sqlstate;
     });
   for (auto& t : clients) t.join();
   for (const std::string& id : ids) EXPECT_EQ(id, ids[0]);
-  EXPECT_EQ(admin.must("select count(*) from switchboard.appointments where org_id = $1", {org}).value(), "1");
+  EXPECT_EQ(
+      admin.must("select count(*) from switchboard.appointments where org_id = $1", {org}).value(),
+      "1");
 }
 
 // Holds and bookings race for the same slots: exactly one of them gets each slot.
@@ -194,7 +210,10 @@ TEST(BookingConcurrency, HoldsAndBookingsShareOneInvariant) {
     });
   for (auto& t : clients) t.join();
   EXPECT_EQ(winners.load(), 40);
-  EXPECT_EQ(admin.must("select count(*) from switchboard.appointments where calendar_id = $1", {cal}).value(), "40");
+  EXPECT_EQ(
+      admin.must("select count(*) from switchboard.appointments where calendar_id = $1", {cal})
+          .value(),
+      "40");
 }
 
 }  // namespace
