@@ -15,7 +15,7 @@ DATA_built = extension/switchboard--$(EXTENSION_VERSION).sql
 EXTRA_CLEAN = build results regression.diffs regression.out
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --load-extension=switchboard
+REGRESS_OPTS = --inputdir=. --load-extension=btree_gist --load-extension=switchboard
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

@@ -59,7 +59,7 @@ setup_database() {
     -v owner="$(demo_user owner)" -v admin="$(demo_user admin)" -v manager="$(demo_user manager)" \
     -v agent="$(demo_user agent)" -v viewer="$(demo_user viewer)" <<'SQL'
 set client_min_messages = warning;
-create extension if not exists switchboard;
+create extension if not exists switchboard cascade;
 alter extension switchboard update;
 alter role switchboard_authenticator with login password :'password';
 insert into switchboard.organizations (id, name, slug) values (:'org', 'Demo Clinic', 'demo-clinic')

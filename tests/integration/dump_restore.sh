@@ -15,7 +15,7 @@ UA=00000000-0000-4000-8000-0000000d0a01 UB=00000000-0000-4000-8000-0000000d0b01
 for db in $SRC $DST; do q postgres -c "drop database if exists $db"; done
 q postgres -c "create database $SRC"
 q $SRC -v a=$A -v b=$B -v ua=$UA -v ub=$UB <<'SQL'
-create extension switchboard;
+create extension switchboard cascade;
 insert into switchboard.organizations (id, name, slug, settings, timezone)
   values (:'a', 'Clinic A', 'clinic-a', '{"beds": 3}', 'Europe/Paris'),
          (:'b', 'Clinic B', 'clinic-b', '{}', 'America/New_York');

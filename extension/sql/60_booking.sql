@@ -1,0 +1,670 @@
+-- Booking: calendars with business hours in their own time zone, appointments that never overlap
+-- (an exclusion constraint is the backstop; every booking function first takes a per-calendar
+-- advisory lock, so callers get clean answers instead of constraint errors), and the functions
+-- that list slots and hold, book, confirm, reschedule and cancel appointments.
+
+CREATE TYPE switchboard.appointment_status AS ENUM
+  ('held', 'confirmed', 'cancelled', 'completed', 'no_show');
+COMMENT ON TYPE switchboard.appointment_status IS
+  'held and confirmed appointments occupy their calendar (a held one until hold_expires_at)';
+CREATE TYPE switchboard.appointment_source AS ENUM ('ai_call', 'dashboard', 'api');
+
+CREATE TABLE switchboard.calendars (
+  org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  name text NOT NULL CONSTRAINT calendars_name_check CHECK (length(btrim(name)) BETWEEN 1 AND 200),
+  time_zone text NOT NULL,
+  business_hours jsonb NOT NULL DEFAULT '{}'
+    CONSTRAINT calendars_business_hours_check CHECK (jsonb_typeof(business_hours) = 'object'),
+  exceptions jsonb NOT NULL DEFAULT '{}'
+    CONSTRAINT calendars_exceptions_check CHECK (jsonb_typeof(exceptions) = 'object'),
+  slot_minutes integer NOT NULL DEFAULT 30 CHECK (slot_minutes BETWEEN 1 AND 1440),
+  slot_step_minutes integer CHECK (slot_step_minutes BETWEEN 1 AND 1440),
+  buffer_before_minutes integer NOT NULL DEFAULT 0 CHECK (buffer_before_minutes BETWEEN 0 AND 1440),
+  buffer_after_minutes integer NOT NULL DEFAULT 0 CHECK (buffer_after_minutes BETWEEN 0 AND 1440),
+  min_notice_minutes integer NOT NULL DEFAULT 0 CHECK (min_notice_minutes BETWEEN 0 AND 525600),
+  max_days_ahead integer NOT NULL DEFAULT 90 CHECK (max_days_ahead BETWEEN 1 AND 3650),
+  daily_cap integer CHECK (daily_cap BETWEEN 1 AND 100000),
+  created_by uuid,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, id)
+);
+COMMENT ON TABLE switchboard.calendars IS
+  'bookable calendars: weekly hours and date exceptions in the calendar''s IANA time zone';
+COMMENT ON COLUMN switchboard.calendars.slot_step_minutes IS 'NULL: the slot length';
+
+CREATE TABLE switchboard.appointments (
+  org_id uuid NOT NULL,
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  calendar_id uuid NOT NULL,
+  contact_id uuid,
+  service text,
+  starts_at timestamptz NOT NULL,
+  ends_at timestamptz NOT NULL,
+  block_start timestamptz NOT NULL,
+  block_end timestamptz NOT NULL,
+  status switchboard.appointment_status NOT NULL,
+  hold_expires_at timestamptz,
+  source switchboard.appointment_source NOT NULL DEFAULT 'api',
+  idempotency_key text,
+  notes text,
+  metadata jsonb NOT NULL DEFAULT '{}'
+    CONSTRAINT appointments_metadata_check CHECK (jsonb_typeof(metadata) = 'object'),
+  confirmed_at timestamptz,
+  cancelled_at timestamptz,
+  cancel_kind text CONSTRAINT appointments_cancel_kind_check
+    CHECK (cancel_kind IN ('requested', 'hold_expired')),
+  cancel_reason text,
+  created_by uuid,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, id),
+  CONSTRAINT appointments_calendar_fkey FOREIGN KEY (org_id, calendar_id)
+    REFERENCES switchboard.calendars (org_id, id) ON DELETE CASCADE,
+  CONSTRAINT appointments_times_check
+    CHECK (block_start <= starts_at AND starts_at < ends_at AND ends_at <= block_end),
+  CONSTRAINT appointments_hold_check CHECK (status <> 'held' OR hold_expires_at IS NOT NULL),
+  CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
+    org_id WITH =, calendar_id WITH =, tstzrange(block_start, block_end, '[)') WITH &&)
+    WHERE (status IN ('held', 'confirmed'))
+);
+CREATE UNIQUE INDEX appointments_idempotency_key ON switchboard.appointments (org_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX appointments_calendar_starts_idx
+  ON switchboard.appointments (org_id, calendar_id, starts_at);
+COMMENT ON TABLE switchboard.appointments IS
+  'appointments; block_start/block_end are the times padded by the calendar''s buffers';
+COMMENT ON COLUMN switchboard.appointments.cancel_kind IS
+  'requested: cancelled by a caller; hold_expired: an expired hold released for another booking';
+
+CREATE TRIGGER calendars_touch BEFORE UPDATE ON switchboard.calendars
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+CREATE TRIGGER appointments_touch BEFORE UPDATE ON switchboard.appointments
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+
+SELECT pg_catalog.pg_extension_config_dump('switchboard.calendars', '');
+SELECT pg_catalog.pg_extension_config_dump('switchboard.appointments', '');
+SELECT switchboard.protect('switchboard.calendars', 'org_id', 'viewer', 'manager', 'manager', 'admin');
+SELECT switchboard.protect('switchboard.appointments', 'org_id', 'viewer', 'agent', 'agent', 'admin');
+
+-- The booking core (C++): validation, slots, refusals and alternatives. Internal: not granted.
+CREATE FUNCTION switchboard._booking_rules(business_hours jsonb, options jsonb) RETURNS jsonb
+  LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_rules';
+COMMENT ON FUNCTION switchboard._booking_rules(jsonb, jsonb) IS
+  'the normalised rules of valid business hours and options; 22023/22007 naming the problem';
+CREATE FUNCTION switchboard._booking_time_zone(name text) RETURNS text
+  LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_time_zone';
+CREATE FUNCTION switchboard._booking_slots(
+  cal switchboard.calendars, busy_starts timestamptz[], busy_block_starts timestamptz[],
+  busy_block_ends timestamptz[], from_ts timestamptz, to_ts timestamptz, duration_minutes integer,
+  now timestamptz)
+  RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
+  LANGUAGE c STABLE STRICT ROWS 100 AS 'MODULE_PATHNAME', 'sb_booking_slots';
+CREATE FUNCTION switchboard._booking_refusal(
+  cal switchboard.calendars, busy_starts timestamptz[], busy_block_starts timestamptz[],
+  busy_block_ends timestamptz[], starts_at timestamptz, duration_minutes integer, now timestamptz)
+  RETURNS text LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_refusal';
+CREATE FUNCTION switchboard._booking_alternatives(
+  cal switchboard.calendars, busy_starts timestamptz[], busy_block_starts timestamptz[],
+  busy_block_ends timestamptz[], starts_at timestamptz, duration_minutes integer, now timestamptz,
+  radius_days integer)
+  RETURNS jsonb LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_alternatives';
+CREATE FUNCTION switchboard._booking_local_iso(ts timestamptz, time_zone text) RETURNS text
+  LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_local_iso';
+CREATE FUNCTION switchboard._booking_lock_key(org_id uuid, name text) RETURNS bigint
+  LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_lock_key';
+COMMENT ON FUNCTION switchboard._booking_lock_key(uuid, text) IS
+  'the advisory-lock key of a calendar (name = its id as text) or an idempotency key (''idempotency:'' || key)';
+
+-- Ensures: the caller is service_role or a member of org with at least min_role; 42501 otherwise.
+CREATE FUNCTION switchboard._booking_authorize(org uuid, min_role switchboard.member_role)
+  RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(org, 'org_id');
+  IF switchboard.is_service_role() OR switchboard.has_role_at_least(org, min_role) THEN
+    RETURN;
+  END IF;
+  RAISE EXCEPTION 'permission denied for booking in this organization' USING ERRCODE = '42501',
+    DETAIL = format('org_id: %s, required role: %s', org, min_role),
+    HINT = 'the caller must be service_role or a member with this role or above';
+END
+$$;
+
+-- Ensures: this transaction holds the advisory lock of `name` in org until it ends.
+CREATE FUNCTION switchboard._booking_lock(org uuid, name text) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM pg_catalog.pg_advisory_xact_lock(switchboard._booking_lock_key(org, name));
+END
+$$;
+
+-- Ensures: a request the booking functions accept: a finite start (named start_name) and 1 to
+-- 1440 minutes.
+CREATE FUNCTION switchboard._booking_require_request(start timestamptz, minutes integer,
+  start_name text DEFAULT 'starts_at')
+  RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(start, start_name);
+  PERFORM switchboard.require_arg(minutes, 'duration_minutes');
+  IF NOT isfinite(start) THEN
+    RAISE EXCEPTION '% must be a finite timestamp', start_name USING ERRCODE = '22007',
+      DETAIL = format('%s: %s', start_name, start);
+  END IF;
+  IF minutes NOT BETWEEN 1 AND 1440 THEN
+    RAISE EXCEPTION 'duration_minutes must be between 1 and 1440' USING ERRCODE = '22023',
+      DETAIL = format('duration_minutes: %s', minutes), HINT = 'appointments last at most 24 hours';
+  END IF;
+END
+$$;
+
+-- Ensures: an idempotency key is NULL or 1 to 200 characters (22023 otherwise).
+CREATE FUNCTION switchboard._booking_require_key(key text)
+  RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF length(key) NOT BETWEEN 1 AND 200 THEN
+    RAISE EXCEPTION 'idempotency_key must have 1 to 200 characters' USING ERRCODE = '22023',
+      DETAIL = format('idempotency_key: "%s"', left(key, 220));
+  END IF;
+END
+$$;
+
+-- Ensures: details holds only service and notes (strings), metadata (an object) and source.
+CREATE FUNCTION switchboard._booking_require_details(details jsonb)
+  RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_key text;
+BEGIN
+  PERFORM switchboard.require_arg(details, 'details');
+  IF details = '{}'::jsonb THEN
+    RETURN;
+  END IF;
+  IF jsonb_typeof(details) <> 'object' THEN
+    RAISE EXCEPTION 'details must be a json object' USING ERRCODE = '22023',
+      DETAIL = format('details: %s', details);
+  END IF;
+  SELECT k INTO v_key FROM jsonb_object_keys(details) k
+   WHERE k NOT IN ('service', 'notes', 'metadata', 'source') LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'unknown appointment detail' USING ERRCODE = '22023',
+      DETAIL = format('key: %s', v_key), HINT = 'details may hold service, notes, metadata and source';
+  END IF;
+  FOREACH v_key IN ARRAY ARRAY['service', 'notes', 'source'] LOOP
+    IF details ? v_key AND jsonb_typeof(details -> v_key) <> 'string' THEN
+      RAISE EXCEPTION '% must be a string', v_key USING ERRCODE = '22023',
+        DETAIL = format('%s: %s', v_key, details -> v_key);
+    END IF;
+  END LOOP;
+  IF details ? 'metadata' AND jsonb_typeof(details -> 'metadata') <> 'object' THEN
+    RAISE EXCEPTION 'metadata must be a json object' USING ERRCODE = '22023',
+      DETAIL = format('metadata: %s', details -> 'metadata');
+  END IF;
+  IF details ? 'source' AND NOT details ->> 'source' = ANY (enum_range(NULL::switchboard.appointment_source)::text[]) THEN
+    RAISE EXCEPTION 'unknown appointment source' USING ERRCODE = '22023',
+      DETAIL = format('source: %s', details ->> 'source'), HINT = 'use ai_call, dashboard or api';
+  END IF;
+END
+$$;
+
+-- Ensures: the starts and padded blocks of the calendar's active appointments meeting [lo, hi),
+-- appointment `skip` left out (expired holds are not active).
+CREATE FUNCTION switchboard._booking_busy(org uuid, cal uuid, lo timestamptz, hi timestamptz, skip uuid,
+  OUT starts timestamptz[], OUT block_starts timestamptz[], OUT block_ends timestamptz[])
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  SELECT coalesce(array_agg(a.starts_at), '{}'), coalesce(array_agg(a.block_start), '{}'),
+         coalesce(array_agg(a.block_end), '{}')
+    INTO starts, block_starts, block_ends
+    FROM switchboard.appointments a
+   WHERE a.org_id = org AND a.calendar_id = cal AND a.status IN ('held', 'confirmed')
+     AND (a.status = 'confirmed' OR a.hold_expires_at > now())
+     AND tstzrange(a.block_start, a.block_end, '[)') && tstzrange(lo, hi, '[)')
+     AND a.id IS DISTINCT FROM skip;
+END
+$$;
+
+-- Ensures: NULL when [start, start + minutes) can be booked now on calendar c (appointment `skip`
+-- ignored); otherwise {"reason": ..., "alternatives": [up to 3 nearest free starts]}, searched
+-- within a day first and within a week when that finds fewer than 3.
+CREATE FUNCTION switchboard._booking_refusal_of(c switchboard.calendars, start timestamptz,
+  minutes integer, skip uuid)
+  RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  b record;
+  v_reason text;
+  v_alternatives jsonb;
+BEGIN
+  SELECT * INTO b FROM switchboard._booking_busy(c.org_id, c.id, start - interval '48 hours',
+                                                 start + interval '72 hours', skip);
+  v_reason := switchboard._booking_refusal(c, b.starts, b.block_starts, b.block_ends, start, minutes, now());
+  IF v_reason IS NULL THEN
+    RETURN NULL;
+  END IF;
+  v_alternatives := switchboard._booking_alternatives(c, b.starts, b.block_starts, b.block_ends, start,
+                                                      minutes, now(), 1);
+  IF jsonb_array_length(v_alternatives) < 3 THEN
+    SELECT * INTO b FROM switchboard._booking_busy(c.org_id, c.id, start - interval '216 hours',
+                                                   start + interval '240 hours', skip);
+    v_alternatives := switchboard._booking_alternatives(c, b.starts, b.block_starts, b.block_ends, start,
+                                                        minutes, now(), 7);
+  END IF;
+  RETURN jsonb_build_object('reason', v_reason, 'alternatives', v_alternatives);
+END
+$$;
+
+-- Ensures: the block an appointment of `minutes` at `start` occupies on calendar c.
+CREATE FUNCTION switchboard._booking_block(c switchboard.calendars, start timestamptz, minutes integer)
+  RETURNS tstzrange LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN tstzrange(start - make_interval(mins => c.buffer_before_minutes),
+                   start + make_interval(mins => minutes + c.buffer_after_minutes), '[)');
+END
+$$;
+
+-- Ensures: expired holds of the calendar overlapping `block` (other than `keep`) no longer
+-- occupy it: they become cancelled with cancel_kind 'hold_expired'.
+CREATE FUNCTION switchboard._booking_release_expired(org uuid, cal uuid, block tstzrange, keep uuid)
+  RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE switchboard.appointments x
+     SET status = 'cancelled', cancel_kind = 'hold_expired', cancelled_at = x.hold_expires_at
+   WHERE x.org_id = org AND x.calendar_id = cal AND x.status = 'held' AND x.hold_expires_at <= now()
+     AND tstzrange(x.block_start, x.block_end, '[)') && block AND x.id IS DISTINCT FROM keep;
+END
+$$;
+
+-- Ensures: the answer of a successful command on appointment a, times in the zone tz.
+CREATE FUNCTION switchboard._booking_answer(verb text, reason text, a switchboard.appointments, tz text)
+  RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN jsonb_build_object(verb, true, 'reason', reason, 'appointmentId', a.id,
+           'calendarId', a.calendar_id, 'status', a.status,
+           'startsAt', switchboard._booking_local_iso(a.starts_at, tz),
+           'endsAt', switchboard._booking_local_iso(a.ends_at, tz))
+         || CASE WHEN a.status = 'held'
+                 THEN jsonb_build_object('expiresAt', switchboard._booking_local_iso(a.hold_expires_at, tz))
+                 ELSE '{}' END;
+END
+$$;
+
+-- Ensures: the answer of a refused command: {<verb>: false, reason, alternatives: []}.
+CREATE FUNCTION switchboard._booking_refused(verb text, reason text) RETURNS jsonb
+  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN jsonb_build_object(verb, false, 'reason', reason, 'alternatives', '[]'::jsonb);
+END
+$$;
+
+-- Ensures: a new appointment (held for hold_seconds, or confirmed when that is NULL) if the slot
+-- can be booked now; the earlier appointment for a known idempotency key; otherwise a refusal and
+-- nothing written. Serialised per calendar (and per idempotency key) by advisory locks.
+CREATE FUNCTION switchboard._booking_create(org uuid, cal_id uuid, start timestamptz, minutes integer,
+  contact uuid, details jsonb, key text, hold_seconds integer, verb text)
+  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  c switchboard.calendars;
+  a switchboard.appointments;
+  v_refusal jsonb;
+  v_block tstzrange;
+  v_locked integer;
+BEGIN
+  IF key IS NOT NULL THEN
+    PERFORM switchboard._booking_lock(org, 'idempotency:' || key);
+    SELECT * INTO a FROM switchboard.appointments x WHERE x.org_id = org AND x.idempotency_key = key;
+    IF FOUND THEN
+      SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org AND k.id = a.calendar_id;
+      RETURN switchboard._booking_answer(verb, 'IDEMPOTENT_REPLAY', a, c.time_zone)
+             || '{"replayed": true}'::jsonb;
+    END IF;
+  END IF;
+  -- A refusal seen in committed data needs no lock; a slot that looks free is re-checked under it.
+  FOR v_locked IN 0..1 LOOP
+    IF v_locked = 1 THEN
+      PERFORM switchboard._booking_lock(org, cal_id::text);
+    END IF;
+    SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org AND k.id = cal_id;
+    IF NOT FOUND THEN
+      RETURN switchboard._booking_refused(verb, 'CALENDAR_NOT_FOUND');
+    END IF;
+    v_refusal := switchboard._booking_refusal_of(c, start, minutes, NULL);
+    IF v_refusal IS NOT NULL THEN
+      RETURN jsonb_build_object(verb, false) || v_refusal;
+    END IF;
+  END LOOP;
+  v_block := switchboard._booking_block(c, start, minutes);
+  PERFORM switchboard._booking_release_expired(org, cal_id, v_block, NULL);
+  INSERT INTO switchboard.appointments (org_id, calendar_id, contact_id, service, starts_at, ends_at,
+      block_start, block_end, status, hold_expires_at, source, idempotency_key, notes, metadata,
+      confirmed_at, created_by)
+    VALUES (org, cal_id, contact, details ->> 'service', start, start + make_interval(mins => minutes),
+      lower(v_block), upper(v_block), CASE WHEN hold_seconds IS NULL THEN 'confirmed' ELSE 'held' END::switchboard.appointment_status,
+      now() + make_interval(secs => hold_seconds),
+      coalesce(details ->> 'source', 'api')::switchboard.appointment_source, key, details ->> 'notes',
+      coalesce(details -> 'metadata', '{}'), CASE WHEN hold_seconds IS NULL THEN now() END,
+      switchboard.current_user_id())
+    RETURNING * INTO a;
+  RETURN switchboard._booking_answer(verb, CASE WHEN hold_seconds IS NULL THEN 'BOOKED' ELSE 'HELD' END,
+                                     a, c.time_zone);
+END
+$$;
+
+-- Ensures: the caller may change appointments of org, and appointment `appointment` of org is
+-- row-locked with its calendar's advisory lock held; a row of NULLs when there is no such one.
+CREATE FUNCTION switchboard._booking_lock_appointment(org uuid, appointment uuid)
+  RETURNS switchboard.appointments LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_cal uuid;
+  a switchboard.appointments;
+BEGIN
+  PERFORM switchboard._booking_authorize(org, 'agent');
+  PERFORM switchboard.require_arg(appointment, 'appointment_id');
+  SELECT x.calendar_id INTO v_cal FROM switchboard.appointments x
+   WHERE x.org_id = org AND x.id = appointment;
+  IF FOUND THEN
+    PERFORM switchboard._booking_lock(org, v_cal::text);
+    SELECT * INTO a FROM switchboard.appointments x WHERE x.org_id = org AND x.id = appointment FOR UPDATE;
+  END IF;
+  RETURN a;
+END
+$$;
+
+-- Ensures: the calendar of appointment a.
+CREATE FUNCTION switchboard._booking_calendar_of(a switchboard.appointments)
+  RETURNS switchboard.calendars LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  c switchboard.calendars;
+BEGIN
+  SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = a.org_id AND k.id = a.calendar_id;
+  RETURN c;
+END
+$$;
+
+-- Ensures: the rules stored on calendar (org, cal) are r (the output of _booking_rules).
+CREATE FUNCTION switchboard._booking_store_rules(org uuid, cal uuid, r jsonb)
+  RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  UPDATE switchboard.calendars k
+     SET business_hours = r -> 'businessHours', exceptions = r -> 'exceptions',
+         slot_minutes = (r ->> 'slotMinutes')::integer,
+         slot_step_minutes = (r ->> 'slotStepMinutes')::integer,
+         buffer_before_minutes = (r ->> 'bufferBeforeMinutes')::integer,
+         buffer_after_minutes = (r ->> 'bufferAfterMinutes')::integer,
+         min_notice_minutes = (r ->> 'minNoticeMinutes')::integer,
+         max_days_ahead = (r ->> 'maxDaysAhead')::integer,
+         daily_cap = (r ->> 'dailyCap')::integer
+   WHERE k.org_id = org AND k.id = cal
+$$;
+
+-- Ensures: the options of calendar c, in the form create_calendar accepts.
+CREATE FUNCTION switchboard._booking_options(c switchboard.calendars)
+  RETURNS jsonb LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_object('slotMinutes', c.slot_minutes, 'slotStepMinutes', c.slot_step_minutes,
+           'bufferBeforeMinutes', c.buffer_before_minutes, 'bufferAfterMinutes', c.buffer_after_minutes,
+           'minNoticeMinutes', c.min_notice_minutes, 'maxDaysAhead', c.max_days_ahead,
+           'dailyCap', c.daily_cap, 'exceptions', c.exceptions)
+$$;
+
+-- Ensures: the calendar's public description (name, timeZone, businessHours and every option).
+CREATE FUNCTION switchboard._booking_describe(c switchboard.calendars)
+  RETURNS jsonb LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_object('calendarId', c.id, 'name', c.name, 'timeZone', c.time_zone,
+           'businessHours', c.business_hours) || switchboard._booking_options(c)
+$$;
+
+-- Ensures: a calendar name of 1 to 200 visible characters (22023 otherwise).
+CREATE FUNCTION switchboard._booking_require_name(name text)
+  RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(name, 'name');
+  IF length(btrim(name)) NOT BETWEEN 1 AND 200 THEN
+    RAISE EXCEPTION 'calendar name must have 1 to 200 characters' USING ERRCODE = '22023',
+      DETAIL = format('name: "%s"', name);
+  END IF;
+END
+$$;
+
+-- Ensures: a new calendar of the organisation (caller: manager or above, or service_role).
+CREATE FUNCTION switchboard.create_calendar(org_id uuid, name text, time_zone text,
+  business_hours jsonb, options jsonb DEFAULT '{}')
+  RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  v_rules jsonb;
+  v_id uuid;
+BEGIN
+  PERFORM switchboard._booking_authorize(org_id, 'manager');
+  PERFORM switchboard.require_organization(org_id);
+  PERFORM switchboard._booking_require_name(name);
+  PERFORM switchboard.require_arg(time_zone, 'time_zone');
+  PERFORM switchboard.require_arg(business_hours, 'business_hours');
+  PERFORM switchboard.require_arg(options, 'options');
+  v_rules := switchboard._booking_rules(business_hours, options);
+  INSERT INTO switchboard.calendars (org_id, name, time_zone, created_by)
+    VALUES (org_id, btrim(name), switchboard._booking_time_zone(time_zone), switchboard.current_user_id())
+    RETURNING id INTO v_id;
+  PERFORM switchboard._booking_store_rules(org_id, v_id, v_rules);
+  RETURN v_id;
+END
+$$;
+
+-- Ensures: the calendar carries the changes (name, timeZone, businessHours and option keys), all
+-- validated together (caller: manager or above, or service_role).
+CREATE FUNCTION switchboard.update_calendar(org_id uuid, calendar_id uuid, changes jsonb)
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  c switchboard.calendars;
+  v_rules jsonb;
+BEGIN
+  PERFORM switchboard._booking_authorize(org_id, 'manager');
+  PERFORM switchboard.require_arg(calendar_id, 'calendar_id');
+  PERFORM switchboard.require_arg(changes, 'changes');
+  IF jsonb_typeof(changes) <> 'object' THEN
+    RAISE EXCEPTION 'changes must be a json object' USING ERRCODE = '22023',
+      DETAIL = format('changes: %s', changes);
+  END IF;
+  IF (changes ? 'name' AND jsonb_typeof(changes -> 'name') <> 'string')
+     OR (changes ? 'timeZone' AND jsonb_typeof(changes -> 'timeZone') <> 'string') THEN
+    RAISE EXCEPTION 'name and timeZone must be strings' USING ERRCODE = '22023',
+      DETAIL = format('name: %s, timeZone: %s', changes -> 'name', changes -> 'timeZone');
+  END IF;
+  PERFORM switchboard._booking_lock(org_id, calendar_id::text);
+  SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org_id AND k.id = calendar_id;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('updated', false, 'reason', 'CALENDAR_NOT_FOUND');
+  END IF;
+  PERFORM switchboard._booking_require_name(coalesce(changes ->> 'name', c.name));
+  v_rules := switchboard._booking_rules(coalesce(changes -> 'businessHours', c.business_hours),
+    switchboard._booking_options(c) || (changes - 'name' - 'timeZone' - 'businessHours'));
+  UPDATE switchboard.calendars k
+     SET name = btrim(coalesce(changes ->> 'name', c.name)),
+         time_zone = switchboard._booking_time_zone(coalesce(changes ->> 'timeZone', c.time_zone))
+   WHERE k.org_id = org_id AND k.id = calendar_id;
+  PERFORM switchboard._booking_store_rules(org_id, calendar_id, v_rules);
+  SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org_id AND k.id = calendar_id;
+  RETURN jsonb_build_object('updated', true, 'reason', 'UPDATED', 'calendar', switchboard._booking_describe(c));
+END
+$$;
+
+-- Ensures: the free slots of the calendar starting in [from_ts, to_ts) (at most 92 days), of
+-- duration_minutes (default: the calendar's slot length).
+CREATE FUNCTION switchboard.available_slots(org_id uuid, calendar_id uuid, from_ts timestamptz,
+  to_ts timestamptz, duration_minutes integer DEFAULT NULL)
+  RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 50 AS $$
+#variable_conflict use_variable
+DECLARE
+  c switchboard.calendars;
+  b record;
+BEGIN
+  PERFORM switchboard._booking_authorize(org_id, 'agent');
+  PERFORM switchboard.require_arg(calendar_id, 'calendar_id');
+  PERFORM switchboard.require_arg(from_ts, 'from_ts');
+  PERFORM switchboard.require_arg(to_ts, 'to_ts');
+  SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org_id AND k.id = calendar_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'calendar not found' USING ERRCODE = 'P0002',
+      DETAIL = format('calendar_id: %s', calendar_id);
+  END IF;
+  IF isfinite(from_ts) AND isfinite(to_ts) AND to_ts > from_ts AND to_ts - from_ts <= interval '2208 hours' THEN
+    SELECT * INTO b FROM switchboard._booking_busy(org_id, calendar_id, from_ts - interval '48 hours',
+                                                   to_ts + interval '72 hours', NULL);
+  ELSE
+    SELECT '{}'::timestamptz[] AS starts, '{}'::timestamptz[] AS block_starts,
+           '{}'::timestamptz[] AS block_ends INTO b;  -- the core refuses this window
+  END IF;
+  RETURN QUERY SELECT * FROM switchboard._booking_slots(c, b.starts, b.block_starts, b.block_ends,
+    from_ts, to_ts, coalesce(duration_minutes, c.slot_minutes), now());
+END
+$$;
+
+-- Ensures: a hold on the slot for hold_seconds (default 300) when it can be booked now:
+-- {held, reason, appointmentId, startsAt, endsAt, expiresAt}, or {held: false, reason, alternatives}.
+CREATE FUNCTION switchboard.hold_slot(org_id uuid, calendar_id uuid, starts_at timestamptz,
+  duration_minutes integer, contact_id uuid DEFAULT NULL, hold_seconds integer DEFAULT 300,
+  idempotency_key text DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+  PERFORM switchboard._booking_authorize(org_id, 'agent');
+  PERFORM switchboard.require_arg(calendar_id, 'calendar_id');
+  PERFORM switchboard._booking_require_request(starts_at, duration_minutes);
+  PERFORM switchboard.require_arg(hold_seconds, 'hold_seconds');
+  IF hold_seconds NOT BETWEEN 1 AND 3600 THEN
+    RAISE EXCEPTION 'hold_seconds must be between 1 and 3600' USING ERRCODE = '22023',
+      DETAIL = format('hold_seconds: %s', hold_seconds);
+  END IF;
+  PERFORM switchboard._booking_require_key(idempotency_key);
+  RETURN switchboard._booking_create(org_id, calendar_id, starts_at, duration_minutes, contact_id,
+                                     '{}', idempotency_key, hold_seconds, 'held');
+END
+$$;
+
+-- Ensures: a confirmed appointment when the slot can be booked now: {booked, reason,
+-- appointmentId, startsAt, endsAt}, or {booked: false, reason, alternatives}.
+CREATE FUNCTION switchboard.book_appointment(org_id uuid, calendar_id uuid, starts_at timestamptz,
+  duration_minutes integer, contact_id uuid DEFAULT NULL, details jsonb DEFAULT '{}',
+  idempotency_key text DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+  PERFORM switchboard._booking_authorize(org_id, 'agent');
+  PERFORM switchboard.require_arg(calendar_id, 'calendar_id');
+  PERFORM switchboard._booking_require_request(starts_at, duration_minutes);
+  PERFORM switchboard._booking_require_details(details);
+  PERFORM switchboard._booking_require_key(idempotency_key);
+  RETURN switchboard._booking_create(org_id, calendar_id, starts_at, duration_minutes, contact_id,
+                                     details, idempotency_key, NULL, 'booked');
+END
+$$;
+
+-- Ensures: a live hold becomes confirmed; an expired one is re-checked and confirmed if its slot
+-- is still free (else HOLD_EXPIRED with alternatives); confirming twice answers ALREADY_CONFIRMED.
+CREATE FUNCTION switchboard.confirm_appointment(org_id uuid, appointment_id uuid)
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  a switchboard.appointments;
+  c switchboard.calendars;
+  v_refusal jsonb;
+BEGIN
+  a := switchboard._booking_lock_appointment(org_id, appointment_id);
+  IF a.id IS NULL THEN
+    RETURN switchboard._booking_refused('confirmed', 'NOT_FOUND');
+  END IF;
+  c := switchboard._booking_calendar_of(a);
+  IF a.status = 'confirmed' THEN
+    RETURN switchboard._booking_answer('confirmed', 'ALREADY_CONFIRMED', a, c.time_zone);
+  END IF;
+  IF NOT (a.status = 'held' OR (a.status = 'cancelled' AND a.cancel_kind = 'hold_expired')) THEN
+    RETURN switchboard._booking_refused('confirmed', 'INVALID_STATE') || jsonb_build_object('status', a.status);
+  END IF;
+  IF a.status <> 'held' OR a.hold_expires_at <= now() THEN
+    v_refusal := switchboard._booking_refusal_of(c, a.starts_at,
+                   (extract(epoch FROM a.ends_at - a.starts_at) / 60)::integer, a.id);
+    IF v_refusal IS NOT NULL THEN
+      RETURN jsonb_build_object('confirmed', false, 'reason', 'HOLD_EXPIRED',
+                                'slotReason', v_refusal -> 'reason', 'alternatives', v_refusal -> 'alternatives');
+    END IF;
+    PERFORM switchboard._booking_release_expired(org_id, a.calendar_id,
+              tstzrange(a.block_start, a.block_end, '[)'), a.id);
+  END IF;
+  UPDATE switchboard.appointments x
+     SET status = 'confirmed', confirmed_at = now(), cancelled_at = NULL, cancel_kind = NULL
+   WHERE x.org_id = org_id AND x.id = appointment_id
+  RETURNING * INTO a;
+  RETURN switchboard._booking_answer('confirmed', 'CONFIRMED', a, c.time_zone);
+END
+$$;
+
+-- Ensures: the appointment moves to new_starts_at in one update (it never holds both slots or
+-- neither), or stays where it was with a refusal and alternatives.
+CREATE FUNCTION switchboard.reschedule_appointment(org_id uuid, appointment_id uuid,
+  new_starts_at timestamptz, duration_minutes integer DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  a switchboard.appointments;
+  c switchboard.calendars;
+  v_minutes integer;
+  v_refusal jsonb;
+  v_block tstzrange;
+  v_before jsonb;
+BEGIN
+  PERFORM switchboard._booking_require_request(new_starts_at, coalesce(duration_minutes, 1),
+                                               'new_starts_at');
+  a := switchboard._booking_lock_appointment(org_id, appointment_id);
+  IF a.id IS NULL THEN
+    RETURN switchboard._booking_refused('rescheduled', 'NOT_FOUND');
+  END IF;
+  IF a.status = 'held' AND a.hold_expires_at <= now() THEN
+    RETURN switchboard._booking_refused('rescheduled', 'HOLD_EXPIRED');
+  END IF;
+  IF a.status NOT IN ('held', 'confirmed') THEN
+    RETURN switchboard._booking_refused('rescheduled', 'INVALID_STATE') || jsonb_build_object('status', a.status);
+  END IF;
+  c := switchboard._booking_calendar_of(a);
+  v_minutes := coalesce(duration_minutes, (extract(epoch FROM a.ends_at - a.starts_at) / 60)::integer);
+  v_refusal := switchboard._booking_refusal_of(c, new_starts_at, v_minutes, a.id);
+  IF v_refusal IS NOT NULL THEN
+    RETURN jsonb_build_object('rescheduled', false) || v_refusal;
+  END IF;
+  v_block := switchboard._booking_block(c, new_starts_at, v_minutes);
+  PERFORM switchboard._booking_release_expired(org_id, a.calendar_id, v_block, a.id);
+  v_before := jsonb_build_object('previousStartsAt', switchboard._booking_local_iso(a.starts_at, c.time_zone),
+                                 'previousEndsAt', switchboard._booking_local_iso(a.ends_at, c.time_zone));
+  UPDATE switchboard.appointments x
+     SET starts_at = new_starts_at, ends_at = new_starts_at + make_interval(mins => v_minutes),
+         block_start = lower(v_block), block_end = upper(v_block)
+   WHERE x.org_id = org_id AND x.id = appointment_id
+  RETURNING * INTO a;
+  RETURN switchboard._booking_answer('rescheduled', 'RESCHEDULED', a, c.time_zone) || v_before;
+END
+$$;
+
+-- Ensures: the appointment is cancelled (cancelling again answers ALREADY_CANCELLED and changes
+-- nothing); completed and no-show appointments are not (INVALID_STATE).
+CREATE FUNCTION switchboard.cancel_appointment(org_id uuid, appointment_id uuid, reason text DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  a switchboard.appointments;
+  c switchboard.calendars;
+BEGIN
+  a := switchboard._booking_lock_appointment(org_id, appointment_id);
+  IF a.id IS NULL THEN
+    RETURN switchboard._booking_refused('cancelled', 'NOT_FOUND');
+  END IF;
+  c := switchboard._booking_calendar_of(a);
+  IF a.status = 'cancelled' THEN
+    RETURN switchboard._booking_answer('cancelled', 'ALREADY_CANCELLED', a, c.time_zone);
+  END IF;
+  IF a.status NOT IN ('held', 'confirmed') THEN
+    RETURN switchboard._booking_refused('cancelled', 'INVALID_STATE') || jsonb_build_object('status', a.status);
+  END IF;
+  UPDATE switchboard.appointments x
+     SET status = 'cancelled', cancelled_at = now(), cancel_kind = 'requested', cancel_reason = reason
+   WHERE x.org_id = org_id AND x.id = appointment_id
+  RETURNING * INTO a;
+  RETURN switchboard._booking_answer('cancelled', 'CANCELLED', a, c.time_zone);
+END
+$$;

@@ -1,0 +1,291 @@
+// Booking benchmark: switchboard.book_appointment next to a naive check-then-insert (no lock) and
+// an exclusion-constraint-only insert, same workload, same server, one run; then available_slots
+// latency. Prints markdown tables. Needs SWITCHBOARD_BENCH_DSN (tests/bench/booking.sh sets it).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../integration/pg.hpp"
+
+using sbtest::Connection;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kClients = 4;
+constexpr int kAttemptsPerClient = 2500;
+constexpr int kStarts = 60 * 96;  // 60 days of 15-minute starts
+constexpr int kCalendars = 1000;
+constexpr size_t kRound = 250;
+
+// One request of the workload: which calendar, which start (minutes after the base), how long.
+struct Request {
+  int calendar;
+  int offset_minutes;
+  int minutes;
+};
+
+// What a variant answered over a whole run.
+struct Outcome {
+  double seconds = 0;
+  long attempts = 0;
+  long booked = 0;
+  long errors = 0;
+  long double_bookings = 0;
+};
+
+std::vector<std::vector<Request>> workload(int calendars, unsigned seed) {
+  std::vector<std::vector<Request>> per_client(kClients);
+  for (int c = 0; c < kClients; ++c) {
+    std::mt19937 rng(seed + c);
+    for (int i = 0; i < kAttemptsPerClient; ++i)
+      per_client[c].push_back({static_cast<int>(rng() % calendars),
+                               static_cast<int>(rng() % kStarts) * 15,
+                               30 * (1 + static_cast<int>(rng() % 3))});
+  }
+  return per_client;
+}
+
+// Runs `attempt` for requests [from, to) of every client on its own connection, in parallel, and
+// adds the time and answers to *out; `attempt` returns 1 (booked), 0 (refused) or -1 (error).
+void run_clients(std::vector<std::unique_ptr<Connection>>& conns,
+                 const std::vector<std::vector<Request>>& requests, size_t from, size_t to,
+                 const std::function<int(Connection&, const Request&)>& attempt, Outcome* out) {
+  std::atomic<long> booked{0}, errors{0};
+  std::atomic<int> ready{0};
+  std::vector<std::thread> clients;
+  Clock::time_point start;
+  std::atomic<bool> go{false};
+  for (int c = 0; c < kClients; ++c)
+    clients.emplace_back([&, c] {
+      Connection& conn = *conns[c];
+      ++ready;
+      while (!go) std::this_thread::yield();
+      for (size_t i = from; i < to; ++i) {
+        int result = attempt(conn, requests[c][i]);
+        if (result > 0) ++booked;
+        if (result < 0) ++errors;
+      }
+    });
+  while (ready < kClients) std::this_thread::yield();
+  start = Clock::now();
+  go = true;
+  for (auto& t : clients) t.join();
+  out->seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  out->attempts += static_cast<long>(kClients) * static_cast<long>(to - from);
+  out->booked += booked;
+  out->errors += errors;
+}
+
+// Overlapping pairs of padded blocks among the rows of `table` matching `filter` (each a double
+// booking).
+long overlaps(Connection& admin, const std::string& table, const std::string& filter) {
+  return std::stol(admin
+                       .must("with x as (select * from " + table + " where " + filter +
+                             ") select count(*) from x a join x b on a.calendar_id = b.calendar_id "
+                             "and a.id < b.id and tstzrange(a.block_start, a.block_end) && "
+                             "tstzrange(b.block_start, b.block_end)")
+                       .value());
+}
+
+struct Setup {
+  std::string org, agent, base;
+  std::vector<std::string> calendars;  // [0] is the hot calendar
+};
+
+const char* kHours =
+    R"({"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],)"
+    R"("fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]})";
+const char* kOptions =
+    R"({"slotMinutes":30,"slotStepMinutes":15,"bufferBeforeMinutes":5,"bufferAfterMinutes":10,"maxDaysAhead":365})";
+
+Setup set_up(Connection& admin) {
+  Setup s;
+  s.org = admin
+              .must(
+                  "insert into switchboard.organizations (name, slug) values ('Bench', 'bench-' || "
+                  "substr(md5(random()::text), 1, 8)) returning id")
+              .value();
+  s.agent = sbtest::new_uuid(admin);
+  admin.must(
+      "insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, "
+      "'agent')",
+      {s.org, s.agent});
+  auto rows = admin.must(
+      "select switchboard.create_calendar($1, 'cal ' || g, 'America/New_York', $2, $3) "
+      "from generate_series(1, $4::int) g",
+      {s.org, kHours, kOptions, std::to_string(kCalendars + 1)});
+  for (auto& row : rows.rows) s.calendars.push_back(row[0]);
+  s.base = admin.must("select date_trunc('day', now()) + interval '2 days'").value();
+  for (
+      const char* sql :
+      {R"(drop schema if exists bench cascade)", R"(create schema bench)",
+       R"(create table bench.naive (id bigint generated always as identity primary key, calendar_id uuid not null,
+      starts_at timestamptz not null, ends_at timestamptz not null, block_start timestamptz not null,
+      block_end timestamptz not null, status text not null default 'confirmed'))",
+       R"(create index on bench.naive using gist (calendar_id, tstzrange(block_start, block_end, '[)')))",
+       R"(create function bench.naive_book(cal uuid, start timestamptz, minutes int) returns boolean
+      language plpgsql as $$
+    begin
+      if exists (select 1 from bench.naive n where n.calendar_id = cal
+                 and tstzrange(n.block_start, n.block_end, '[)') &&
+                     tstzrange(start - interval '5 minutes', start + make_interval(mins => minutes + 10), '[)')) then
+        return false;
+end if;
+insert into bench.naive (calendar_id, starts_at, ends_at, block_start, block_end)
+        values (cal, start, start + make_interval(mins => minutes), start - interval '5 minutes',
+                start + make_interval(mins => minutes + 10));
+return true;
+end $$)",
+       R"(create table bench.exclusion (id bigint generated always as identity primary key, calendar_id uuid not null,
+      starts_at timestamptz not null, ends_at timestamptz not null, block_start timestamptz not null,
+      block_end timestamptz not null, status text not null default 'confirmed',
+      exclude using gist (calendar_id with =, tstzrange(block_start, block_end, '[)') with &&)))"})
+    admin.must(sql);
+  return s;
+}
+
+// The three variants on one workload; the tables are emptied first.
+std::vector<Outcome> compare(const std::string& dsn, Connection& admin, const Setup& s,
+                             int calendars, unsigned seed) {
+  admin.must("truncate bench.naive, bench.exclusion");
+  admin.must("delete from switchboard.appointments where org_id = $1", {s.org});
+  admin.must("vacuum analyze bench.naive, bench.exclusion, switchboard.appointments");
+  auto requests = workload(calendars, seed);
+  auto args = [&](const Request& r) {
+    return std::vector<std::string>{s.calendars[r.calendar], s.base,
+                                    std::to_string(r.offset_minutes), std::to_string(r.minutes)};
+  };
+  const std::string start = "$2::timestamptz + make_interval(mins => $3::int)";
+  auto naive = [&](Connection& c, const Request& r) {
+    auto res = c.run("select bench.naive_book($1, " + start + ", $4::int)", args(r));
+    return !res.ok() ? -1 : res.value() == "t" ? 1 : 0;
+  };
+  auto exclusion = [&](Connection& c, const Request& r) {
+    auto res = c.run(
+        "insert into bench.exclusion (calendar_id, starts_at, ends_at, block_start, block_end) "
+        "select $1, t, t + make_interval(mins => $4::int), t - interval '5 minutes', "
+        "t + make_interval(mins => $4::int + 10) from (select " +
+            start + " as t) x",
+        args(r));
+    return res.ok() ? 1 : -1;
+  };
+  auto ours = [&](Connection& c, const Request& r) {
+    std::vector<std::string> a = args(r);
+    a.insert(a.begin(), s.org);
+    auto res = c.run(
+        "select switchboard.book_appointment($1, $2, $3::timestamptz + make_interval(mins => "
+        "$4::int), "
+        "$5::int) ->> 'booked'",
+        a);
+    return !res.ok() ? -1 : res.value() == "true" ? 1 : 0;
+  };
+  std::vector<std::vector<std::unique_ptr<Connection>>> conns(3);
+  for (int v = 0; v < 3; ++v)
+    for (int c = 0; c < kClients; ++c) {
+      conns[v].push_back(std::make_unique<Connection>(dsn));
+      if (v == 2) conns[v].back()->become_user(s.agent);
+    }
+  std::vector<Outcome> out(3);
+  // Rounds of 250 attempts per client, the variants taking turns, so that load from elsewhere on
+  // the machine falls on all three alike.
+  for (size_t from = 0; from < kAttemptsPerClient; from += kRound) {
+    size_t to = std::min<size_t>(from + kRound, kAttemptsPerClient);
+    run_clients(conns[0], requests, from, to, naive, &out[0]);
+    run_clients(conns[1], requests, from, to, exclusion, &out[1]);
+    run_clients(conns[2], requests, from, to, ours, &out[2]);
+  }
+  out[0].double_bookings = overlaps(admin, "bench.naive", "status = 'confirmed'");
+  out[1].double_bookings = overlaps(admin, "bench.exclusion", "status = 'confirmed'");
+  out[2].double_bookings = overlaps(admin, "switchboard.appointments",
+                                    "status in ('held', 'confirmed') and org_id = '" + s.org + "'");
+  return out;
+}
+
+void print_rows(const char* scenario, const std::vector<Outcome>& o) {
+  const char* names[] = {"naive check-then-insert (no lock)", "exclusion constraint only",
+                         "switchboard.book_appointment"};
+  for (int i = 0; i < 3; ++i)
+    std::printf("| %s | %s | %.0f | %.0f | %ld | %ld |\n", scenario, names[i],
+                o[i].attempts / o[i].seconds, o[i].booked / o[i].seconds, o[i].double_bookings,
+                o[i].errors);
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * (v.size() - 1))];
+}
+
+// available_slots over 7-day windows of a calendar holding 500 appointments: p50 and p99 in ms.
+std::pair<double, double> slots_latency(const std::string& dsn, Connection& admin, const Setup& s) {
+  const std::string& cal = s.calendars[1];
+  admin.must("delete from switchboard.appointments where org_id = $1", {s.org});
+  for (int i = 0, made = 0; made < 500 && i < 5000; ++i) {
+    auto r = admin.must(
+        "select switchboard.book_appointment($1, $2, $3::timestamptz + make_interval(mins => "
+        "$4::int), 30)"
+        " ->> 'booked'",
+        {s.org, cal, s.base, std::to_string((i * 7919 % (28 * 96)) * 15)});
+    if (r.value() == "true") ++made;
+  }
+  Connection c(dsn);
+  c.become_user(s.agent);
+  std::vector<double> ms;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 400; ++i) {
+    std::string day = std::to_string(rng() % 21);
+    auto t0 = Clock::now();
+    auto r = c.must(
+        "select count(*) from switchboard.available_slots($1, $2, $3::timestamptz + "
+        "make_interval(days => "
+        "$4::int), $3::timestamptz + make_interval(days => $4::int + 7))",
+        {s.org, cal, s.base, day});
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return {percentile(ms, 0.5), percentile(ms, 0.99)};
+}
+
+}  // namespace
+
+int main() {
+  const char* dsn_env = std::getenv("SWITCHBOARD_BENCH_DSN");
+  if (!dsn_env || !*dsn_env) {
+    std::fprintf(stderr, "SWITCHBOARD_BENCH_DSN is not set (run tests/bench/booking.sh)\n");
+    return 2;
+  }
+  std::string dsn = dsn_env;
+  Connection admin(dsn);
+  Setup s = set_up(admin);
+  std::vector<Outcome> hot = compare(dsn, admin, s, 1, 11);
+  std::vector<Outcome> spread = compare(dsn, admin, s, kCalendars, 23);
+  std::printf(
+      "| workload (%d clients x %d attempts) | variant | attempts/s | bookings/s | double bookings "
+      "| "
+      "errors |\n|---|---|---|---|---|---|\n",
+      kClients, kAttemptsPerClient);
+  print_rows("1 hot calendar", hot);
+  print_rows("1,000 calendars", spread);
+  std::printf(
+      "\nthroughput of switchboard.book_appointment vs naive: %.2fx on 1 hot calendar, %.2fx on "
+      "1,000 "
+      "calendars\n",
+      (hot[2].attempts / hot[2].seconds) / (hot[0].attempts / hot[0].seconds),
+      (spread[2].attempts / spread[2].seconds) / (spread[0].attempts / spread[0].seconds));
+  auto [p50, p99] = slots_latency(dsn, admin, s);
+  std::printf(
+      "available_slots, 7-day window, calendar with 500 appointments (400 calls): p50 %.2f ms, p99 "
+      "%.2f "
+      "ms\n",
+      p50, p99);
+  bool clean = hot[2].errors == 0 && hot[2].double_bookings == 0 && spread[2].errors == 0 &&
+               spread[2].double_bookings == 0;
+  return clean ? 0 : 1;
+}

@@ -1,0 +1,219 @@
+// Integration tests of the booking area against a real cluster (SWITCHBOARD_TEST_DSN): many
+// clients booking one calendar at once never double-book and always get a clean answer.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "pg.hpp"
+
+using sbtest::Connection;
+
+namespace {
+
+// An organisation with one agent (returned in *agent), made by the superuser.
+std::string make_org(Connection& admin, std::string* agent) {
+  std::string slug = "bk-" + admin.must("select substr(md5(random()::text), 1, 12)").value();
+  std::string org =
+      admin
+          .must("insert into switchboard.organizations (name, slug) values ('BK', $1) returning id",
+                {slug})
+          .value();
+  *agent = sbtest::new_uuid(admin);
+  admin.must(
+      "insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, "
+      "'agent')",
+      {org, *agent});
+  return org;
+}
+
+// A calendar open around the clock with 15-minute steps and buffers of 5 and 10 minutes.
+std::string make_calendar(Connection& admin, const std::string& org) {
+  return admin
+      .must(R"(select switchboard.create_calendar($1, 'Hot line', 'America/New_York',
+        '{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],
+          "fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]}',
+        '{"slotMinutes":30,"slotStepMinutes":15,"bufferBeforeMinutes":5,"bufferAfterMinutes":10,"maxDaysAhead":365}'))",
+            {org})
+      .value();
+}
+
+// One booking attempt and what came back.
+struct Attempt {
+  std::string start;  // timestamptz text
+  int minutes = 0;
+  bool booked = false;
+  std::string reason;
+  std::string appointment;
+  std::string answered_at;  // server clock when the answer was computed
+  std::string error;        // SQLSTATE and message of an error, if any
+};
+
+TEST(BookingConcurrency, EightClientsNeverDoubleBook) {
+  Connection admin;
+  std::string agent;
+  std::string org = make_org(admin, &agent);
+  std::string cal = make_calendar(admin, org);
+  std::string base = admin.must("select date_trunc('day', now()) + interval '30 days'").value();
+  constexpr int kClients = 8, kPerClient = 2000, kSlots = 240;  // 60 hours of 15-minute starts
+  std::vector<std::vector<Attempt>> attempts(kClients);
+  std::vector<std::thread> clients;
+  std::atomic<int> ready{0};
+  for (int c = 0; c < kClients; ++c)
+    clients.emplace_back([&, c] {
+      Connection conn;
+      conn.become_user(agent);
+      std::mt19937 rng(1234 + c);
+      ++ready;
+      while (ready < kClients) std::this_thread::yield();
+      for (int i = 0; i < kPerClient; ++i) {
+        Attempt a;
+        a.minutes = 30 * (1 + static_cast<int>(rng() % 3));
+        int slot = static_cast<int>(rng() % kSlots);
+        auto r = conn.run(
+            "select $3::timestamptz + make_interval(mins => $4::int), b ->> 'booked', b ->> "
+            "'reason', "
+            "b ->> 'appointmentId', clock_timestamp() from switchboard.book_appointment($1, $2, "
+            "$3::timestamptz + make_interval(mins => $4::int), $5::int) b",
+            {org, cal, base, std::to_string(slot * 15), std::to_string(a.minutes)});
+        if (!r.ok()) {
+          a.error = r.sqlstate + " " + r.message;
+        } else {
+          a.start = r.rows[0][0];
+          a.booked = r.rows[0][1] == "true";
+          a.reason = r.rows[0][2];
+          a.appointment = r.rows[0][3];
+          a.answered_at = r.rows[0][4];
+        }
+        attempts[c].push_back(a);
+      }
+    });
+  for (auto& t : clients) t.join();
+
+  // No error and no reason other than the two this workload can produce.
+  int booked = 0, refused = 0;
+  std::set<std::string> booked_ids;
+  for (const auto& list : attempts)
+    for (const Attempt& a : list) {
+      ASSERT_EQ(a.error, "");
+      if (a.booked) {
+        EXPECT_EQ(a.reason, "BOOKED");
+        EXPECT_TRUE(booked_ids.insert(a.appointment).second) << "one appointment answered twice";
+        ++booked;
+      } else {
+        EXPECT_EQ(a.reason, "SLOT_TAKEN");
+        ++refused;
+      }
+    }
+  EXPECT_EQ(booked + refused, kClients * kPerClient);
+  EXPECT_GT(booked, 20);
+  EXPECT_GT(refused, kClients * kPerClient / 2);  // many collided
+
+  // No two active appointments overlap, padded ranges included.
+  EXPECT_EQ(
+      admin
+          .must(R"(select count(*) from switchboard.appointments a join switchboard.appointments b
+        on a.org_id = b.org_id and a.calendar_id = b.calendar_id and a.id < b.id
+       and tstzrange(a.block_start, a.block_end) && tstzrange(b.block_start, b.block_end)
+     where a.calendar_id = $1 and a.status in ('held', 'confirmed') and b.status in ('held', 'confirmed'))",
+                {cal})
+          .value(),
+      "0");
+
+  // Every booked:true answer is exactly one row with the times asked for, and there are no others.
+  EXPECT_EQ(
+      admin.must("select count(*) from switchboard.appointments where calendar_id = $1", {cal})
+          .value(),
+      std::to_string(booked));
+  for (const auto& list : attempts)
+    for (const Attempt& a : list) {
+      if (!a.booked) continue;
+      auto row = admin.must(
+          "select count(*) from switchboard.appointments where id = $1 and starts_at = "
+          "$2::timestamptz "
+          "and ends_at = starts_at + make_interval(mins => $3::int) and status = 'confirmed' "
+          "and block_start = starts_at - interval '5 minutes' and block_end = ends_at + interval "
+          "'10 minutes'",
+          {a.appointment, a.start, std::to_string(a.minutes)});
+      EXPECT_EQ(row.value(), "1") << a.appointment;
+    }
+
+  // Every refusal really conflicted: an appointment created before the answer overlaps its block.
+  for (const auto& list : attempts)
+    for (const Attempt& a : list) {
+      if (a.booked) continue;
+      auto row = admin.must(
+          "select count(*) from switchboard.appointments where calendar_id = $1 "
+          "and created_at <= $4::timestamptz and tstzrange(block_start, block_end) && "
+          "tstzrange($2::timestamptz - interval '5 minutes', $2::timestamptz + make_interval(mins "
+          "=> $3::int + 10))",
+          {cal, a.start, std::to_string(a.minutes), a.answered_at});
+      EXPECT_NE(row.value(), "0") << "refused without a conflict: " << a.start;
+    }
+}
+
+// Eight clients send the same idempotency key at once: one row, one appointment for everyone.
+TEST(BookingConcurrency, SameIdempotencyKeyYieldsOneAppointment) {
+  Connection admin;
+  std::string agent;
+  std::string org = make_org(admin, &agent);
+  std::string cal = make_calendar(admin, org);
+  std::string start =
+      admin.must("select date_trunc('day', now()) + interval '40 days 10 hours'").value();
+  std::vector<std::string> ids(8);
+  std::vector<std::thread> clients;
+  std::atomic<int> ready{0};
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&, c] {
+      Connection conn;
+      conn.become_user(agent);
+      ++ready;
+      while (ready < 8) std::this_thread::yield();
+      auto r = conn.run(
+          "select switchboard.book_appointment($1, $2, $3::timestamptz + make_interval(mins => "
+          "$4::int), 30, "
+          "idempotency_key => 'call-7') ->> 'appointmentId'",
+          {org, cal, start, std::to_string(15 * c)});
+      ids[c] = r.ok() ? r.value() : r.sqlstate;
+    });
+  for (auto& t : clients) t.join();
+  for (const std::string& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(
+      admin.must("select count(*) from switchboard.appointments where org_id = $1", {org}).value(),
+      "1");
+}
+
+// Holds and bookings race for the same slots: exactly one of them gets each slot.
+TEST(BookingConcurrency, HoldsAndBookingsShareOneInvariant) {
+  Connection admin;
+  std::string agent;
+  std::string org = make_org(admin, &agent);
+  std::string cal = make_calendar(admin, org);
+  std::string base = admin.must("select date_trunc('day', now()) + interval '50 days'").value();
+  std::atomic<int> winners{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c)
+    clients.emplace_back([&, c] {
+      Connection conn;
+      conn.become_user(agent);
+      for (int slot = 0; slot < 40; ++slot) {
+        const char* fn = c % 2 ? "switchboard.hold_slot" : "switchboard.book_appointment";
+        auto r = conn.run(std::string("select coalesce(x ->> 'booked', x ->> 'held') from ") + fn +
+                              "($1, $2, $3::timestamptz + make_interval(mins => $4::int), 30) x",
+                          {org, cal, base, std::to_string(slot * 60)});
+        ASSERT_TRUE(r.ok()) << r.message;
+        if (r.value() == "true") ++winners;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(winners.load(), 40);
+  EXPECT_EQ(
+      admin.must("select count(*) from switchboard.appointments where calendar_id = $1", {cal})
+          .value(),
+      "40");
+}
+
+}  // namespace
