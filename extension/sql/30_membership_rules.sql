@@ -86,6 +86,17 @@ BEGIN
 END
 $$;
 
+-- Ensures: the organisation exists (P0002 otherwise).
+CREATE FUNCTION switchboard.require_organization(org uuid) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(org, 'org_id');
+  IF NOT EXISTS (SELECT 1 FROM switchboard.organizations o WHERE o.id = org) THEN
+    RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002', DETAIL = format('org_id: %s', org);
+  END IF;
+END
+$$;
+
 -- Ensures: a new organisation whose owner is the caller; returns its id.
 CREATE FUNCTION switchboard.create_organization(name text, slug text) RETURNS uuid
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
