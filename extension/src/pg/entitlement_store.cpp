@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "boundary.hpp"
+#include "org_reader.hpp"
 #include "store.hpp"
 
 extern "C" {
@@ -53,27 +54,6 @@ Query grants_query = {
     {}};
 Query kills_query = {
     "select feature, reason from switchboard.global_feature_flags where not enabled", 0, {}};
-// Everything about one organisation in one round: its row ('o'), the grants of its subscription
-// ('e') and its overrides ('v'), as text columns.
-Query org_query = {
-    "select 'o', o.timezone, s.tier, s.status, "
-    "(extract(epoch from s.trial_ends_at) * 1e6)::int8::text, "
-    "(extract(epoch from s.current_period_start) * 1e6)::int8::text, "
-    "(extract(epoch from s.current_period_end) * 1e6)::int8::text, s.billing_cycle, "
-    "t.overage_rate::text "
-    "from switchboard.organizations o left join switchboard.subscriptions s on s.org_id = o.id "
-    "left join switchboard.plan_tiers t on t.key = s.tier where o.id = $1 "
-    "union all "
-    "select 'e', f, s.effective_limits -> f ->> 'limit', s.effective_limits -> f ->> 'period', "
-    "s.effective_limits -> f ->> 'mode', null, null, null, null "
-    "from switchboard.subscriptions s, unnest(s.effective_features) as f where s.org_id = $1 "
-    "union all "
-    "select 'v', feature, enabled::text, usage_limit::text, limit_mode, "
-    "(extract(epoch from expires_at) * 1e6)::int8::text, null, null, null "
-    "from switchboard.feature_overrides where org_id = $1",
-    1,
-    {UUIDOID}};
-
 ent::Grant grant_from(const char* limit, const char* period, const char* mode) {
   ent::Grant g;
   g.limit = opt_int(limit);
@@ -127,17 +107,18 @@ ent::Override override_from(const TextRows& r, uint64 i) {
 }
 
 std::shared_ptr<const ent::OrgState> load_org(const Uuid& org) {
-  pg_uuid_t key;
-  memcpy(key.data, org.bytes.data(), 16);
-  Datum args[1] = {UUIDPGetDatum(&key)};
-  TextRows rows = spi_query(org_query, args, nullptr, ReadMode::fresh);
+  TextRows rows = read_org_rows(org);
   uint64 head = 0;
   while (head < rows.count && rows.at(head, 0)[0] != 'o') ++head;
   if (head == rows.count)
     throw Error("P0002", "organization not found", "org_id: " + to_string(org));
   auto state = std::make_shared<ent::OrgState>();
   state->timezone = str(rows.at(head, 1));
-  if (rows.at(head, 2)) state->subscription = subscription_from(rows, head);
+  if (rows.at(head, 2)) {
+    state->subscription = subscription_from(rows, head);
+    if (const ent::Tier* tier = catalog()->tier(state->subscription->tier))
+      state->subscription->overage_rate = tier->overage_rate;
+  }
   for (uint64 i = 0; i < rows.count; ++i) {
     if (rows.at(i, 0)[0] == 'o') continue;
     if (rows.at(i, 0)[0] == 'v') {

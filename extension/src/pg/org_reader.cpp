@@ -1,0 +1,178 @@
+#include "org_reader.hpp"
+
+#include "boundary.hpp"
+#include "time.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "utils/inval.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/uuid.h"
+}
+
+namespace sb::pg {
+namespace {
+
+constexpr int kColumns = 9;
+
+// Rows being collected, palloc'd, grown as needed.
+struct Collector {
+  TextRows* out;
+  uint64 capacity;
+
+  char** add_row() {
+    if (out->count == capacity) {
+      capacity *= 2;
+      out->cells = static_cast<char**>(repalloc(out->cells, sizeof(char*) * capacity * kColumns));
+    }
+    char** row = out->cells + out->count * kColumns;
+    for (int c = 0; c < kColumns; ++c) row[c] = nullptr;
+    ++out->count;
+    return row;
+  }
+};
+
+char* int_text(int64 v) { return psprintf(INT64_FORMAT, v); }
+
+char* text_of(Datum d) { return TextDatumGetCString(d); }
+
+// The value of column `name` of `tuple`, or nullptr for NULL.
+bool column(HeapTuple tuple, Relation rel, const char* name, Datum* value) {
+  bool isnull = false;
+  AttrNumber att = get_attnum(RelationGetRelid(rel), name);
+  if (att == InvalidAttrNumber) elog(ERROR, "switchboard: column %s is missing", name);
+  *value = heap_getattr(tuple, att, RelationGetDescr(rel), &isnull);
+  return !isnull;
+}
+
+char* text_column(HeapTuple t, Relation rel, const char* name) {
+  Datum d;
+  return column(t, rel, name, &d) ? text_of(d) : nullptr;
+}
+
+char* time_column(HeapTuple t, Relation rel, const char* name) {
+  Datum d;
+  return column(t, rel, name, &d) ? int_text(to_unix(DatumGetTimestampTz(d))) : nullptr;
+}
+
+Oid relation(const char* name) {
+  Oid relid = get_relname_relid(name, get_namespace_oid("switchboard", false));
+  if (!OidIsValid(relid)) elog(ERROR, "switchboard.%s is missing", name);
+  return relid;
+}
+
+// Calls `each` for every row of table `table` whose column `key_column` equals `org`, using
+// index `index`.
+template <typename Each>
+void scan_org(const char* table, const char* index, const char* key_column, pg_uuid_t* org,
+              Snapshot snapshot, Each each) {
+  Relation rel = table_open(relation(table), AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, get_attnum(RelationGetRelid(rel), key_column), BTEqualStrategyNumber,
+              F_UUID_EQ, UUIDPGetDatum(org));
+  SysScanDesc scan = systable_beginscan(rel, relation(index), true, snapshot, 1, &key);
+  HeapTuple tuple;
+  while (HeapTupleIsValid(tuple = systable_getnext(scan))) each(tuple, rel);
+  systable_endscan(scan);
+  table_close(rel, AccessShareLock);
+}
+
+// One 'e' row per grant: effective_features, with limits from effective_limits.
+void add_grants(Collector& rows, HeapTuple t, Relation rel) {
+  Datum features, limits;
+  if (!column(t, rel, "effective_features", &features)) return;
+  bool has_limits = column(t, rel, "effective_limits", &limits);
+  Jsonb* jb = has_limits ? DatumGetJsonbP(limits) : nullptr;
+  Datum* items;
+  bool* nulls;
+  int n;
+  deconstruct_array(DatumGetArrayTypeP(features), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls,
+                    &n);
+  for (int i = 0; i < n; ++i) {
+    if (nulls[i]) continue;
+    char** row = rows.add_row();
+    row[0] = pstrdup("e");
+    row[1] = text_of(items[i]);
+    JsonbValue buf;
+    JsonbValue* g = jb ? getKeyJsonValueFromContainer(&jb->root, row[1], strlen(row[1]), &buf) : nullptr;
+    if (!g || g->type != jbvBinary) continue;
+    JsonbValue v;
+    if (JsonbValue* limit = getKeyJsonValueFromContainer(g->val.binary.data, "limit", 5, &v))
+      if (limit->type == jbvNumeric)
+        row[2] = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(limit->val.numeric)));
+    if (JsonbValue* period = getKeyJsonValueFromContainer(g->val.binary.data, "period", 6, &v))
+      if (period->type == jbvString) row[3] = pnstrdup(period->val.string.val, period->val.string.len);
+    if (JsonbValue* mode = getKeyJsonValueFromContainer(g->val.binary.data, "mode", 4, &v))
+      if (mode->type == jbvString) row[4] = pnstrdup(mode->val.string.val, mode->val.string.len);
+  }
+}
+
+// Fills the head row (row 0) from the subscription and adds its grants.
+void add_subscription(Collector& rows, HeapTuple t, Relation rel) {
+  char** head = rows.out->cells;
+  head[2] = text_column(t, rel, "tier");
+  head[3] = text_column(t, rel, "status");
+  head[4] = time_column(t, rel, "trial_ends_at");
+  head[5] = time_column(t, rel, "current_period_start");
+  head[6] = time_column(t, rel, "current_period_end");
+  head[7] = text_column(t, rel, "billing_cycle");
+  add_grants(rows, t, rel);
+}
+
+void add_override(Collector& rows, HeapTuple t, Relation rel) {
+  char** row = rows.add_row();
+  Datum d;
+  row[0] = pstrdup("v");
+  row[1] = text_column(t, rel, "feature");
+  row[2] = pstrdup(column(t, rel, "enabled", &d) && DatumGetBool(d) ? "t" : "f");
+  row[3] = column(t, rel, "usage_limit", &d) ? int_text(DatumGetInt64(d)) : nullptr;
+  row[4] = text_column(t, rel, "limit_mode");
+  row[5] = time_column(t, rel, "expires_at");
+}
+
+void read_rows(pg_uuid_t* org, TextRows* out) {
+  AcceptInvalidationMessages();
+  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+  out->columns = kColumns;
+  out->cells = static_cast<char**>(palloc0(sizeof(char*) * 16 * kColumns));
+  Collector rows{out, 16};
+  char** head = nullptr;
+  scan_org("organizations", "organizations_pkey", "id", org, snapshot,
+           [&](HeapTuple t, Relation rel) {
+             head = rows.add_row();
+             head[0] = pstrdup("o");
+             head[1] = text_column(t, rel, "timezone");
+           });
+  if (head) {
+    scan_org("subscriptions", "subscriptions_one_per_org", "org_id", org, snapshot,
+             [&](HeapTuple t, Relation rel) {
+               add_subscription(rows, t, rel);
+             });
+    scan_org("feature_overrides", "feature_overrides_one_per_feature", "org_id", org, snapshot,
+             [&](HeapTuple t, Relation rel) { add_override(rows, t, rel); });
+  }
+  UnregisterSnapshot(snapshot);
+}
+
+}  // namespace
+
+TextRows read_org_rows(const Uuid& org) {
+  pg_uuid_t key;
+  memcpy(key.data, org.bytes.data(), 16);
+  TextRows rows;
+  guard([&] { read_rows(&key, &rows); });
+  return rows;
+}
+
+}  // namespace sb::pg
