@@ -4,6 +4,7 @@
 
 #include "boundary.hpp"
 #include "entitlement_store.hpp"
+#include "org_reader.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -27,7 +28,11 @@ int64_t to_int(const char* text) {
   return text ? std::strtoll(text, nullptr, 10) : 0;
 }
 
+// The counter of the period, with reservations that expired given back.
 Usage read_usage(const Uuid& org, std::string_view feature, const Window& window) {
+  int64_t counts[3];
+  if (!read_usage_row(org, feature, window.start, counts)) return Usage{};
+  if (counts[1] == 0) return Usage{counts[0], 0, counts[2]};
   Datum args[3] = {uuid_datum(org), text_datum(feature),
                    TimestampTzGetDatum(from_unix(window.start))};
   TextRows rows = spi_query(usage_query, args, nullptr, ReadMode::current);

@@ -11,6 +11,7 @@ extern "C" {
 #include "access/table.h"
 #include "utils/inval.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
@@ -43,9 +44,13 @@ struct Collector {
   }
 };
 
-char* int_text(int64 v) { return psprintf(INT64_FORMAT, v); }
+char* int_text(int64 v) {
+  return psprintf(INT64_FORMAT, v);
+}
 
-char* text_of(Datum d) { return TextDatumGetCString(d); }
+char* text_of(Datum d) {
+  return TextDatumGetCString(d);
+}
 
 // The value of column `name` of `tuple`, or nullptr for NULL.
 bool column(HeapTuple tuple, Relation rel, const char* name, Datum* value) {
@@ -79,8 +84,8 @@ void scan_org(const char* table, const char* index, const char* key_column, pg_u
               Snapshot snapshot, Each each) {
   Relation rel = table_open(relation(table), AccessShareLock);
   ScanKeyData key;
-  ScanKeyInit(&key, get_attnum(RelationGetRelid(rel), key_column), BTEqualStrategyNumber,
-              F_UUID_EQ, UUIDPGetDatum(org));
+  ScanKeyInit(&key, get_attnum(RelationGetRelid(rel), key_column), BTEqualStrategyNumber, F_UUID_EQ,
+              UUIDPGetDatum(org));
   SysScanDesc scan = systable_beginscan(rel, relation(index), true, snapshot, 1, &key);
   HeapTuple tuple;
   while (HeapTupleIsValid(tuple = systable_getnext(scan))) each(tuple, rel);
@@ -105,14 +110,17 @@ void add_grants(Collector& rows, HeapTuple t, Relation rel) {
     row[0] = pstrdup("e");
     row[1] = text_of(items[i]);
     JsonbValue buf;
-    JsonbValue* g = jb ? getKeyJsonValueFromContainer(&jb->root, row[1], strlen(row[1]), &buf) : nullptr;
+    JsonbValue* g =
+        jb ? getKeyJsonValueFromContainer(&jb->root, row[1], strlen(row[1]), &buf) : nullptr;
     if (!g || g->type != jbvBinary) continue;
     JsonbValue v;
     if (JsonbValue* limit = getKeyJsonValueFromContainer(g->val.binary.data, "limit", 5, &v))
       if (limit->type == jbvNumeric)
-        row[2] = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(limit->val.numeric)));
+        row[2] =
+            DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(limit->val.numeric)));
     if (JsonbValue* period = getKeyJsonValueFromContainer(g->val.binary.data, "period", 6, &v))
-      if (period->type == jbvString) row[3] = pnstrdup(period->val.string.val, period->val.string.len);
+      if (period->type == jbvString)
+        row[3] = pnstrdup(period->val.string.val, period->val.string.len);
     if (JsonbValue* mode = getKeyJsonValueFromContainer(g->val.binary.data, "mode", 4, &v))
       if (mode->type == jbvString) row[4] = pnstrdup(mode->val.string.val, mode->val.string.len);
   }
@@ -156,16 +164,52 @@ void read_rows(pg_uuid_t* org, TextRows* out) {
            });
   if (head) {
     scan_org("subscriptions", "subscriptions_one_per_org", "org_id", org, snapshot,
-             [&](HeapTuple t, Relation rel) {
-               add_subscription(rows, t, rel);
-             });
+             [&](HeapTuple t, Relation rel) { add_subscription(rows, t, rel); });
     scan_org("feature_overrides", "feature_overrides_one_per_feature", "org_id", org, snapshot,
              [&](HeapTuple t, Relation rel) { add_override(rows, t, rel); });
   }
   UnregisterSnapshot(snapshot);
 }
 
+// Finds the counter row and copies its three counts.
+void read_usage(pg_uuid_t* org, text* feature, TimestampTz start, bool* found, int64* out) {
+  Relation rel = table_open(relation("feature_usage"), AccessShareLock);
+  Oid relid = RelationGetRelid(rel);
+  ScanKeyData keys[3];
+  ScanKeyInit(&keys[0], get_attnum(relid, "org_id"), BTEqualStrategyNumber, F_UUID_EQ,
+              UUIDPGetDatum(org));
+  ScanKeyEntryInitialize(&keys[1], 0, get_attnum(relid, "feature"), BTEqualStrategyNumber,
+                         InvalidOid, DEFAULT_COLLATION_OID, F_TEXTEQ, PointerGetDatum(feature));
+  ScanKeyInit(&keys[2], get_attnum(relid, "period_start"), BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ,
+              TimestampTzGetDatum(start));
+  SysScanDesc scan = systable_beginscan(rel, relation("feature_usage_period_key"), true,
+                                        GetActiveSnapshot(), 3, keys);
+  HeapTuple tuple = systable_getnext(scan);
+  *found = HeapTupleIsValid(tuple);
+  const char* names[3] = {"used", "reserved", "overage"};
+  for (int i = 0; *found && i < 3; ++i) {
+    Datum d;
+    out[i] = column(tuple, rel, names[i], &d) ? DatumGetInt64(d) : 0;
+  }
+  systable_endscan(scan);
+  table_close(rel, AccessShareLock);
+}
+
 }  // namespace
+
+bool read_usage_row(const Uuid& org, std::string_view feature, int64_t period_start,
+                    int64_t out[3]) {
+  pg_uuid_t key;
+  memcpy(key.data, org.bytes.data(), 16);
+  bool found = false;
+  int64 counts[3] = {0, 0, 0};
+  guard([&] {
+    text* name = cstring_to_text_with_len(feature.data(), static_cast<int>(feature.size()));
+    read_usage(&key, name, from_unix(period_start), &found, counts);
+  });
+  for (int i = 0; i < 3; ++i) out[i] = counts[i];
+  return found;
+}
 
 TextRows read_org_rows(const Uuid& org) {
   pg_uuid_t key;

@@ -2,6 +2,8 @@
 // the cold path of the entitlement cache, which a pooled backend takes once per organisation.
 #pragma once
 
+#include <string_view>
+
 #include "store.hpp"
 
 #include "../core/uuid.hpp"
@@ -15,5 +17,11 @@ namespace sb::pg {
 // Times are Unix microseconds. No 'o' row when the organisation does not exist. Read with a
 // snapshot taken now, after pending invalidations were processed.
 TextRows read_org_rows(const Uuid& org);
+
+// The usage counter (used, reserved, overage) of one organisation, feature and period start
+// (Unix microseconds), read through its unique index with the statement's snapshot; false when
+// there is no counter yet.
+bool read_usage_row(const Uuid& org, std::string_view feature, int64_t period_start,
+                    int64_t out[3]);
 
 }  // namespace sb::pg
