@@ -94,4 +94,4 @@ CREATE TRIGGER organization_members_changed
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
 CREATE TRIGGER organizations_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.organizations
-  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches('per_org');

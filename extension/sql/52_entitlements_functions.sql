@@ -8,6 +8,16 @@ CREATE FUNCTION switchboard.sync_subscription() RETURNS trigger
 CREATE TRIGGER subscriptions_sync BEFORE INSERT OR UPDATE ON switchboard.subscriptions
   FOR EACH ROW EXECUTE FUNCTION switchboard.sync_subscription();
 
+-- An organisation's cached state is reloaded by every backend once a change to it commits.
+CREATE FUNCTION switchboard.organization_changed() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_organization_changed';
+CREATE TRIGGER subscriptions_deleted AFTER DELETE ON switchboard.subscriptions
+  FOR EACH ROW EXECUTE FUNCTION switchboard.organization_changed('org_id');
+CREATE TRIGGER feature_overrides_org_changed AFTER INSERT OR UPDATE OR DELETE ON switchboard.feature_overrides
+  FOR EACH ROW EXECUTE FUNCTION switchboard.organization_changed('org_id');
+CREATE TRIGGER organizations_org_changed AFTER UPDATE OR DELETE ON switchboard.organizations
+  FOR EACH ROW EXECUTE FUNCTION switchboard.organization_changed('id');
+
 -- Backend caches follow every table they are built from.
 CREATE TRIGGER features_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.features
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
@@ -18,10 +28,10 @@ CREATE TRIGGER plan_tier_features_changed
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
 CREATE TRIGGER subscriptions_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.subscriptions
-  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches('per_org');
 CREATE TRIGGER feature_overrides_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.feature_overrides
-  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches('per_org');
 CREATE TRIGGER global_feature_flags_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.global_feature_flags
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();

@@ -299,6 +299,7 @@ GRANT EXECUTE ON FUNCTION switchboard.set_kill_switch(text, boolean, text),
   switchboard.purge_usage_events(interval) TO service_role;
 -- Trigger functions run with the privileges of the table's writer.
 GRANT EXECUTE ON FUNCTION switchboard.sync_subscription(), switchboard.resync_subscriptions(),
+  switchboard.organization_changed(),
   switchboard.resync_all_subscriptions(), switchboard.audit_subscription_change(),
   switchboard.audit_override_change(), switchboard.subscription_audit_fields(switchboard.subscriptions),
   switchboard.override_audit_fields(switchboard.feature_overrides),

@@ -5,6 +5,7 @@
 
 #include "boundary.hpp"
 #include "org_reader.hpp"
+#include "org_versions.hpp"
 #include "store.hpp"
 
 extern "C" {
@@ -37,7 +38,12 @@ struct Slot {
   int id = -1;
 };
 
-using OrgMap = std::unordered_map<Uuid, std::shared_ptr<const ent::OrgState>, UuidHash>;
+// An organisation's state and the shared change counter it was loaded under.
+struct CachedOrg {
+  uint64_t version = 0;
+  std::shared_ptr<const ent::OrgState> state;
+};
+using OrgMap = std::unordered_map<Uuid, CachedOrg, UuidHash>;
 
 Slot<const ent::Catalog> catalog_slot;
 Slot<const ent::KillSwitches> kills_slot;
@@ -154,13 +160,21 @@ std::shared_ptr<const ent::KillSwitches> kill_switches() {
 
 std::shared_ptr<const ent::OrgState> org_state(const Uuid& org) {
   std::shared_ptr<OrgMap> orgs = cached(orgs_slot, [] { return std::make_shared<OrgMap>(); });
-  if (auto it = orgs->find(org); it != orgs->end()) return it->second;
+  auto it = orgs->find(org);
+  if (it != orgs->end() && it->second.version == org_version(org)) return it->second.state;
+  if (it != orgs->end()) orgs->erase(it);
+  uint64_t version = org_version(org);
   uint64_t before = cache_generation(orgs_slot.id);
   std::shared_ptr<const ent::OrgState> state = load_org(org);
   if (cache_generation(orgs_slot.id) != before || orgs_slot.value != orgs) return state;
   if (orgs->size() >= kCachedOrgs) orgs->clear();
-  (*orgs)[org] = state;
+  (*orgs)[org] = CachedOrg{version, state};
   return state;
+}
+
+void organization_changed(const Uuid& org) {
+  note_org_change(org);
+  if (orgs_slot.value) orgs_slot.value->erase(org);
 }
 
 void forget_catalog() noexcept {

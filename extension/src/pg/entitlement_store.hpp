@@ -17,6 +17,10 @@ std::shared_ptr<const ent::KillSwitches> kill_switches();
 // The organisation's state; raises P0002 when the organisation does not exist.
 std::shared_ptr<const ent::OrgState> org_state(const Uuid& org);
 
+// Drops this backend's cached state of the organisation and, once this transaction commits, every
+// other backend's (a row trigger calls it for each changed subscription, override or organisation).
+void organization_changed(const Uuid& org);
+
 // Drops the cached catalog of this backend (the next read reloads it).
 void forget_catalog() noexcept;
 

@@ -19,6 +19,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/uuid.h"
 }
 
 namespace {
@@ -164,7 +165,7 @@ int cache_id() {
 // Column numbers of subscriptions' tier, addons, effective_features and effective_limits.
 struct Columns {
   Oid relid = InvalidOid;
-  int tier = 0, addons = 0, features = 0, limits = 0;
+  int org = 0, tier = 0, addons = 0, features = 0, limits = 0;
 };
 
 const Columns& columns_of(Relation rel) {
@@ -172,12 +173,13 @@ const Columns& columns_of(Relation rel) {
   if (c.relid == RelationGetRelid(rel)) return c;
   sb::pg::guard([&] {
     TupleDesc desc = RelationGetDescr(rel);
+    c.org = SPI_fnumber(desc, "org_id");
     c.tier = SPI_fnumber(desc, "tier");
     c.addons = SPI_fnumber(desc, "addons");
     c.features = SPI_fnumber(desc, "effective_features");
     c.limits = SPI_fnumber(desc, "effective_limits");
   });
-  if (c.tier <= 0 || c.addons <= 0 || c.features <= 0 || c.limits <= 0)
+  if (c.org <= 0 || c.tier <= 0 || c.addons <= 0 || c.features <= 0 || c.limits <= 0)
     throw sb::Error("42703", "subscriptions table lacks a column the sync trigger needs");
   c.relid = RelationGetRelid(rel);
   return c;
@@ -194,13 +196,15 @@ SB_FUNCTION(sb_sync_subscription) {
   const Columns& c = columns_of(data->tg_relation);
   TupleDesc desc = RelationGetDescr(data->tg_relation);
   char* tier = nullptr;
-  bool isnull = false;
-  Datum addons = 0;
+  bool isnull = false, org_null = false;
+  Datum addons = 0, org = 0;
   sb::pg::guard([&] {
     tier = SPI_getvalue(row, desc, c.tier);
     addons = SPI_getbinval(row, desc, c.addons, &isnull);
+    org = SPI_getbinval(row, desc, c.org, &org_null);
   });
   if (!tier || isnull) throw sb::Error("23502", "subscription tier and addons must not be null");
+  if (!org_null) sb::pg::organization_changed(sb::Uuid::from_raw(DatumGetUUIDP(org)->data));
   TierDatums d = effective_datums(tier, addons);
   int cols[2] = {c.features, c.limits};
   Datum values[2] = {d.features, d.limits};
@@ -208,4 +212,27 @@ SB_FUNCTION(sb_sync_subscription) {
   HeapTuple result = nullptr;
   sb::pg::guard([&] { result = heap_modify_tuple_by_cols(row, desc, 2, cols, values, nulls); });
   return PointerGetDatum(result);
+}
+
+// Ensures: the organisation of the changed row (column TG_ARGV[0]) is reloaded by every backend
+// once this transaction commits (row trigger on the tables an organisation's state comes from).
+SB_FUNCTION(sb_organization_changed) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) throw sb::Error("39P01", "must be called as a trigger");
+  auto* data = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (data->tg_trigger->tgnargs < 1) throw sb::Error("39P01", "the trigger needs a column name");
+  TupleDesc desc = RelationGetDescr(data->tg_relation);
+  HeapTuple rows[2] = {data->tg_trigtuple,
+                       TRIGGER_FIRED_BY_UPDATE(data->tg_event) ? data->tg_newtuple : nullptr};
+  for (HeapTuple row : rows) {
+    if (!row) continue;
+    bool isnull = true;
+    Datum org = 0;
+    sb::pg::guard([&] {
+      int column = SPI_fnumber(desc, data->tg_trigger->tgargs[0]);
+      if (column <= 0) elog(ERROR, "switchboard: no column %s", data->tg_trigger->tgargs[0]);
+      org = SPI_getbinval(row, desc, column, &isnull);
+    });
+    if (!isnull) sb::pg::organization_changed(sb::Uuid::from_raw(DatumGetUUIDP(org)->data));
+  }
+  return PointerGetDatum(nullptr);
 }

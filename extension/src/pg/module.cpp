@@ -2,6 +2,7 @@
 #include "boundary.hpp"
 #include "entitlement_store.hpp"
 #include "membership_store.hpp"
+#include "org_versions.hpp"
 #include "store.hpp"
 
 extern "C" {
@@ -12,6 +13,7 @@ void _PG_init(void);
 // Ensures: every area of the extension is initialised once per process.
 void _PG_init(void) {
   sb::pg::init_store();
+  sb::pg::init_org_versions();
   sb::pg::init_membership_store();
   sb::pg::init_entitlement_store();
 }

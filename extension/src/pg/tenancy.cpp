@@ -4,6 +4,7 @@
 #include "claims.hpp"
 #include "entitlement_store.hpp"
 #include "membership_store.hpp"
+#include "org_versions.hpp"
 #include "store.hpp"
 
 extern "C" {
@@ -146,6 +147,11 @@ SB_FUNCTION(sb_invalidate_caches) {
   if (!CALLED_AS_TRIGGER(fcinfo))
     throw sb::Error("39P01", "invalidate_caches() must be called as a trigger");
   auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+  // Tables whose rows carry per-organisation counters ('per_org') only need this for TRUNCATE.
+  bool per_org =
+      trigger->tg_trigger->tgnargs > 0 && strcmp(trigger->tg_trigger->tgargs[0], "per_org") == 0;
+  if (per_org && sb::pg::org_versions_available() && !TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event))
+    return PointerGetDatum(nullptr);
   sb::pg::invalidate_table(RelationGetRelid(trigger->tg_relation));
   return PointerGetDatum(nullptr);
 }
