@@ -27,8 +27,24 @@ bool preloaded = false;
 shmem_request_hook_type previous_request = nullptr;
 shmem_startup_hook_type previous_startup = nullptr;
 
-std::vector<uint32>& pending() {
-  static std::vector<uint32> changed;
+// The buckets this transaction changed: a bitmap for membership, a list to walk at commit.
+struct Pending {
+  std::vector<bool> marked = std::vector<bool>(kBuckets, false);
+  std::vector<uint32> list;
+
+  void add(uint32 b) {
+    if (marked[b]) return;
+    marked[b] = true;
+    list.push_back(b);
+  }
+  void clear() noexcept {
+    for (uint32 b : list) marked[b] = false;
+    list.clear();
+  }
+};
+
+Pending& pending() {
+  static Pending changed;
   return changed;
 }
 
@@ -53,7 +69,7 @@ void attach_memory() {
 void on_xact(XactEvent event, void*) {
   if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) {
     if (counters)
-      for (uint32 b : pending()) pg_atomic_fetch_add_u64(&counters->bucket[b], 1);
+      for (uint32 b : pending().list) pg_atomic_fetch_add_u64(&counters->bucket[b], 1);
     pending().clear();
   } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
     pending().clear();
@@ -71,12 +87,7 @@ uint64_t org_version(const Uuid& org) {
   return v;
 }
 
-void note_org_change(const Uuid& org) {
-  uint32 b = bucket_of(org);
-  for (uint32 seen : pending())
-    if (seen == b) return;
-  pending().push_back(b);
-}
+void note_org_change(const Uuid& org) { pending().add(bucket_of(org)); }
 
 void init_org_versions() {
   RegisterXactCallback(on_xact, nullptr);
