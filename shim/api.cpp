@@ -56,6 +56,12 @@ std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
   return schema;
 }
 
+// True when one of the overloads receives the whole body (so any JSON value will do).
+bool takes_whole_body(const std::vector<sb::FunctionInfo>& overloads) {
+  return std::any_of(overloads.begin(), overloads.end(),
+                     [](const sb::FunctionInfo& fn) { return fn.takes_whole_body(); });
+}
+
 // The call of function `name` with the named arguments of `args`, or nothing (404 written).
 std::optional<Call> resolve(const Schema& schema, const std::string& name, const json& args,
                             httplib::Response& res) {
@@ -176,10 +182,10 @@ void handle_rpc(App& app, const httplib::Request& req, httplib::Response& res,
   json parsed = get ? query_object(req) : request_json(body);
   if (parsed.is_discarded())
     return send_error(res, 400, code::bad_request, "the request body is not JSON");
+  if (!parsed.is_object() && schema->overloads(name) && !takes_whole_body(*schema->overloads(name)))
+    return send_error(res, 400, code::bad_request, "the request body must be a JSON object");
   auto call = resolve(*schema, name, parsed.is_object() ? parsed : json::object(), res);
   if (!call) return;
-  if (!parsed.is_object() && !call->fn->takes_whole_body())
-    return send_error(res, 400, code::bad_request, "the request body must be a JSON object");
   if (call->fn->takes_whole_body() && !get) call->arg = parsed.dump();
   if (get && !call->read_only)
     return send_error(res, 405, code::method_not_allowed,

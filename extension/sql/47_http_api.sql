@@ -509,5 +509,8 @@ GRANT EXECUTE ON FUNCTION
   switchboard.receive_webhook(text, jsonb, jsonb, text)
   TO service_role;
 GRANT EXECUTE ON FUNCTION switchboard.notify_api_changed() TO anon, authenticated, service_role;
+-- The tenancy argument checks, used by the functions above as the caller (not as definer).
+GRANT EXECUTE ON FUNCTION switchboard.require_arg(anyelement, text), switchboard.require_organization(uuid)
+  TO authenticated, service_role;
 GRANT SELECT ON switchboard.provider_accounts, switchboard.webhook_inbox TO authenticated;
 GRANT ALL ON switchboard.provider_accounts, switchboard.webhook_inbox TO service_role;
