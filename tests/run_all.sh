@@ -69,7 +69,7 @@ start_test_instance() {
   TEST_HOME=$(pg_owned_dir "$SB_HOME/test-instance")
   stop_instance "$TEST_HOME"
   rm -rf "$TEST_HOME/data"
-  TEST_PORT=$(free_port 54340)
+  TEST_PORT=$(free_port "$SB_TEST_PORT_BASE")
   init_instance "$TEST_HOME" "$TEST_PORT" "fsync = off
 synchronous_commit = off
 full_page_writes = off"
