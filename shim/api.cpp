@@ -131,11 +131,8 @@ std::optional<json> body_object(const std::string& body, httplib::Response& res)
 
 void execute(App& app, const httplib::Request& req, httplib::Response& res, const Identity& who,
              const Call& call, int denied_status) {
-  RequestContext ctx{
-      who.role,          who.claims.dump(-1, ' ', false, json::error_handler_t::replace),
-      req.method,        req.path,
-      headers_json(req), app.config.request_timeout,
-      call.read_only,    call.fn->oid};
+  RequestContext ctx{who.role,          who.claims_json, req.method,  req.path,
+                     headers_json(req), call.read_only,  call.fn->oid};
   auto lease = app.pool.acquire(app.config.request_timeout);
   if (!lease) return send_pool_exhausted(res);
   CallResult result =
@@ -160,14 +157,15 @@ void execute(App& app, const httplib::Request& req, httplib::Response& res, cons
   send_json(res, 200, "null");
 }
 
-std::optional<Identity> identify(App& app, const httplib::Request& req, httplib::Response& res) {
-  AuthOutcome auth = authenticate(app.config, req.get_header_value("Authorization"));
-  if (!auth.ok) {
+std::shared_ptr<const Identity> identify(App& app, const httplib::Request& req,
+                                         httplib::Response& res) {
+  AuthOutcome auth = app.auth.authenticate(req.get_header_value("Authorization"));
+  if (!auth.identity) {
     send_unauthorized(res, auth.error);
-    return std::nullopt;
+    return nullptr;
   }
-  current_request().role = auth.identity.role;
-  current_request().org_id = auth.identity.org_id;
+  current_request().role = auth.identity->role;
+  current_request().org_id = auth.identity->org_id;
   return auth.identity;
 }
 
@@ -229,8 +227,7 @@ void handle_ready(App& app, httplib::Response& res) {
   current_request().route = "/readyz";
   auto lease = app.pool.acquire(app.config.request_timeout);
   if (!lease) return send_pool_exhausted(res);
-  RequestContext ctx{app.config.anon_role,       "{}", "GET", "/readyz", "{}",
-                     app.config.request_timeout, true, 0};
+  RequestContext ctx{app.config.anon_role, "{}", "GET", "/readyz", "{}", true, 0};
   CallResult r = (*lease)->call(ctx, "SELECT 'ready'::text", "");
   if (!r.ok) return send_db_error(res, r.error, true);
   send_json(res, 200, R"({"status":"ready"})");

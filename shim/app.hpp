@@ -20,6 +20,7 @@ struct App {
   explicit App(Config c);
 
   Config config;
+  Authenticator auth;
   Pool pool;
   SchemaCache schema;
   Metrics metrics;
@@ -48,7 +49,8 @@ void execute(App& app, const httplib::Request& req, httplib::Response& res, cons
              const Call& call, int denied_status);
 
 // The identity of the request (401 written and nothing returned when its token is refused).
-std::optional<Identity> identify(App& app, const httplib::Request& req, httplib::Response& res);
+std::shared_ptr<const Identity> identify(App& app, const httplib::Request& req,
+                                         httplib::Response& res);
 
 // The request body, read up to the limit (413 written and nothing returned when larger).
 std::optional<std::string> read_body(const App& app, const httplib::ContentReader& reader,

@@ -5,19 +5,20 @@
 namespace shim {
 namespace {
 
-// The per-request settings of tenancy.md, all bound and transaction-local, plus the statement
-// timeout, the read-only mode and whether the role may execute the called function.
-const char* kSettingsSql =
+// The per-request settings of tenancy.md, all bound and transaction-local, and whether the role
+// may execute the called function; the read-only variant also makes the transaction read-only.
+const std::string kSettingsSql =
     "SELECT pg_catalog.set_config('role', $1::text, true), "
     "pg_catalog.set_config('request.jwt.claims', $2::text, true), "
     "pg_catalog.set_config('request.method', $3::text, true), "
     "pg_catalog.set_config('request.path', $4::text, true), "
     "pg_catalog.set_config('request.headers', $5::text, true), "
-    "pg_catalog.set_config('statement_timeout', $6::text, true), "
-    "pg_catalog.set_config('transaction_read_only', $7::text, true), "
-    "CASE WHEN $8::oid = 0 THEN NULL "
-    "ELSE pg_catalog.has_function_privilege($1::text::name, $8::oid, 'EXECUTE') END";
-const char* kSettingsName = "sb_settings";
+    "CASE WHEN $6::oid = 0 THEN NULL "
+    "ELSE pg_catalog.has_function_privilege($1::text::name, $6::oid, 'EXECUTE') END";
+const std::string kReadOnlySettingsSql =
+    kSettingsSql + ", pg_catalog.set_config('transaction_read_only', 'on', true)";
+constexpr int kSettingsParams = 6;
+constexpr int kMayExecuteColumn = 5;
 
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -78,6 +79,16 @@ std::vector<Result> read_pipeline(PGconn* conn, bool& synced) {
   return results;
 }
 
+// Fills `out` from the settings and call results (privilege check, value).
+void read_results(const PGresult* settings, const PGresult* call, CallResult& out) {
+  out.settings_ok = PQresultStatus(settings) == PGRES_TUPLES_OK;
+  if (out.settings_ok && !PQgetisnull(settings, 0, kMayExecuteColumn))
+    out.may_execute = PQgetvalue(settings, 0, kMayExecuteColumn)[0] == 't';
+  if (PQresultStatus(call) == PGRES_TUPLES_OK && PQntuples(call) > 0 && !PQgetisnull(call, 0, 0))
+    out.value =
+        std::string(PQgetvalue(call, 0, 0), static_cast<std::size_t>(PQgetlength(call, 0, 0)));
+}
+
 }  // namespace
 
 Connection::~Connection() {
@@ -103,57 +114,52 @@ bool Connection::ensure_connected(DbError& error) {
   if (healthy()) {
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
-    return true;
+    std::string timeout = "SET statement_timeout = " + std::to_string(timeout_.count());
+    Result r(PQexec(conn_, timeout.c_str()), PQclear);
+    if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
   }
   error = connection_error(conn_ ? PQerrorMessage(conn_) : "out of memory");
   drop();
   return false;
 }
 
-std::string Connection::statement_for(const std::string& sql) {
+bool Connection::ready(DbError& error) {
+  if (prepared_.size() > 500) drop();  // bounded: forget statements of old schemas
+  return ensure_connected(error);
+}
+
+bool Connection::queue(const std::string& sql, int n_params, const char* const* values,
+                       bool& prepared_now) {
   auto it = prepared_.find(sql);
-  return it == prepared_.end() ? "" : it->second;
+  prepared_now = it == prepared_.end();
+  std::string name = prepared_now ? "sb_" + std::to_string(prepared_.size()) : it->second;
+  if (prepared_now && !PQsendPrepare(conn_, name.c_str(), sql.c_str(), n_params, nullptr))
+    return false;
+  if (prepared_now) prepared_.emplace(sql, name);  // forgotten again below if the prepare fails
+  return PQsendQueryPrepared(conn_, name.c_str(), n_params, values, nullptr, nullptr, 0) == 1;
 }
 
 CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
                             const std::string& arg) {
   CallResult out;
-  if (!ensure_connected(out.error)) return out;
-  if (prepared_.size() > 500) {  // bounded: forget (and deallocate) statements of old schemas
-    drop();
-    if (!ensure_connected(out.error)) return out;
-  }
-  std::string timeout = std::to_string(ctx.timeout.count());
+  if (!ready(out.error)) return out;
   std::string oid = std::to_string(ctx.function_oid);
-  const char* settings[] = {ctx.role.c_str(),
-                            ctx.claims_json.c_str(),
-                            ctx.method.c_str(),
-                            ctx.path.c_str(),
-                            ctx.headers_json.c_str(),
-                            timeout.c_str(),
-                            ctx.read_only ? "on" : "off",
-                            oid.c_str()};
+  const char* settings[] = {ctx.role.c_str(), ctx.claims_json.c_str(),  ctx.method.c_str(),
+                            ctx.path.c_str(), ctx.headers_json.c_str(), oid.c_str()};
   const char* call_args[] = {arg.c_str()};
   int call_params = sql.find("$1") == std::string::npos ? 0 : 1;
-  std::string call_name = statement_for(sql);
-  bool prepare_settings = statement_for(kSettingsSql).empty();
-  bool prepare_call = call_name.empty();
-  if (prepare_call) call_name = "sb_" + std::to_string(prepared_.size());
+  const std::string& settings_sql = ctx.read_only ? kReadOnlySettingsSql : kSettingsSql;
+  bool new_settings = false, new_call = false;
   // The call is parsed after the settings ran: name lookup happens as the request's role.
-  bool sent =
-      PQenterPipelineMode(conn_) == 1 &&
-      (!prepare_settings || PQsendPrepare(conn_, kSettingsName, kSettingsSql, 8, nullptr)) &&
-      PQsendQueryPrepared(conn_, kSettingsName, 8, settings, nullptr, nullptr, 0) &&
-      (!prepare_call ||
-       PQsendPrepare(conn_, call_name.c_str(), sql.c_str(), call_params, nullptr)) &&
-      PQsendQueryPrepared(conn_, call_name.c_str(), call_params, call_args, nullptr, nullptr, 0) &&
-      PQpipelineSync(conn_);
+  bool sent = PQenterPipelineMode(conn_) == 1 &&
+              queue(settings_sql, kSettingsParams, settings, new_settings) &&
+              queue(sql, call_params, call_args, new_call) && PQpipelineSync(conn_) == 1;
   bool synced = false;
   std::vector<Result> results;
   if (sent) results = read_pipeline(conn_, synced);
   // Results in order: [prepare settings] settings [prepare call] call.
-  std::size_t settings_at = prepare_settings ? 1 : 0;
-  std::size_t call_at = settings_at + (prepare_call ? 2 : 1);
+  std::size_t settings_at = new_settings ? 1 : 0;
+  std::size_t call_at = settings_at + (new_call ? 2 : 1);
   if (!synced || results.size() != call_at + 1 || PQexitPipelineMode(conn_) != 1 ||
       PQtransactionStatus(conn_) != PQTRANS_IDLE) {
     out.error = first_error(results, conn_).value_or(connection_error(PQerrorMessage(conn_)));
@@ -161,29 +167,20 @@ CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
     drop();
     return out;
   }
-  if (prepare_settings && PQresultStatus(results[0].get()) == PGRES_COMMAND_OK)
-    prepared_[kSettingsSql] = kSettingsName;
-  if (prepare_call && PQresultStatus(results[call_at - 1].get()) == PGRES_COMMAND_OK)
-    prepared_[sql] = call_name;
-  const PGresult* settings_result = results[settings_at].get();
-  out.settings_ok = PQresultStatus(settings_result) == PGRES_TUPLES_OK;
-  if (out.settings_ok && !PQgetisnull(settings_result, 0, 7))
-    out.may_execute = PQgetvalue(settings_result, 0, 7)[0] == 't';
-  if (auto error = first_error(results, conn_)) {
-    out.error = *error;
-    return out;
-  }
-  const PGresult* call_result = results[call_at].get();
-  out.ok = true;
-  if (PQntuples(call_result) > 0 && !PQgetisnull(call_result, 0, 0))
-    out.value = std::string(PQgetvalue(call_result, 0, 0),
-                            static_cast<std::size_t>(PQgetlength(call_result, 0, 0)));
+  if (new_settings && PQresultStatus(results[0].get()) != PGRES_COMMAND_OK)
+    prepared_.erase(settings_sql);
+  if (new_call && PQresultStatus(results[call_at - 1].get()) != PGRES_COMMAND_OK)
+    prepared_.erase(sql);
+  read_results(results[settings_at].get(), results[call_at].get(), out);
+  auto error = first_error(results, conn_);
+  if (error) out.error = *error;
+  out.ok = !error;
   return out;
 }
 
-Pool::Pool(const std::string& conninfo, int size) {
+Pool::Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout) {
   for (int i = 0; i < size; ++i) {
-    all_.push_back(std::make_unique<Connection>(conninfo));
+    all_.push_back(std::make_unique<Connection>(conninfo, statement_timeout));
     free_.push_back(all_.back().get());
   }
 }

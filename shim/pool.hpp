@@ -1,6 +1,7 @@
 // A fixed-size pool of libpq connections, and the one-transaction-per-request call: a pipeline of
-// the settings statement (role, claims, method, path, headers, timeout, read-only) and the call,
-// committed at its Sync. Broken connections are replaced on their next use.
+// the settings statement (role, claims, method, path, headers, read-only) and the call, committed
+// at its Sync. Each connection has the request timeout as statement_timeout. Broken connections
+// are replaced on their next use.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,6 @@ struct RequestContext {
   std::string method;
   std::string path;
   std::string headers_json;
-  std::chrono::milliseconds timeout{10000};
   bool read_only = false;
   std::uint32_t function_oid = 0;  // has_function_privilege is checked for it (0: not checked)
 };
@@ -51,7 +51,8 @@ struct CallResult {
 // One libpq connection with its prepared statements.
 class Connection {
  public:
-  explicit Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  Connection(std::string conninfo, std::chrono::milliseconds statement_timeout)
+      : conninfo_(std::move(conninfo)), timeout_(statement_timeout) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -62,10 +63,13 @@ class Connection {
 
  private:
   bool ensure_connected(DbError& error);
-  std::string statement_for(const std::string& sql);
+  bool ready(DbError& error);
+  // Queues the prepared statement of `sql` (preparing it first when new) in the pipeline.
+  bool queue(const std::string& sql, int n_params, const char* const* values, bool& prepared_now);
   void drop();
 
   std::string conninfo_;
+  std::chrono::milliseconds timeout_;
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
@@ -78,7 +82,7 @@ struct PoolStats {
 
 class Pool {
  public:
-  Pool(const std::string& conninfo, int size);
+  Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout);
 
   // A connection lent for one request; returned to the pool when the lease ends.
   class Lease {

@@ -119,8 +119,7 @@ std::shared_ptr<const Schema> SchemaCache::get(DbError& error) {
     error.connection_failed = true;
     return nullptr;
   }
-  RequestContext ctx{"service_role", R"({"role":"service_role"})",     "GET", "/",
-                     "{}",           std::chrono::milliseconds(10000), true,  0};
+  RequestContext ctx{"service_role", R"({"role":"service_role"})", "GET", "/", "{}", true, 0};
   CallResult r =
       (*lease)->call(ctx, "SELECT " + sb::quote_ident(schema_) + ".api_schema()::text", "");
   if (!r.ok || !r.value) {

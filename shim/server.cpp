@@ -133,6 +133,7 @@ void configure(httplib::Server& server, App& app) {
   server.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
   };
+  server.set_tcp_nodelay(true);  // headers and body leave at once (no Nagle + delayed ACK stalls)
   server.set_keep_alive_max_count(1000000);
   server.set_keep_alive_timeout(c.keep_alive_seconds);
   server.set_read_timeout(c.client_timeout_seconds);
@@ -183,7 +184,8 @@ std::optional<std::string> read_body(const App& app, const httplib::ContentReade
 
 App::App(Config c)
     : config(std::move(c)),
-      pool(config.database_url, config.pool_size),
+      auth(config),
+      pool(config.database_url, config.pool_size, config.request_timeout),
       schema(pool, config.schema, config.database_url) {}
 
 int serve(const Config& config) {

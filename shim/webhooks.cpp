@@ -93,8 +93,8 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   auto verdict = verify(app.config, provider, req, body);
   app.metrics.count_webhook(provider, verdict.outcome);
   if (!verdict.ok()) return send_error(res, 401, code::unauthorized, verdict.message);
-  Identity service = service_identity();
-  current_request().role = service.role;
+  auto service = service_identity();
+  current_request().role = service->role;
   DbError error;
   auto schema = app.schema.get(error);
   if (!schema) return send_db_error(res, error, false);
@@ -109,7 +109,7 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   if (!call.fn)
     return send_error(res, 500, code::internal, "switchboard.receive_webhook is missing");
   call.arg = args.dump(-1, ' ', false, json::error_handler_t::replace);
-  execute(app, req, res, service, call, 500);
+  execute(app, req, res, *service, call, 500);
 }
 
 }  // namespace shim

@@ -69,8 +69,9 @@ bool any_key_verifies(const JwtPolicy& policy, const std::string& alg, const std
   return false;
 }
 
-// Why the time claims refuse the token at `now`, or "" when they do not.
-std::string time_problem(const json& claims, std::int64_t now, std::int64_t leeway) {
+}  // namespace
+
+std::string jwt_time_problem(const json& claims, std::int64_t now, std::int64_t leeway) {
   for (const char* name : {"exp", "nbf", "iat"}) {
     auto it = claims.find(name);
     if (it == claims.end()) continue;
@@ -83,6 +84,8 @@ std::string time_problem(const json& claims, std::int64_t now, std::int64_t leew
   }
   return "";
 }
+
+namespace {
 
 // True when the aud claim (string or array of strings) names `audience`, or is absent.
 bool audience_matches(const json& claims, const std::string& audience) {
@@ -156,7 +159,7 @@ JwtResult verify_jwt(std::string_view token, const JwtPolicy& policy, std::int64
   if (!any_key_verifies(policy, alg, member_or(header, "kid", ""), token.substr(0, dot2),
                         *signature))
     return refuse("jwt signature invalid");
-  std::string problem = time_problem(claims, now, policy.leeway_seconds);
+  std::string problem = jwt_time_problem(claims, now, policy.leeway_seconds);
   if (!problem.empty()) return refuse(problem);
   if (!audience_matches(claims, policy.audience)) return refuse("jwt audience not allowed");
   JwtResult ok;

@@ -45,6 +45,9 @@ struct JwtResult {
 // Checks the compact JWS `token` at time `now` (Unix seconds) against `policy`.
 JwtResult verify_jwt(std::string_view token, const JwtPolicy& policy, std::int64_t now);
 
+// Why the exp, nbf and iat claims refuse a token at `now` (with `leeway` seconds), or "".
+std::string jwt_time_problem(const nlohmann::json& claims, std::int64_t now, std::int64_t leeway);
+
 // A compact JWS of `claims` signed with `key` using `alg` ("RS256", "ES256"), with `kid` in its
 // header (for tests and the `token` command).
 std::string sign_jwt(const std::string& alg, const PublicKey& key, const std::string& kid,
