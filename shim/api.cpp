@@ -4,6 +4,7 @@
 
 #include "app.hpp"
 #include "errors.hpp"
+#include "logging.hpp"
 
 namespace shim {
 namespace {
@@ -49,13 +50,6 @@ std::set<std::string> keys_of(const json& object) {
 }
 
 // The cached schema, or nothing (503 written).
-std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
-  DbError error;
-  auto schema = app.schema.get(error);
-  if (!schema) send_db_error(res, error, false);
-  return schema;
-}
-
 // True when one of the overloads receives the whole body (so any JSON value will do).
 bool takes_whole_body(const std::vector<sb::FunctionInfo>& overloads) {
   return std::any_of(overloads.begin(), overloads.end(),
@@ -116,6 +110,15 @@ json route_args(const Route& route, const json& query, const json& body, const j
 }
 
 }  // namespace
+
+std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
+  DbError error;
+  auto schema = app.schema.get(error);
+  if (schema) return schema;
+  if (!error.connection_failed) log_note("cannot load the api schema: " + error.message);
+  send_error(res, 503, code::unavailable, "api schema unavailable", "", "retry shortly");
+  return nullptr;
+}
 
 json request_json(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();

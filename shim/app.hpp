@@ -48,6 +48,9 @@ struct Call {
 void execute(App& app, const httplib::Request& req, httplib::Response& res, const Identity& who,
              const Call& call, int denied_status);
 
+// The cached API schema, or nothing (503 written, the cause logged) when it cannot be loaded.
+std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res);
+
 // The identity of the request (401 written and nothing returned when its token is refused).
 std::shared_ptr<const Identity> identify(App& app, const httplib::Request& req,
                                          httplib::Response& res);

@@ -212,6 +212,8 @@ int serve(const Config& config) {
     return 1;
   }
   log_note("listening on http://" + config.listen_host + ":" + std::to_string(config.listen_port));
+  if (config.fixed_now)
+    log_note("SWITCHBOARD_FIXED_NOW is set: the clock is fixed (for tests only)");
   server.listen_after_bind();
   stopper.join();
   app.schema.stop();

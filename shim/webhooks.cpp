@@ -95,9 +95,8 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   if (!verdict.ok()) return send_error(res, 401, code::unauthorized, verdict.message);
   auto service = service_identity();
   current_request().role = service->role;
-  DbError error;
-  auto schema = app.schema.get(error);
-  if (!schema) return send_db_error(res, error, false);
+  auto schema = schema_or_503(app, res);
+  if (!schema) return;
   json args = {{"provider", provider},
                {"payload", payload_of(req, body)},
                {"headers", stored_headers(header_map(req))},

@@ -34,13 +34,6 @@ SELECT format('SELECT switchboard.%I(%s);', :'fn',
 SQL
 }
 
-# The line of a sorted file at percentile $2 (0-100).
-percentile_of() {
-  local n
-  n=$(wc -l <"$1")
-  sed -n "$(((n - 1) * $2 / 100 + 1))p" "$1"
-}
-
 # The shim's transaction for pgbench: its settings statement and the call, pipelined (one Sync).
 shim_transaction_sql() {
   q -v fn="$FUNCTION" -v args="$ARGS" -v claims="$CLAIMS" <<'SQL'
