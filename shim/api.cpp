@@ -17,12 +17,6 @@ bool secret_header(const std::string& name) {
          name == "proxy-authorization";
 }
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // The request headers as one JSON object with lowercase names (request.headers).
 std::string headers_json(const httplib::Request& req) {
   json out = json::object();
@@ -43,6 +37,7 @@ json query_object(const httplib::Request& req) {
   return out;
 }
 
+// The member names of a JSON object.
 std::set<std::string> keys_of(const json& object) {
   std::set<std::string> keys;
   for (const auto& item : object.items()) keys.insert(item.key());

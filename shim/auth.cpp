@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::size_t kRememberedTokens = 10000;
 
+// True when the header value starts with "Bearer " (any case).
 bool has_bearer_prefix(const std::string& value) {
   static const char prefix[] = "bearer ";
   if (value.size() < sizeof prefix) return false;
@@ -15,6 +16,7 @@ bool has_bearer_prefix(const std::string& value) {
   return true;
 }
 
+// An identity acting as `role` with `claims` (their role filled in) and their organisation.
 std::shared_ptr<const Identity> identity_of(std::string role, nlohmann::json claims,
                                             bool anonymous) {
   auto id = std::make_shared<Identity>();
@@ -41,6 +43,7 @@ std::shared_ptr<const Identity> from_claims(const Config& config, nlohmann::json
   return identity_of(std::move(name), std::move(claims), anonymous);
 }
 
+// The outcome of a refused token.
 AuthOutcome refused(std::string why) {
   return AuthOutcome{nullptr, std::move(why)};
 }

@@ -19,6 +19,7 @@ std::string env_name(const std::string& name) {
   return out;
 }
 
+// An integer setting within [min, max]; throws naming the variable otherwise.
 long integer_setting(int argc, char** argv, const std::string& name, long fallback, long min,
                      long max) {
   std::string text = setting(argc, argv, name, std::to_string(fallback));
@@ -30,6 +31,7 @@ long integer_setting(int argc, char** argv, const std::string& name, long fallba
   return value;
 }
 
+// The space-separated words of `text`.
 std::vector<std::string> words(const std::string& text) {
   std::istringstream in(text);
   std::vector<std::string> out;
@@ -59,6 +61,7 @@ std::string embedded_database_url() {
   return url;
 }
 
+// Host and port from "host:port".
 void load_listen(Config& c, const std::string& text) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("SWITCHBOARD_LISTEN must be host:port");
@@ -68,6 +71,7 @@ void load_listen(Config& c, const std::string& text) {
     throw std::runtime_error("SWITCHBOARD_LISTEN has no valid port");
 }
 
+// The JWT keys (HS256 secret, JWKS file) and the audience.
 void load_jwt(Config& c, int argc, char** argv) {
   std::string secret = setting(argc, argv, "jwt-secret", "");
   if (!secret.empty()) c.jwt.keys.push_back({"", "HS256", secret, nullptr});
@@ -79,6 +83,7 @@ void load_jwt(Config& c, int argc, char** argv) {
   c.jwt.audience = setting(argc, argv, "jwt-audience", "");
 }
 
+// The digest named by SWITCHBOARD_VAPI_HMAC_ALGORITHM.
 sb::Digest digest_setting(const std::string& text) {
   if (text == "sha256") return sb::Digest::sha256;
   if (text == "sha512") return sb::Digest::sha512;
@@ -86,6 +91,7 @@ sb::Digest digest_setting(const std::string& text) {
   throw std::runtime_error("SWITCHBOARD_VAPI_HMAC_ALGORITHM must be sha256, sha512 or sha1");
 }
 
+// The Vapi credential mode named by SWITCHBOARD_VAPI_AUTH.
 sb::VapiConfig::Mode vapi_mode(const std::string& text) {
   if (text == "secret") return sb::VapiConfig::Mode::secret;
   if (text == "bearer") return sb::VapiConfig::Mode::bearer;
@@ -93,12 +99,7 @@ sb::VapiConfig::Mode vapi_mode(const std::string& text) {
   throw std::runtime_error("SWITCHBOARD_VAPI_AUTH must be secret, bearer or hmac");
 }
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return text;
-}
-
+// The Vapi credential settings.
 void load_vapi(sb::VapiConfig& v, int argc, char** argv) {
   v.secret = setting(argc, argv, "vapi-secret", "");
   v.mode = vapi_mode(setting(argc, argv, "vapi-auth", "secret"));
@@ -114,6 +115,7 @@ void load_vapi(sb::VapiConfig& v, int argc, char** argv) {
   v.base64 = encoding == "base64";
 }
 
+// The public URLs and every provider's secrets and keys.
 void load_webhooks(Config& c, int argc, char** argv) {
   c.public_url = setting(argc, argv, "public-url", "");
   while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
@@ -134,6 +136,12 @@ std::string setting(int argc, char** argv, const std::string& name, const std::s
     if (argv[i] == "--" + name) return argv[i + 1];
   const char* value = std::getenv(env_name(name).c_str());
   return value && *value ? value : fallback;
+}
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
 }
 
 std::string read_text_file(const std::string& path) {

@@ -44,6 +44,9 @@ Config load_config(int argc, char** argv);
 // The value of SWITCHBOARD_<NAME> (flag --<name> first), or `fallback`.
 std::string setting(int argc, char** argv, const std::string& name, const std::string& fallback);
 
+// `text` in ASCII lowercase (header names).
+std::string lowercase(std::string text);
+
 // The contents of a file, trailing newlines removed; throws when unreadable.
 std::string read_text_file(const std::string& path);
 

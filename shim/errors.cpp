@@ -7,6 +7,7 @@
 namespace shim {
 namespace {
 
+// A JSON string, or null for "".
 nlohmann::json text_or_null(const std::string& text) {
   return text.empty() ? nlohmann::json() : nlohmann::json(text);
 }

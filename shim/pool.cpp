@@ -22,11 +22,13 @@ constexpr int kMayExecuteColumn = 5;
 
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
+// One field of an error result, or "".
 std::string field(const PGresult* r, int code) {
   const char* value = PQresultErrorField(r, code);
   return value ? value : "";
 }
 
+// The error of a failed result.
 DbError error_of(const PGresult* r, const PGconn* conn) {
   DbError e;
   e.sqlstate = field(r, PG_DIAG_SQLSTATE);
@@ -38,6 +40,7 @@ DbError error_of(const PGresult* r, const PGconn* conn) {
   return e;
 }
 
+// An error of reaching the database.
 DbError connection_error(const std::string& message) {
   DbError e;
   e.message = message;
@@ -45,6 +48,7 @@ DbError connection_error(const std::string& message) {
   return e;
 }
 
+// True for a result that carries an error.
 bool failed(const PGresult* r) {
   ExecStatusType s = PQresultStatus(r);
   return s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_PIPELINE_ABORTED;

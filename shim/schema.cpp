@@ -13,6 +13,7 @@ namespace {
 
 using nlohmann::json;
 
+// One function of api_schema()'s JSON.
 sb::FunctionInfo function_of(const json& f) {
   sb::FunctionInfo info;
   info.oid = f.at("oid").get<std::uint32_t>();
@@ -26,6 +27,7 @@ sb::FunctionInfo function_of(const json& f) {
   return info;
 }
 
+// One route of api_schema()'s JSON.
 Route route_of(const json& r) {
   Route route;
   route.method = r.at("method").get<std::string>();

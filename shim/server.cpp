@@ -19,6 +19,7 @@ using Handled = httplib::Server::HandlerResponse;
 
 thread_local RequestState request_state;
 
+// Milliseconds since `start`.
 double elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
@@ -93,6 +94,7 @@ httplib::Server::HandlerWithContentReader with_body(App& app,
   };
 }
 
+// A handler for requests without a body.
 httplib::Server::Handler without_body(App& app, void (*handler)(App&, const Request&, Response&,
                                                                 const std::string&)) {
   return [&app, handler](const Request& req, Response& res) {
@@ -100,6 +102,7 @@ httplib::Server::Handler without_body(App& app, void (*handler)(App&, const Requ
   };
 }
 
+// Registers every endpoint of the shim.
 void add_routes(httplib::Server& server, App& app) {
   const char* rpc = R"(/rpc/([A-Za-z_][A-Za-z0-9_]*))";
   const char* api = R"(/api/.+)";
@@ -127,6 +130,7 @@ void add_routes(httplib::Server& server, App& app) {
   server.Post(R"(/webhooks/([A-Za-z0-9_-]+))", with_body(app, handle_webhook));
 }
 
+// Limits, timeouts, error and exception handlers, logging and routes.
 void configure(httplib::Server& server, App& app) {
   const Config& c = app.config;
   int threads = c.threads;

@@ -14,6 +14,7 @@ using nlohmann::json;
 
 const char* kProviders[] = {"standard", "stripe", "twilio", "ghl", "vapi"};
 
+// True for the providers the shim can verify.
 bool known_provider(const std::string& name) {
   return std::find(std::begin(kProviders), std::end(kProviders), name) != std::end(kProviders);
 }
@@ -21,12 +22,7 @@ bool known_provider(const std::string& name) {
 // The request headers by lowercase name (first value of each), for the verifiers.
 sb::HeaderMap header_map(const httplib::Request& req) {
   sb::HeaderMap out;
-  for (const auto& [name, value] : req.headers) {
-    std::string key = name;
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    out.emplace(key, value);
-  }
+  for (const auto& [name, value] : req.headers) out.emplace(lowercase(name), value);
   return out;
 }
 
@@ -40,6 +36,7 @@ std::string public_url(const Config& config, const httplib::Request& req) {
   return q == std::string::npos ? base : base + req.target.substr(q);
 }
 
+// The verdict of the provider's verifier on this request.
 sb::WebhookVerdict verify(const Config& config, const std::string& provider,
                           const httplib::Request& req, const std::string& body) {
   sb::HeaderMap headers = header_map(req);

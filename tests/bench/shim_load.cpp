@@ -43,12 +43,14 @@ struct Options {
   double warmup = 2;
 };
 
+// The value after `name` in argv, or `fallback`.
 std::string arg(int argc, char** argv, const char* name, const std::string& fallback) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
   return fallback;
 }
 
+// The options of the command line.
 Options parse(int argc, char** argv) {
   Options o;
   o.port = std::atoi(arg(argc, argv, "--port", "18690").c_str());
@@ -75,6 +77,7 @@ std::string request_text(const Options& o) {
   return r;
 }
 
+// A TCP connection to 127.0.0.1:port without Nagle, or -1.
 int connect_to(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
@@ -178,6 +181,7 @@ void run_client(const Options& o, const std::atomic<bool>& measuring, const std:
   }
 }
 
+// The value at fraction `p` of sorted values.
 double percentile(std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
   std::size_t index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);

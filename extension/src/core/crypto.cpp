@@ -18,6 +18,7 @@
 namespace sb {
 namespace {
 
+// The OpenSSL digest of `algorithm`.
 const EVP_MD* md_of(Digest algorithm) {
   switch (algorithm) {
     case Digest::sha1:
@@ -30,10 +31,12 @@ const EVP_MD* md_of(Digest algorithm) {
   return EVP_sha256();
 }
 
+// `s` as the unsigned bytes OpenSSL takes.
 const unsigned char* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// Takes ownership of an OpenSSL key; throws when there is none.
 PublicKey own(EVP_PKEY* key) {
   if (!key) throw std::runtime_error("openssl: no key");
   return PublicKey(key, EVP_PKEY_free);
@@ -46,10 +49,12 @@ using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)>
 using Params = std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)>;
 using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)>;
 
+// A BIGNUM of big-endian bytes.
 Bn bignum(std::string_view big_endian) {
   return Bn(BN_bin2bn(bytes_of(big_endian), static_cast<int>(big_endian.size()), nullptr), BN_free);
 }
 
+// The big-endian bytes of `bn`, left-padded with zeros to `width`.
 std::string bignum_bytes(const BIGNUM* bn, std::size_t width = 0) {
   std::size_t size = static_cast<std::size_t>(BN_num_bytes(bn));
   std::string out(width > size ? width : size, '\0');
@@ -93,6 +98,7 @@ std::string digest_sign(const PublicKey& key, const EVP_MD* md, std::string_view
   return out;
 }
 
+// Everything written into a memory BIO.
 std::string bio_text(BIO* bio) {
   char* data = nullptr;
   long size = BIO_get_mem_data(bio, &data);

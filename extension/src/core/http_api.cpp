@@ -3,14 +3,17 @@
 namespace sb {
 namespace {
 
+// True when `text` begins with `prefix`.
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
+// True for a {name} segment of a route template.
 bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// The segments of a path between its slashes.
 std::vector<std::string_view> segments(std::string_view path) {
   std::vector<std::string_view> out;
   std::size_t start = 0;
@@ -34,6 +37,7 @@ int custom_status(std::string_view code) {
   return value >= 100 && value <= 599 ? value : 0;
 }
 
+// True when `fn` takes exactly these named arguments (all known, every required one given).
 bool takes_keys(const FunctionInfo& fn, const std::set<std::string>& keys) {
   std::size_t known = 0;
   for (const auto& arg : fn.args) {

@@ -19,6 +19,7 @@ std::string jwk_bytes(const json& jwk, const char* name) {
   return *bytes;
 }
 
+// The string member `name` of `object`, or `fallback`.
 std::string member_or(const json& object, const char* name, const std::string& fallback) {
   auto it = object.find(name);
   return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
@@ -98,6 +99,7 @@ bool audience_matches(const json& claims, const std::string& audience) {
   return false;
 }
 
+// A refusal saying why.
 JwtResult refuse(std::string why) {
   JwtResult r;
   r.error = std::move(why);

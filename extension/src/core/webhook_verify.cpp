@@ -8,10 +8,12 @@
 namespace sb {
 namespace {
 
+// A verdict with its metrics label and message.
 WebhookVerdict verdict(const char* outcome, std::string message) {
   return WebhookVerdict{outcome, std::move(message)};
 }
 
+// The verdict of a request that passed.
 WebhookVerdict verified() {
   return verdict("verified", "verified");
 }
@@ -33,10 +35,12 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return value;
 }
 
+// True when `timestamp` is more than `tolerance` seconds before or after `now`.
 bool outside_tolerance(std::int64_t timestamp, std::int64_t now, std::int64_t tolerance) {
   return timestamp < now - tolerance || timestamp > now + tolerance;
 }
 
+// The non-empty parts of `text` between separators.
 std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
@@ -77,6 +81,7 @@ struct UrlParts {
   std::string scheme, host, port, rest;
 };
 
+// The parts of an absolute URL, or nothing when it has no scheme.
 std::optional<UrlParts> split_url(std::string_view url) {
   auto sep = url.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
@@ -106,6 +111,7 @@ std::string query_value(std::string_view url, std::string_view name) {
   return "";
 }
 
+// True when `text` begins with `prefix`, ignoring ASCII case.
 bool starts_with_ci(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i)
@@ -143,6 +149,7 @@ std::optional<std::int64_t> ghl_body_timestamp(std::string_view body) {
   return parse_iso8601(doc["timestamp"].get<std::string>());
 }
 
+// `text` with every `from` replaced by `to`.
 std::string replace_all(std::string text, const std::string& from, std::string_view to) {
   for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
     text.replace(pos, from.size(), to);
@@ -159,6 +166,7 @@ std::optional<std::string> vapi_signature_bytes(const VapiConfig& config, std::s
   return config.base64 ? base64_decode(value) : hex_decode(value);
 }
 
+// Checks a Vapi HMAC credential: timestamp tolerance, then the signature of the payload template.
 WebhookVerdict verify_vapi_hmac(const VapiConfig& config, const HeaderMap& headers,
                                 std::string_view body, std::int64_t now) {
   std::string sig = header(headers, config.signature_header);
