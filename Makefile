@@ -7,7 +7,9 @@ EXTENSION_VERSION = 0.1.0
 MODULE_big = switchboard
 CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/*.cpp))
 PG_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/pg/*.cpp))
-OBJS = $(PG_OBJS) $(filter-out extension/src/core/jwt.o,$(CORE_OBJS))
+# Core files only the shim and the tests use (OpenSSL, JSON): not linked into the extension.
+SHIM_ONLY_OBJS = $(addprefix extension/src/core/,jwt.o crypto.o jwt_verify.o webhook_verify.o http_api.o)
+OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
 
 MODULEDIR = extension
 DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql)

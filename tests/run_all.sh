@@ -83,7 +83,11 @@ main() {
   trap 'stop_instance "$TEST_HOME"; rm -rf "$TEST_HOME/data"' EXIT
   run_gtest unit "$SB_ROOT/build/switchboard_unit_tests"
   run_regress
+  # The shim tests start switchboard-shim processes on free ports from SB_SHIM_PORT_BASE and
+  # restart the test instance (SB_TEST_HOME) once, to prove the shim recovers.
   SWITCHBOARD_TEST_DSN="host=$TEST_HOME port=$TEST_PORT user=postgres dbname=switchboard_test" \
+    SB_TEST_HOME="$TEST_HOME" SB_ROOT="$SB_ROOT" PG_BIN="$PG_BIN" \
+    SB_SHIM_PORT_BASE="${SB_SHIM_PORT_BASE:-18610}" \
     run_gtest integration "$SB_ROOT/build/switchboard_integration_tests"
   run_shell_tests
   echo

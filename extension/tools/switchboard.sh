@@ -110,12 +110,19 @@ EOF
   done
   cat <<EOF
 
-Try:
-  curl -s $url/healthz
-  make psql <<< "select id, name, slug from switchboard.organizations;"
-  make psql <<< "begin; set local role authenticated;
-    select set_config('request.jwt.claims', '{\"sub\":\"$(demo_user agent)\"}', true);
-    select switchboard.member_role('$DEMO_ORG'::uuid), switchboard.has_role_at_least('$DEMO_ORG', 'manager'); commit;"
+Try the HTTP API (paste the export line first):
+  export SB_URL=$url OWNER=$(demo_token owner) AGENT=$(demo_token agent)
+  curl -s \$SB_URL/readyz
+  curl -s -X POST \$SB_URL/rpc/is_member -H "Authorization: Bearer \$AGENT" -d '{"org_id": "$DEMO_ORG"}'
+  curl -s "\$SB_URL/rpc/member_role?org_id=$DEMO_ORG" -H "Authorization: Bearer \$AGENT"
+  curl -s \$SB_URL/api/organizations -H "Authorization: Bearer \$OWNER"
+  curl -s \$SB_URL/api/organizations/$DEMO_ORG/members -H "Authorization: Bearer \$AGENT"
+  curl -s -X POST \$SB_URL/api/organizations -H "Authorization: Bearer \$OWNER" -d '{"name": "Second Clinic", "slug": "second-clinic"}'
+  curl -s \$SB_URL/openapi.json
+  curl -s \$SB_URL/metrics
+  make psql <<< "select provider, event_id, status from switchboard.webhook_inbox order by id desc limit 5;"
+Inbound webhooks need their provider secrets (README.md, switchboard-shim), e.g.
+  SWITCHBOARD_STANDARD_WEBHOOK_SECRETS=whsec_... make run
 
 EOF
 }

@@ -1,9 +1,6 @@
 #include "jwt.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <stdexcept>
+#include "crypto.hpp"
 
 namespace sb {
 namespace {
@@ -58,13 +55,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest,
-            &length))
-    throw std::runtime_error("hmac-sha256 failed");
-  return std::string(reinterpret_cast<char*>(digest), length);
+  return hmac(Digest::sha256, key, message);
 }
 
 std::string sign_hs256(std::string_view payload_json, std::string_view secret) {

@@ -1,0 +1,15 @@
+-- REST routes of the booking area (switchboard-shim; the organisation comes from the JWT).
+INSERT INTO switchboard.api_routes (method, path, function_name, arg_names, org_arg, summary, area, builtin)
+VALUES
+  ('GET', '/api/calendars/{id}/slots', 'available_slots',
+   '{"id": "calendar_id", "from": "from_ts", "to": "to_ts"}', 'org_id',
+   'free slots of a calendar between two times', 'booking', true),
+  ('POST', '/api/appointments', 'book_appointment', '{}', 'org_id',
+   'book an appointment (atomic; alternatives when the slot is taken)', 'booking', true),
+  ('POST', '/api/appointments/{id}/confirm', 'confirm_appointment', '{"id": "appointment_id"}', 'org_id',
+   'confirm a held appointment', 'booking', true),
+  ('PATCH', '/api/appointments/{id}', 'reschedule_appointment',
+   '{"id": "appointment_id", "starts_at": "new_starts_at"}', 'org_id',
+   'move an appointment atomically', 'booking', true),
+  ('DELETE', '/api/appointments/{id}', 'cancel_appointment', '{"id": "appointment_id"}', 'org_id',
+   'cancel an appointment (idempotent)', 'booking', true);

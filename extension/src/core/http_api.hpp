@@ -1,0 +1,60 @@
+// The pure translation rules of the HTTP API: SQLSTATE -> HTTP status, route templates, the choice
+// of a function overload for a set of named arguments and the SQL that calls it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb {
+
+// The HTTP status PostgREST gives an error with this SQLSTATE (anonymous: no JWT role but anon).
+int http_status_for_sqlstate(std::string_view sqlstate, bool anonymous);
+
+// True when responses with this status ask the client to retry later (Retry-After).
+bool status_is_retryable(int status);
+
+// The values of the {name} segments when `path` fits `path_template`, else nothing.
+std::optional<std::map<std::string, std::string>> match_template(std::string_view path_template,
+                                                                 std::string_view path);
+
+// How specific a template is: its number of literal segments (more wins when several fit).
+int template_specificity(std::string_view path_template);
+
+struct FunctionArg {
+  std::string name;  // "" for an unnamed argument
+  std::string type;  // SQL type as format_type writes it
+  bool has_default = false;
+};
+
+struct FunctionInfo {
+  std::uint32_t oid = 0;
+  std::string name;
+  char volatility = 'v';  // 'i', 's' or 'v'
+  bool returns_set = false;
+  bool returns_void = false;
+  std::vector<FunctionArg> args;
+
+  bool read_only() const { return volatility == 'i' || volatility == 's'; }
+  // One unnamed json/jsonb argument: it receives the whole request body.
+  bool takes_whole_body() const;
+};
+
+// The overload that takes exactly these named arguments (every key known, every argument
+// without default given); else one taking the whole body; else nothing.
+const FunctionInfo* choose_overload(const std::vector<FunctionInfo>& overloads,
+                                    const std::set<std::string>& keys);
+
+// SQL calling `fn` with the arguments named in `keys`, read from $1 (a JSON object, or the whole
+// body for takes_whole_body()); it returns one text column: the JSON result, or NULL for void.
+std::string call_sql(const std::string& schema, const FunctionInfo& fn,
+                     const std::set<std::string>& keys);
+
+// A double-quoted SQL identifier.
+std::string quote_ident(std::string_view name);
+
+}  // namespace sb

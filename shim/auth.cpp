@@ -1,0 +1,92 @@
+#include "auth.hpp"
+
+#include <cctype>
+
+namespace shim {
+namespace {
+
+constexpr std::size_t kRememberedTokens = 10000;
+
+// True when the header value starts with "Bearer " (any case).
+bool has_bearer_prefix(const std::string& value) {
+  static const char prefix[] = "bearer ";
+  if (value.size() < sizeof prefix) return false;
+  for (std::size_t i = 0; i + 1 < sizeof prefix; ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i])) != prefix[i]) return false;
+  return true;
+}
+
+// An identity acting as `role` with `claims` (their role filled in) and their organisation.
+std::shared_ptr<const Identity> identity_of(std::string role, nlohmann::json claims,
+                                            bool anonymous) {
+  auto id = std::make_shared<Identity>();
+  claims["role"] = role;
+  auto meta = claims.find("app_metadata");
+  if (meta != claims.end() && meta->is_object()) {
+    auto org = meta->find("org_id");
+    if (org != meta->end() && org->is_string()) id->org_id = org->get<std::string>();
+  }
+  id->role = std::move(role);
+  id->claims_json = claims.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  id->claims = std::move(claims);
+  id->anonymous = anonymous;
+  return id;
+}
+
+// The identity described by verified claims (role claim, else the anonymous role).
+std::shared_ptr<const Identity> from_claims(const Config& config, nlohmann::json claims) {
+  auto role = claims.find("role");
+  std::string name = role != claims.end() && role->is_string() && !role->get<std::string>().empty()
+                         ? role->get<std::string>()
+                         : config.anon_role;
+  bool anonymous = name == config.anon_role;
+  return identity_of(std::move(name), std::move(claims), anonymous);
+}
+
+// The outcome of a refused token.
+AuthOutcome refused(std::string why) {
+  return AuthOutcome{nullptr, std::move(why)};
+}
+
+}  // namespace
+
+Authenticator::Authenticator(const Config& config)
+    : config_(config), anonymous_(identity_of(config.anon_role, nlohmann::json::object(), true)) {}
+
+std::shared_ptr<const Identity> Authenticator::remembered(const std::string& token) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = verified_.find(token);
+  return it == verified_.end() ? nullptr : it->second;
+}
+
+void Authenticator::remember(const std::string& token,
+                             std::shared_ptr<const Identity> identity) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (verified_.size() >= kRememberedTokens) verified_.clear();
+  verified_.emplace(token, std::move(identity));
+}
+
+AuthOutcome Authenticator::authenticate(const std::string& authorization) const {
+  if (authorization.empty()) return AuthOutcome{anonymous_, ""};
+  if (!has_bearer_prefix(authorization))
+    return refused("authorization header is not a bearer token");
+  if (config_.jwt.keys.empty()) return refused("jwt verification is not configured");
+  std::string token = authorization.substr(7);
+  if (auto known = remembered(token)) {
+    std::string problem =
+        sb::jwt_time_problem(known->claims, config_.now(), config_.jwt.leeway_seconds);
+    return problem.empty() ? AuthOutcome{known, ""} : refused(problem);
+  }
+  auto verdict = sb::verify_jwt(token, config_.jwt, config_.now());
+  if (!verdict.ok) return refused(verdict.error);
+  auto identity = from_claims(config_, std::move(verdict.claims));
+  remember(token, identity);
+  return AuthOutcome{identity, ""};
+}
+
+std::shared_ptr<const Identity> service_identity() {
+  static const auto service = identity_of("service_role", nlohmann::json::object(), false);
+  return service;
+}
+
+}  // namespace shim

@@ -1,0 +1,56 @@
+#include "errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/http_api.hpp"
+
+namespace shim {
+namespace {
+
+// A JSON string, or null for "".
+nlohmann::json text_or_null(const std::string& text) {
+  return text.empty() ? nlohmann::json() : nlohmann::json(text);
+}
+
+}  // namespace
+
+void send_json(httplib::Response& res, int status, const std::string& json) {
+  res.status = status;
+  res.set_content(json, "application/json; charset=utf-8");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& error_code,
+                const std::string& message, const std::string& details, const std::string& hint) {
+  nlohmann::json body = {{"code", error_code},
+                         {"message", message},
+                         {"details", text_or_null(details)},
+                         {"hint", text_or_null(hint)}};
+  send_json(res, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (sb::status_is_retryable(status)) res.set_header("Retry-After", "1");
+}
+
+void send_unauthorized(httplib::Response& res, const std::string& why) {
+  send_error(res, 401, code::unauthorized, why);
+  res.set_header("WWW-Authenticate",
+                 "Bearer error=\"invalid_token\", error_description=\"" + why + "\"");
+}
+
+void send_db_error(httplib::Response& res, const DbError& error, bool anonymous) {
+  if (error.connection_failed || error.sqlstate.empty()) {
+    send_error(res, 503, code::unavailable, "database unavailable", "", "retry shortly");
+    return;
+  }
+  int status = sb::http_status_for_sqlstate(error.sqlstate, anonymous);
+  if (status >= 500 && status != 503 && status != 504) {
+    send_error(res, status, error.sqlstate, "internal server error");
+    return;
+  }
+  send_error(res, status, error.sqlstate, error.message, error.detail, error.hint);
+  if (status == 401) res.set_header("WWW-Authenticate", "Bearer");
+}
+
+void send_pool_exhausted(httplib::Response& res) {
+  send_error(res, 503, code::unavailable, "no database connection available", "", "retry shortly");
+}
+
+}  // namespace shim

@@ -1,0 +1,69 @@
+#include "metrics.hpp"
+
+#include <sstream>
+
+namespace shim {
+namespace {
+
+// A label value escaped as the exposition format requires.
+std::string label(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Metrics::observe_request(const std::string& method, const std::string& route, int status,
+                              double seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++requests_[{method, route, status}];
+  for (std::size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++bucket_counts_[i];
+  ++observations_;
+  seconds_sum_ += seconds;
+}
+
+void Metrics::count_webhook(const std::string& provider, const std::string& outcome) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++webhooks_[{provider, outcome}];
+}
+
+std::string Metrics::render(const PoolStats& pool) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::ostringstream out;
+  out << "# HELP switchboard_http_requests_total HTTP requests by method, route and status.\n"
+      << "# TYPE switchboard_http_requests_total counter\n";
+  for (const auto& [key, count] : requests_)
+    out << "switchboard_http_requests_total{method=\"" << label(std::get<0>(key)) << "\",route=\""
+        << label(std::get<1>(key)) << "\",status=\"" << std::get<2>(key) << "\"} " << count << "\n";
+  out << "# HELP switchboard_http_request_duration_seconds Time to answer a request.\n"
+      << "# TYPE switchboard_http_request_duration_seconds histogram\n";
+  for (std::size_t i = 0; i < kBuckets.size(); ++i)
+    out << "switchboard_http_request_duration_seconds_bucket{le=\"" << kBuckets[i] << "\"} "
+        << bucket_counts_[i] << "\n";
+  out << "switchboard_http_request_duration_seconds_bucket{le=\"+Inf\"} " << observations_ << "\n"
+      << "switchboard_http_request_duration_seconds_sum " << seconds_sum_ << "\n"
+      << "switchboard_http_request_duration_seconds_count " << observations_ << "\n";
+  out << "# HELP switchboard_db_pool_connections Database connections of the pool by state.\n"
+      << "# TYPE switchboard_db_pool_connections gauge\n"
+      << "switchboard_db_pool_connections{state=\"in_use\"} " << pool.in_use << "\n"
+      << "switchboard_db_pool_connections{state=\"idle\"} " << pool.idle << "\n"
+      << "switchboard_db_pool_size " << pool.size << "\n";
+  out << "# HELP switchboard_webhook_verifications_total Inbound webhook verifications by provider "
+         "and outcome.\n"
+      << "# TYPE switchboard_webhook_verifications_total counter\n";
+  for (const auto& [key, count] : webhooks_)
+    out << "switchboard_webhook_verifications_total{provider=\"" << label(key.first)
+        << "\",outcome=\"" << label(key.second) << "\"} " << count << "\n";
+  return out.str();
+}
+
+}  // namespace shim

@@ -1,0 +1,34 @@
+// Prometheus metrics of the shim: requests by route and status, a latency histogram, the pool and
+// webhook verifications by provider and outcome.
+#pragma once
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "pool.hpp"
+
+namespace shim {
+
+class Metrics {
+ public:
+  void observe_request(const std::string& method, const std::string& route, int status,
+                       double seconds);
+  void count_webhook(const std::string& provider, const std::string& outcome);
+  // The text exposition format (version 0.0.4).
+  std::string render(const PoolStats& pool) const;
+
+ private:
+  static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int>, long> requests_;
+  std::array<long, kBuckets.size()> bucket_counts_{};
+  long observations_ = 0;
+  double seconds_sum_ = 0;
+  std::map<std::pair<std::string, std::string>, long> webhooks_;
+};
+
+}  // namespace shim

@@ -1,0 +1,221 @@
+#include "pool.hpp"
+
+#include <libpq-fe.h>
+
+namespace shim {
+namespace {
+
+// The per-request settings of tenancy.md, all bound and transaction-local, and whether the role
+// may execute the called function; the read-only variant also makes the transaction read-only.
+const std::string kSettingsSql =
+    "SELECT pg_catalog.set_config('role', $1::text, true), "
+    "pg_catalog.set_config('request.jwt.claims', $2::text, true), "
+    "pg_catalog.set_config('request.method', $3::text, true), "
+    "pg_catalog.set_config('request.path', $4::text, true), "
+    "pg_catalog.set_config('request.headers', $5::text, true), "
+    "CASE WHEN $6::oid = 0 THEN NULL "
+    "ELSE pg_catalog.has_function_privilege($1::text::name, $6::oid, 'EXECUTE') END";
+const std::string kReadOnlySettingsSql =
+    kSettingsSql + ", pg_catalog.set_config('transaction_read_only', 'on', true)";
+constexpr int kSettingsParams = 6;
+constexpr int kMayExecuteColumn = 5;
+
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// One field of an error result, or "".
+std::string field(const PGresult* r, int code) {
+  const char* value = PQresultErrorField(r, code);
+  return value ? value : "";
+}
+
+// The error of a failed result.
+DbError error_of(const PGresult* r, const PGconn* conn) {
+  DbError e;
+  e.sqlstate = field(r, PG_DIAG_SQLSTATE);
+  e.message = field(r, PG_DIAG_MESSAGE_PRIMARY);
+  e.detail = field(r, PG_DIAG_MESSAGE_DETAIL);
+  e.hint = field(r, PG_DIAG_MESSAGE_HINT);
+  e.connection_failed = PQstatus(conn) != CONNECTION_OK || e.sqlstate.rfind("08", 0) == 0;
+  if (e.message.empty()) e.message = PQerrorMessage(conn);
+  return e;
+}
+
+// An error of reaching the database.
+DbError connection_error(const std::string& message) {
+  DbError e;
+  e.message = message;
+  e.connection_failed = true;
+  return e;
+}
+
+// True for a result that carries an error.
+bool failed(const PGresult* r) {
+  ExecStatusType s = PQresultStatus(r);
+  return s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_PIPELINE_ABORTED;
+}
+
+// The error of the first failed statement among `results`.
+std::optional<DbError> first_error(const std::vector<Result>& results, const PGconn* conn) {
+  for (const auto& r : results)
+    if (failed(r.get())) return error_of(r.get(), conn);
+  return std::nullopt;
+}
+
+// Every result of the pipeline up to its Sync, in order; `synced` tells whether the Sync came.
+std::vector<Result> read_pipeline(PGconn* conn, bool& synced) {
+  std::vector<Result> results;
+  synced = false;
+  int empty_in_a_row = 0;
+  while (true) {
+    PGresult* r = PQgetResult(conn);
+    if (!r) {
+      if (PQstatus(conn) != CONNECTION_OK || ++empty_in_a_row > 1) break;
+      continue;
+    }
+    empty_in_a_row = 0;
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      synced = true;
+      break;
+    }
+    results.emplace_back(r, PQclear);
+  }
+  return results;
+}
+
+// Fills `out` from the settings and call results (privilege check, value).
+void read_results(const PGresult* settings, const PGresult* call, CallResult& out) {
+  out.settings_ok = PQresultStatus(settings) == PGRES_TUPLES_OK;
+  if (out.settings_ok && !PQgetisnull(settings, 0, kMayExecuteColumn))
+    out.may_execute = PQgetvalue(settings, 0, kMayExecuteColumn)[0] == 't';
+  if (PQresultStatus(call) == PGRES_TUPLES_OK && PQntuples(call) > 0 && !PQgetisnull(call, 0, 0))
+    out.value =
+        std::string(PQgetvalue(call, 0, 0), static_cast<std::size_t>(PQgetlength(call, 0, 0)));
+}
+
+}  // namespace
+
+Connection::~Connection() {
+  drop();
+}
+
+void Connection::drop() {
+  if (conn_) PQfinish(conn_);
+  conn_ = nullptr;
+  prepared_.clear();
+}
+
+bool Connection::healthy() const {
+  return conn_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool Connection::ensure_connected(DbError& error) {
+  if (healthy()) return true;
+  drop();
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"5", "switchboard-shim", conninfo_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (healthy()) {
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+    std::string timeout = "SET statement_timeout = " + std::to_string(timeout_.count());
+    Result r(PQexec(conn_, timeout.c_str()), PQclear);
+    if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
+  }
+  error = connection_error(conn_ ? PQerrorMessage(conn_) : "out of memory");
+  drop();
+  return false;
+}
+
+bool Connection::ready(DbError& error) {
+  if (prepared_.size() > 500) drop();  // bounded: forget statements of old schemas
+  return ensure_connected(error);
+}
+
+bool Connection::queue(const std::string& sql, int n_params, const char* const* values,
+                       bool& prepared_now) {
+  auto it = prepared_.find(sql);
+  prepared_now = it == prepared_.end();
+  std::string name = prepared_now ? "sb_" + std::to_string(prepared_.size()) : it->second;
+  if (prepared_now && !PQsendPrepare(conn_, name.c_str(), sql.c_str(), n_params, nullptr))
+    return false;
+  if (prepared_now) prepared_.emplace(sql, name);  // forgotten again below if the prepare fails
+  return PQsendQueryPrepared(conn_, name.c_str(), n_params, values, nullptr, nullptr, 0) == 1;
+}
+
+CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
+                            const std::string& arg) {
+  CallResult out;
+  if (!ready(out.error)) return out;
+  std::string oid = std::to_string(ctx.function_oid);
+  const char* settings[] = {ctx.role.c_str(), ctx.claims_json.c_str(),  ctx.method.c_str(),
+                            ctx.path.c_str(), ctx.headers_json.c_str(), oid.c_str()};
+  const char* call_args[] = {arg.c_str()};
+  int call_params = sql.find("$1") == std::string::npos ? 0 : 1;
+  const std::string& settings_sql = ctx.read_only ? kReadOnlySettingsSql : kSettingsSql;
+  bool new_settings = false, new_call = false;
+  // The call is parsed after the settings ran: name lookup happens as the request's role.
+  bool sent = PQenterPipelineMode(conn_) == 1 &&
+              queue(settings_sql, kSettingsParams, settings, new_settings) &&
+              queue(sql, call_params, call_args, new_call) && PQpipelineSync(conn_) == 1;
+  bool synced = false;
+  std::vector<Result> results;
+  if (sent) results = read_pipeline(conn_, synced);
+  // Results in order: [prepare settings] settings [prepare call] call.
+  std::size_t settings_at = new_settings ? 1 : 0;
+  std::size_t call_at = settings_at + (new_call ? 2 : 1);
+  if (!synced || results.size() != call_at + 1 || PQexitPipelineMode(conn_) != 1 ||
+      PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    out.error = first_error(results, conn_).value_or(connection_error(PQerrorMessage(conn_)));
+    out.error.connection_failed = true;
+    drop();
+    return out;
+  }
+  if (new_settings && PQresultStatus(results[0].get()) != PGRES_COMMAND_OK)
+    prepared_.erase(settings_sql);
+  if (new_call && PQresultStatus(results[call_at - 1].get()) != PGRES_COMMAND_OK)
+    prepared_.erase(sql);
+  read_results(results[settings_at].get(), results[call_at].get(), out);
+  auto error = first_error(results, conn_);
+  if (error) out.error = *error;
+  out.ok = !error;
+  return out;
+}
+
+Pool::Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout) {
+  for (int i = 0; i < size; ++i) {
+    all_.push_back(std::make_unique<Connection>(conninfo, statement_timeout));
+    free_.push_back(all_.back().get());
+  }
+}
+
+Pool::Lease::~Lease() {
+  if (conn_) pool_->give_back(conn_);
+}
+
+std::optional<Pool::Lease> Pool::acquire(std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!available_.wait_for(lock, wait, [this] { return !free_.empty(); })) return std::nullopt;
+  Connection* conn = free_.back();
+  free_.pop_back();
+  return Lease(this, conn);
+}
+
+void Pool::give_back(Connection* conn) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(conn);
+  }
+  available_.notify_one();
+}
+
+PoolStats Pool::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PoolStats s;
+  s.size = static_cast<int>(all_.size());
+  s.in_use = s.size - static_cast<int>(free_.size());
+  for (Connection* c : free_) s.idle += c->healthy();
+  return s;
+}
+
+}  // namespace shim

@@ -1,0 +1,117 @@
+// A fixed-size pool of libpq connections, and the one-transaction-per-request call: a pipeline of
+// the settings statement (role, claims, method, path, headers, read-only) and the call, committed
+// at its Sync. Each connection has the request timeout as statement_timeout. Broken connections
+// are replaced on their next use.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+struct pg_conn;
+
+namespace shim {
+
+// What a request runs as and reports to the database (request.* settings).
+struct RequestContext {
+  std::string role;
+  std::string claims_json;
+  std::string method;
+  std::string path;
+  std::string headers_json;
+  bool read_only = false;
+  std::uint32_t function_oid = 0;  // has_function_privilege is checked for it (0: not checked)
+};
+
+// An error of the database, or of reaching it (connection_failed, sqlstate empty or 08xxx).
+struct DbError {
+  std::string sqlstate;
+  std::string message;
+  std::string detail;
+  std::string hint;
+  bool connection_failed = false;
+};
+
+// The outcome of one call: its single text value (nullopt for SQL NULL) or an error; and
+// whether the role may execute the function (nullopt when unknown).
+struct CallResult {
+  bool ok = false;
+  bool settings_ok = false;  // the settings statement ran (its privilege check is meaningful)
+  std::optional<std::string> value;
+  std::optional<bool> may_execute;
+  DbError error;
+};
+
+// One libpq connection with its prepared statements.
+class Connection {
+ public:
+  Connection(std::string conninfo, std::chrono::milliseconds statement_timeout)
+      : conninfo_(std::move(conninfo)), timeout_(statement_timeout) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs `sql` (one text parameter, $1) after the settings of `ctx`, in one transaction.
+  CallResult call(const RequestContext& ctx, const std::string& sql, const std::string& arg);
+  bool healthy() const;
+
+ private:
+  bool ensure_connected(DbError& error);
+  bool ready(DbError& error);
+  // Queues the prepared statement of `sql` (preparing it first when new) in the pipeline.
+  bool queue(const std::string& sql, int n_params, const char* const* values, bool& prepared_now);
+  void drop();
+
+  std::string conninfo_;
+  std::chrono::milliseconds timeout_;
+  pg_conn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+};
+
+struct PoolStats {
+  int size = 0;
+  int in_use = 0;
+  int idle = 0;
+};
+
+class Pool {
+ public:
+  Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout);
+
+  // A connection lent for one request; returned to the pool when the lease ends.
+  class Lease {
+   public:
+    Lease(Pool* pool, Connection* conn) : pool_(pool), conn_(conn) {}
+    Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(other.conn_) {
+      other.conn_ = nullptr;
+    }
+    Lease(const Lease&) = delete;
+    ~Lease();
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_; }
+
+   private:
+    Pool* pool_;
+    Connection* conn_;
+  };
+
+  // A free connection, waiting up to `wait`; nothing when none became free in time.
+  std::optional<Lease> acquire(std::chrono::milliseconds wait);
+  PoolStats stats() const;
+
+ private:
+  void give_back(Connection* conn);
+
+  std::vector<std::unique_ptr<Connection>> all_;
+  std::vector<Connection*> free_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+};
+
+}  // namespace shim

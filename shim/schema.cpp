@@ -1,0 +1,145 @@
+#include "schema.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace shim {
+namespace {
+
+using nlohmann::json;
+
+// One function of api_schema()'s JSON.
+sb::FunctionInfo function_of(const json& f) {
+  sb::FunctionInfo info;
+  info.oid = f.at("oid").get<std::uint32_t>();
+  info.name = f.at("name").get<std::string>();
+  info.volatility = f.at("volatility").get<std::string>().at(0);
+  info.returns_set = f.at("returnsSet").get<bool>();
+  info.returns_void = f.at("returnsVoid").get<bool>();
+  for (const auto& a : f.at("args"))
+    info.args.push_back({a.at("name").get<std::string>(), a.at("type").get<std::string>(),
+                         a.at("hasDefault").get<bool>()});
+  return info;
+}
+
+// One route of api_schema()'s JSON.
+Route route_of(const json& r) {
+  Route route;
+  route.method = r.at("method").get<std::string>();
+  route.path = r.at("path").get<std::string>();
+  route.function = r.at("function").get<std::string>();
+  for (const auto& [from, to] : r.at("argNames").items())
+    route.arg_names[from] = to.get<std::string>();
+  if (r.at("orgArg").is_string()) route.org_arg = r.at("orgArg").get<std::string>();
+  route.specificity = sb::template_specificity(route.path);
+  return route;
+}
+
+// Sleeps up to `ms`, waking early when `stopping` turns true.
+void nap(const std::atomic<bool>& stopping, int ms) {
+  for (int waited = 0; waited < ms && !stopping; waited += 50)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+// A connection listening on channel switchboard_api, or nullptr.
+PGconn* listening_connection(const std::string& conninfo) {
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"5", "switchboard-shim-listener", conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  if (PQstatus(conn) == CONNECTION_OK) {
+    PGresult* r = PQexec(conn, "LISTEN switchboard_api");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (ok) return conn;
+  }
+  PQfinish(conn);
+  return nullptr;
+}
+
+// Waits for notifications until the connection breaks or `stopping`; calls `changed` for each.
+template <typename F>
+void wait_for_notifications(PGconn* conn, const std::atomic<bool>& stopping, F changed) {
+  while (!stopping) {
+    pollfd p{PQsocket(conn), POLLIN, 0};
+    if (poll(&p, 1, 200) < 0 || (p.revents && !PQconsumeInput(conn))) return;
+    while (PGnotify* n = PQnotifies(conn)) {
+      PQfreemem(n);
+      changed();
+    }
+    if (PQstatus(conn) != CONNECTION_OK) return;
+  }
+}
+
+}  // namespace
+
+const std::vector<sb::FunctionInfo>* Schema::overloads(const std::string& name) const {
+  auto it = functions.find(name);
+  return it == functions.end() ? nullptr : &it->second;
+}
+
+Schema parse_schema(const std::string& text) {
+  json doc = json::parse(text);
+  Schema schema;
+  for (const auto& f : doc.at("functions")) {
+    auto info = function_of(f);
+    schema.functions[info.name].push_back(std::move(info));
+  }
+  for (const auto& r : doc.at("routes")) schema.routes.push_back(route_of(r));
+  return schema;
+}
+
+SchemaCache::SchemaCache(Pool& pool, std::string schema, std::string conninfo)
+    : pool_(pool), schema_(std::move(schema)), conninfo_(std::move(conninfo)) {
+  listener_ = std::thread([this] { listen_loop(); });
+}
+
+SchemaCache::~SchemaCache() {
+  stop();
+}
+
+void SchemaCache::stop() {
+  stopping_ = true;
+  if (listener_.joinable()) listener_.join();
+}
+
+void SchemaCache::invalidate() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  current_.reset();
+}
+
+std::shared_ptr<const Schema> SchemaCache::get(DbError& error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (current_) return current_;
+  auto lease = pool_.acquire(std::chrono::seconds(5));
+  if (!lease) {
+    error.message = "no database connection available";
+    error.connection_failed = true;
+    return nullptr;
+  }
+  RequestContext ctx{"service_role", R"({"role":"service_role"})", "GET", "/", "{}", true, 0};
+  CallResult r =
+      (*lease)->call(ctx, "SELECT " + sb::quote_ident(schema_) + ".api_schema()::text", "");
+  if (!r.ok || !r.value) {
+    error = r.error;
+    return nullptr;
+  }
+  current_ = std::make_shared<const Schema>(parse_schema(*r.value));
+  return current_;
+}
+
+void SchemaCache::listen_loop() {
+  while (!stopping_) {
+    PGconn* conn = listening_connection(conninfo_);
+    invalidate();  // changes may have been missed while not listening
+    if (conn) wait_for_notifications(conn, stopping_, [this] { invalidate(); });
+    PQfinish(conn);
+    nap(stopping_, 1000);
+  }
+}
+
+}  // namespace shim

@@ -1,0 +1,62 @@
+// The cached API schema: the callable functions of schema switchboard and the REST routes of
+// switchboard.api_routes, loaded with switchboard.api_schema() and reloaded whenever the database
+// announces a change (NOTIFY switchboard_api) or the listener loses its connection.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/http_api.hpp"
+#include "pool.hpp"
+
+namespace shim {
+
+struct Route {
+  std::string method;
+  std::string path;
+  std::string function;
+  std::map<std::string, std::string> arg_names;  // request name -> argument name
+  std::optional<std::string> org_arg;
+  int specificity = 0;
+};
+
+struct Schema {
+  std::map<std::string, std::vector<sb::FunctionInfo>> functions;  // by name: the overloads
+  std::vector<Route> routes;
+
+  const std::vector<sb::FunctionInfo>* overloads(const std::string& name) const;
+};
+
+// The schema parsed from the JSON that switchboard.api_schema() returns; throws when malformed.
+Schema parse_schema(const std::string& json);
+
+class SchemaCache {
+ public:
+  SchemaCache(Pool& pool, std::string schema, std::string conninfo);
+  ~SchemaCache();
+
+  // The current schema, loaded first when needed; nullptr (with `error`) when the database
+  // cannot be reached.
+  std::shared_ptr<const Schema> get(DbError& error);
+  void invalidate();
+  void stop();
+
+ private:
+  void listen_loop();
+
+  Pool& pool_;
+  std::string schema_;
+  std::string conninfo_;
+  std::mutex mutex_;
+  std::shared_ptr<const Schema> current_;
+  std::atomic<bool> stopping_{false};
+  std::thread listener_;
+};
+
+}  // namespace shim

@@ -1,0 +1,228 @@
+// The HTTP server: limits and timeouts, routes, per-request logging and metrics, and the
+// lifecycle (SIGTERM/SIGINT stop accepting, drain in-flight requests, exit 0).
+#include "server.hpp"
+
+#include <csignal>
+#include <pthread.h>
+#include <thread>
+
+#include "app.hpp"
+#include "errors.hpp"
+#include "logging.hpp"
+
+namespace shim {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using Handled = httplib::Server::HandlerResponse;
+
+thread_local RequestState request_state;
+
+// Milliseconds since `start`.
+double elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// A short lowercase description of an HTTP error status.
+std::string reason_phrase(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request body too large";
+    case 414:
+      return "request uri too long";
+    default:
+      return "request failed";
+  }
+}
+
+// True when the declared Content-Length exceeds the limit.
+bool declared_too_large(const App& app, const Request& req) {
+  if (!req.has_header("Content-Length")) return false;
+  const std::string value = req.get_header_value("Content-Length");
+  char* end = nullptr;
+  unsigned long long length = std::strtoull(value.c_str(), &end, 10);
+  return *end != '\0' || length > app.config.max_body_bytes;
+}
+
+// Starts the request's bookkeeping; refuses oversized bodies before reading them.
+Handled before_routing(App& app, const Request& req, Response& res) {
+  request_state = RequestState{};
+  request_state.start = std::chrono::steady_clock::now();
+  if (!declared_too_large(app, req)) return Handled::Unhandled;
+  send_error(res, 413, code::too_large, "request body too large",
+             "the limit is " + std::to_string(app.config.max_body_bytes) + " bytes");
+  res.set_header("Connection", "close");
+  return Handled::Handled;
+}
+
+// One log line and the metrics of a finished request.
+void after_response(App& app, const Request& req, const Response& res) {
+  double ms = elapsed_ms(request_state.start);
+  app.metrics.observe_request(req.method, request_state.route, res.status, ms / 1000.0);
+  log_request(
+      {req.method, request_state.route, res.status, ms, request_state.role, request_state.org_id});
+}
+
+// Runs a handler; any exception becomes a 500 without internals.
+template <typename F>
+void guarded(Response& res, F handler) {
+  try {
+    handler();
+  } catch (const std::exception& e) {
+    log_note(std::string("request failed: ") + e.what());
+    send_error(res, 500, code::internal, "internal server error");
+  }
+}
+
+// A handler for requests with a body: reads it within the limit first.
+httplib::Server::HandlerWithContentReader with_body(App& app,
+                                                    void (*handler)(App&, const Request&, Response&,
+                                                                    const std::string&)) {
+  return [&app, handler](const Request& req, Response& res, const httplib::ContentReader& reader) {
+    guarded(res, [&] {
+      auto body = read_body(app, reader, res);
+      if (body) handler(app, req, res, *body);
+    });
+  };
+}
+
+// A handler for requests without a body.
+httplib::Server::Handler without_body(App& app, void (*handler)(App&, const Request&, Response&,
+                                                                const std::string&)) {
+  return [&app, handler](const Request& req, Response& res) {
+    guarded(res, [&] { handler(app, req, res, ""); });
+  };
+}
+
+// Registers every endpoint of the shim.
+void add_routes(httplib::Server& server, App& app) {
+  const char* rpc = R"(/rpc/([A-Za-z_][A-Za-z0-9_]*))";
+  const char* api = R"(/api/.+)";
+  server.Get("/healthz", [](const Request&, Response& res) {
+    current_request().route = "/healthz";
+    send_json(res, 200, R"({"status":"ok"})");
+  });
+  server.Get("/readyz", [&app](const Request&, Response& res) {
+    guarded(res, [&] { handle_ready(app, res); });
+  });
+  server.Get("/metrics", [&app](const Request&, Response& res) {
+    current_request().route = "/metrics";
+    res.set_content(app.metrics.render(app.pool.stats()), "text/plain; version=0.0.4");
+  });
+  server.Get("/openapi.json", [&app](const Request& req, Response& res) {
+    guarded(res, [&] { handle_openapi(app, req, res); });
+  });
+  server.Get(rpc, without_body(app, handle_rpc));
+  server.Post(rpc, with_body(app, handle_rpc));
+  server.Get(api, without_body(app, handle_route));
+  server.Post(api, with_body(app, handle_route));
+  server.Put(api, with_body(app, handle_route));
+  server.Patch(api, with_body(app, handle_route));
+  server.Delete(api, with_body(app, handle_route));
+  server.Post(R"(/webhooks/([A-Za-z0-9_-]+))", with_body(app, handle_webhook));
+}
+
+// Limits, timeouts, error and exception handlers, logging and routes.
+void configure(httplib::Server& server, App& app) {
+  const Config& c = app.config;
+  int threads = c.threads;
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
+  server.set_tcp_nodelay(true);  // headers and body leave at once (no Nagle + delayed ACK stalls)
+  server.set_keep_alive_max_count(1000000);
+  server.set_keep_alive_timeout(c.keep_alive_seconds);
+  server.set_read_timeout(c.client_timeout_seconds);
+  server.set_write_timeout(c.client_timeout_seconds);
+  server.set_payload_max_length(c.max_body_bytes);
+  server.set_pre_routing_handler(
+      [&app](const Request& req, Response& res) { return before_routing(app, req, res); });
+  server.set_expect_100_continue_handler([&app](const Request& req, Response& res) {
+    return before_routing(app, req, res) == Handled::Handled ? 413 : 100;
+  });
+  server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
+    if (!res.body.empty()) return Handled::Unhandled;
+    send_error(res, res.status, "SB" + std::to_string(res.status), reason_phrase(res.status));
+    return Handled::Handled;
+  }));
+  server.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
+    send_error(res, 500, code::internal, "internal server error");
+  });
+  server.set_logger(
+      [&app](const Request& req, const Response& res) { after_response(app, req, res); });
+  add_routes(server, app);
+}
+
+}  // namespace
+
+RequestState& current_request() {
+  return request_state;
+}
+
+std::optional<std::string> read_body(const App& app, const httplib::ContentReader& reader,
+                                     Response& res) {
+  std::string body;
+  bool too_large = false;
+  reader([&](const char* data, size_t length) {
+    if (body.size() + length > app.config.max_body_bytes) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, length);
+    return true;
+  });
+  if (!too_large) return body;
+  send_error(res, 413, code::too_large, "request body too large",
+             "the limit is " + std::to_string(app.config.max_body_bytes) + " bytes");
+  res.set_header("Connection", "close");
+  return std::nullopt;
+}
+
+App::App(Config c)
+    : config(std::move(c)),
+      auth(config),
+      pool(config.database_url, config.pool_size, config.request_timeout),
+      schema(pool, config.schema, config.database_url) {}
+
+int serve(const Config& config) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  App app(config);
+  httplib::Server server;
+  configure(server, app);
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log_note("stopping: draining in-flight requests");
+    server.stop();
+  });
+  if (!server.bind_to_port(config.listen_host.c_str(), config.listen_port)) {
+    log_note("cannot listen on " + config.listen_host + ":" + std::to_string(config.listen_port));
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
+    return 1;
+  }
+  log_note("listening on http://" + config.listen_host + ":" + std::to_string(config.listen_port));
+  if (config.fixed_now)
+    log_note("SWITCHBOARD_FIXED_NOW is set: the clock is fixed (for tests only)");
+  server.listen_after_bind();
+  stopper.join();
+  app.schema.stop();
+  log_note("stopped");
+  return 0;
+}
+
+}  // namespace shim

@@ -1,0 +1,111 @@
+// POST /webhooks/{provider}: verify the raw bytes, then hand the event to
+// switchboard.receive_webhook as service_role (which stores it once and dispatches it).
+#include <algorithm>
+#include <cctype>
+
+#include "app.hpp"
+#include "core/crypto.hpp"
+#include "errors.hpp"
+
+namespace shim {
+namespace {
+
+using nlohmann::json;
+
+const char* kProviders[] = {"standard", "stripe", "twilio", "ghl", "vapi"};
+
+// True for the providers the shim can verify.
+bool known_provider(const std::string& name) {
+  return std::find(std::begin(kProviders), std::end(kProviders), name) != std::end(kProviders);
+}
+
+// The request headers by lowercase name (first value of each), for the verifiers.
+sb::HeaderMap header_map(const httplib::Request& req) {
+  sb::HeaderMap out;
+  for (const auto& [name, value] : req.headers) out.emplace(lowercase(name), value);
+  return out;
+}
+
+// The public URL the provider requested: the configured URL (or base + path), plus the raw query.
+std::string public_url(const Config& config, const httplib::Request& req) {
+  std::string base = !config.twilio_webhook_url.empty() ? config.twilio_webhook_url
+                     : !config.public_url.empty()
+                         ? config.public_url + req.path
+                         : "http://" + req.get_header_value("Host") + req.path;
+  auto q = req.target.find('?');
+  return q == std::string::npos ? base : base + req.target.substr(q);
+}
+
+// The verdict of the provider's verifier on this request.
+sb::WebhookVerdict verify(const Config& config, const std::string& provider,
+                          const httplib::Request& req, const std::string& body) {
+  sb::HeaderMap headers = header_map(req);
+  std::int64_t now = config.now();
+  if (provider == "standard") return sb::verify_standard(config.standard, headers, body, now);
+  if (provider == "stripe") return sb::verify_stripe(config.stripe, headers, body, now);
+  if (provider == "twilio")
+    return sb::verify_twilio(config.twilio, headers, public_url(config, req), body);
+  if (provider == "ghl") return sb::verify_ghl(config.ghl, headers, body, now);
+  return sb::verify_vapi(config.vapi, headers, body, now);
+}
+
+// The event as JSON: form fields as an object (repeated names as arrays), JSON as it is, anything
+// else as {"raw": text}.
+json payload_of(const httplib::Request& req, const std::string& body) {
+  if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+    json out = json::object();
+    for (auto& [name, value] : sb::parse_form(body)) {
+      if (!out.contains(name))
+        out[name] = value;
+      else if (out[name].is_array())
+        out[name].push_back(value);
+      else
+        out[name] = json::array({out[name], value});
+    }
+    return out;
+  }
+  json parsed = json::parse(body, nullptr, false);
+  return parsed.is_discarded() ? json{{"raw", body}} : parsed;
+}
+
+// The headers stored with the event: all but those carrying credentials or signatures.
+json stored_headers(const sb::HeaderMap& headers) {
+  json out = json::object();
+  for (const auto& [name, value] : headers)
+    if (name.find("signature") == std::string::npos && name != "authorization" &&
+        name != "x-vapi-secret" && name != "cookie" && name.rfind("remote_", 0) != 0 &&
+        name.rfind("local_", 0) != 0)
+      out[name] = value;
+  return out;
+}
+
+}  // namespace
+
+void handle_webhook(App& app, const httplib::Request& req, httplib::Response& res,
+                    const std::string& body) {
+  std::string provider = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
+  if (!known_provider(provider))
+    return send_error(res, 404, code::not_found, "unknown webhook provider " + provider);
+  current_request().route = "/webhooks/" + provider;
+  auto verdict = verify(app.config, provider, req, body);
+  app.metrics.count_webhook(provider, verdict.outcome);
+  if (!verdict.ok()) return send_error(res, 401, code::unauthorized, verdict.message);
+  auto service = service_identity();
+  current_request().role = service->role;
+  auto schema = schema_or_503(app, res);
+  if (!schema) return;
+  json args = {{"provider", provider},
+               {"payload", payload_of(req, body)},
+               {"headers", stored_headers(header_map(req))},
+               {"body_sha256", sb::hex_encode(sb::digest(sb::Digest::sha256, body))}};
+  auto overloads = schema->overloads("receive_webhook");
+  Call call;
+  call.keys = {"provider", "payload", "headers", "body_sha256"};
+  call.fn = overloads ? sb::choose_overload(*overloads, call.keys) : nullptr;
+  if (!call.fn)
+    return send_error(res, 500, code::internal, "switchboard.receive_webhook is missing");
+  call.arg = args.dump(-1, ' ', false, json::error_handler_t::replace);
+  execute(app, req, res, *service, call, 500);
+}
+
+}  // namespace shim

@@ -1,0 +1,570 @@
+// switchboard-shim over real HTTP against the test cluster: JWT, role switching by RLS, /rpc
+// argument mapping, REST routes, errors, limits, metrics, logs, database restarts and draining.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "core/crypto.hpp"
+#include "core/jwt_verify.hpp"
+#include "shim_fixtures.hpp"
+
+namespace {
+
+using nlohmann::json;
+using sbtest::bearer;
+using sbtest::Connection;
+using sbtest::Env;
+using sbtest::Shim;
+
+class ShimTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { sbtest::ensure_shim_fixtures(); }
+};
+
+std::string post_json(Shim& shim, const std::string& path, const std::string& body, int& status,
+                      const std::string& token = "") {
+  auto res = shim.client().Post(path.c_str(), token.empty() ? httplib::Headers{} : bearer(token),
+                                body, "application/json");
+  status = res ? res->status : 0;
+  return res ? res->body : "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWT
+
+TEST_F(ShimTest, Hs256TokenActsAsItsUser) {
+  Shim shim;
+  Connection admin;
+  std::string user = sbtest::new_uuid(admin);
+  auto res = shim.client().Post("/rpc/shimtest_whoami", bearer(sbtest::token(user)), "{}",
+                                "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  json who = json::parse(res->body);
+  EXPECT_EQ(who["role"], "authenticated");
+  EXPECT_EQ(who["sub"], user);
+  EXPECT_EQ(who["method"], "POST");
+  EXPECT_EQ(who["path"], "/rpc/shimtest_whoami");
+  EXPECT_EQ(who["readOnly"], "on");  // STABLE functions run read-only
+  EXPECT_FALSE(who["headers"].contains("authorization"));
+  EXPECT_EQ(who["headers"]["content-type"], "application/json");
+}
+
+TEST_F(ShimTest, NoTokenIsAnon) {
+  Shim shim;
+  auto res = shim.client().Get("/rpc/shimtest_whoami");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["role"], "anon");
+}
+
+TEST_F(ShimTest, Rs256AndEs256ViaJwks) {
+  auto rsa = sb::generate_key("RSA");
+  auto ec = sb::generate_key("EC");
+  json keys = json::parse(sb::jwks_of(rsa, "rsa-1"))["keys"];
+  keys.push_back(json::parse(sb::jwks_of(ec, "ec-1"))["keys"][0]);
+  sbtest::TempFile jwks(json{{"keys", keys}}.dump());
+  Shim shim(
+      Env{{"SWITCHBOARD_JWKS_FILE", jwks.path()}, {"SWITCHBOARD_JWT_AUDIENCE", "authenticated"}});
+  long now = static_cast<long>(std::time(nullptr));
+  json claims = {{"role", "authenticated"},
+                 {"aud", "authenticated"},
+                 {"sub", "00000000-0000-4000-8000-00000000beef"},
+                 {"exp", now + 600}};
+  for (auto [alg, key, kid] :
+       {std::tuple{"RS256", rsa, "rsa-1"}, std::tuple{"ES256", ec, "ec-1"}}) {
+    auto res =
+        shim.client().Get("/rpc/shimtest_whoami", bearer(sb::sign_jwt(alg, key, kid, claims)));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << alg << " " << res->body;
+    EXPECT_EQ(json::parse(res->body)["role"], "authenticated") << alg;
+  }
+  auto stranger = sb::generate_key("EC");
+  auto res = shim.client().Get("/rpc/shimtest_whoami",
+                               bearer(sb::sign_jwt("ES256", stranger, "ec-1", claims)));
+  EXPECT_EQ(res->status, 401);
+  auto hs = shim.client().Get("/rpc/shimtest_whoami", bearer(sbtest::token("")));
+  EXPECT_EQ(hs->status, 200);  // the HS256 secret stays accepted next to the JWKS
+}
+
+// Tokens that must be refused, each with the claims or parts that make it wrong.
+std::vector<std::pair<std::string, std::string>> bad_tokens() {
+  long now = static_cast<long>(std::time(nullptr));
+  auto sign = [](json c, const std::string& secret = sbtest::kJwtSecret) {
+    return sb::sign_hs256(c.dump(), secret);
+  };
+  json base = {{"role", "service_role"}, {"aud", "authenticated"}, {"exp", now + 600}};
+  std::vector<std::pair<std::string, std::string>> out;
+  json expired = base, future = base, audience = base;
+  expired["exp"] = now - 60;
+  future["nbf"] = now + 120;
+  audience["aud"] = "somebody-else";
+  out.emplace_back("expired", sign(expired));
+  out.emplace_back("not yet valid", sign(future));
+  out.emplace_back("wrong audience", sign(audience));
+  out.emplace_back("alg none", sb::base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
+                                   sb::base64url_encode(base.dump()) + ".");
+  std::string good =
+      sign(json{{"role", "authenticated"}, {"aud", "authenticated"}, {"exp", now + 600}});
+  out.emplace_back("tampered payload", good.substr(0, good.find('.') + 1) +
+                                           sb::base64url_encode(base.dump()) +
+                                           good.substr(good.rfind('.')));
+  out.emplace_back("wrong key", sign(base, "a-completely-different-secret-of-32-bytes"));
+  out.emplace_back("garbage", "not-a-jwt");
+  return out;
+}
+
+TEST_F(ShimTest, BadTokensAre401AndNothingRuns) {
+  Shim shim(Env{{"SWITCHBOARD_JWT_AUDIENCE", "authenticated"}});
+  Connection admin;
+  for (const auto& [why, token] : bad_tokens()) {
+    std::string slug = "never-" + admin.must("select substr(md5(random()::text), 1, 10)").value();
+    auto res = shim.client().Post("/rpc/create_organization", bearer(token),
+                                  json{{"name", "x"}, {"slug", slug}}.dump(), "application/json");
+    ASSERT_TRUE(res) << why;
+    EXPECT_EQ(res->status, 401) << why << ": " << res->body;
+    EXPECT_EQ(json::parse(res->body)["code"], "SB401") << why;
+    EXPECT_NE(res->get_header_value("WWW-Authenticate").find("Bearer"), std::string::npos) << why;
+    EXPECT_EQ(admin.must("select count(*) from switchboard.organizations where slug = $1", {slug})
+                  .value(),
+              "0")
+        << why;
+  }
+  auto basic = shim.client().Get("/rpc/shimtest_whoami", {{"Authorization", "Basic dXNlcjpwYXNz"}});
+  EXPECT_EQ(basic->status, 401);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role switching, proven by row-level security
+
+TEST_F(ShimTest, SameCallDifferentRowsPerOrgMemberNothingForAnon) {
+  Connection admin;
+  std::string alice = sbtest::new_uuid(admin), bob = sbtest::new_uuid(admin);
+  std::string org_a = sbtest::new_org(admin, alice), org_b = sbtest::new_org(admin, bob);
+  admin.must(
+      "insert into public.shimtest_notes (org_id, body) values ($1, 'a1'), ($1, 'a2'), ($2, 'b1')",
+      {org_a, org_b});
+  Shim shim;
+  auto rows = [&](const std::string& token) {
+    auto res = shim.client().Get("/rpc/shimtest_notes",
+                                 token.empty() ? httplib::Headers{} : bearer(token));
+    EXPECT_EQ(res->status, 200) << res->body;
+    std::vector<std::string> bodies;
+    for (const auto& row : json::parse(res->body)) bodies.push_back(row["body"]);
+    return bodies;
+  };
+  EXPECT_EQ(rows(sbtest::token(alice)), (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_EQ(rows(sbtest::token(bob)), (std::vector<std::string>{"b1"}));
+  EXPECT_TRUE(rows("").empty());
+  EXPECT_TRUE(rows(sbtest::token(sbtest::new_uuid(admin))).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// /rpc argument mapping
+
+TEST_F(ShimTest, RpcNamedArgumentsAndDefaults) {
+  Shim shim;
+  int status = 0;
+  EXPECT_EQ(post_json(shim, "/rpc/shimtest_add", R"({"a": 1})", status), "11");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(post_json(shim, "/rpc/shimtest_add", R"({"a": 1, "b": 2})", status), "3");
+  EXPECT_EQ(post_json(shim, "/rpc/shimtest_add", R"({"b": 2, "a": 40})", status), "42");
+  post_json(shim, "/rpc/shimtest_add", R"({"a": 1, "c": 2})", status);
+  EXPECT_EQ(status, 404);  // no overload takes c
+  post_json(shim, "/rpc/shimtest_add", R"({"b": 2})", status);
+  EXPECT_EQ(status, 404);  // a has no default
+  post_json(shim, "/rpc/shimtest_add", R"({"a": "x"})", status);
+  EXPECT_EQ(status, 400);  // 22P02
+  post_json(shim, "/rpc/shimtest_add", R"([1, 2])", status);
+  EXPECT_EQ(status, 400);
+  post_json(shim, "/rpc/shimtest_add", R"({"a": )", status);
+  EXPECT_EQ(status, 400);
+}
+
+TEST_F(ShimTest, RpcSingleJsonParameterGetsTheWholeBody) {
+  Shim shim;
+  int status = 0;
+  std::string body = R"({"x": [1, 2, {"y": null}], "z": "text"})";
+  EXPECT_EQ(json::parse(post_json(shim, "/rpc/shimtest_echo", body, status)), json::parse(body));
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(json::parse(post_json(shim, "/rpc/shimtest_echo", "[1, 2, 3]", status)),
+            json::parse("[1,2,3]"));
+}
+
+TEST_F(ShimTest, RpcGetForStableFunctionsOnly) {
+  Shim shim;
+  auto res = shim.client().Get("/rpc/shimtest_add?a=5");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "15");
+  res = shim.client().Get("/rpc/shimtest_add?a=5&b=6");
+  EXPECT_EQ(res->body, "11");
+  res = shim.client().Get("/rpc/shimtest_touch?note=hi");
+  EXPECT_EQ(res->status, 405);
+  int status = 0;
+  EXPECT_EQ(post_json(shim, "/rpc/shimtest_touch", R"({"note": "hi"})", status), "\"HI\"");
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(ShimTest, RpcUnknownOrNotExecutableIs404) {
+  Shim shim;
+  Connection admin;
+  int status = 0;
+  post_json(shim, "/rpc/no_such_function", "{}", status);
+  EXPECT_EQ(status, 404);
+  post_json(shim, "/rpc/shimtest_secret", "{}", status);
+  EXPECT_EQ(status, 404);  // granted to nobody
+  post_json(shim, "/rpc/shimtest_secret", "{}", status, sbtest::token(sbtest::new_uuid(admin)));
+  EXPECT_EQ(status, 404);
+  post_json(shim, "/rpc/create_organization", R"({"name": "x", "slug": "x"})", status);
+  EXPECT_EQ(status, 404);  // authenticated only
+  post_json(shim, "/rpc/pg_sleep", R"({"seconds": 1})", status);
+  EXPECT_EQ(status, 404);  // not in schema switchboard
+  auto service =
+      shim.client().Post("/rpc/shimtest_secret", bearer(sbtest::token("", "", "service_role")),
+                         "{}", "application/json");
+  EXPECT_EQ(service->status, 404);  // service_role has no grant either
+}
+
+TEST_F(ShimTest, RpcVoidIs204AndSetsAreArrays) {
+  Shim shim;
+  int status = 0;
+  EXPECT_EQ(post_json(shim, "/rpc/shimtest_nothing", "", status), "");
+  EXPECT_EQ(status, 204);
+  EXPECT_EQ(post_json(shim, "/rpc/shimtest_notes", "", status), "[]");
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(ShimTest, NewFunctionsAppearWithoutRestart) {
+  Shim shim;
+  int status = 0;
+  post_json(shim, "/rpc/shimtest_late", "{}", status);
+  EXPECT_EQ(status, 404);
+  Connection admin;
+  admin.must(
+      "create or replace function switchboard.shimtest_late() returns text language sql as 'select "
+      "''late'''");
+  admin.must("grant execute on function switchboard.shimtest_late() to anon");
+  std::string body;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    body = post_json(shim, "/rpc/shimtest_late", "{}", status);
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, "\"late\"");
+  admin.must("drop function switchboard.shimtest_late()");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+TEST_F(ShimTest, SqlstatesMapToStatuses) {
+  Shim shim;
+  Connection admin;
+  std::string user_token = sbtest::token(sbtest::new_uuid(admin));
+  struct Case {
+    const char* state;
+    int anon;
+    int user;
+  };
+  for (auto c : {Case{"22023", 400, 400}, Case{"22P02", 400, 400}, Case{"23502", 400, 400},
+                 Case{"42501", 401, 403}, Case{"P0002", 404, 404}, Case{"23505", 409, 409},
+                 Case{"23P01", 409, 409}, Case{"40001", 503, 503}, Case{"40P01", 503, 503},
+                 Case{"P0001", 400, 400}, Case{"XX000", 500, 500}, Case{"42P17", 500, 500}}) {
+    for (bool anon : {true, false}) {
+      int status = 0;
+      std::string body = post_json(shim, "/rpc/shimtest_raise", json{{"state", c.state}}.dump(),
+                                   status, anon ? "" : user_token);
+      EXPECT_EQ(status, anon ? c.anon : c.user) << c.state << " " << body;
+      json error = json::parse(body);
+      EXPECT_EQ(error["code"], c.state);
+      if (status == 500) {
+        EXPECT_EQ(error["message"], "internal server error") << c.state;
+        EXPECT_TRUE(error["details"].is_null());
+        EXPECT_TRUE(error["hint"].is_null());
+      } else if (std::string(c.state) != "P0001") {
+        EXPECT_EQ(error["message"], std::string("raised ") + c.state);
+        EXPECT_EQ(error["details"], std::string("detail of ") + c.state);
+        EXPECT_EQ(error["hint"], std::string("hint of ") + c.state);
+      }
+    }
+  }
+  auto res = shim.client().Post("/rpc/shimtest_raise", R"({"state": "40001"})", "application/json");
+  EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+}
+
+TEST_F(ShimTest, UnknownPathsAndMethodsAreJsonErrors) {
+  Shim shim;
+  auto res = shim.client().Get("/nowhere");
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(json::parse(res->body)["code"], "SB404");
+  res = shim.client().Delete("/api/organizations");
+  EXPECT_EQ(res->status, 405);
+  res = shim.client().Get("/api/nothing/here");
+  EXPECT_EQ(res->status, 404);
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST routes from switchboard.api_routes
+
+TEST_F(ShimTest, OrganizationRoutes) {
+  Shim shim;
+  Connection admin;
+  std::string owner = sbtest::new_uuid(admin), agent = sbtest::new_uuid(admin);
+  std::string slug = "route-" + admin.must("select substr(md5(random()::text), 1, 10)").value();
+  auto client = shim.client();
+  auto res = client.Post("/api/organizations", bearer(sbtest::token(owner)),
+                         json{{"name", "Route Clinic"}, {"slug", slug}}.dump(), "application/json");
+  ASSERT_EQ(res->status, 200) << res->body;
+  std::string org = json::parse(res->body);
+  std::string members = "/api/organizations/" + org + "/members";
+  res = client.Post(members.c_str(), bearer(sbtest::token(owner)),
+                    json{{"user_id", agent}, {"role", "agent"}}.dump(), "application/json");
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["reason"], "ADDED");
+  res = client.Get(members.c_str(), bearer(sbtest::token(agent)));
+  ASSERT_EQ(res->status, 200) << res->body;
+  json list = json::parse(res->body);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["role"], "owner");
+  EXPECT_EQ(list[1]["user_id"], agent);
+  res = client.Patch((members + "/" + agent).c_str(), bearer(sbtest::token(owner)),
+                     R"({"role": "manager"})", "application/json");
+  EXPECT_EQ(json::parse(res->body)["previousRole"], "agent");
+  res = client.Get(members.c_str(), bearer(sbtest::token(sbtest::new_uuid(admin))));
+  EXPECT_EQ(res->status, 404);  // not a member: the organisation is invisible
+  res = client.Get(members.c_str());
+  EXPECT_EQ(res->status, 401);  // anon may not call list_members
+  res = client.Delete((members + "/" + agent).c_str(), bearer(sbtest::token(owner)));
+  EXPECT_EQ(json::parse(res->body)["reason"], "REMOVED");
+  res = client.Post("/api/organizations", bearer(sbtest::token(owner)),
+                    json{{"name", "Again"}, {"slug", slug}}.dump(), "application/json");
+  EXPECT_EQ(res->status, 409);
+}
+
+TEST_F(ShimTest, RouteAddedAsDataTakesTheOrgFromTheJwt) {
+  Shim shim;
+  Connection admin;
+  std::string owner = sbtest::new_uuid(admin), other = sbtest::new_uuid(admin);
+  std::string org = sbtest::new_org(admin, owner), other_org = sbtest::new_org(admin, other);
+  admin.must("delete from switchboard.api_routes where path = '/api/shimtest/members'");
+  admin.must(
+      "insert into switchboard.api_routes (method, path, function_name, org_arg, summary, area) "
+      "values ('GET', '/api/shimtest/members', 'list_members', 'org_id', 'test route', 'test')");
+  EXPECT_EQ(admin.must("select count(*) from switchboard.api_route_problems()").value(), "0");
+  int status = 0;
+  std::string body;
+  for (int i = 0; i < 100 && (status == 0 || status == 404); ++i) {  // routes reload on NOTIFY
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto res = shim.client().Get(("/api/shimtest/members?org_id=" + other_org).c_str(),
+                                 bearer(sbtest::token(owner, org)));
+    status = res->status;
+    body = res->body;
+  }
+  ASSERT_EQ(status, 200) << body;
+  json list = json::parse(body);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["user_id"], owner);  // the JWT's org, not the query's
+  admin.must("delete from switchboard.api_routes where path = '/api/shimtest/members'");
+}
+
+TEST_F(ShimTest, OpenApiDocumentsRoutesAndFunctions) {
+  Shim shim(Env{{"SWITCHBOARD_PUBLIC_URL", "https://api.example.com"}});
+  auto res = shim.client().Get("/openapi.json");
+  ASSERT_EQ(res->status, 200) << res->body;
+  json doc = json::parse(res->body);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  EXPECT_EQ(doc["servers"][0]["url"], "https://api.example.com");
+  auto& members = doc["paths"]["/api/organizations/{id}/members"];
+  EXPECT_EQ(members["get"]["parameters"][0]["name"], "id");
+  EXPECT_EQ(members["get"]["parameters"][0]["in"], "path");
+  EXPECT_TRUE(members["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+                  .contains("role"));
+  EXPECT_TRUE(doc["paths"].contains("/rpc/is_member"));
+  EXPECT_FALSE(doc["paths"].contains("/rpc/create_organization"));  // anon may not execute it
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits, health, metrics and logs
+
+TEST_F(ShimTest, BodyOverTheLimitIs413BeforeItIsRead) {
+  Shim shim(Env{{"SWITCHBOARD_MAX_BODY_BYTES", "1024"}});
+  int status = 0;
+  post_json(shim, "/rpc/shimtest_echo", json{{"x", std::string(2000, 'a')}}.dump(), status);
+  EXPECT_EQ(status, 413);
+  post_json(shim, "/rpc/shimtest_echo", json{{"x", std::string(900, 'a')}}.dump(), status);
+  EXPECT_EQ(status, 200);
+  sbtest::RawSocket raw(shim.port());
+  auto start = std::chrono::steady_clock::now();
+  raw.send_text(
+      "POST /rpc/shimtest_echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 104857600\r\n\r\n{\"x\":");
+  std::string answer = raw.receive(5);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  sbtest::RawSocket chunked(shim.port());
+  std::string chunk(1500, 'a');
+  chunked.send_text(
+      "POST /rpc/shimtest_echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5dc\r\n" +
+      chunk + "\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.receive(5).rfind("HTTP/1.1 413", 0), 0u);
+}
+
+TEST_F(ShimTest, IdleAndSlowClientsTimeOut) {
+  Shim shim(
+      Env{{"SWITCHBOARD_CLIENT_TIMEOUT_SECONDS", "1"}, {"SWITCHBOARD_KEEP_ALIVE_SECONDS", "1"}});
+  sbtest::RawSocket slow(shim.port());
+  slow.send_text("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // headers never finish
+  EXPECT_TRUE(slow.closed_by_peer(5));
+  sbtest::RawSocket idle(shim.port());
+  EXPECT_TRUE(idle.closed_by_peer(5));
+}
+
+TEST_F(ShimTest, ReadyzFollowsTheDatabase) {
+  Shim up;
+  EXPECT_EQ(up.client().Get("/readyz")->status, 200);
+  Shim down(Env{{"SWITCHBOARD_DATABASE_URL", "host=127.0.0.1 port=1 user=nobody dbname=nothing"}});
+  auto res = down.client().Get("/readyz");
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(down.client().Get("/healthz")->status, 200);
+  EXPECT_EQ(down.client().Post("/rpc/is_member", "{}", "application/json")->status, 503);
+}
+
+TEST_F(ShimTest, MetricsCountRequestsAndPool) {
+  Shim shim;
+  shim.client().Get("/rpc/shimtest_add?a=1");
+  shim.client().Get("/nowhere");
+  std::string text = shim.client().Get("/metrics")->body;
+  EXPECT_NE(
+      text.find(
+          R"(switchboard_http_requests_total{method="GET",route="/rpc/shimtest_add",status="200"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(route="unmatched",status="404"} 1)"), std::string::npos);
+  EXPECT_NE(text.find("switchboard_http_request_duration_seconds_bucket{le=\"+Inf\"}"),
+            std::string::npos);
+  EXPECT_NE(text.find("switchboard_db_pool_connections{state=\"in_use\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("switchboard_db_pool_connections{state=\"idle\"} 1"), std::string::npos);
+}
+
+TEST_F(ShimTest, OneJsonLogLinePerRequestWithoutTokensOrBodies) {
+  Shim shim;
+  Connection admin;
+  std::string user = sbtest::new_uuid(admin);
+  std::string org = sbtest::new_org(admin, user);
+  std::string token = sbtest::token(user, org);
+  shim.client().Post("/rpc/shimtest_touch", bearer(token), R"({"note": "very-private-body"})",
+                     "application/json");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::string out = shim.output();
+  EXPECT_EQ(out.find(token.substr(token.rfind('.') + 1)), std::string::npos);
+  EXPECT_EQ(out.find("very-private-body"), std::string::npos);
+  EXPECT_EQ(out.find(sbtest::kJwtSecret), std::string::npos);
+  bool found = false;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    json entry = json::parse(line);
+    for (const char* key : {"time", "method", "route", "status", "duration_ms", "role", "org_id"})
+      EXPECT_TRUE(entry.contains(key)) << key << " in " << line;
+    if (entry["route"] == "/rpc/shimtest_touch") {
+      found = true;
+      EXPECT_EQ(entry["role"], "authenticated");
+      EXPECT_EQ(entry["org_id"], org);
+      EXPECT_EQ(entry["status"], 200);
+    }
+  }
+  EXPECT_TRUE(found) << out;
+}
+
+TEST_F(ShimTest, MalformedRequestsNeverStopTheProcess) {
+  Shim shim;
+  for (const char* junk :
+       {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
+        "POST /rpc/x HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        "POST /rpc/shimtest_echo HTTP/1.1\r\nContent-Length: 4\r\n\r\n\xff\xfe\x00\x01"}) {
+    sbtest::RawSocket raw(shim.port());
+    raw.send_text(junk);
+    raw.receive(2);
+  }
+  int status = 0;
+  post_json(shim, "/rpc/shimtest_echo", "{\"bad\": \"\xff\"}", status);
+  EXPECT_EQ(status, 400);
+  EXPECT_TRUE(shim.running());
+  EXPECT_EQ(shim.client().Get("/healthz")->status, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle: database restart under load, SIGTERM drain
+
+// Restarts the test cluster (pg_ctl restart as its OS user); false when the test environment
+// does not say where it is.
+bool restart_database() {
+  const char* home = std::getenv("SB_TEST_HOME");
+  const char* root = std::getenv("SB_ROOT");
+  if (!home || !root) return false;
+  std::string cmd = std::string("bash -c 'source \"") + root +
+                    "/extension/tools/lib.sh\" && as_pg \"$PG_BIN/pg_ctl\" -D \"" + home +
+                    "/data\" -m fast -w restart -l \"" + home + "/postgres.log\" >/dev/null'";
+  return std::system(cmd.c_str()) == 0;
+}
+
+TEST_F(ShimTest, DatabaseRestartDuringLoadGives503ThenRecovers) {
+  if (!std::getenv("SB_TEST_HOME")) GTEST_SKIP() << "SB_TEST_HOME not set";
+  Shim shim(Env{{"SWITCHBOARD_POOL_SIZE", "4"}});
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, unavailable{0}, other{0}, ok_after{0};
+  std::atomic<bool> restarted{false};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i)
+    clients.emplace_back([&] {
+      auto client = shim.client();
+      while (!stop) {
+        auto res =
+            client.Post("/rpc/is_member", R"({"org_id": "00000000-0000-4000-8000-000000000001"})",
+                        "application/json");
+        int status = res ? res->status : 0;
+        if (status == 200)
+          ++(restarted ? ok_after : ok);
+        else if (status == 503 && res->get_header_value("Retry-After") == "1")
+          ++unavailable;
+        else
+          ++other;
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(restart_database());
+  restarted = true;
+  for (int i = 0; i < 100 && ok_after < 50; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(unavailable, 0);
+  EXPECT_GE(ok_after, 50);
+  EXPECT_EQ(other, 0);
+  EXPECT_TRUE(shim.running());
+}
+
+TEST_F(ShimTest, SigtermDrainsInFlightRequestsAndExitsZero) {
+  Shim shim;
+  std::atomic<int> status{0};
+  std::string body;
+  std::thread slow([&] {
+    auto res = shim.client().Post("/rpc/shimtest_sleep", R"({"seconds": 1.0})", "application/json");
+    if (res) body = res->body;
+    status = res ? res->status : -1;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(shim.terminate(), 0);
+  slow.join();
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, "\"slept\"");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  EXPECT_FALSE(httplib::Client("127.0.0.1", shim.port()).Get("/healthz"));  // no longer listening
+}
+
+}  // namespace

@@ -1,0 +1,351 @@
+// POST /webhooks/{provider} over real HTTP: every vector of shared/domain/webhooks.md through the
+// endpoint, one-byte changes refused, replays and duplicates refused, events stored exactly once
+// in switchboard.webhook_inbox with their organisation resolved through provider_accounts.
+#include <gtest/gtest.h>
+
+#include "core/crypto.hpp"
+#include "core/webhook_verify.hpp"
+#include "shim_fixtures.hpp"
+
+namespace {
+
+using nlohmann::json;
+using sbtest::Connection;
+using sbtest::Env;
+using sbtest::Shim;
+
+std::string flip_last(std::string text) {
+  text.back() = static_cast<char>(text.back() ^ 1);
+  return text;
+}
+
+struct Reply {
+  int status = 0;
+  json body;
+};
+
+Reply post(Shim& shim, const std::string& path, const httplib::Headers& headers,
+           const std::string& body, const std::string& type = "application/json") {
+  auto res = shim.client().Post(path.c_str(), headers, body, type.c_str());
+  Reply r;
+  r.status = res ? res->status : 0;
+  if (res && !res->body.empty()) r.body = json::parse(res->body, nullptr, false);
+  return r;
+}
+
+long inbox_count(Connection& admin, const std::string& provider, const std::string& event_id) {
+  return std::stol(admin
+                       .must("select count(*) from switchboard.webhook_inbox where provider = $1 "
+                             "and event_id = $2",
+                             {provider, event_id})
+                       .value());
+}
+
+// Removes earlier runs' rows of one event (the test database outlives a single test).
+void forget(Connection& admin, const std::string& provider, const std::string& event_id) {
+  admin.must("delete from switchboard.webhook_inbox where provider = $1 and event_id = $2",
+             {provider, event_id});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard Webhooks
+
+httplib::Headers standard(const std::string& id, const std::string& ts, const std::string& sig) {
+  return {{"webhook-id", id}, {"webhook-timestamp", ts}, {"webhook-signature", sig}};
+}
+
+TEST(ShimWebhooks, StandardVectorAThroughTheEndpoint) {
+  Connection admin;
+  forget(admin, "standard", "msg_p5jXN8AQM9LWM0D4loKWxJek");
+  Shim shim(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_SECRETS",
+                 "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+                {"SWITCHBOARD_FIXED_NOW", "1614265330"}});
+  std::string id = "msg_p5jXN8AQM9LWM0D4loKWxJek", ts = "1614265330",
+              body = R"({"test": 2432232314})";
+  std::string sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+  EXPECT_EQ(post(shim, "/webhooks/standard",
+                 standard(id, ts, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA="), body)
+                .status,
+            401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, "1614265331", sig), body).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, sig), flip_last(body)).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, flip_last(sig)), body).status, 401);
+  EXPECT_EQ(inbox_count(admin, "standard", id), 0);
+  Reply first = post(shim, "/webhooks/standard", standard(id, ts, sig), body);
+  ASSERT_EQ(first.status, 200) << first.body.dump();
+  EXPECT_EQ(first.body["received"], true);
+  Reply again = post(shim, "/webhooks/standard", standard(id, ts, sig), body);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body["duplicate"], true);
+  EXPECT_EQ(inbox_count(admin, "standard", id), 1);
+  auto row = admin.must(
+      "select status, org_id is null, payload::text, headers ? 'webhook-signature' "
+      "from switchboard.webhook_inbox where provider = 'standard' and event_id = $1",
+      {id});
+  EXPECT_EQ(row.rows[0][0], "unmatched");
+  EXPECT_EQ(row.rows[0][1], "t");
+  EXPECT_EQ(row.rows[0][2], R"({"test": 2432232314})");
+  EXPECT_EQ(row.rows[0][3], "f");
+  std::string metrics = shim.client().Get("/metrics")->body;
+  EXPECT_NE(
+      metrics.find(
+          R"(switchboard_webhook_verifications_total{provider="standard",outcome="bad_signature"} 4)"),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find(
+          R"(switchboard_webhook_verifications_total{provider="standard",outcome="verified"} 2)"),
+      std::string::npos);
+}
+
+TEST(ShimWebhooks, StandardVectorBAndReplayOutsideTolerance) {
+  Connection admin;
+  std::string id = "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", ts = "1649367553";
+  std::string body = R"({"email":"test@example.com","username":"test_user"})";
+  std::string sig = "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=";
+  forget(admin, "standard", id);
+  std::string secrets = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+  Shim late(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_SECRETS", secrets},
+                {"SWITCHBOARD_FIXED_NOW", "1649367854"}});
+  EXPECT_EQ(post(late, "/webhooks/standard", standard(id, ts, sig), body).status,
+            401);  // 301 s later
+  Shim shim(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_SECRETS", secrets},
+                {"SWITCHBOARD_FIXED_NOW", "1649367853"}});
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, sig), body).status, 200);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, sig), flip_last(body)).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, sig), body).body["duplicate"], true);
+  EXPECT_EQ(inbox_count(admin, "standard", id), 1);
+}
+
+TEST(ShimWebhooks, MatchedEventIsProcessedForItsOrganisation) {
+  Connection admin;
+  std::string owner = sbtest::new_uuid(admin), org = sbtest::new_org(admin, owner);
+  std::string account = "acct_" + owner.substr(0, 8);
+  admin.must(
+      "insert into switchboard.provider_accounts (org_id, provider, kind, external_id) "
+      "values ($1, 'standard', 'account', $2)",
+      {org, account});
+  std::string secret = "whsec_" + sb::base64_encode("a-fresh-standard-webhooks-secret");
+  Shim shim(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_SECRETS", secret}});
+  std::string id = "msg_" + owner, ts = std::to_string(std::time(nullptr));
+  std::string body =
+      json{{"type", "call.ended"}, {"account_id", account}, {"data", {{"org_id", "forged"}}}}
+          .dump();
+  Reply r = post(shim, "/webhooks/standard",
+                 standard(id, ts, sb::standard_signature(secret, id, ts, body)), body);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["reason"], "PROCESSED");
+  auto row = admin.must(
+      "select org_id, status, event_type, processed_at is not null from switchboard.webhook_inbox "
+      "where provider = 'standard' and event_id = $1",
+      {id});
+  EXPECT_EQ(row.rows[0], (std::vector<std::string>{org, "processed", "call.ended", "t"}));
+  Connection member;
+  member.become_user(owner);
+  EXPECT_EQ(member.must("select count(*) from switchboard.webhook_inbox where event_id = $1", {id})
+                .value(),
+            "1");
+  EXPECT_EQ(
+      member.must("select count(*) from switchboard.webhook_inbox where org_id is null").value(),
+      "0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stripe
+
+TEST(ShimWebhooks, StripeVectorThroughTheEndpoint) {
+  Connection admin;
+  forget(admin, "stripe", "evt_123");
+  std::string body = sbtest::file_text(std::string(SB_SOURCE_DIR) +
+                                       "/tests/data/webhooks/stripe_event_test_signature.json");
+  ASSERT_EQ(body.size(), 484u);
+  Shim shim(Env{{"SWITCHBOARD_STRIPE_WEBHOOK_SECRET", "webhook_secret"},
+                {"SWITCHBOARD_FIXED_NOW", "1533204620"}});
+  std::string v1 = "2220f87ef101a04665f11cdf770523143f875572008577fa0f20882ddb9cc3c7";
+  auto sig = [](const std::string& t, const std::string& v) {
+    return httplib::Headers{{"Stripe-Signature", "t=" + t + ",v1=" + v}};
+  };
+  EXPECT_EQ(post(shim, "/webhooks/stripe", sig("1533204620", v1), flip_last(body)).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/stripe", sig("1533204621", v1), body).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/stripe", sig("1533204620", flip_last(v1)), body).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/stripe", {}, body).status, 401);
+  EXPECT_EQ(inbox_count(admin, "stripe", "evt_123"), 0);
+  Reply r = post(shim, "/webhooks/stripe", sig("1533204620", v1), body);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["received"], true);
+  EXPECT_EQ(post(shim, "/webhooks/stripe", sig("1533204620", v1), body).body["duplicate"], true);
+  EXPECT_EQ(inbox_count(admin, "stripe", "evt_123"), 1);
+  EXPECT_EQ(admin
+                .must("select event_type from switchboard.webhook_inbox where provider = 'stripe' "
+                      "and event_id = 'evt_123'")
+                .value(),
+            "customer.created");
+  Shim late(Env{{"SWITCHBOARD_STRIPE_WEBHOOK_SECRET", "webhook_secret"},
+                {"SWITCHBOARD_FIXED_NOW", "1533204921"}});
+  EXPECT_EQ(post(late, "/webhooks/stripe", sig("1533204620", v1), body).status,
+            401);  // replay, 301 s old
+}
+
+// ---------------------------------------------------------------------------------------------
+// Twilio
+
+const char* kTwilioForm =
+    "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%"
+    "2B18005551212";
+
+// A Twilio request: its signature, a unique idempotency token (headers are not signed).
+httplib::Headers twilio(const std::string& sig, const std::string& token) {
+  return {{"X-Twilio-Signature", sig}, {"I-Twilio-Idempotency-Token", token}};
+}
+
+// Posts a Twilio vector to a shim configured with `url`; checks that it verifies once, that a
+// changed body or signature fails, and that the same delivery again is a duplicate.
+void check_twilio_vector(const std::string& url, const std::string& query, const std::string& body,
+                         const std::string& type, const std::string& sig) {
+  Connection admin;
+  std::string token = "idem-" + admin.must("select gen_random_uuid()").value();
+  Shim shim(
+      Env{{"SWITCHBOARD_TWILIO_AUTH_TOKEN", "12345"}, {"SWITCHBOARD_TWILIO_WEBHOOK_URL", url}});
+  std::string path = "/webhooks/twilio" + query;
+  EXPECT_EQ(post(shim, path, twilio(sig, token), body + "0", type).status, 401) << url << query;
+  EXPECT_EQ(post(shim, path, twilio(flip_last(sig), token), body, type).status, 401)
+      << url << query;
+  Reply r = post(shim, path, twilio(sig, token), body, type);
+  EXPECT_EQ(r.status, 200) << url << query << " " << sig;
+  EXPECT_EQ(r.body["received"], true);
+  EXPECT_EQ(post(shim, path, twilio(sig, token), body, type).body["duplicate"], true);
+  EXPECT_EQ(inbox_count(admin, "twilio", token), 1);
+}
+
+TEST(ShimWebhooks, TwilioVectorsThroughTheEndpoint) {
+  const std::string form = "application/x-www-form-urlencoded";
+  check_twilio_vector("https://mycompany.com/myapp.php", "?foo=1&bar=2", kTwilioForm, form,
+                      "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  check_twilio_vector("https://mycompany.com/myapp.php", "?foo=1&bar=2", kTwilioForm, form,
+                      "kvajT1Ptam85bY51eRf/AJRuM3w=");
+  check_twilio_vector("http://mycompany.com/myapp.php", "?foo=1&bar=2", kTwilioForm, form,
+                      "0ZXoZLH/DfblKGATFgpif+LLRf4=");
+  check_twilio_vector("http://mycompany.com:1234/myapp.php", "?foo=1&bar=2", kTwilioForm, form,
+                      "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=");
+  check_twilio_vector("https://mycompany.com/myapp.php", "?foo=1&bar=2",
+                      "Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234", form,
+                      "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
+  check_twilio_vector(
+      "https://mycompany.com/myapp.php",
+      "?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620",
+      R"({"property": "value", "boolean": true})", "application/json",
+      "a9nBmqA0ju/hNViExpshrM61xv4=");
+}
+
+TEST(ShimWebhooks, TwilioFormIsStoredAsAnObjectAndDedupedByCallAndStatus) {
+  Connection admin;
+  forget(admin, "twilio", "CA1234567890ABCDE");
+  Shim shim(Env{{"SWITCHBOARD_TWILIO_AUTH_TOKEN", "12345"},
+                {"SWITCHBOARD_PUBLIC_URL", "https://mycompany.com"}});
+  std::string url = "https://mycompany.com/webhooks/twilio?foo=1&bar=2";
+  std::string sig = sb::twilio_signature("12345", url, sb::parse_form(kTwilioForm));
+  httplib::Headers h{{"X-Twilio-Signature", sig}};
+  const char* form = "application/x-www-form-urlencoded";
+  EXPECT_EQ(post(shim, "/webhooks/twilio?foo=1&bar=2", h, kTwilioForm, form).status, 200);
+  EXPECT_EQ(post(shim, "/webhooks/twilio?foo=1&bar=2", h, kTwilioForm, form).body["duplicate"],
+            true);
+  EXPECT_EQ(
+      admin
+          .must(
+              "select payload ->> 'From' from switchboard.webhook_inbox where provider = 'twilio' "
+              "and event_id = 'CA1234567890ABCDE'")
+          .value(),
+      "+14158675309");
+}
+
+// ---------------------------------------------------------------------------------------------
+// GoHighLevel
+
+std::string ghl_body(const std::string& webhook_id, long age_seconds) {
+  std::time_t t = std::time(nullptr) - age_seconds;
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S.000Z", std::gmtime(&t));
+  return json{{"type", "ContactCreate"},
+              {"locationId", "loc-unmapped"},
+              {"webhookId", webhook_id},
+              {"timestamp", when}}
+      .dump();
+}
+
+TEST(ShimWebhooks, GhlEd25519PreferredRsaFallback) {
+  Connection admin;
+  auto ed = sb::generate_key("ED25519");
+  auto rsa = sb::generate_key("RSA");
+  sbtest::TempFile ed_pem(sb::public_key_pem(ed));
+  Shim shim(Env{{"SWITCHBOARD_GHL_ED25519_PUBLIC_KEY", ed_pem.path()},
+                {"SWITCHBOARD_GHL_PUBLIC_KEY", sb::public_key_pem(rsa)}});
+  std::string id1 = "ghl-" + sbtest::new_uuid(admin), id2 = "ghl-" + sbtest::new_uuid(admin);
+  std::string body1 = ghl_body(id1, 5), body2 = ghl_body(id2, 5);
+  auto ed_sig = [&](const std::string& b) { return sb::base64_encode(sb::sign_ed25519(ed, b)); };
+  auto rsa_sig = [&](const std::string& b) { return sb::base64_encode(sb::sign_rs256(rsa, b)); };
+  httplib::Headers both{{"x-ghl-signature", ed_sig(body1)}, {"x-wh-signature", rsa_sig(body1)}};
+  EXPECT_EQ(post(shim, "/webhooks/ghl", both, flip_last(body1)).status, 401);
+  EXPECT_EQ(
+      post(shim, "/webhooks/ghl", {{"x-ghl-signature", flip_last(ed_sig(body1))}}, body1).status,
+      401);
+  EXPECT_EQ(post(shim, "/webhooks/ghl", {{"x-ghl-signature", "N/A"}}, body1).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/ghl", both, body1).status, 200);
+  EXPECT_EQ(post(shim, "/webhooks/ghl", both, body1).body["duplicate"], true);
+  httplib::Headers legacy{{"x-ghl-signature", "N/A"}, {"x-wh-signature", rsa_sig(body2)}};
+  EXPECT_EQ(
+      post(shim, "/webhooks/ghl", {{"x-wh-signature", flip_last(rsa_sig(body2))}}, body2).status,
+      401);
+  EXPECT_EQ(post(shim, "/webhooks/ghl", legacy, body2).status, 200);
+  EXPECT_EQ(inbox_count(admin, "ghl", id1), 1);
+  EXPECT_EQ(inbox_count(admin, "ghl", id2), 1);
+  std::string stale = ghl_body("ghl-stale-" + id1, 301);
+  EXPECT_EQ(post(shim, "/webhooks/ghl", {{"x-ghl-signature", ed_sig(stale)}}, stale).status, 401);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vapi
+
+TEST(ShimWebhooks, VapiSecretAndHmac) {
+  Connection admin;
+  std::string call = sbtest::new_uuid(admin);
+  std::string body =
+      json{{"message", {{"type", "status-update"}, {"timestamp", 1}, {"call", {{"id", call}}}}}}
+          .dump();
+  Shim secret(Env{{"SWITCHBOARD_VAPI_SECRET", "vapi-shared-secret"}});
+  EXPECT_EQ(post(secret, "/webhooks/vapi", {{"x-vapi-secret", "vapi-shared-secreT"}}, body).status,
+            401);
+  EXPECT_EQ(post(secret, "/webhooks/vapi", {}, body).status, 401);
+  EXPECT_EQ(post(secret, "/webhooks/vapi", {{"x-vapi-secret", "vapi-shared-secret"}}, body).status,
+            200);
+  Shim bearer(
+      Env{{"SWITCHBOARD_VAPI_SECRET", "vapi-shared-secret"}, {"SWITCHBOARD_VAPI_AUTH", "bearer"}});
+  EXPECT_EQ(post(bearer, "/webhooks/vapi", {{"Authorization", "Bearer vapi-shared-secret"}}, body)
+                .body["duplicate"],
+            true);
+  Shim hmac(Env{{"SWITCHBOARD_VAPI_SECRET", "vapi-shared-secret"},
+                {"SWITCHBOARD_VAPI_AUTH", "hmac"},
+                {"SWITCHBOARD_VAPI_SIGNATURE_HEADER", "X-Vapi-Signature"},
+                {"SWITCHBOARD_VAPI_SIGNATURE_ENCODING", "base64"}});
+  std::string ts = std::to_string(std::time(nullptr));
+  std::string mac =
+      sb::base64_encode(sb::hmac(sb::Digest::sha256, "vapi-shared-secret", ts + "." + body));
+  EXPECT_EQ(post(hmac, "/webhooks/vapi", {{"x-vapi-signature", mac}, {"x-timestamp", ts}},
+                 flip_last(body))
+                .status,
+            401);
+  EXPECT_EQ(
+      post(hmac, "/webhooks/vapi", {{"x-vapi-signature", mac}, {"x-timestamp", ts}}, body).status,
+      200);
+  EXPECT_EQ(inbox_count(admin, "vapi", call + ":status-update:1"), 1);
+}
+
+TEST(ShimWebhooks, UnknownOrUnconfiguredProviders) {
+  Shim shim;
+  EXPECT_EQ(post(shim, "/webhooks/paypal", {}, "{}").status, 404);
+  EXPECT_EQ(post(shim, "/webhooks/stripe", {{"Stripe-Signature", "t=1,v1=00"}}, "{}").status, 401);
+  std::string metrics = shim.client().Get("/metrics")->body;
+  EXPECT_NE(metrics.find(R"(provider="stripe",outcome="not_configured"} 1)"), std::string::npos)
+      << metrics;
+}
+
+}  // namespace
