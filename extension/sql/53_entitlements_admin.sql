@@ -1,96 +1,30 @@
 -- Administering entitlements: subscriptions (owner or service role), overrides (admin and
 -- above), kill switches (service role only); every change is audited in the same transaction.
 
--- The audited fields of a subscription or override row (not the computed grants); inlined.
-CREATE FUNCTION switchboard.subscription_audit_fields(s switchboard.subscriptions) RETURNS jsonb
-  LANGUAGE sql STABLE AS $$
-  SELECT pg_catalog.jsonb_build_object('id', s.id, 'tier', s.tier, 'status', s.status,
-                            'billingCycle', s.billing_cycle, 'trialEndsAt', s.trial_ends_at,
-                            'currentPeriodStart', s.current_period_start,
-                            'currentPeriodEnd', s.current_period_end,
-                            'cancelledAt', s.cancelled_at, 'addons', s.addons)
-$$;
-CREATE FUNCTION switchboard.override_audit_fields(o switchboard.feature_overrides) RETURNS jsonb
-  LANGUAGE sql STABLE AS $$
-  SELECT pg_catalog.jsonb_build_object('id', o.id, 'feature', o.feature, 'enabled', o.enabled,
-                            'usageLimit', o.usage_limit, 'limitMode', o.limit_mode,
-                            'expiresAt', o.expires_at, 'reason', o.reason, 'setBy', o.set_by)
-$$;
-
--- Ensures: an audit row per changed subscription or override (statement triggers, so bulk writes
--- stay cheap). Rewrites that only refresh the computed grants are not changes.
-CREATE FUNCTION switchboard.audit_subscription_change() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_user uuid := switchboard.current_user_id();
-  v_role text := coalesce(nullif(current_setting('role'), 'none'), session_user::text);
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO switchboard.entitlement_audit (org_id, entity, action, actor_user, actor_role, before, after)
-    SELECT n.org_id, 'subscriptions', 'insert', v_user, v_role, NULL, switchboard.subscription_audit_fields(n)
-      FROM new_rows n;
-  ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO switchboard.entitlement_audit (org_id, entity, action, actor_user, actor_role, before, after)
-    SELECT c.org_id, 'subscriptions', 'update', v_user, v_role, c.b, c.a
-      FROM (SELECT n.org_id, switchboard.subscription_audit_fields(o) AS b, switchboard.subscription_audit_fields(n) AS a
-              FROM old_rows o JOIN new_rows n ON n.org_id = o.org_id AND n.id = o.id) c
-     WHERE c.b IS DISTINCT FROM c.a;
-  ELSE
-    INSERT INTO switchboard.entitlement_audit (org_id, entity, action, actor_user, actor_role, before, after)
-    SELECT o.org_id, 'subscriptions', 'delete', v_user, v_role, switchboard.subscription_audit_fields(o), NULL
-      FROM old_rows o
-     WHERE EXISTS (SELECT 1 FROM switchboard.organizations g WHERE g.id = o.org_id);
-  END IF;
-  RETURN NULL;
-END
-$$;
-
--- Ensures: the same for feature overrides.
-CREATE FUNCTION switchboard.audit_override_change() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_user uuid := switchboard.current_user_id();
-  v_role text := coalesce(nullif(current_setting('role'), 'none'), session_user::text);
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO switchboard.entitlement_audit (org_id, entity, action, actor_user, actor_role, before, after)
-    SELECT n.org_id, 'feature_overrides', 'insert', v_user, v_role, NULL, switchboard.override_audit_fields(n)
-      FROM new_rows n;
-  ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO switchboard.entitlement_audit (org_id, entity, action, actor_user, actor_role, before, after)
-    SELECT c.org_id, 'feature_overrides', 'update', v_user, v_role, c.b, c.a
-      FROM (SELECT n.org_id, switchboard.override_audit_fields(o) AS b,
-                   switchboard.override_audit_fields(n) AS a
-              FROM old_rows o JOIN new_rows n ON n.org_id = o.org_id AND n.id = o.id) c
-     WHERE c.b IS DISTINCT FROM c.a;
-  ELSE
-    INSERT INTO switchboard.entitlement_audit (org_id, entity, action, actor_user, actor_role, before, after)
-    SELECT o.org_id, 'feature_overrides', 'delete', v_user, v_role, switchboard.override_audit_fields(o), NULL
-      FROM old_rows o
-     WHERE EXISTS (SELECT 1 FROM switchboard.organizations g WHERE g.id = o.org_id);
-  END IF;
-  RETURN NULL;
-END
-$$;
+-- Ensures: one audit row per changed subscription or override (who, role, when, before, after;
+-- a rewrite that only refreshes the computed grants is no change). A C++ statement trigger reads
+-- the transition tables and writes each batch of audit rows with one insert.
+CREATE FUNCTION switchboard.audit_changes() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_audit_changes';
 
 CREATE TRIGGER subscriptions_audit_insert AFTER INSERT ON switchboard.subscriptions
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_subscription_change();
+  EXECUTE FUNCTION switchboard.audit_changes('subscriptions');
 CREATE TRIGGER subscriptions_audit_update AFTER UPDATE ON switchboard.subscriptions
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_subscription_change();
+  EXECUTE FUNCTION switchboard.audit_changes('subscriptions');
 CREATE TRIGGER subscriptions_audit_delete AFTER DELETE ON switchboard.subscriptions
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_subscription_change();
+  EXECUTE FUNCTION switchboard.audit_changes('subscriptions');
 CREATE TRIGGER feature_overrides_audit_insert AFTER INSERT ON switchboard.feature_overrides
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_override_change();
+  EXECUTE FUNCTION switchboard.audit_changes('feature_overrides');
 CREATE TRIGGER feature_overrides_audit_update AFTER UPDATE ON switchboard.feature_overrides
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_override_change();
+  EXECUTE FUNCTION switchboard.audit_changes('feature_overrides');
 CREATE TRIGGER feature_overrides_audit_delete AFTER DELETE ON switchboard.feature_overrides
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_override_change();
+  EXECUTE FUNCTION switchboard.audit_changes('feature_overrides');
 
 -- Ensures: an audit row per kill switch change.
 CREATE FUNCTION switchboard.audit_kill_switch() RETURNS trigger
@@ -300,7 +234,5 @@ GRANT EXECUTE ON FUNCTION switchboard.set_kill_switch(text, boolean, text),
 -- Trigger functions run with the privileges of the table's writer.
 GRANT EXECUTE ON FUNCTION switchboard.sync_subscription(), switchboard.resync_subscriptions(),
   switchboard.organization_changed(),
-  switchboard.resync_all_subscriptions(), switchboard.audit_subscription_change(),
-  switchboard.audit_override_change(), switchboard.subscription_audit_fields(switchboard.subscriptions),
-  switchboard.override_audit_fields(switchboard.feature_overrides),
+  switchboard.resync_all_subscriptions(), switchboard.audit_changes(),
   switchboard.audit_kill_switch() TO authenticated, service_role;

@@ -48,7 +48,9 @@ Pending& pending() {
   return changed;
 }
 
-uint32 bucket_of(const Uuid& org) { return static_cast<uint32>(UuidHash{}(org) % kBuckets); }
+uint32 bucket_of(const Uuid& org) {
+  return static_cast<uint32>(UuidHash{}(org) % kBuckets);
+}
 
 void request_memory() {
   if (previous_request) previous_request();
@@ -59,7 +61,8 @@ void attach_memory() {
   if (previous_startup) previous_startup();
   LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
   bool found = false;
-  counters = static_cast<Counters*>(ShmemInitStruct("switchboard org versions", sizeof(Counters), &found));
+  counters =
+      static_cast<Counters*>(ShmemInitStruct("switchboard org versions", sizeof(Counters), &found));
   if (!found)
     for (uint32 i = 0; i < kBuckets; ++i) pg_atomic_init_u64(&counters->bucket[i], 0);
   LWLockRelease(AddinShmemInitLock);
@@ -78,7 +81,9 @@ void on_xact(XactEvent event, void*) {
 
 }  // namespace
 
-bool org_versions_available() { return preloaded; }
+bool org_versions_available() {
+  return preloaded;
+}
 
 uint64_t org_version(const Uuid& org) {
   if (!counters) return 0;
@@ -87,7 +92,9 @@ uint64_t org_version(const Uuid& org) {
   return v;
 }
 
-void note_org_change(const Uuid& org) { pending().add(bucket_of(org)); }
+void note_org_change(const Uuid& org) {
+  pending().add(bucket_of(org));
+}
 
 void init_org_versions() {
   RegisterXactCallback(on_xact, nullptr);
