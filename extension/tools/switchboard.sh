@@ -68,6 +68,14 @@ insert into switchboard.organization_members (org_id, user_id, role)
   values (:'org', :'owner', 'owner'), (:'org', :'admin', 'admin'), (:'org', :'manager', 'manager'),
          (:'org', :'agent', 'agent'), (:'org', :'viewer', 'viewer')
   on conflict do nothing;
+-- A plan and a calendar for the demo, created once (later changes are kept).
+select switchboard.set_subscription(:'org', 'ai_powered_elite')
+ where not exists (select 1 from switchboard.subscriptions where org_id = :'org');
+select switchboard.create_calendar(:'org', 'Front desk', 'America/New_York',
+         '{"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]], "wed": [["09:00", "17:00"]],
+           "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]}',
+         '{"slotMinutes": 30, "bufferAfterMinutes": 10}')
+ where not exists (select 1 from switchboard.calendars where org_id = :'org');
 SQL
 }
 
@@ -78,6 +86,10 @@ shim_database_url() {
     printf 'postgresql://switchboard_authenticator:%s@127.0.0.1:%s/%s\n' \
       "$(cat "$SECRETS/authenticator_password")" "$SB_PORT" "$DB"
   fi
+}
+
+demo_calendar() {
+  db_psql -tAc "select id from switchboard.calendars where org_id = '$DEMO_ORG' order by created_at limit 1"
 }
 
 jwt_secret() { printf '%s' "${SWITCHBOARD_JWT_SECRET:-$(cat "$SECRETS/jwt_secret")}"; }
@@ -111,11 +123,14 @@ EOF
   cat <<EOF
 
 Try the HTTP API (paste the export line first):
-  export SB_URL=$url OWNER=$(demo_token owner) AGENT=$(demo_token agent)
+  export SB_URL=$url OWNER=$(demo_token owner) AGENT=$(demo_token agent) CALENDAR=$(demo_calendar)
   curl -s \$SB_URL/readyz
   curl -s -X POST \$SB_URL/rpc/is_member -H "Authorization: Bearer \$AGENT" -d '{"org_id": "$DEMO_ORG"}'
   curl -s "\$SB_URL/rpc/member_role?org_id=$DEMO_ORG" -H "Authorization: Bearer \$AGENT"
   curl -s \$SB_URL/api/organizations -H "Authorization: Bearer \$OWNER"
+  curl -s \$SB_URL/api/features -H "Authorization: Bearer \$AGENT"
+  curl -s -X POST \$SB_URL/api/features/consume -H "Authorization: Bearer \$AGENT" -d '{"feature": "calls", "quantity": 1, "idempotency_key": "demo-call-1"}'
+  curl -s "\$SB_URL/api/calendars/\$CALENDAR/slots?from=\$(date -u -d tomorrow +%F)T00:00:00Z&to=\$(date -u -d '+3 days' +%F)T00:00:00Z" -H "Authorization: Bearer \$AGENT"
   curl -s \$SB_URL/api/organizations/$DEMO_ORG/members -H "Authorization: Bearer \$AGENT"
   curl -s -X POST \$SB_URL/api/organizations -H "Authorization: Bearer \$OWNER" -d '{"name": "Second Clinic", "slug": "second-clinic"}'
   curl -s \$SB_URL/openapi.json

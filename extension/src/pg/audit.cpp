@@ -37,11 +37,20 @@ Kind kind_of(Form_pg_attribute att) {
   for (const char* name : kSkipped)
     if (strcmp(NameStr(att->attname), name) == 0) return Kind::skip;
   switch (att->atttypid) {
-    case BOOLOID: return Kind::boolean;
-    case INT2OID: case INT4OID: case INT8OID: case NUMERICOID: return Kind::number;
-    case JSONBOID: case JSONOID: return Kind::json;
-    case TIMESTAMPTZOID: return Kind::time;
-    default: return Kind::string;
+    case BOOLOID:
+      return Kind::boolean;
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case NUMERICOID:
+      return Kind::number;
+    case JSONBOID:
+    case JSONOID:
+      return Kind::json;
+    case TIMESTAMPTZOID:
+      return Kind::time;
+    default:
+      return Kind::string;
   }
 }
 
@@ -49,7 +58,10 @@ Kind kind_of(Form_pg_attribute att) {
 std::string camel(const char* name) {
   std::string out;
   for (bool upper = false; *name; ++name) {
-    if (*name == '_') { upper = true; continue; }
+    if (*name == '_') {
+      upper = true;
+      continue;
+    }
     out.push_back(upper ? static_cast<char>(toupper(*name)) : *name);
     upper = false;
   }
@@ -128,12 +140,23 @@ std::string row_json(const Layout& l, char** cells) {
   for (size_t c = 0; c < l.attnums.size(); ++c) {
     w.key(l.keys[c]);
     const char* v = cells[c];
-    if (!v) { w.null(); continue; }
+    if (!v) {
+      w.null();
+      continue;
+    }
     switch (l.kinds[c]) {
-      case Kind::boolean: w.boolean(v[0] == 't'); break;
-      case Kind::number: case Kind::json: w.raw_number(v); break;
-      case Kind::time: w.string(sb::iso8601_utc(std::strtoll(v, nullptr, 10))); break;
-      default: w.string(v);
+      case Kind::boolean:
+        w.boolean(v[0] == 't');
+        break;
+      case Kind::number:
+      case Kind::json:
+        w.raw_number(v);
+        break;
+      case Kind::time:
+        w.string(sb::iso8601_utc(std::strtoll(v, nullptr, 10)));
+        break;
+      default:
+        w.string(v);
     }
   }
   w.end_object();
