@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: runs every tests/bench/*_bench.sh in turn (each prints its own table).
+# `make bench`: runs every benchmark script in tests/bench in turn (each prints its own table).
 set -uo pipefail
 status=0
-for bench in "$(dirname "${BASH_SOURCE[0]}")"/*_bench.sh; do
-  [ -e "$bench" ] || continue
+for bench in "$(dirname "${BASH_SOURCE[0]}")"/*.sh; do
+  [ "$(basename "$bench")" = run_all.sh ] && continue
   bash "$bench" || status=1
 done
 exit $status
