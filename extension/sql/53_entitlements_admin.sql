@@ -7,24 +7,23 @@
 CREATE FUNCTION switchboard.audit_changes() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'sb_audit_changes';
 
-CREATE TRIGGER subscriptions_audit_insert AFTER INSERT ON switchboard.subscriptions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_changes('subscriptions');
-CREATE TRIGGER subscriptions_audit_update AFTER UPDATE ON switchboard.subscriptions
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_changes('subscriptions');
-CREATE TRIGGER subscriptions_audit_delete AFTER DELETE ON switchboard.subscriptions
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_changes('subscriptions');
-CREATE TRIGGER feature_overrides_audit_insert AFTER INSERT ON switchboard.feature_overrides
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_changes('feature_overrides');
-CREATE TRIGGER feature_overrides_audit_update AFTER UPDATE ON switchboard.feature_overrides
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_changes('feature_overrides');
-CREATE TRIGGER feature_overrides_audit_delete AFTER DELETE ON switchboard.feature_overrides
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION switchboard.audit_changes('feature_overrides');
+DO $audit$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['subscriptions', 'feature_overrides'] LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON switchboard.%I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION switchboard.audit_changes(%L)',
+                   t || '_audit_insert', t, t);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON switchboard.%I REFERENCING OLD TABLE AS old_rows '
+                   'NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard.audit_changes(%L)',
+                   t || '_audit_update', t, t);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON switchboard.%I REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION switchboard.audit_changes(%L)',
+                   t || '_audit_delete', t, t);
+  END LOOP;
+END
+$audit$;
 
 -- Ensures: an audit row per kill switch change.
 CREATE FUNCTION switchboard.audit_kill_switch() RETURNS trigger
