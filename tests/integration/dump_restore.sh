@@ -29,17 +29,30 @@ select switchboard.protect('public.leads');
 grant select, insert, update, delete on public.leads to authenticated;
 insert into public.leads (org_id, name) select :'a', 'a' || g from generate_series(1, 30) g;
 insert into public.leads (org_id, name) select :'b', 'b' || g from generate_series(1, 20) g;
+-- Entitlements and booking rows, and a feature of our own (catalog rows we did not ship).
+insert into switchboard.features (key, name, category, kind) values ('dump_test', 'Dump test', 'custom', 'boolean');
+insert into switchboard.plan_tier_features (tier, feature) values ('white_label', 'dump_test');
+select switchboard.set_subscription(:'a', 'white_label', 'active', '{"addons": {"calls": 50}}');
+select switchboard.set_feature_override(:'b', 'predictive_dialing', true, null, null, null, 'pilot');
+select switchboard.consume_feature(:'a', 'calls', 7);
+select switchboard.create_calendar(:'a', 'Desk', 'Europe/Paris', '{"mon": [["09:00", "17:00"]]}');
 SQL
 
 pg_dump -h "$HOME_DIR" -p "$PORT" -U postgres -Fc -f "$DUMP" $SRC
 q postgres -c "create database $DST"
 pg_restore -h "$HOME_DIR" -p "$PORT" -U postgres --exit-on-error -d $DST "$DUMP"
 
-# Every row comes back, byte for byte.
-for t in switchboard.organizations switchboard.organization_members public.leads; do
-  sql="select count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from $t x"
-  [ "$(q $SRC -c "$sql")" = "$(q $DST -c "$sql")" ] || { echo "rows of $t differ after restore"; exit 1; }
-  echo "ok: rows of $t restored ($(q $DST -c "$sql" | cut -d: -f1))"
+# Every row comes back, byte for byte (catalog tables: the rows we did not ship).
+for t in switchboard.organizations switchboard.organization_members public.leads \
+  switchboard.subscriptions switchboard.feature_overrides switchboard.feature_usage \
+  switchboard.entitlement_audit "switchboard.features|not x.shipped" \
+  "switchboard.plan_tier_features|not x.shipped" switchboard.calendars; do
+  table=${t%%|*} filter=true
+  [ "$table" != "$t" ] && filter=${t#*|}
+  sql="select count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '')
+       from $table x where $filter"
+  [ "$(q $SRC -c "$sql")" = "$(q $DST -c "$sql")" ] || { echo "rows of $table differ after restore"; exit 1; }
+  echo "ok: rows of $table restored ($(q $DST -c "$sql" | cut -d: -f1))"
 done
 
 # RLS still holds in the restored database: each owner sees only their organisation.
@@ -55,5 +68,12 @@ as_user() {
      ('public.leads'::regclass, 'switchboard.organizations'::regclass,
       'switchboard.organization_members'::regclass)")" = t ] || { echo "rls off after restore"; exit 1; }
 echo "ok: row-level security holds after restore"
+
+# The restored entitlements answer as before.
+[ "$(q $DST -c "select switchboard.check_feature('$A', 'calls') ->> 'used'")" = 7 ] || { echo "usage lost"; exit 1; }
+[ "$(q $DST -c "select switchboard.has_feature('$A', 'dump_test')")" = t ] || { echo "own feature lost"; exit 1; }
+[ "$(q $DST -c "select switchboard.check_feature('$B', 'predictive_dialing') ->> 'reason'")" = OVERRIDE ] ||
+  { echo "override lost"; exit 1; }
+echo "ok: entitlements answer as before the dump"
 
 for db in $SRC $DST; do q postgres -c "drop database $db"; done

@@ -12,6 +12,7 @@
 #include "../core/json_writer.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
@@ -71,7 +72,8 @@ std::string camel(const char* name) {
 // The columns of the audited table, resolved once per statement.
 struct Layout {
   TupleDesc desc = nullptr;
-  int org = 0;  // attribute number of org_id
+  int org = 0;      // attribute number of org_id
+  int updated = 0;  // attribute number of updated_at
   std::vector<int> attnums;
   std::vector<Kind> kinds;
   std::vector<std::string> keys;
@@ -84,6 +86,7 @@ Layout layout_of(Relation rel) {
   for (int i = 0; i < l.desc->natts; ++i) {
     Form_pg_attribute att = TupleDescAttr(l.desc, i);
     if (strcmp(NameStr(att->attname), "org_id") == 0) l.org = i + 1;
+    if (strcmp(NameStr(att->attname), "updated_at") == 0) l.updated = i + 1;
     Kind k = kind_of(att);
     if (k == Kind::skip) continue;
     l.attnums.push_back(i + 1);
@@ -110,18 +113,25 @@ Layout layout_of(Relation rel) {
 struct RawBatch {
   int rows = 0;
   pg_uuid_t* orgs = nullptr;
+  bool* restored = nullptr;  // last updated before this transaction: written back, not changed
   char** cells = nullptr;
 };
 
 void read_batch(Tuplestorestate* store, TupleTableSlot* slot, const Layout& l, RawBatch* b) {
   size_t n = l.attnums.size();
   b->orgs = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t) * kBatch));
+  b->restored = static_cast<bool*>(palloc0(sizeof(bool) * kBatch));
+  TimestampTz start = GetCurrentTransactionStartTimestamp();
   b->cells = static_cast<char**>(palloc0(sizeof(char*) * kBatch * (n + 1)));
   b->rows = 0;
   while (b->rows < kBatch && tuplestore_gettupleslot(store, true, false, slot)) {
     bool isnull = false;
     Datum org = slot_getattr(slot, l.org, &isnull);
     memcpy(&b->orgs[b->rows], DatumGetUUIDP(org), sizeof(pg_uuid_t));
+    if (l.updated) {
+      Datum at = slot_getattr(slot, l.updated, &isnull);
+      b->restored[b->rows] = !isnull && DatumGetTimestampTz(at) < start;
+    }
     for (size_t c = 0; c < n; ++c) {
       Datum v = slot_getattr(slot, l.attnums[c], &isnull);
       char** cell = &b->cells[b->rows * n + c];
@@ -163,9 +173,15 @@ std::string row_json(const Layout& l, char** cells) {
   return w.text();
 }
 
-// Reads every row of a transition table as (org, json), in batches.
-std::vector<std::pair<sb::Uuid, std::string>> rows_of(Tuplestorestate* store, const Layout& l) {
-  std::vector<std::pair<sb::Uuid, std::string>> out;
+struct AuditedRow {
+  sb::Uuid org;
+  bool restored = false;
+  std::string json;
+};
+
+// Reads every row of a transition table, in batches.
+std::vector<AuditedRow> rows_of(Tuplestorestate* store, const Layout& l) {
+  std::vector<AuditedRow> out;
   if (!store) return out;
   TupleTableSlot* slot = nullptr;
   sb::pg::guard([&] {
@@ -176,8 +192,8 @@ std::vector<std::pair<sb::Uuid, std::string>> rows_of(Tuplestorestate* store, co
     RawBatch b;
     sb::pg::guard([&] { read_batch(store, slot, l, &b); });
     for (int r = 0; r < b.rows; ++r)
-      out.emplace_back(sb::Uuid::from_raw(b.orgs[r].data),
-                       row_json(l, b.cells + r * l.attnums.size()));
+      out.push_back(AuditedRow{sb::Uuid::from_raw(b.orgs[r].data), b.restored[r],
+                               row_json(l, b.cells + r * l.attnums.size())});
     if (b.rows < kBatch) break;
   }
   sb::pg::guard([&] { ExecDropSingleTupleTableSlot(slot); });
@@ -232,19 +248,21 @@ void write_batch(const std::vector<Entry>& entries, size_t from, size_t to, cons
   sb::pg::spi_query(insert_query, args, nulls, sb::pg::ReadMode::read_write);
 }
 
-// The audit entries of one statement; an update that changes no audited field is no change.
+// The audit entries of one statement. An update that changes no audited field is no change, and
+// an inserted row last updated before this transaction is being restored (pg_restore), not made.
 std::vector<Entry> entries_of(TriggerData* data, const Layout& l) {
   std::vector<Entry> out;
   auto olds = rows_of(data->tg_oldtable, l);
   auto news = rows_of(data->tg_newtable, l);
   if (TRIGGER_FIRED_BY_INSERT(data->tg_event))
-    for (auto& n : news) out.push_back({n.first, "", std::move(n.second)});
+    for (auto& n : news)
+      if (!n.restored) out.push_back({n.org, "", std::move(n.json)});
   if (TRIGGER_FIRED_BY_DELETE(data->tg_event))
-    for (auto& o : olds) out.push_back({o.first, std::move(o.second), ""});
+    for (auto& o : olds) out.push_back({o.org, std::move(o.json), ""});
   if (TRIGGER_FIRED_BY_UPDATE(data->tg_event))  // transition tables keep the rows in step
     for (size_t i = 0; i < olds.size() && i < news.size(); ++i)
-      if (olds[i].second != news[i].second)
-        out.push_back({news[i].first, std::move(olds[i].second), std::move(news[i].second)});
+      if (olds[i].json != news[i].json)
+        out.push_back({news[i].org, std::move(olds[i].json), std::move(news[i].json)});
   return out;
 }
 
