@@ -73,6 +73,10 @@ CREATE UNIQUE INDEX appointments_idempotency_key ON switchboard.appointments (or
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX appointments_calendar_starts_idx
   ON switchboard.appointments (org_id, calendar_id, starts_at);
+-- The booking commands read a calendar's held and confirmed blocks in a window through this index:
+-- those never overlap, so they are the blocks starting in the window and at most the one before.
+CREATE INDEX appointments_active_blocks
+  ON switchboard.appointments (org_id, calendar_id, block_start) WHERE status IN ('held', 'confirmed');
 COMMENT ON TABLE switchboard.appointments IS
   'appointments; block_start/block_end are the times padded by the calendar''s buffers';
 COMMENT ON COLUMN switchboard.appointments.cancel_kind IS
@@ -82,6 +86,21 @@ CREATE TRIGGER calendars_touch BEFORE UPDATE ON switchboard.calendars
   FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
 CREATE TRIGGER appointments_touch BEFORE UPDATE ON switchboard.appointments
   FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+-- The booking commands cache each calendar's parsed rules per backend until the calendar changes.
+CREATE TRIGGER calendars_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.calendars
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
+-- Ensures: the calendar-weeks the changed appointments' blocks meet count as changed, so that no
+-- backend keeps using what it read of them (extension/src/pg/booking_changes.hpp). Fired under
+-- session_replication_role = replica too.
+CREATE FUNCTION switchboard._booking_appointments_changed() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_appointments_changed';
+CREATE TRIGGER appointments_changed
+  AFTER INSERT OR DELETE
+     OR UPDATE OF org_id, calendar_id, starts_at, block_start, block_end, status, hold_expires_at
+  ON switchboard.appointments
+  FOR EACH ROW EXECUTE FUNCTION switchboard._booking_appointments_changed();
+ALTER TABLE switchboard.appointments ENABLE ALWAYS TRIGGER appointments_changed;
 
 SELECT pg_catalog.pg_extension_config_dump('switchboard.calendars', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.appointments', '');
@@ -154,54 +173,6 @@ BEGIN
   IF minutes NOT BETWEEN 1 AND 1440 THEN
     RAISE EXCEPTION 'duration_minutes must be between 1 and 1440' USING ERRCODE = '22023',
       DETAIL = format('duration_minutes: %s', minutes), HINT = 'appointments last at most 24 hours';
-  END IF;
-END
-$$;
-
--- Ensures: an idempotency key is NULL or 1 to 200 characters (22023 otherwise).
-CREATE FUNCTION switchboard._booking_require_key(key text)
-  RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF length(key) NOT BETWEEN 1 AND 200 THEN
-    RAISE EXCEPTION 'idempotency_key must have 1 to 200 characters' USING ERRCODE = '22023',
-      DETAIL = format('idempotency_key: "%s"', left(key, 220));
-  END IF;
-END
-$$;
-
--- Ensures: details holds only service and notes (strings), metadata (an object) and source.
-CREATE FUNCTION switchboard._booking_require_details(details jsonb)
-  RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_key text;
-BEGIN
-  PERFORM switchboard.require_arg(details, 'details');
-  IF details = '{}'::jsonb THEN
-    RETURN;
-  END IF;
-  IF jsonb_typeof(details) <> 'object' THEN
-    RAISE EXCEPTION 'details must be a json object' USING ERRCODE = '22023',
-      DETAIL = format('details: %s', details);
-  END IF;
-  SELECT k INTO v_key FROM jsonb_object_keys(details) k
-   WHERE k NOT IN ('service', 'notes', 'metadata', 'source') LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'unknown appointment detail' USING ERRCODE = '22023',
-      DETAIL = format('key: %s', v_key), HINT = 'details may hold service, notes, metadata and source';
-  END IF;
-  FOREACH v_key IN ARRAY ARRAY['service', 'notes', 'source'] LOOP
-    IF details ? v_key AND jsonb_typeof(details -> v_key) <> 'string' THEN
-      RAISE EXCEPTION '% must be a string', v_key USING ERRCODE = '22023',
-        DETAIL = format('%s: %s', v_key, details -> v_key);
-    END IF;
-  END LOOP;
-  IF details ? 'metadata' AND jsonb_typeof(details -> 'metadata') <> 'object' THEN
-    RAISE EXCEPTION 'metadata must be a json object' USING ERRCODE = '22023',
-      DETAIL = format('metadata: %s', details -> 'metadata');
-  END IF;
-  IF details ? 'source' AND NOT details ->> 'source' = ANY (enum_range(NULL::switchboard.appointment_source)::text[]) THEN
-    RAISE EXCEPTION 'unknown appointment source' USING ERRCODE = '22023',
-      DETAIL = format('source: %s', details ->> 'source'), HINT = 'use ai_call, dashboard or api';
   END IF;
 END
 $$;
@@ -292,59 +263,6 @@ CREATE FUNCTION switchboard._booking_refused(verb text, reason text) RETURNS jso
   LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   RETURN jsonb_build_object(verb, false, 'reason', reason, 'alternatives', '[]'::jsonb);
-END
-$$;
-
--- Ensures: a new appointment (held for hold_seconds, or confirmed when that is NULL) if the slot
--- can be booked now; the earlier appointment for a known idempotency key; otherwise a refusal and
--- nothing written. Serialised per calendar (and per idempotency key) by advisory locks.
-CREATE FUNCTION switchboard._booking_create(org uuid, cal_id uuid, start timestamptz, minutes integer,
-  contact uuid, details jsonb, key text, hold_seconds integer, verb text)
-  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  c switchboard.calendars;
-  a switchboard.appointments;
-  v_refusal jsonb;
-  v_block tstzrange;
-  v_locked integer;
-BEGIN
-  IF key IS NOT NULL THEN
-    PERFORM switchboard._booking_lock(org, 'idempotency:' || key);
-    SELECT * INTO a FROM switchboard.appointments x WHERE x.org_id = org AND x.idempotency_key = key;
-    IF FOUND THEN
-      SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org AND k.id = a.calendar_id;
-      RETURN switchboard._booking_answer(verb, 'IDEMPOTENT_REPLAY', a, c.time_zone)
-             || '{"replayed": true}'::jsonb;
-    END IF;
-  END IF;
-  -- A refusal seen in committed data needs no lock; a slot that looks free is re-checked under it.
-  FOR v_locked IN 0..1 LOOP
-    IF v_locked = 1 THEN
-      PERFORM switchboard._booking_lock(org, cal_id::text);
-    END IF;
-    SELECT * INTO c FROM switchboard.calendars k WHERE k.org_id = org AND k.id = cal_id;
-    IF NOT FOUND THEN
-      RETURN switchboard._booking_refused(verb, 'CALENDAR_NOT_FOUND');
-    END IF;
-    v_refusal := switchboard._booking_refusal_of(c, start, minutes, NULL);
-    IF v_refusal IS NOT NULL THEN
-      RETURN jsonb_build_object(verb, false) || v_refusal;
-    END IF;
-  END LOOP;
-  v_block := switchboard._booking_block(c, start, minutes);
-  PERFORM switchboard._booking_release_expired(org, cal_id, v_block, NULL);
-  INSERT INTO switchboard.appointments (org_id, calendar_id, contact_id, service, starts_at, ends_at,
-      block_start, block_end, status, hold_expires_at, source, idempotency_key, notes, metadata,
-      confirmed_at, created_by)
-    VALUES (org, cal_id, contact, details ->> 'service', start, start + make_interval(mins => minutes),
-      lower(v_block), upper(v_block), CASE WHEN hold_seconds IS NULL THEN 'confirmed' ELSE 'held' END::switchboard.appointment_status,
-      now() + make_interval(secs => hold_seconds),
-      coalesce(details ->> 'source', 'api')::switchboard.appointment_source, key, details ->> 'notes',
-      coalesce(details -> 'metadata', '{}'), CASE WHEN hold_seconds IS NULL THEN now() END,
-      switchboard.current_user_id())
-    RETURNING * INTO a;
-  RETURN switchboard._booking_answer(verb, CASE WHEN hold_seconds IS NULL THEN 'BOOKED' ELSE 'HELD' END,
-                                     a, c.time_zone);
 END
 $$;
 
@@ -519,43 +437,21 @@ $$;
 
 -- Ensures: a hold on the slot for hold_seconds (default 300) when it can be booked now:
 -- {held, reason, appointmentId, startsAt, endsAt, expiresAt}, or {held: false, reason, alternatives}.
+-- One C++ call (extension/src/pg/booking_commands.cpp), like book_appointment.
 CREATE FUNCTION switchboard.hold_slot(org_id uuid, calendar_id uuid, starts_at timestamptz,
   duration_minutes integer, contact_id uuid DEFAULT NULL, hold_seconds integer DEFAULT 300,
   idempotency_key text DEFAULT NULL)
-  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
-BEGIN
-  PERFORM switchboard._booking_authorize(org_id, 'agent');
-  PERFORM switchboard.require_arg(calendar_id, 'calendar_id');
-  PERFORM switchboard._booking_require_request(starts_at, duration_minutes);
-  PERFORM switchboard.require_arg(hold_seconds, 'hold_seconds');
-  IF hold_seconds NOT BETWEEN 1 AND 3600 THEN
-    RAISE EXCEPTION 'hold_seconds must be between 1 and 3600' USING ERRCODE = '22023',
-      DETAIL = format('hold_seconds: %s', hold_seconds);
-  END IF;
-  PERFORM switchboard._booking_require_key(idempotency_key);
-  RETURN switchboard._booking_create(org_id, calendar_id, starts_at, duration_minutes, contact_id,
-                                     '{}', idempotency_key, hold_seconds, 'held');
-END
-$$;
+  RETURNS jsonb LANGUAGE c AS 'MODULE_PATHNAME', 'sb_hold_slot';
 
 -- Ensures: a confirmed appointment when the slot can be booked now: {booked, reason,
--- appointmentId, startsAt, endsAt}, or {booked: false, reason, alternatives}.
+-- appointmentId, startsAt, endsAt}, or {booked: false, reason, alternatives}. The caller is
+-- authorised, the request validated, the calendar's rules read from a per-backend cache, and a
+-- refusal seen in committed appointments answered without locking; a free slot is re-checked and
+-- inserted under the calendar's advisory lock (the same lock every other booking function takes).
 CREATE FUNCTION switchboard.book_appointment(org_id uuid, calendar_id uuid, starts_at timestamptz,
   duration_minutes integer, contact_id uuid DEFAULT NULL, details jsonb DEFAULT '{}',
   idempotency_key text DEFAULT NULL)
-  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
-BEGIN
-  PERFORM switchboard._booking_authorize(org_id, 'agent');
-  PERFORM switchboard.require_arg(calendar_id, 'calendar_id');
-  PERFORM switchboard._booking_require_request(starts_at, duration_minutes);
-  PERFORM switchboard._booking_require_details(details);
-  PERFORM switchboard._booking_require_key(idempotency_key);
-  RETURN switchboard._booking_create(org_id, calendar_id, starts_at, duration_minutes, contact_id,
-                                     details, idempotency_key, NULL, 'booked');
-END
-$$;
+  RETURNS jsonb LANGUAGE c AS 'MODULE_PATHNAME', 'sb_book_appointment';
 
 -- Ensures: a live hold becomes confirmed; an expired one is re-checked and confirmed if its slot
 -- is still free (else HOLD_EXPIRED with alternatives); confirming twice answers ALREADY_CONFIRMED.

@@ -217,3 +217,116 @@ TEST(BookingConcurrency, HoldsAndBookingsShareOneInvariant) {
 }
 
 }  // namespace
+
+namespace {
+
+// What book_appointment answered: booked or not, the reason, and the alternatives as UTC times.
+struct Answer {
+  bool booked = false;
+  std::string reason;
+  std::set<std::string> alternatives;
+  std::string appointment;
+};
+
+Answer book(Connection& c, const std::string& org, const std::string& cal, const std::string& start,
+            int minutes = 60) {
+  auto r = c.must(
+      "select b ->> 'booked', b ->> 'reason', b ->> 'appointmentId', "
+      "(select string_agg((x::timestamptz at time zone 'UTC')::text, ',') "
+      "from jsonb_array_elements_text(b -> 'alternatives') x) "
+      "from switchboard.book_appointment($1, $2, $3::timestamptz, $4::int) b",
+      {org, cal, start, std::to_string(minutes)});
+  Answer a;
+  a.booked = r.rows[0][0] == "true";
+  a.reason = r.rows[0][1];
+  a.appointment = r.rows[0][2];
+  std::string list = r.rows[0][3] == "<null>" ? "" : r.rows[0][3];
+  for (size_t from = 0; from < list.size();) {
+    size_t comma = list.find(',', from);
+    if (comma == std::string::npos) comma = list.size();
+    a.alternatives.insert(list.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return a;
+}
+
+// A calendar whose day `day` (UTC) the superuser booked for 45 minutes at 09:00, 10:00, 12:15 and
+// 13:15: with the buffers (5 before, 10 after) the hours nearest 10:00 are at 11:00, 07:45, 07:30.
+struct CrowdedDay {
+  std::string org, agent, cal, day;
+};
+
+// The time `clock` of the day as timestamptz text, and as the alternatives list it.
+std::string at_utc(const CrowdedDay& d, const char* clock) {
+  return d.day + " " + clock + "+00";
+}
+std::string listed(const CrowdedDay& d, const char* clock) {
+  return d.day + " " + clock + ":00";
+}
+
+CrowdedDay crowded_day(Connection& admin) {
+  CrowdedDay d;
+  d.org = make_org(admin, &d.agent);
+  d.cal = make_calendar(admin, d.org);
+  d.day = admin.must("select (current_date + 20)::text").value();
+  for (const char* at : {"09:00", "10:00", "12:15", "13:15"})
+    EXPECT_TRUE(book(admin, d.org, d.cal, at_utc(d, at), 45).booked) << at;
+  return d;
+}
+
+}  // namespace
+
+// Another session's committed changes reach a session that keeps the calendar's weeks at once:
+// a cancellation frees the slot for it, a booking takes an alternative away from it.
+TEST(BookingCaches, OtherSessionsChangesAreSeenAtOnce) {
+  Connection admin, a, b;
+  CrowdedDay d = crowded_day(admin);
+  a.become_user(d.agent);
+  b.become_user(d.agent);
+  std::string taken = at_utc(d, "10:00");
+  Answer first = book(a, d.org, d.cal, taken);  // refused; the session now keeps these weeks
+  ASSERT_FALSE(first.booked);
+  ASSERT_EQ(first.reason, "SLOT_TAKEN");
+  ASSERT_EQ(first.alternatives,
+            (std::set<std::string>{listed(d, "07:30"), listed(d, "07:45"), listed(d, "11:00")}));
+  EXPECT_TRUE(book(b, d.org, d.cal, at_utc(d, "11:00")).booked);  // takes that alternative
+  Answer second = book(a, d.org, d.cal, taken);
+  EXPECT_FALSE(second.booked);
+  EXPECT_EQ(second.alternatives.count(listed(d, "11:00")), 0u);
+  std::string blocker = admin
+                            .must(
+                                "select id from switchboard.appointments where calendar_id = $1 "
+                                "and starts_at = $2::timestamptz",
+                                {d.cal, taken})
+                            .value();
+  b.must("select switchboard.cancel_appointment($1, $2)", {d.org, blocker});
+  EXPECT_TRUE(book(a, d.org, d.cal, taken, 45).booked);
+}
+
+// Writes that bypass the booking functions (a superuser's UPDATE) count as changes too.
+TEST(BookingCaches, DirectWritesAreSeen) {
+  Connection admin, a;
+  CrowdedDay d = crowded_day(admin);
+  a.become_user(d.agent);
+  std::string taken = at_utc(d, "12:15");
+  ASSERT_FALSE(book(a, d.org, d.cal, taken, 45).booked);
+  admin.must(
+      "update switchboard.appointments set status = 'cancelled', cancelled_at = now(), "
+      "cancel_kind = 'requested' where calendar_id = $1 and starts_at = $2::timestamptz",
+      {d.cal, taken});
+  EXPECT_TRUE(book(a, d.org, d.cal, taken, 45).booked);
+}
+
+// A transaction's own uncommitted bookings shape its later answers (never what it kept before).
+TEST(BookingCaches, OwnUncommittedChangesAreSeen) {
+  Connection admin, a;
+  CrowdedDay d = crowded_day(admin);
+  a.become_user(d.agent);
+  std::string taken = at_utc(d, "10:00"), alternative = listed(d, "11:00");
+  ASSERT_EQ(book(a, d.org, d.cal, taken).alternatives.count(alternative), 1u);
+  a.must("begin");
+  EXPECT_TRUE(book(a, d.org, d.cal, at_utc(d, "11:00")).booked);
+  EXPECT_EQ(book(a, d.org, d.cal, taken).alternatives.count(alternative), 0u);
+  a.must("rollback");
+  EXPECT_EQ(book(a, d.org, d.cal, taken).alternatives.count(alternative), 1u);
+}

@@ -1,6 +1,8 @@
 // Unit tests of the booking core (extension/src/core/business_hours, slots): no server needed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 
 #include "core/business_hours.hpp"
@@ -329,6 +331,88 @@ TEST(BookingSlots, AlternativesAreTheNearestFreeStarts) {
   Availability empty(rules, ny, {});
   auto none_needed = empty.alternatives(ten, 30 * kMinute, kLongAgo, 3, 7 * kDay);
   EXPECT_EQ(wall_times(ny, none_needed), (std::vector<std::string>{"10:30", "09:30", "11:00"}));
+}
+
+// The free starts in [from, to) as defined: every start the hours offer that check() accepts.
+std::vector<Micros> reference_free(const Availability& a, const Zone& z, Micros from, Micros to,
+                                   Micros duration, Micros now) {
+  std::vector<Micros> found;
+  for (int day = z.local_day(from) - 1; day <= z.local_day(to) + 1; ++day)
+    for (Micros t : a.day_starts(day, duration))
+      if (t >= from && t < to && a.check(t, duration, now) == Refusal::none) found.push_back(t);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// The alternatives as defined: every free start within the radius but the start itself, nearest
+// first, the later one on ties.
+std::vector<Micros> reference_alternatives(const Availability& a, const Zone& z, Micros start,
+                                           Micros duration, Micros now, std::size_t count,
+                                           Micros radius) {
+  std::vector<Micros> found;
+  for (Micros t : reference_free(a, z, start - radius, start + radius + 1, duration, now))
+    if (t != start) found.push_back(t);
+  auto distance = [start](Micros t) { return t > start ? t - start : start - t; };
+  std::stable_sort(found.begin(), found.end(), [&](Micros x, Micros y) {
+    return distance(x) != distance(y) ? distance(x) < distance(y) : x > y;
+  });
+  if (found.size() > count) found.resize(count);
+  return found;
+}
+
+TEST(BookingSlots, FreeStartsAndAlternativesMatchTheirDefinitionOnCrowdedCalendars) {
+  Zone ny = new_york_2026();
+  std::mt19937 rng(7);
+  int full = 0, short_lists = 0;  // the workload exercises both outcomes
+  for (int round = 0; round < 300; ++round) {
+    CalendarRules rules = round % 2 ? every_day(0, 1440) : every_day(8 * 60, 18 * 60);
+    rules.slot_minutes = 30;
+    rules.slot_step_minutes = 15;
+    rules.buffer_before_minutes = static_cast<int>(rng() % 3) * 5;
+    rules.buffer_after_minutes = static_cast<int>(rng() % 3) * 5;
+    rules.min_notice_minutes = static_cast<int>(rng() % 2) * 600;
+    if (round % 5 == 0) rules.daily_cap = 1 + static_cast<int>(rng() % 8);
+    if (round % 7 == 0) rules.max_days_ahead = 2 + static_cast<int>(rng() % 20);
+    Micros base = utc(2026, 3, 1, 5, 0) + static_cast<Micros>(rng() % 5) * 50 * kDay;
+    std::vector<Booking> busy;
+    for (int i = 0, n = static_cast<int>(rng() % 400); i < n; ++i) {
+      Micros s = base + static_cast<Micros>(rng() % (20 * 96)) * 15 * kMinute;
+      Micros d = (1 + static_cast<Micros>(rng() % 4)) * 30 * kMinute;
+      busy.push_back({s, s - 5 * kMinute, s + d + 10 * kMinute});
+    }
+    Availability a(rules, ny, busy);
+    Micros start = base + static_cast<Micros>(rng() % (20 * 96)) * 15 * kMinute;
+    Micros duration = (1 + static_cast<Micros>(rng() % 3)) * 30 * kMinute;
+    Micros now = base - static_cast<Micros>(rng() % 3) * kDay;
+    for (Micros radius : {kDay, 7 * kDay}) {
+      std::vector<Micros> found = a.alternatives(start, duration, now, 3, radius);
+      EXPECT_EQ(found, reference_alternatives(a, ny, start, duration, now, 3, radius))
+          << "round " << round;
+      ++(found.size() == 3 ? full : short_lists);
+    }
+    std::vector<Micros> free;
+    for (const Slot& s : a.free_slots(start - kDay, start + 2 * kDay, duration, now))
+      free.push_back(s.start);
+    EXPECT_EQ(free, reference_free(a, ny, start - kDay, start + 2 * kDay, duration, now))
+        << "round " << round;
+  }
+  EXPECT_GT(full, 100);
+  EXPECT_GT(short_lists, 50);
+}
+
+TEST(BookingSlots, ReachCoversEveryBlockADecisionDependsOn) {
+  CalendarRules rules = every_day(9 * 60, 17 * 60);
+  rules.buffer_before_minutes = 10;
+  rules.buffer_after_minutes = 15;
+  Micros t = utc(2026, 3, 9, 14, 0);
+  Slot r = reach(rules, t, t + kDay, 30 * kMinute);
+  EXPECT_LE(r.start, t - 10 * kMinute);
+  EXPECT_GE(r.end, t + kDay + 45 * kMinute);
+  EXPECT_LT(r.end - r.start, kDay + 2 * 3600 * kSecond);
+  rules.daily_cap = 3;  // a cap counts the whole local date of every start
+  Slot capped = reach(rules, t, t, 30 * kMinute);
+  EXPECT_LE(capped.start, t - 25 * 3600 * kSecond);
+  EXPECT_GE(capped.end, t + 25 * 3600 * kSecond);
 }
 
 TEST(BookingSlots, RequestValidation) {

@@ -34,4 +34,7 @@ std::string json_quote(std::string_view text);
 // A compact JSON rendering of `value` (for messages naming the offending value).
 std::string json_text(const Json& value);
 
+// `value` as jsonb prints it ({"a": [1, 2]}), for messages that name a jsonb value.
+std::string jsonb_text(const Json& value);
+
 }  // namespace sb::booking

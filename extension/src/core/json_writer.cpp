@@ -66,17 +66,33 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
-JsonWriter& JsonWriter::begin_object() {
+JsonWriter& JsonWriter::open(char bracket) {
   separate();
-  out_.push_back('{');
+  out_.push_back(bracket);
   first_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
-  out_.push_back('}');
+JsonWriter& JsonWriter::close(char bracket) {
+  out_.push_back(bracket);
   first_ = false;
   return *this;
+}
+
+JsonWriter& JsonWriter::begin_object() {
+  return open('{');
+}
+
+JsonWriter& JsonWriter::end_object() {
+  return close('}');
+}
+
+JsonWriter& JsonWriter::begin_array() {
+  return open('[');
+}
+
+JsonWriter& JsonWriter::end_array() {
+  return close(']');
 }
 
 JsonWriter& JsonWriter::field(std::string_view name, std::string_view value) {

@@ -1,4 +1,5 @@
-// Writes one flat or nested JSON object; for results whose shape our code decides.
+// Writes one flat or nested JSON object (arrays included); for results whose shape our code
+// decides.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,8 @@ class JsonWriter {
   JsonWriter& null();
   JsonWriter& begin_object();
   JsonWriter& end_object();
+  JsonWriter& begin_array();
+  JsonWriter& end_array();
 
   // Convenience: a key with an optional value (null when empty).
   JsonWriter& field(std::string_view name, std::string_view value);
@@ -28,6 +31,8 @@ class JsonWriter {
 
  private:
   void separate();
+  JsonWriter& open(char bracket);   // starts an object or array
+  JsonWriter& close(char bracket);  // ends it
   std::string out_;
   bool first_ = true;
 };

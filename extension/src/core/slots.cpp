@@ -85,20 +85,29 @@ std::string_view refusal_code(Refusal r) noexcept {
 
 Availability::Availability(const CalendarRules& rules, const Zone& zone, std::vector<Booking> busy)
     : rules_(rules), zone_(zone), busy_(std::move(busy)) {
-  std::sort(busy_.begin(), busy_.end(),
-            [](const Booking& a, const Booking& b) { return a.block_start < b.block_start; });
-  std::map<int, int> counts;
+  auto by_start = [](const Booking& a, const Booking& b) { return a.block_start < b.block_start; };
+  if (!std::is_sorted(busy_.begin(), busy_.end(), by_start))
+    std::sort(busy_.begin(), busy_.end(), by_start);
   Micros max_end = kFarPast;
+  max_end_.reserve(busy_.size());
   for (const Booking& b : busy_) {
     max_end = std::max(max_end, b.block_end);
     max_end_.push_back(max_end);
-    ++counts[zone_.local_day(b.start)];
   }
+  if (!rules_.daily_cap) return;
+  std::map<int, int> counts;
+  for (const Booking& b : busy_) ++counts[zone_.local_day(b.start)];
   per_day_.assign(counts.begin(), counts.end());
 }
 
 std::vector<Micros> Availability::day_starts(int day, Micros duration) const {
   std::vector<Micros> starts;
+  append_day_starts(day, duration, &starts);
+  return starts;
+}
+
+void Availability::append_day_starts(int day, Micros duration, std::vector<Micros>* out) const {
+  size_t first = out->size();
   Micros step = rules_.step_minutes() * kMinute;
   for (const ClockRange& r : rules_.hours_on(day)) {
     Micros wall_from = day * kDay + r.start * kMinute, wall_to = day * kDay + r.end * kMinute;
@@ -106,11 +115,11 @@ std::vector<Micros> Availability::day_starts(int day, Micros duration) const {
     for (Micros wall = wall_from; wall < wall_to; wall += step)
       for (const ZoneSpan& s : zone_.spans()) {
         Micros t = wall - s.offset_seconds * kSecond;
-        if (t >= s.start && t < s.end && fits(pieces, t, t + duration)) starts.push_back(t);
+        if (t >= s.start && t < s.end && fits(pieces, t, t + duration)) out->push_back(t);
       }
   }
-  std::sort(starts.begin(), starts.end());
-  return starts;
+  if (!std::is_sorted(out->begin() + first, out->end()))
+    std::sort(out->begin() + first, out->end());
 }
 
 Micros Availability::continued_end(int day, const ClockRange& r) const {
@@ -142,7 +151,7 @@ int Availability::booked_on(int day) const noexcept {
   return it != per_day_.end() && it->first == day ? it->second : 0;
 }
 
-Refusal Availability::occupancy(Micros start, Micros duration, int day) const {
+Refusal Availability::occupancy(Micros start, Micros duration, int day) const noexcept {
   if (rules_.daily_cap && booked_on(day) >= *rules_.daily_cap) return Refusal::daily_cap;
   Micros before = rules_.buffer_before_minutes * kMinute;
   Micros after = rules_.buffer_after_minutes * kMinute;
@@ -159,14 +168,58 @@ Refusal Availability::check(Micros start, Micros duration, Micros now) const {
   return occupancy(start, duration, day);
 }
 
+std::vector<Slot> Availability::open_starts(Micros from, Micros to, Micros duration) const {
+  Micros before = rules_.buffer_before_minutes * kMinute;
+  Micros after = duration + rules_.buffer_after_minutes * kMinute;
+  std::vector<Slot> open;
+  auto add_gap = [&](Micros gap_from, Micros gap_to) {  // the starts whose block fits in the gap
+    Micros lo = std::max(gap_from + before, from), hi = std::min(gap_to - after + 1, to);
+    if (lo < hi) open.push_back({lo, hi});
+  };
+  Micros covered = kFarPast;  // the latest end of the blocks so far
+  for (const Booking& b : busy_) {
+    if (b.block_start > covered) add_gap(covered, b.block_start);
+    covered = std::max(covered, b.block_end);
+    if (covered - before >= to) return open;
+  }
+  add_gap(covered, kFarFuture);
+  return open;
+}
+
+template <typename Visit>
+void Availability::for_each_free_start(Micros from, Micros to, Micros duration, Micros now,
+                                       Visit visit) const {
+  from = std::max(from, now + rules_.min_notice_minutes * kMinute);
+  to = std::min(to, now + rules_.max_days_ahead * kDay + 1);
+  if (from >= to) return;
+  std::vector<Slot> open = open_starts(from, to, duration);
+  constexpr Micros kZoneReach = 15 * 3600 * kSecond;  // a local date's instants lie this close
+  size_t day_open = 0, open_at = 0;  // the first open span not before the day, and before t
+  std::vector<Micros> starts;
+  for (int day = zone_.local_day(from) - 1; day <= zone_.local_day(to) + 1; ++day) {
+    while (day_open < open.size() && open[day_open].end <= day * kDay - kZoneReach) ++day_open;
+    if (day_open == open.size()) return;
+    if (open[day_open].start >= (day + 1) * kDay + kZoneReach) continue;
+    if (rules_.daily_cap && booked_on(day) >= *rules_.daily_cap) continue;
+    starts.clear();
+    append_day_starts(day, duration, &starts);
+    for (Micros t : starts) {
+      if (t < from || t >= to) continue;
+      if (open_at > 0 && t < open[open_at - 1].end) open_at = 0;  // not ascending: start over
+      while (open_at < open.size() && open[open_at].end <= t) ++open_at;
+      if (open_at == open.size() || t < open[open_at].start) continue;
+      if (!visit(t)) return;
+    }
+  }
+}
+
 std::vector<Slot> Availability::free_slots(Micros from, Micros to, Micros duration,
                                            Micros now) const {
   std::vector<Slot> slots;
-  for (int day = zone_.local_day(from) - 1; day <= zone_.local_day(to) + 1; ++day)
-    for (Micros t : day_starts(day, duration))
-      if (t >= from && t < to && timing(t, now) == Refusal::none &&
-          occupancy(t, duration, day) == Refusal::none)
-        slots.push_back({t, t + duration});
+  for_each_free_start(from, to, duration, now, [&](Micros t) {
+    slots.push_back({t, t + duration});
+    return true;
+  });
   std::sort(slots.begin(), slots.end(),
             [](const Slot& a, const Slot& b) { return a.start < b.start; });
   return slots;
@@ -174,16 +227,30 @@ std::vector<Slot> Availability::free_slots(Micros from, Micros to, Micros durati
 
 std::vector<Micros> Availability::alternatives(Micros start, Micros duration, Micros now,
                                                std::size_t count, Micros radius) const {
-  std::vector<Micros> found;
-  for (const Slot& s : free_slots(start - radius, start + radius + 1, duration, now))
-    if (s.start != start) found.push_back(s.start);
-  auto nearer = [start](Micros a, Micros b) {
-    Micros da = a > start ? a - start : start - a, db = b > start ? b - start : start - b;
-    return da != db ? da < db : a > b;
+  auto distance = [start](Micros t) { return t > start ? t - start : start - t; };
+  auto nearer = [&](Micros a, Micros b) {
+    return distance(a) != distance(b) ? distance(a) < distance(b) : a > b;
   };
-  std::sort(found.begin(), found.end(), nearer);
-  if (found.size() > count) found.resize(count);
-  return found;
+  std::vector<Micros> best;  // the nearest free starts so far, nearest first
+  for_each_free_start(start - radius, start + radius + 1, duration, now, [&](Micros t) {
+    if (t == start) return true;
+    if (best.size() == count && (count == 0 || !nearer(t, best.back())))
+      return t < start;  // past the start, every later one is farther still
+    best.insert(std::upper_bound(best.begin(), best.end(), t, nearer), t);
+    if (best.size() > count) best.pop_back();
+    return true;
+  });
+  return best;
+}
+
+Slot reach(const CalendarRules& rules, Micros from, Micros to, Micros duration) noexcept {
+  Micros before = rules.buffer_before_minutes * kMinute;
+  Micros after = duration + rules.buffer_after_minutes * kMinute;
+  if (rules.daily_cap) {
+    before = std::max(before, 26 * 60 * kMinute);
+    after = std::max(after, 26 * 60 * kMinute);
+  }
+  return {from - before - kMinute, to + after + kMinute};
 }
 
 void require_duration(int minutes) {

@@ -71,10 +71,17 @@ class Availability {
   std::vector<Micros> day_starts(int day, Micros duration) const;
 
  private:
+  // The spans of starts in [from, to) whose padded block meets no busy block, in time order.
+  std::vector<Slot> open_starts(Micros from, Micros to, Micros duration) const;
+  // Calls visit(t) for the free starts t in [from, to) in time order while it returns true.
+  template <typename Visit>
+  void for_each_free_start(Micros from, Micros to, Micros duration, Micros now, Visit visit) const;
+  // Appends the starts the hours allow on local date `day`, in time order.
+  void append_day_starts(int day, Micros duration, std::vector<Micros>* out) const;
   // The wall-clock end of range `r` of `day`, carried past midnight while the next day goes on.
   Micros continued_end(int day, const ClockRange& r) const;
   Refusal timing(Micros start, Micros now) const noexcept;
-  Refusal occupancy(Micros start, Micros duration, int day) const;
+  Refusal occupancy(Micros start, Micros duration, int day) const noexcept;
   bool overlaps(Micros from, Micros to) const noexcept;
   int booked_on(int day) const noexcept;
 
@@ -82,8 +89,13 @@ class Availability {
   const Zone& zone_;
   std::vector<Booking> busy_;                 // by block start
   std::vector<Micros> max_end_;               // max block end of busy_[0..i]
-  std::vector<std::pair<int, int>> per_day_;  // (local day, active appointments), sorted
+  std::vector<std::pair<int, int>> per_day_;  // (local day, active appointments), with a cap
 };
+
+// The padded blocks that can bear on a booking of `duration` starting anywhere in [from, to]: the
+// blocks it could overlap and, when the calendar has a daily cap, every appointment starting on
+// the same local date (a date lasts at most 25 hours). Existing blocks meeting it must be read.
+Slot reach(const CalendarRules& rules, Micros from, Micros to, Micros duration) noexcept;
 
 // Rejects durations outside 1..1440 minutes and windows that are empty or longer than 92 days
 // (sb::Error 22023 naming the value).

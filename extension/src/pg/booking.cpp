@@ -1,6 +1,7 @@
 // SQL functions of the booking area: thin wrappers that convert Datums, call the booking core
 // (extension/src/core/slots, business_hours) and convert back. Time zones come from PostgreSQL.
 #include "boundary.hpp"
+#include "booking_store.hpp"
 
 #include <string>
 #include <vector>
@@ -12,7 +13,6 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "funcapi.h"
-#include "pgtime.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -24,15 +24,12 @@ namespace {
 
 namespace bk = sb::booking;
 using bk::Micros;
+using sb::pg::Calendar;
+using sb::pg::time_arg;
+using sb::pg::zone_between;
 
 constexpr Micros kPgEpoch = 946684800LL * bk::kSecond;  // 2000-01-01 in Unix microseconds
 constexpr int kAlternatives = 3;
-
-// A calendar row's time zone and rules.
-struct Calendar {
-  std::string time_zone;
-  bk::CalendarRules rules;
-};
 
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
   const char* data = nullptr;
@@ -58,16 +55,6 @@ Datum jsonb_datum(const std::string& json) {
   Datum result = 0;
   sb::pg::guard([&] { result = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
   return result;
-}
-
-// Ensures: a finite timestamp argument in Unix microseconds (22007 naming it otherwise).
-Micros time_arg(FunctionCallInfo fcinfo, int n, const char* name) {
-  TimestampTz t = PG_GETARG_TIMESTAMPTZ(n);
-  if (TIMESTAMP_NOT_FINITE(t))
-    throw sb::Error(
-        "22007", std::string(name) + " must be a finite timestamp",
-        std::string(name) + ": " + (TIMESTAMP_IS_NOBEGIN(t) ? "-infinity" : "infinity"));
-  return t + kPgEpoch;
 }
 
 Datum time_datum(Micros t) {
@@ -101,68 +88,17 @@ std::vector<bk::Booking> busy_args(FunctionCallInfo fcinfo, int first) {
   return busy;
 }
 
+Datum composite_column(void* row, const char* name, bool* isnull) {
+  return GetAttributeByName(static_cast<HeapTupleHeader>(row), name, isnull);
+}
+
 // Ensures: the rules of the switchboard.calendars row passed as argument `n`.
 Calendar calendar_arg(FunctionCallInfo fcinfo, int n) {
-  HeapTupleHeader row = nullptr;
-  sb::pg::guard([&] { row = PG_GETARG_HEAPTUPLEHEADER(n); });
-  auto field = [&](const char* name, bool* isnull) {
-    Datum value = 0;
-    sb::pg::guard([&] { value = GetAttributeByName(row, name, isnull); });
-    return value;
-  };
-  auto number = [&](const char* name) -> std::optional<int> {
-    bool isnull = false;
-    Datum value = field(name, &isnull);
-    if (isnull) return std::nullopt;
-    return DatumGetInt32(value);
-  };
-  bool isnull = false;
-  Calendar cal;
-  Datum zone = field("time_zone", &isnull);
-  sb::pg::guard([&] { zone = PointerGetDatum(text_to_cstring(DatumGetTextPP(zone))); });
-  cal.time_zone = DatumGetCString(zone);
-  cal.rules.weekly = bk::parse_weekly(json_datum(field("business_hours", &isnull)));
-  cal.rules.exceptions = bk::parse_exceptions(json_datum(field("exceptions", &isnull)));
-  cal.rules.slot_minutes = number("slot_minutes").value_or(30);
-  cal.rules.slot_step_minutes = number("slot_step_minutes");
-  cal.rules.buffer_before_minutes = number("buffer_before_minutes").value_or(0);
-  cal.rules.buffer_after_minutes = number("buffer_after_minutes").value_or(0);
-  cal.rules.min_notice_minutes = number("min_notice_minutes").value_or(0);
-  cal.rules.max_days_ahead = number("max_days_ahead").value_or(90);
-  cal.rules.daily_cap = number("daily_cap");
-  return cal;
-}
-
-pg_tz* time_zone(const std::string& name) {
-  pg_tz* tz = nullptr;
-  sb::pg::guard([&] { tz = pg_tzset(name.c_str()); });
-  if (!tz || !pg_tz_acceptable(tz))
-    throw sb::Error("22023", "unknown time zone", "time_zone: " + name,
-                    "use an IANA time zone name such as America/New_York");
-  return tz;
-}
-
-// Ensures: the offsets of zone `name` over [from, to), as spans from the tz database.
-bk::Zone zone_between(const std::string& name, Micros from, Micros to) {
-  pg_tz* tz = time_zone(name);
-  std::vector<bk::ZoneSpan> spans;
-  pg_time_t t = from / bk::kSecond, end = to / bk::kSecond + 1;
-  for (int guard_count = 0; guard_count < 10000; ++guard_count) {
-    long before_off = 0, after_off = 0;
-    int before_dst = 0, after_dst = 0, found = 0;
-    pg_time_t boundary = 0;
-    sb::pg::guard([&] {
-      found =
-          pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off, &after_dst, tz);
-    });
-    if (found < 0) throw sb::Error("22023", "time zone lookup failed", "time_zone: " + name);
-    bool last = found == 0 || boundary >= end;
-    spans.push_back(
-        {t * bk::kSecond, (last ? end : boundary) * bk::kSecond, static_cast<int>(before_off)});
-    if (last) break;
-    t = boundary;
-  }
-  return bk::Zone(std::move(spans));
+  sb::pg::CalendarColumns columns;
+  sb::pg::guard([&] {
+    sb::pg::read_calendar_columns(composite_column, PG_GETARG_HEAPTUPLEHEADER(n), &columns);
+  });
+  return sb::pg::calendar_from(columns);
 }
 
 // A question about one start: (calendar, busy arrays, starts_at, duration_minutes, now).
@@ -202,8 +138,7 @@ SB_FUNCTION(sb_booking_rules) {
 
 // Ensures: the name when PostgreSQL knows the time zone; 22023 otherwise.
 SB_FUNCTION(sb_booking_time_zone) {
-  std::string name = text_arg(fcinfo, 0);
-  time_zone(name);
+  sb::pg::require_time_zone(text_arg(fcinfo, 0));
   return PG_GETARG_DATUM(0);
 }
 

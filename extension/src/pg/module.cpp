@@ -1,4 +1,6 @@
 // The shared library's entry point.
+#include "booking_changes.hpp"
+#include "booking_store.hpp"
 #include "boundary.hpp"
 #include "entitlement_store.hpp"
 #include "membership_store.hpp"
@@ -16,5 +18,7 @@ void _PG_init(void) {
   sb::pg::init_org_versions();
   sb::pg::init_membership_store();
   sb::pg::init_entitlement_store();
+  sb::pg::init_booking_store();
+  sb::pg::init_booking_changes();
 }
 }

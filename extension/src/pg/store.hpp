@@ -37,7 +37,7 @@ void init_store();
 struct Query {
   const char* sql;
   int nargs;
-  Oid types[8];
+  Oid types[16];
   SPIPlanPtr plan = nullptr;
 };
 
