@@ -305,10 +305,10 @@ std::string answer(const Request& r, const Check& c, Micros now) {
 
 // Ensures: the answer of request r (see SB_FUNCTION comments below); nothing written on refusal.
 // A refusal seen in committed appointments needs no lock: on a calendar this backend keeps current
-// weeks of, those answer at once (and a slot they show free is checked again under the lock).
-// Otherwise an uncontended calendar lock is taken and the request checked once under it; when
-// another transaction holds it, a refusal is answered without waiting, and a slot that looks free
-// is checked again once the lock is held.
+// weeks of, those answer at once, and a slot they show free is booked under the lock unless
+// something was committed meanwhile. Otherwise an uncontended calendar lock is taken and the
+// request checked once under it; when another transaction holds it, a refusal is answered without
+// waiting, and a slot that looks free is checked again once the lock is held.
 std::string create(const Request& r) {
   if (r.key) {
     lock(r.org, "idempotency:" + *r.key);
@@ -319,7 +319,16 @@ std::string create(const Request& r) {
   bool from_kept = check(r, now, true, &kept);
   if (from_kept && kept.refusal != bk::Refusal::none) return answer(r, kept, now);
   std::string calendar_lock = sb::to_string(r.calendar);
-  bool locked = from_kept ? (lock(r.org, calendar_lock), true) : try_lock(r.org, calendar_lock);
+  bool locked = from_kept;
+  if (from_kept) {
+    lock(r.org, calendar_lock);
+    // Nothing committed to the calendar or its weeks since the check: it holds under the lock.
+    if (sb::pg::find_calendar(r.org, r.calendar) == kept.calendar &&
+        sb::pg::kept_current(r.org, r.calendar, alternatives_window(r, kept.calendar->rules)))
+      return insert(r, kept, now);
+  } else {
+    locked = try_lock(r.org, calendar_lock);
+  }
   for (;;) {
     Check c;
     check(r, now, false, &c);

@@ -453,6 +453,12 @@ std::optional<Occupancy> committed_occupancy(const Uuid& org, const Uuid& calend
   return out;
 }
 
+bool kept_current(const Uuid& org, const Uuid& calendar, const bk::Slot& window) {
+  for (int64_t week = week_index(window.start); week <= week_index(window.end - 1); ++week)
+    if (!week_rows({org, calendar, week}, true)) return false;
+  return true;
+}
+
 Micros time_arg(FunctionCallInfo fcinfo, int n, const char* name) {
   TimestampTz t = PG_GETARG_TIMESTAMPTZ(n);
   if (TIMESTAMP_NOT_FINITE(t))

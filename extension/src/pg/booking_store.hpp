@@ -106,6 +106,10 @@ std::optional<Occupancy> committed_occupancy(const Uuid& org, const Uuid& calend
                                              const booking::Slot& window, booking::Micros now,
                                              bool kept_only = false);
 
+// Ensures: whether every week meeting `window` is kept and still current, so that what
+// committed_occupancy answered from them is still what a snapshot taken now would see.
+bool kept_current(const Uuid& org, const Uuid& calendar, const booking::Slot& window);
+
 // Ensures: timestamp argument `n` (named `name`) in Unix microseconds; 22007 naming it when it is
 // not finite.
 booking::Micros time_arg(FunctionCallInfo fcinfo, int n, const char* name);
