@@ -69,6 +69,7 @@ insert into switchboard.organization_members (org_id, user_id, role)
          (:'org', :'agent', 'agent'), (:'org', :'viewer', 'viewer')
   on conflict do nothing;
 -- A plan and a calendar for the demo, created once (later changes are kept).
+\o /dev/null
 select switchboard.set_subscription(:'org', 'ai_powered_elite')
  where not exists (select 1 from switchboard.subscriptions where org_id = :'org');
 select switchboard.create_calendar(:'org', 'Front desk', 'America/New_York',
@@ -76,6 +77,7 @@ select switchboard.create_calendar(:'org', 'Front desk', 'America/New_York',
            "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]}',
          '{"slotMinutes": 30, "bufferAfterMinutes": 10}')
  where not exists (select 1 from switchboard.calendars where org_id = :'org');
+\o
 SQL
 }
 
