@@ -108,15 +108,13 @@ SB_FUNCTION(sb_is_member) {
 
 // Ensures: the organisations where the caller holds at least the given role (for RLS policies).
 SB_FUNCTION(sb_member_org_ids) {
-  sb::Role wanted = role_arg(fcinfo, 0);
-  const sb::Memberships& list = sb::pg::caller_memberships();
+  std::vector<sb::Uuid> orgs = sb::orgs_at_least(sb::pg::caller_memberships(), role_arg(fcinfo, 0));
   ArrayType* array = nullptr;
   sb::pg::guard([&] {
-    Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (list.size() + 1)));
-    int count = 0;
-    for (const sb::Membership& m : list)
-      if (sb::role_at_least(m.role, wanted)) items[count++] = uuid_datum(m.org);
-    array = construct_array(items, count, UUIDOID, 16, false, TYPALIGN_CHAR);
+    Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (orgs.size() + 1)));
+    for (size_t i = 0; i < orgs.size(); ++i) items[i] = uuid_datum(orgs[i]);
+    array =
+        construct_array(items, static_cast<int>(orgs.size()), UUIDOID, 16, false, TYPALIGN_CHAR);
   });
   PG_RETURN_ARRAYTYPE_P(array);
 }

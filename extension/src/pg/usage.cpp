@@ -1,6 +1,7 @@
 // SQL functions of the entitlements area that count: consume, reserve, settle and release.
 // Every change to a usage counter happens under that counter's row lock, so concurrent callers
 // never take a hard limit past its last unit.
+#include <cctype>
 #include <cstdlib>
 
 #include "access.hpp"
@@ -50,7 +51,8 @@ Query claim_key_query = {
     4,
     {UUIDOID, TEXTOID, TEXTOID, INT8OID}};
 Query replay_key_query = {
-    "select feature, quantity, result::text from switchboard.usage_events "
+    "select feature, quantity, result::text, coalesce((result ->> 'ok')::boolean, false) "
+    "from switchboard.usage_events "
     "where org_id = $1 and idempotency_key = $2",
     2,
     {UUIDOID, TEXTOID}};
@@ -82,6 +84,10 @@ Query finish_reservation_query = {
 
 int64_t to_int(const char* text) {
   return text ? std::strtoll(text, nullptr, 10) : 0;
+}
+
+bool is_true(const char* text) {
+  return text && text[0] == 't';
 }
 
 // The counter of one organisation, feature and period.
@@ -212,7 +218,7 @@ Consumption consume(const sb::Uuid& org, std::string_view feature, int64_t quant
 
 // The stored answer for an idempotency key, or nothing when this call claimed the key (then
 // `event_id` names the row to store the answer in).
-std::optional<std::string> replay(const sb::Uuid& org, std::string_view key,
+std::optional<Consumption> replay(const sb::Uuid& org, std::string_view key,
                                   std::string_view feature, int64_t quantity, sb::Uuid* event_id) {
   Datum args[4] = {sb::pg::uuid_datum(org), sb::pg::text_datum(key), sb::pg::text_datum(feature),
                    Int64GetDatum(quantity)};
@@ -225,7 +231,7 @@ std::optional<std::string> replay(const sb::Uuid& org, std::string_view key,
   if (feature != stored.at(0, 0) || quantity != to_int(stored.at(0, 1)))
     throw sb::Error("23505", "idempotency key already used for a different request",
                     "key: " + std::string(key), "use a new key for a new request");
-  return std::string(stored.at(0, 2) ? stored.at(0, 2) : "{}");
+  return Consumption{is_true(stored.at(0, 3)), stored.at(0, 2) ? stored.at(0, 2) : "{}"};
 }
 
 void store_answer(const sb::Uuid& org, const sb::Uuid& event_id, const std::string& json) {
@@ -244,8 +250,8 @@ Consumption consume_once(FunctionCallInfo fcinfo) {
   if (key.empty() || key.size() > 255)
     throw sb::Error("22023", "idempotency key must have 1 to 255 characters");
   sb::Uuid event_id;
-  if (std::optional<std::string> answer = replay(org, key, feature, quantity, &event_id))
-    return Consumption{answer->find("\"ok\": true") != std::string::npos, *answer};
+  if (std::optional<Consumption> answer = replay(org, key, feature, quantity, &event_id))
+    return *answer;
   Consumption c = consume(org, feature, quantity);
   store_answer(org, event_id, c.json);
   return c;
@@ -303,6 +309,12 @@ SB_FUNCTION(sb_reserve_feature) {
 }
 
 namespace {
+
+// `text` in capitals (a reservation status as a reason: expired -> EXPIRED).
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return text;
+}
 
 struct Reservation {
   std::string feature;
@@ -413,10 +425,7 @@ SB_FUNCTION(sb_release_reservation) {
   write_counter(key, 0, -(live ? r.quantity : 0) - expired, 0);
   sb::JsonWriter w;
   w.begin_object().field("released", live);
-  w.key("reason").string(live ? "RELEASED"
-                              : "ALREADY_" + std::string(r.status == "expired"   ? "EXPIRED"
-                                                         : r.status == "settled" ? "SETTLED"
-                                                                                 : "RELEASED"));
+  w.key("reason").string(live ? std::string("RELEASED") : "ALREADY_" + upper(r.status));
   w.key("reservationId").string(sb::to_string(id));
   w.field("quantity", std::optional<int64_t>(live ? r.quantity : 0));
   w.end_object();
