@@ -382,10 +382,10 @@ std::shared_ptr<const Calendar> find_calendar(const Uuid& org, const Uuid& id) {
   guard([] { AcceptInvalidationMessages(); });
   CalendarKey key{org, id};
   if (auto it = cached_calendars.find(key); it != cached_calendars.end()) return it->second;
-  prepare_cache_load(calendar_cache_id);
-  uint64_t before = cache_generation(calendar_cache_id);
-  std::shared_ptr<const Calendar> cal = load_calendar(org, id);
-  if (!cal || cache_generation(calendar_cache_id) != before) return cal;
+  bool keep = false;
+  std::shared_ptr<const Calendar> cal = load_for_cache(
+      calendar_cache_id, [&] { return load_calendar(org, id); }, &keep);
+  if (!cal || !keep) return cal;
   if (cached_calendars.size() >= kCachedCalendars) cached_calendars.clear();
   cached_calendars[key] = cal;
   return cal;

@@ -141,10 +141,9 @@ std::shared_ptr<const ent::OrgState> load_org(const Uuid& org) {
 template <typename T, typename Load>
 std::shared_ptr<T> cached(Slot<T>& slot, Load load) {
   if (slot.value) return slot.value;
-  prepare_cache_load(slot.id);
-  uint64_t before = cache_generation(slot.id);
-  std::shared_ptr<T> fresh = load();
-  if (cache_generation(slot.id) == before) slot.value = fresh;
+  bool keep = false;
+  std::shared_ptr<T> fresh = load_for_cache(slot.id, load, &keep);
+  if (keep) slot.value = fresh;
   return fresh;
 }
 
@@ -164,9 +163,10 @@ std::shared_ptr<const ent::OrgState> org_state(const Uuid& org) {
   if (it != orgs->end() && it->second.version == org_version(org)) return it->second.state;
   if (it != orgs->end()) orgs->erase(it);
   uint64_t version = org_version(org);
-  uint64_t before = cache_generation(orgs_slot.id);
-  std::shared_ptr<const ent::OrgState> state = load_org(org);
-  if (cache_generation(orgs_slot.id) != before || orgs_slot.value != orgs) return state;
+  bool keep = false;
+  std::shared_ptr<const ent::OrgState> state = load_for_cache(
+      orgs_slot.id, [&] { return load_org(org); }, &keep);
+  if (!keep || orgs_slot.value != orgs) return state;
   if (orgs->size() >= kCachedOrgs) orgs->clear();
   (*orgs)[org] = CachedOrg{version, state};
   return state;

@@ -146,11 +146,10 @@ TierDatums effective_datums(const std::string& tier, Datum addons) {
       datum_context =
           AllocSetContextCreate(TopMemoryContext, "switchboard tier grants", ALLOCSET_SMALL_SIZES);
     });
-  sb::pg::prepare_cache_load(cache_id());
-  uint64_t before = sb::pg::cache_generation(cache_id());
-  std::map<std::string, sb::ent::Grant> grants = sb::ent::effective_grants(*catalog, tier, extra);
-  if (sb::pg::cache_generation(cache_id()) != before)
-    return build_datums(grants, *catalog, CurrentMemoryContext);
+  bool keep = false;
+  std::map<std::string, sb::ent::Grant> grants = sb::pg::load_for_cache(
+      cache_id(), [&] { return sb::ent::effective_grants(*catalog, tier, extra); }, &keep);
+  if (!keep) return build_datums(grants, *catalog, CurrentMemoryContext);
   TierDatums built = build_datums(grants, *catalog, datum_context);
   tier_datums()[tier] = built;
   return built;

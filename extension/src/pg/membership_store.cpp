@@ -53,11 +53,11 @@ const Memberships& caller_memberships() {
   std::optional<Uuid> user = caller_user();
   if (!user) return none;
   if (const Memberships* hit = cache().find(*user)) return *hit;
-  prepare_cache_load(cache_id());
-  uint64_t before = cache_generation(cache_id());
+  bool keep = false;
   static Memberships uncached;
-  uncached = load_memberships(*user);
-  if (cache_generation(cache_id()) != before) return uncached;
+  uncached = load_for_cache(
+      cache_id(), [&] { return load_memberships(*user); }, &keep);
+  if (!keep) return uncached;
   return cache().store(*user, std::move(uncached));
 }
 

@@ -27,6 +27,17 @@ uint64_t cache_generation(int id);
 // Processes pending invalidations and resolves the cache's table names (call before loading).
 void prepare_cache_load(int id);
 
+// Runs `load()` for cache `id` after pending invalidations; `*keep` is false when an invalidation
+// raced with the load (then use the value once, but do not keep it).
+template <typename Load>
+auto load_for_cache(int id, Load load, bool* keep) -> decltype(load()) {
+  prepare_cache_load(id);
+  uint64_t before = cache_generation(id);
+  auto value = load();
+  *keep = cache_generation(id) == before;
+  return value;
+}
+
 // Clears every cache built from relation `relid` here and, at commit, in every backend.
 void invalidate_table(Oid relid);
 
