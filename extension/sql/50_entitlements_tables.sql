@@ -60,8 +60,8 @@ CREATE TABLE switchboard.subscriptions (
   effective_limits jsonb NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (org_id, id),
-  CONSTRAINT subscriptions_one_per_org UNIQUE (org_id),
+  -- One current subscription per organisation; id names it in the audit and the API.
+  CONSTRAINT subscriptions_one_per_org PRIMARY KEY (org_id),
   CONSTRAINT subscriptions_period_check CHECK (current_period_end > current_period_start),
   CONSTRAINT subscriptions_trial_check CHECK (status <> 'trialing' OR trial_ends_at IS NOT NULL)
 );

@@ -111,6 +111,12 @@ JsonWriter& JsonWriter::field(std::string_view name, bool value) {
 }
 
 std::string iso8601_utc(int64_t unix_micros) {
+  char buf[kIso8601Size];
+  iso8601_utc(unix_micros, buf);
+  return buf;
+}
+
+void iso8601_utc(int64_t unix_micros, char* buf) noexcept {
   int64_t seconds = unix_micros / 1000000;
   int64_t micros = unix_micros % 1000000;
   if (micros < 0) {
@@ -120,11 +126,9 @@ std::string iso8601_utc(int64_t unix_micros) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+  std::snprintf(buf, kIso8601Size, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<long long>(micros));
-  return buf;
 }
 
 }  // namespace sb

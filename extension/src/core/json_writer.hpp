@@ -43,4 +43,8 @@ void append_json_string(std::string& out, std::string_view value);
 // Unix microseconds as ISO 8601 UTC with microseconds, e.g. 2026-11-21T16:00:00.000000Z.
 std::string iso8601_utc(int64_t unix_micros);
 
+// The same into `buf` (at least kIso8601Size bytes), allocating nothing.
+constexpr size_t kIso8601Size = 96;
+void iso8601_utc(int64_t unix_micros, char* buf) noexcept;
+
 }  // namespace sb

@@ -1,5 +1,5 @@
 // The audit trigger of subscriptions and feature overrides: for each statement, one audit row per
-// changed row (who, when, before, after), written in the same transaction. C++ formats the rows
+// changed row (who, when, before, after), written in the same transaction. C++ builds the jsonb
 // straight from the transition tables and writes each batch with one insert.
 #include <string>
 #include <vector>
@@ -17,7 +17,10 @@ extern "C" {
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 }
@@ -29,7 +32,7 @@ using sb::pg::Query;
 constexpr int kBatch = 1000;
 
 // How a column's value goes into JSON.
-enum class Kind { skip, boolean, number, json, time, string };
+enum class Kind { skip, boolean, integer, numeric, json, jsonb, time, string };
 
 Kind kind_of(Form_pg_attribute att) {
   static const char* kSkipped[] = {"org_id", "created_at", "updated_at", "effective_features",
@@ -43,9 +46,11 @@ Kind kind_of(Form_pg_attribute att) {
     case INT2OID:
     case INT4OID:
     case INT8OID:
+      return Kind::integer;
     case NUMERICOID:
-      return Kind::number;
+      return Kind::numeric;
     case JSONBOID:
+      return Kind::jsonb;
     case JSONOID:
       return Kind::json;
     case TIMESTAMPTZOID:
@@ -108,162 +113,200 @@ Layout layout_of(Relation rel) {
   return l;
 }
 
-// One batch of rows read from a transition table: org ids and each audited value as text
-// (nullptr for NULL; timestamps as Unix microseconds), palloc'd.
-struct RawBatch {
-  int rows = 0;
-  pg_uuid_t* orgs = nullptr;
-  bool* restored = nullptr;  // last updated before this transaction: written back, not changed
-  char** cells = nullptr;
+// A transition table being read, one row at a time.
+struct Cursor {
+  Tuplestorestate* store = nullptr;
+  TupleTableSlot* slot = nullptr;
 };
 
-void read_batch(Tuplestorestate* store, TupleTableSlot* slot, const Layout& l, RawBatch* b) {
-  size_t n = l.attnums.size();
-  b->orgs = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t) * kBatch));
-  b->restored = static_cast<bool*>(palloc0(sizeof(bool) * kBatch));
-  TimestampTz start = GetCurrentTransactionStartTimestamp();
-  b->cells = static_cast<char**>(palloc0(sizeof(char*) * kBatch * (n + 1)));
-  b->rows = 0;
-  while (b->rows < kBatch && tuplestore_gettupleslot(store, true, false, slot)) {
+// Ensures: the next row of `c` is in its slot; false at the end (or without a table).
+bool next_row(Cursor& c) {
+  return c.store && tuplestore_gettupleslot(c.store, true, false, c.slot);
+}
+
+// Adds one column value to the object being built in `state`.
+void push_value(JsonbParseState** state, Kind kind, FmgrInfo* out, Datum v) {
+  JsonbValue jv;
+  switch (kind) {
+    case Kind::boolean:
+      jv.type = jbvBool;
+      jv.val.boolean = DatumGetBool(v);
+      break;
+    case Kind::integer:  // int2 and int4 Datums are sign-extended: read as int8
+      jv.type = jbvNumeric;
+      jv.val.numeric = int64_to_numeric(DatumGetInt64(v));
+      break;
+    case Kind::numeric:
+      jv.type = jbvNumeric;
+      jv.val.numeric = DatumGetNumeric(v);
+      break;
+    case Kind::json:
+    case Kind::jsonb: {
+      Jsonb* jb = kind == Kind::jsonb ? DatumGetJsonbP(v)
+                                      : DatumGetJsonbP(DirectFunctionCall1(
+                                            jsonb_in, CStringGetDatum(TextDatumGetCString(v))));
+      jv.type = jbvBinary;
+      jv.val.binary.data = &jb->root;
+      jv.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+      break;
+    }
+    case Kind::time: {
+      char* text = static_cast<char*>(palloc(sb::kIso8601Size));
+      sb::iso8601_utc(sb::pg::to_unix(DatumGetTimestampTz(v)), text);
+      jv.type = jbvString;
+      jv.val.string.val = text;
+      jv.val.string.len = static_cast<int>(strlen(text));
+      break;
+    }
+    default: {
+      char* text = OutputFunctionCall(out, v);
+      jv.type = jbvString;
+      jv.val.string.val = text;
+      jv.val.string.len = static_cast<int>(strlen(text));
+    }
+  }
+  pushJsonbValue(state, WJB_VALUE, &jv);
+}
+
+// The audited columns of the row in `slot` as one jsonb object (camelCase keys).
+Datum row_jsonb(const Layout& l, TupleTableSlot* slot) {
+  JsonbParseState* state = nullptr;
+  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  for (size_t c = 0; c < l.attnums.size(); ++c) {
+    JsonbValue key;
+    key.type = jbvString;
+    key.val.string.val = const_cast<char*>(l.keys[c].c_str());
+    key.val.string.len = static_cast<int>(l.keys[c].size());
+    pushJsonbValue(&state, WJB_KEY, &key);
     bool isnull = false;
-    Datum org = slot_getattr(slot, l.org, &isnull);
-    memcpy(&b->orgs[b->rows], DatumGetUUIDP(org), sizeof(pg_uuid_t));
-    if (l.updated) {
-      Datum at = slot_getattr(slot, l.updated, &isnull);
-      b->restored[b->rows] = !isnull && DatumGetTimestampTz(at) < start;
+    Datum v = slot_getattr(slot, l.attnums[c], &isnull);
+    if (isnull) {
+      JsonbValue null_value;
+      null_value.type = jbvNull;
+      pushJsonbValue(&state, WJB_VALUE, &null_value);
+    } else {
+      push_value(&state, l.kinds[c], &l.out[c], v);
     }
-    for (size_t c = 0; c < n; ++c) {
-      Datum v = slot_getattr(slot, l.attnums[c], &isnull);
-      char** cell = &b->cells[b->rows * n + c];
-      if (isnull) continue;
-      *cell = l.kinds[c] == Kind::time
-                  ? psprintf(INT64_FORMAT, sb::pg::to_unix(DatumGetTimestampTz(v)))
-                  : OutputFunctionCall(&l.out[c], v);
+  }
+  return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, nullptr)));
+}
+
+bool same_jsonb(Datum a, Datum b) {
+  return VARSIZE(DatumGetPointer(a)) == VARSIZE(DatumGetPointer(b)) &&
+         memcmp(DatumGetPointer(a), DatumGetPointer(b), VARSIZE(DatumGetPointer(a))) == 0;
+}
+
+// Up to kBatch audit rows, palloc'd in the batch's memory context.
+struct Batch {
+  int rows = 0;
+  bool done = false;  // the transition tables are exhausted
+  Datum orgs[kBatch];
+  Datum before[kBatch], after[kBatch];
+  bool before_null[kBatch], after_null[kBatch];
+};
+
+Datum org_of(const Layout& l, TupleTableSlot* slot) {
+  bool isnull = false;
+  pg_uuid_t* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+  memcpy(u, DatumGetUUIDP(slot_getattr(slot, l.org, &isnull)), sizeof(pg_uuid_t));
+  return UUIDPGetDatum(u);
+}
+
+// An inserted row last updated before this transaction is being restored (pg_restore), not made.
+bool restored(const Layout& l, TupleTableSlot* slot) {
+  if (!l.updated) return false;
+  bool isnull = false;
+  Datum at = slot_getattr(slot, l.updated, &isnull);
+  return !isnull && DatumGetTimestampTz(at) < GetCurrentTransactionStartTimestamp();
+}
+
+// Ensures: `b` holds the next audit rows of the statement. An update that changes no audited
+// field is no change.
+void fill_batch(uint32 event, const Layout& l, Cursor& olds, Cursor& news, Batch* b) {
+  b->rows = 0;
+  while (b->rows < kBatch) {
+    bool has_old = !TRIGGER_FIRED_BY_INSERT(event) && next_row(olds);
+    bool has_new = !TRIGGER_FIRED_BY_DELETE(event) && next_row(news);
+    if (!has_old && !has_new) {
+      b->done = true;
+      return;
     }
+    if (!has_old && restored(l, news.slot)) continue;
+    int r = b->rows;
+    b->before_null[r] = !has_old;
+    b->after_null[r] = !has_new;
+    b->before[r] = has_old ? row_jsonb(l, olds.slot) : 0;
+    b->after[r] = has_new ? row_jsonb(l, news.slot) : 0;
+    if (has_old && has_new && same_jsonb(b->before[r], b->after[r])) continue;
+    b->orgs[r] = org_of(l, has_new ? news.slot : olds.slot);
     ++b->rows;
   }
-}
-
-std::string row_json(const Layout& l, char** cells) {
-  sb::JsonWriter w;
-  w.begin_object();
-  for (size_t c = 0; c < l.attnums.size(); ++c) {
-    w.key(l.keys[c]);
-    const char* v = cells[c];
-    if (!v) {
-      w.null();
-      continue;
-    }
-    switch (l.kinds[c]) {
-      case Kind::boolean:
-        w.boolean(v[0] == 't');
-        break;
-      case Kind::number:
-      case Kind::json:
-        w.raw_number(v);
-        break;
-      case Kind::time:
-        w.string(sb::iso8601_utc(std::strtoll(v, nullptr, 10)));
-        break;
-      default:
-        w.string(v);
-    }
-  }
-  w.end_object();
-  return w.text();
-}
-
-struct AuditedRow {
-  sb::Uuid org;
-  bool restored = false;
-  std::string json;
-};
-
-// Reads every row of a transition table, in batches.
-std::vector<AuditedRow> rows_of(Tuplestorestate* store, const Layout& l) {
-  std::vector<AuditedRow> out;
-  if (!store) return out;
-  TupleTableSlot* slot = nullptr;
-  sb::pg::guard([&] {
-    slot = MakeSingleTupleTableSlot(l.desc, &TTSOpsMinimalTuple);
-    tuplestore_rescan(store);
-  });
-  for (;;) {
-    RawBatch b;
-    sb::pg::guard([&] { read_batch(store, slot, l, &b); });
-    for (int r = 0; r < b.rows; ++r)
-      out.push_back(AuditedRow{sb::Uuid::from_raw(b.orgs[r].data), b.restored[r],
-                               row_json(l, b.cells + r * l.attnums.size())});
-    if (b.rows < kBatch) break;
-  }
-  sb::pg::guard([&] { ExecDropSingleTupleTableSlot(slot); });
-  return out;
 }
 
 Query insert_query = {
     "insert into switchboard.entitlement_audit "
     "(org_id, entity, action, actor_user, actor_role, before, after) "
-    "select t.o, $4, $5, switchboard.current_user_id(), "
-    "coalesce(nullif(current_setting('role'), 'none'), session_user::text), t.b::jsonb, t.a::jsonb "
-    "from unnest($1::uuid[], $2::text[], $3::text[]) as t (o, b, a)",
+    "select t.o, $4, $5, actor.u, actor.r, t.b, t.a "
+    "from (select switchboard.current_user_id() as u, "
+    "coalesce(nullif(current_setting('role'), 'none'), session_user::text) as r offset 0) actor, "
+    "unnest($1::uuid[], $2::jsonb[], $3::jsonb[]) as t (o, b, a)",
     5,
-    {UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID}};
+    {UUIDARRAYOID, JSONBARRAYOID, JSONBARRAYOID, TEXTOID, TEXTOID}};
 
-struct Entry {
-  sb::Uuid org;
-  std::string before, after;  // empty = NULL
-};
-
-// Writes `entries[from, to)` with one insert.
-void write_batch(const std::vector<Entry>& entries, size_t from, size_t to, const char* entity,
-                 const char* action) {
+// Writes the rows of `b` with one insert.
+void write_batch(const Batch& b, const char* entity, const char* action) {
   Datum args[5];
   char nulls[6] = "     ";
   sb::pg::guard([&] {
-    int n = static_cast<int>(to - from);
-    Datum* orgs = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
-    Datum* before = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
-    Datum* after = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
-    bool* before_null = static_cast<bool*>(palloc0(sizeof(bool) * (n + 1)));
-    bool* after_null = static_cast<bool*>(palloc0(sizeof(bool) * (n + 1)));
-    int dims[1] = {n}, lbs[1] = {1};
-    for (int i = 0; i < n; ++i) {
-      const Entry& e = entries[from + i];
-      pg_uuid_t* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-      memcpy(u->data, e.org.bytes.data(), 16);
-      orgs[i] = UUIDPGetDatum(u);
-      before_null[i] = e.before.empty();
-      after_null[i] = e.after.empty();
-      before[i] = before_null[i] ? 0 : CStringGetTextDatum(e.before.c_str());
-      after[i] = after_null[i] ? 0 : CStringGetTextDatum(e.after.c_str());
-    }
-    args[0] = PointerGetDatum(construct_array(orgs, n, UUIDOID, 16, false, TYPALIGN_CHAR));
-    args[1] = PointerGetDatum(
-        construct_md_array(before, before_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-    args[2] = PointerGetDatum(
-        construct_md_array(after, after_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+    int dims[1] = {b.rows}, lbs[1] = {1};
+    args[0] = PointerGetDatum(
+        construct_array(const_cast<Datum*>(b.orgs), b.rows, UUIDOID, 16, false, TYPALIGN_CHAR));
+    args[1] = PointerGetDatum(construct_md_array(const_cast<Datum*>(b.before),
+                                                 const_cast<bool*>(b.before_null), 1, dims, lbs,
+                                                 JSONBOID, -1, false, TYPALIGN_INT));
+    args[2] = PointerGetDatum(construct_md_array(const_cast<Datum*>(b.after),
+                                                 const_cast<bool*>(b.after_null), 1, dims, lbs,
+                                                 JSONBOID, -1, false, TYPALIGN_INT));
     args[3] = CStringGetTextDatum(entity);
     args[4] = CStringGetTextDatum(action);
   });
   sb::pg::spi_query(insert_query, args, nulls, sb::pg::ReadMode::read_write);
 }
 
-// The audit entries of one statement. An update that changes no audited field is no change, and
-// an inserted row last updated before this transaction is being restored (pg_restore), not made.
-std::vector<Entry> entries_of(TriggerData* data, const Layout& l) {
-  std::vector<Entry> out;
-  auto olds = rows_of(data->tg_oldtable, l);
-  auto news = rows_of(data->tg_newtable, l);
-  if (TRIGGER_FIRED_BY_INSERT(data->tg_event))
-    for (auto& n : news)
-      if (!n.restored) out.push_back({n.org, "", std::move(n.json)});
-  if (TRIGGER_FIRED_BY_DELETE(data->tg_event))
-    for (auto& o : olds) out.push_back({o.org, std::move(o.json), ""});
-  if (TRIGGER_FIRED_BY_UPDATE(data->tg_event))  // transition tables keep the rows in step
-    for (size_t i = 0; i < olds.size() && i < news.size(); ++i)
-      if (olds[i].json != news[i].json)
-        out.push_back({news[i].org, std::move(olds[i].json), std::move(news[i].json)});
-  return out;
+// Ensures: every audit row of the statement is written, one batch at a time, each batch's
+// memory released before the next.
+void audit_statement(TriggerData* data, const Layout& l, const char* entity, const char* action) {
+  Cursor olds{data->tg_oldtable}, news{data->tg_newtable};
+  MemoryContext batch_memory = nullptr;
+  Batch* b = nullptr;
+  sb::pg::guard([&] {
+    for (Cursor* c : {&olds, &news}) {
+      if (!c->store) continue;
+      c->slot = MakeSingleTupleTableSlot(l.desc, &TTSOpsMinimalTuple);
+      tuplestore_rescan(c->store);
+    }
+    batch_memory =
+        AllocSetContextCreate(CurrentMemoryContext, "switchboard audit", ALLOCSET_DEFAULT_SIZES);
+    b = static_cast<Batch*>(palloc0(sizeof(Batch)));
+  });
+  while (!b->done) {
+    sb::pg::guard([&] {
+      MemoryContext caller = MemoryContextSwitchTo(batch_memory);
+      fill_batch(data->tg_event, l, olds, news, b);
+      MemoryContextSwitchTo(caller);
+    });
+    if (b->rows > 0) write_batch(*b, entity, action);
+    sb::pg::guard([&] {  // a tuple read back from disk lives in the batch's memory
+      for (Cursor* c : {&olds, &news})
+        if (c->slot) ExecClearTuple(c->slot);
+      MemoryContextReset(batch_memory);
+    });
+  }
+  sb::pg::guard([&] {
+    for (Cursor* c : {&olds, &news})
+      if (c->slot) ExecDropSingleTupleTableSlot(c->slot);
+    MemoryContextDelete(batch_memory);
+  });
 }
 
 }  // namespace
@@ -278,8 +321,6 @@ SB_FUNCTION(sb_audit_changes) {
                        : TRIGGER_FIRED_BY_UPDATE(data->tg_event) ? "update"
                                                                  : "delete";
   Layout l = layout_of(data->tg_relation);
-  std::vector<Entry> entries = entries_of(data, l);
-  for (size_t from = 0; from < entries.size(); from += kBatch)
-    write_batch(entries, from, std::min(entries.size(), from + kBatch), entity, action);
+  audit_statement(data, l, entity, action);
   return PointerGetDatum(nullptr);
 }
