@@ -18,6 +18,11 @@ ALTER TABLE switchboard.subscriptions DISABLE TRIGGER subscriptions_audit_insert
 \if :no_sync
 ALTER TABLE switchboard.subscriptions DISABLE TRIGGER subscriptions_sync;
 \endif
+-- The backend's CPU time (user + system, in clock ticks) brackets the insert: unlike wall time, other
+-- work on the machine hardly moves it.
+SELECT pg_backend_pid() AS pid \gset
+\setenv SB_BACKEND :pid
+\! awk '{print "cpu_ticks_before", $14 + $15}' /proc/$SB_BACKEND/stat
 \timing on
 \if :seed
 INSERT INTO seed.user_subscription_plans (user_id, organization_id, plan_tier, monthly_price)
@@ -33,5 +38,6 @@ SELECT ('20000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
   FROM generate_series(1, :subs) n;
 \endif
 \timing off
+\! awk '{print "cpu_ticks_after", $14 + $15}' /proc/$SB_BACKEND/stat
 ALTER TABLE switchboard.subscriptions ENABLE TRIGGER subscriptions_audit_insert;
 ALTER TABLE switchboard.subscriptions ENABLE TRIGGER subscriptions_sync;
