@@ -1,6 +1,7 @@
 // Unit tests of extension/src/core: no server needed.
 #include <gtest/gtest.h>
 
+#include "core/json_writer.hpp"
 #include "core/jwt.hpp"
 #include "core/membership.hpp"
 #include "core/roles.hpp"
@@ -104,3 +105,28 @@ TEST(Jwt, HmacSha256Rfc4231Case2) {
 }
 
 }  // namespace
+
+TEST(JsonWriter, TextEscapesAndNests) {
+  sb::JsonWriter w;
+  w.begin_object().field("a", std::optional<int64_t>(-3)).field("b", std::string_view("q\"\n"));
+  w.key("c").begin_array().boolean(true).null().raw_number("0.02").end_array().end_object();
+  EXPECT_EQ(w.text(), R"({"a":-3,"b":"q\"\u000a","c":[true,null,0.02]})");
+}
+
+TEST(JsonWriter, TokensModeRecordsEveryStepAndNoText) {
+  using Kind = sb::JsonToken::Kind;
+  sb::JsonWriter w(sb::JsonWriter::Output::tokens);
+  w.begin_object().field("n", std::optional<int64_t>(7)).key("l").begin_array();
+  w.string("x").raw_number("1.5").boolean(false).null().end_array().end_object();
+  EXPECT_TRUE(w.text().empty());
+  std::vector<Kind> kinds;
+  for (const auto& t : w.tokens()) kinds.push_back(t.kind);
+  EXPECT_EQ(kinds,
+            (std::vector<Kind>{Kind::begin_object, Kind::key, Kind::number, Kind::key,
+                               Kind::begin_array, Kind::string, Kind::raw_number, Kind::boolean,
+                               Kind::null, Kind::end_array, Kind::end_object}));
+  EXPECT_EQ(w.tokens()[1].text, "n");
+  EXPECT_EQ(w.tokens()[2].integer, 7);
+  EXPECT_EQ(w.tokens()[6].text, "1.5");
+  EXPECT_FALSE(w.tokens()[7].flag);
+}

@@ -23,12 +23,20 @@ void append_json_string(std::string& out, std::string_view value) {
   out.push_back('"');
 }
 
+// Records the token in tokens mode; true when the text is not wanted.
+bool JsonWriter::token(JsonToken::Kind kind, std::string_view text, int64_t integer, bool flag) {
+  if (!tokens_only_) return false;
+  tokens_.push_back(JsonToken{kind, std::string(text), integer, flag});
+  return true;
+}
+
 void JsonWriter::separate() {
   if (!first_) out_.push_back(',');
   first_ = false;
 }
 
 JsonWriter& JsonWriter::key(std::string_view name) {
+  if (token(JsonToken::Kind::key, name)) return *this;
   separate();
   append_json_string(out_, name);
   out_.push_back(':');
@@ -37,30 +45,35 @@ JsonWriter& JsonWriter::key(std::string_view name) {
 }
 
 JsonWriter& JsonWriter::string(std::string_view value) {
+  if (token(JsonToken::Kind::string, value)) return *this;
   separate();
   append_json_string(out_, value);
   return *this;
 }
 
 JsonWriter& JsonWriter::number(int64_t value) {
+  if (token(JsonToken::Kind::number, {}, value)) return *this;
   separate();
   out_ += std::to_string(value);
   return *this;
 }
 
 JsonWriter& JsonWriter::raw_number(std::string_view digits) {
+  if (token(JsonToken::Kind::raw_number, digits)) return *this;
   separate();
   out_.append(digits);
   return *this;
 }
 
 JsonWriter& JsonWriter::boolean(bool value) {
+  if (token(JsonToken::Kind::boolean, {}, 0, value)) return *this;
   separate();
   out_ += value ? "true" : "false";
   return *this;
 }
 
 JsonWriter& JsonWriter::null() {
+  if (token(JsonToken::Kind::null)) return *this;
   separate();
   out_ += "null";
   return *this;
@@ -80,18 +93,22 @@ JsonWriter& JsonWriter::close(char bracket) {
 }
 
 JsonWriter& JsonWriter::begin_object() {
+  if (token(JsonToken::Kind::begin_object)) return *this;
   return open('{');
 }
 
 JsonWriter& JsonWriter::end_object() {
+  if (token(JsonToken::Kind::end_object)) return *this;
   return close('}');
 }
 
 JsonWriter& JsonWriter::begin_array() {
+  if (token(JsonToken::Kind::begin_array)) return *this;
   return open('[');
 }
 
 JsonWriter& JsonWriter::end_array() {
+  if (token(JsonToken::Kind::end_array)) return *this;
   return close(']');
 }
 

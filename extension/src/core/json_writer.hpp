@@ -6,11 +6,35 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sb {
 
+// One step of a written JSON value, for building a database value without parsing text.
+struct JsonToken {
+  enum class Kind : char {
+    begin_object,
+    end_object,
+    begin_array,
+    end_array,
+    key,
+    string,
+    number,      // `integer`
+    raw_number,  // `text` holds the formatted number
+    boolean,     // `flag`
+    null
+  };
+  Kind kind;
+  std::string text;
+  int64_t integer = 0;
+  bool flag = false;
+};
+
 class JsonWriter {
  public:
+  enum class Output { text, tokens };
+  explicit JsonWriter(Output output = Output::text) : tokens_only_(output == Output::tokens) {}
+
   JsonWriter& key(std::string_view name);
   JsonWriter& string(std::string_view value);
   JsonWriter& number(int64_t value);
@@ -27,14 +51,20 @@ class JsonWriter {
   JsonWriter& field(std::string_view name, const std::optional<int64_t>& value);
   JsonWriter& field(std::string_view name, bool value);
 
+  // The text (Output::text) or the tokens (Output::tokens) written so far.
   const std::string& text() const { return out_; }
+  const std::vector<JsonToken>& tokens() const { return tokens_; }
 
  private:
+  bool token(JsonToken::Kind kind, std::string_view text = {}, int64_t integer = 0,
+             bool flag = false);
   void separate();
   JsonWriter& open(char bracket);   // starts an object or array
   JsonWriter& close(char bracket);  // ends it
   std::string out_;
   bool first_ = true;
+  bool tokens_only_ = false;
+  std::vector<JsonToken> tokens_;
 };
 
 // Appends `value` to `out` as a JSON string literal.

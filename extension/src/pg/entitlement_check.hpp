@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "../core/entitlements.hpp"
+#include "../core/json_writer.hpp"
 #include "../core/uuid.hpp"
 #include "store.hpp"
 #include "time.hpp"
@@ -43,5 +44,7 @@ Datum text_datum(std::string_view text);
 
 // Builds jsonb from JSON text.
 Datum jsonb_datum(const std::string& json);
+// The same built from a JsonWriter in tokens mode, without parsing text.
+Datum jsonb_datum(const JsonWriter& json);
 
 }  // namespace sb::pg

@@ -49,10 +49,10 @@ std::optional<int64_t> calls_remaining(const sb::Uuid& org, const Evaluation& as
   return sb::pg::evaluate(org, "calls", 1).remaining;
 }
 
-std::string check_json(const sb::Uuid& org, const Evaluation& e, std::string_view feature) {
+Datum check_json(const sb::Uuid& org, const Evaluation& e, std::string_view feature) {
   const sb::ent::Decision& d = e.decision;
   bool metered = d.grant && d.feature && d.feature->metered;
-  sb::JsonWriter w;
+  sb::JsonWriter w(sb::JsonWriter::Output::tokens);
   w.begin_object();
   w.field("hasAccess", d.access);
   w.key("reason").string(sb::ent::reason_code(d.reason));
@@ -67,7 +67,7 @@ std::string check_json(const sb::Uuid& org, const Evaluation& e, std::string_vie
   w.field("callsRemaining", calls_remaining(org, e, feature));
   if (d.reason == sb::ent::Reason::kill_switch) w.field("killReason", d.kill_reason);
   w.end_object();
-  return w.text();
+  return sb::pg::jsonb_datum(w);
 }
 
 }  // namespace
@@ -87,7 +87,7 @@ SB_FUNCTION(sb_check_feature) {
   int64_t quantity = quantity_arg(fcinfo, 2);
   sb::pg::require_role(org, sb::Role::viewer);
   Evaluation e = sb::pg::evaluate(org, feature, quantity);
-  return sb::pg::jsonb_datum(check_json(org, e, feature));
+  return check_json(org, e, feature);
 }
 
 // Ensures: every catalog feature mapped to whether the organisation may use it now.
@@ -95,10 +95,10 @@ SB_FUNCTION(sb_feature_matrix) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
   sb::pg::require_role(org, sb::Role::viewer);
   std::shared_ptr<const sb::ent::Catalog> catalog = sb::pg::catalog();
-  sb::JsonWriter w;
+  sb::JsonWriter w(sb::JsonWriter::Output::tokens);
   w.begin_object();
   for (const std::string& key : catalog->feature_keys)
     w.field(key, sb::pg::evaluate(org, key, 1).decision.access);
   w.end_object();
-  return sb::pg::jsonb_datum(w.text());
+  return sb::pg::jsonb_datum(w);
 }
