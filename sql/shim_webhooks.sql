@@ -77,3 +77,43 @@ INSERT INTO switchboard.webhook_inbox (org_id, provider, event_id, status, paylo
   VALUES ('00000000-0000-4000-8000-0000000c0001', 'ghl', 'e', 'unmatched', '{}');
 INSERT INTO switchboard.webhook_inbox (org_id, provider, event_id, status, payload)
   VALUES (NULL, 'ghl', 'e', 'lost', '{}');
+
+-- An unmatched event finds its organisation once its account is mapped; a copy of an event the
+-- organisation already holds is dropped as a duplicate; rematch_webhooks() reports what is left.
+SET ROLE service_role;
+SELECT switchboard.receive_webhook('ghl', '{"webhookId": "wh-y", "type": "ContactCreate", "locationId": "later"}', '{}', 'y1') ->> 'reason';
+SELECT switchboard.receive_webhook('ghl', '{"webhookId": "wh-z", "type": "ContactCreate", "companyId": "co-later"}', '{}', 'z1') ->> 'reason';
+SELECT switchboard.receive_webhook('stripe', '{"id": "evt_q", "type": "invoice.paid", "account": "acct_later"}', '{}', 'q1') ->> 'reason';
+INSERT INTO switchboard.provider_accounts (org_id, provider, kind, external_id)
+  VALUES ('00000000-0000-4000-8000-0000000c0001', 'ghl', 'location', 'loc-hook');
+SELECT switchboard.receive_webhook('ghl', '{"webhookId": "wh-d", "type": "ContactCreate", "locationId": "loc-hook"}', '{}', 'd1') ->> 'reason';
+SELECT switchboard.receive_webhook('ghl', '{"webhookId": "wh-d", "type": "ContactCreate", "locationId": "later"}', '{}', 'd2') ->> 'reason';
+SELECT event_id, account_keys, org_id, status FROM switchboard.webhook_inbox
+ WHERE provider IN ('ghl', 'stripe') ORDER BY id;
+INSERT INTO switchboard.provider_accounts (org_id, provider, kind, external_id)
+  VALUES ('00000000-0000-4000-8000-0000000c0001', 'ghl', 'location', 'later'),
+         ('00000000-0000-4000-8000-0000000c0002', 'ghl', 'company', 'co-later');
+UPDATE switchboard.provider_accounts SET external_id = 'acct_later'
+ WHERE provider = 'twilio' AND external_id = 'AC2';
+SELECT event_id, org_id, status, event_type, processed_at IS NOT NULL AS processed
+  FROM switchboard.webhook_inbox WHERE provider IN ('ghl', 'stripe') ORDER BY id;
+UPDATE switchboard.provider_accounts SET provider = 'stripe'
+ WHERE provider = 'twilio' AND external_id = 'acct_later';
+SELECT event_id, org_id, status FROM switchboard.webhook_inbox WHERE event_id = 'evt_q';
+RESET ROLE;
+-- Without the triggers (a mapping committed while the event was being stored), the function
+-- catches up.
+ALTER TABLE switchboard.provider_accounts DISABLE TRIGGER provider_accounts_rematch_insert;
+INSERT INTO switchboard.provider_accounts (org_id, provider, kind, external_id)
+  VALUES ('00000000-0000-4000-8000-0000000c0002', 'ghl', 'location', 'nowhere');
+ALTER TABLE switchboard.provider_accounts ENABLE TRIGGER provider_accounts_rematch_insert;
+SET ROLE service_role;
+SELECT switchboard.rematch_webhooks('stripe');
+SELECT switchboard.rematch_webhooks();
+SELECT event_id, org_id, status FROM switchboard.webhook_inbox WHERE event_id = 'wh-x';
+RESET ROLE;
+-- Tenants cannot re-match.
+BEGIN;
+SET LOCAL ROLE authenticated;
+SELECT switchboard.rematch_webhooks();
+ROLLBACK;

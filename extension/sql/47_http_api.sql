@@ -321,11 +321,16 @@ CREATE TABLE switchboard.webhook_inbox (
   headers jsonb NOT NULL DEFAULT '{}',
   received_at timestamptz NOT NULL DEFAULT now(),
   processed_at timestamptz,
+  -- The provider account keys the event named (most specific first): how an unmatched event finds
+  -- its organisation once one of them is mapped.
+  account_keys text[] NOT NULL DEFAULT '{}',
   CONSTRAINT webhook_inbox_event_key UNIQUE NULLS NOT DISTINCT (provider, org_id, event_id),
   CONSTRAINT webhook_inbox_org_key UNIQUE (org_id, id),
   CONSTRAINT webhook_inbox_unmatched_check CHECK ((org_id IS NULL) = (status = 'unmatched'))
 );
 CREATE INDEX webhook_inbox_org_received_idx ON switchboard.webhook_inbox (org_id, received_at);
+CREATE INDEX webhook_inbox_unmatched_keys_idx ON switchboard.webhook_inbox USING gin (account_keys)
+  WHERE status = 'unmatched';
 COMMENT ON TABLE switchboard.webhook_inbox IS
   'verified inbound webhook events, stored once per (provider, org, event id); org NULL = unmatched';
 SELECT pg_catalog.pg_extension_config_dump('switchboard.webhook_inbox', '');
@@ -416,10 +421,11 @@ BEGIN
       DETAIL = format('provider: %s', provider), HINT = 'pass body_sha256 for providers without event ids';
   END IF;
   v_org := switchboard.resolve_provider_org(provider, v_facts.account_keys);
-  INSERT INTO switchboard.webhook_inbox (org_id, provider, event_id, event_type, status, payload, headers)
+  INSERT INTO switchboard.webhook_inbox (org_id, provider, event_id, event_type, status, payload, headers,
+                                         account_keys)
   VALUES (v_org, provider, v_event, v_facts.event_type,
           CASE WHEN v_org IS NULL THEN 'unmatched' ELSE 'received' END, payload,
-          switchboard.webhook_kept_headers(headers))
+          switchboard.webhook_kept_headers(headers), v_facts.account_keys)
   ON CONFLICT ON CONSTRAINT webhook_inbox_event_key DO NOTHING
   RETURNING id INTO v_id;
   IF v_id IS NULL THEN
@@ -433,6 +439,58 @@ BEGIN
                             'inboxId', v_id, 'eventId', v_event, 'orgId', v_org);
 END
 $$;
+
+-- Ensures: every unmatched event of `provider` (of every provider when NULL) that names an account
+-- now mapped in provider_accounts belongs to that organisation and has been processed; an event the
+-- organisation already holds is removed as the duplicate it is. Runs by itself when mappings are
+-- added or changed; call it to catch events stored while a mapping was being committed.
+CREATE FUNCTION switchboard.rematch_webhooks(provider text DEFAULT NULL) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v record;
+  v_matched int := 0;
+  v_duplicates int := 0;
+BEGIN
+  FOR v IN
+    SELECT i.id, switchboard.resolve_provider_org(i.provider, i.account_keys) AS org
+      FROM switchboard.webhook_inbox i
+     WHERE i.status = 'unmatched' AND i.account_keys <> '{}'
+       AND (rematch_webhooks.provider IS NULL OR i.provider = rematch_webhooks.provider)
+       AND i.account_keys && ARRAY(SELECT a.external_id FROM switchboard.provider_accounts a
+                                    WHERE a.provider = i.provider)
+     ORDER BY i.id
+       FOR UPDATE OF i SKIP LOCKED
+  LOOP
+    BEGIN
+      UPDATE switchboard.webhook_inbox i SET org_id = v.org, status = 'received' WHERE i.id = v.id;
+      PERFORM switchboard.process_webhook(v.id);
+      v_matched := v_matched + 1;
+    EXCEPTION WHEN unique_violation THEN
+      DELETE FROM switchboard.webhook_inbox i WHERE i.id = v.id;
+      v_duplicates := v_duplicates + 1;
+    END;
+  END LOOP;
+  RETURN jsonb_build_object('reason', 'REMATCHED', 'matched', v_matched, 'duplicates', v_duplicates,
+    'unmatched', (SELECT count(*) FROM switchboard.webhook_inbox i WHERE i.status = 'unmatched'
+                    AND (rematch_webhooks.provider IS NULL OR i.provider = rematch_webhooks.provider)));
+END
+$$;
+
+-- Ensures: events that were waiting for a mapping added or changed by this statement are matched.
+CREATE FUNCTION switchboard.rematch_mapped_webhooks() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.rematch_webhooks(p.provider)
+     FROM (SELECT DISTINCT n.provider FROM new_rows n) p;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER provider_accounts_rematch_insert AFTER INSERT ON switchboard.provider_accounts
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.rematch_mapped_webhooks();
+CREATE TRIGGER provider_accounts_rematch_update AFTER UPDATE ON switchboard.provider_accounts
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.rematch_mapped_webhooks();
 
 -- The request headers worth keeping with an event (ids, timestamps, content type, user agent);
 -- never signatures or credentials.
@@ -506,7 +564,7 @@ GRANT EXECUTE ON FUNCTION switchboard.list_members(uuid), switchboard.list_organ
 GRANT EXECUTE ON FUNCTION
   switchboard.webhook_facts(text, jsonb, jsonb), switchboard.webhook_kept_headers(jsonb),
   switchboard.resolve_provider_org(text, text[]), switchboard.process_webhook(bigint),
-  switchboard.receive_webhook(text, jsonb, jsonb, text)
+  switchboard.receive_webhook(text, jsonb, jsonb, text), switchboard.rematch_webhooks(text)
   TO service_role;
 GRANT EXECUTE ON FUNCTION switchboard.notify_api_changed() TO anon, authenticated, service_role;
 -- The tenancy argument checks, used by the functions above as the caller (not as definer).
