@@ -205,6 +205,7 @@ case ${1:-} in
   stop) cmd_stop ;;
   reset) cmd_reset ;;
   psql) shift && cmd_psql "$@" ;;
-  bench) set_up && exec "$SB_ROOT/tests/bench/run_all.sh" ;;
-  *) die "usage: $0 deps|build|run|test|stop|reset|psql|bench" ;;
+  setup) set_up ;;
+  bench) set_up && SB_SET_UP=1 exec "$SB_ROOT/tests/bench/run_all.sh" ;;
+  *) die "usage: $0 deps|build|run|test|stop|reset|psql|setup|bench" ;;
 esac

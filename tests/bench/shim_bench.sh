@@ -2,18 +2,21 @@
 # The shim's cost: POST /rpc/<function> through switchboard-shim with N keep-alive clients, next to
 # pgbench calling the same function directly, against the same cluster in the same run.
 # Prints a markdown table (README.md, "switchboard-shim", shows the latest one).
-#   SHIM_BENCH_FUNCTION  function of schema switchboard (default is_member; e.g. has_feature)
-#   SHIM_BENCH_ARGS      its named arguments as a JSON object (default: the demo organisation)
+#   SHIM_BENCH_FUNCTION  function of schema switchboard (default has_feature)
+#   SHIM_BENCH_ARGS      its named arguments as a JSON object (default: the demo organisation, whose
+#                        subscription the demo set-up creates, and feature "calls")
 #   SHIM_BENCH_CLIENTS   concurrent clients (default 4), SHIM_BENCH_SECONDS (default 10)
-# Needs the embedded cluster with the demo data: run it through `make bench`.
+# Usage: bash tests/bench/shim_bench.sh (or `make bench`); builds and starts the embedded cluster
+# with the demo data first when needed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../extension/tools/lib.sh"
+[ -n "${SB_SET_UP:-}" ] || "$SB_ROOT/extension/tools/switchboard.sh" setup
 
 DB=switchboard
 DEMO_ORG=00000000-0000-4000-8000-00000000d000
 DEMO_AGENT=00000000-0000-4000-8000-0000000000a4
-FUNCTION=${SHIM_BENCH_FUNCTION:-is_member}
-ARGS=${SHIM_BENCH_ARGS:-"{\"org_id\":\"$DEMO_ORG\"}"}
+FUNCTION=${SHIM_BENCH_FUNCTION:-has_feature}
+ARGS=${SHIM_BENCH_ARGS:-"{\"org_id\":\"$DEMO_ORG\",\"feature\":\"calls\"}"}
 CLIENTS=${SHIM_BENCH_CLIENTS:-4}
 SECONDS_RUN=${SHIM_BENCH_SECONDS:-10}
 CLAIMS="{\"role\":\"authenticated\",\"sub\":\"$DEMO_AGENT\",\"app_metadata\":{\"org_id\":\"$DEMO_ORG\"}}"
