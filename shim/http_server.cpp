@@ -2,6 +2,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,6 +62,8 @@ BufferedStream::BufferedStream(int fd, time_t read_timeout_seconds, time_t write
       in_(new char[kReadChunk]) {
   set_timeout(fd, SO_RCVTIMEO, read_timeout_seconds);
   set_timeout(fd, SO_SNDTIMEO, write_timeout_seconds);
+  int one = 1;  // the last piece of a large response must not wait for an ACK (Nagle)
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 bool BufferedStream::is_readable() const {
