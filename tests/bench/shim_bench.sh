@@ -165,6 +165,7 @@ medians() {
 # A table cell: "" for "-".
 cell() { [ "$1" = - ] && printf '' || printf '%s' "$1"; }
 
+# One markdown row: the label and the seven numbers of "$2" ("-" left empty).
 print_row() {
   local label=$1 v
   read -ra v <<<"$2"
@@ -172,6 +173,7 @@ print_row() {
     "$(cell "${v[2]}")" "$(cell "${v[3]}")" "$(cell "${v[4]}")" "$(cell "${v[5]}")" "$(cell "${v[6]}")"
 }
 
+# The table of the medians and the two summary lines.
 print_table() {
   local sql pg direct txn shim
   sql=$(sed 's/;$//' "$WORK/direct.sql")
