@@ -44,7 +44,11 @@ std::set<std::string> keys_of(const json& object) {
   return keys;
 }
 
-// The cached schema, or nothing (503 written).
+// True when the body has nothing but whitespace (it counts as {}).
+bool blank(const std::string& body) {
+  return body.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
 // True when one of the overloads receives the whole body (so any JSON value will do).
 bool takes_whole_body(const std::vector<sb::FunctionInfo>& overloads) {
   return std::any_of(overloads.begin(), overloads.end(),
@@ -116,7 +120,7 @@ std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
 }
 
 json request_json(const std::string& body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  if (blank(body)) return json::object();
   return json::parse(body, nullptr, false);
 }
 
@@ -182,7 +186,8 @@ void handle_rpc(App& app, const httplib::Request& req, httplib::Response& res,
     return send_error(res, 400, code::bad_request, "the request body must be a JSON object");
   auto call = resolve(*schema, name, parsed.is_object() ? parsed : json::object(), res);
   if (!call) return;
-  if (call->fn->takes_whole_body() && !get) call->arg = parsed.dump();
+  bool whole_body = call->fn->takes_whole_body() || parsed.is_object();
+  if (!get && whole_body && !blank(body)) call->arg = body;  // as sent: no second serialization
   if (get && !call->read_only)
     return send_error(res, 405, code::method_not_allowed,
                       "switchboard." + name + " is volatile: call it with POST");

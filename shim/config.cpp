@@ -115,12 +115,25 @@ void load_vapi(sb::VapiConfig& v, int argc, char** argv) {
   v.base64 = encoding == "base64";
 }
 
+// The Ed25519 keys of SWITCHBOARD_STANDARD_WEBHOOK_PUBLIC_KEYS (space-separated whpk_ keys).
+std::vector<sb::PublicKey> standard_public_keys(const std::string& text) {
+  std::vector<sb::PublicKey> keys;
+  try {
+    for (const auto& word : words(text)) keys.push_back(sb::standard_public_key(word));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("SWITCHBOARD_STANDARD_WEBHOOK_PUBLIC_KEYS: ") + e.what());
+  }
+  return keys;
+}
+
 // The public URLs and every provider's secrets and keys.
 void load_webhooks(Config& c, int argc, char** argv) {
   c.public_url = setting(argc, argv, "public-url", "");
   while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
   c.twilio_webhook_url = setting(argc, argv, "twilio-webhook-url", "");
   c.standard.secrets = words(setting(argc, argv, "standard-webhook-secrets", ""));
+  c.standard.public_keys =
+      standard_public_keys(setting(argc, argv, "standard-webhook-public-keys", ""));
   c.stripe.secrets = words(setting(argc, argv, "stripe-webhook-secret", ""));
   c.twilio.auth_tokens = words(setting(argc, argv, "twilio-auth-token", ""));
   c.ghl.rsa = pem_setting("ghl-public-key", setting(argc, argv, "ghl-public-key", ""));

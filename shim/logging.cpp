@@ -1,11 +1,14 @@
 #include "logging.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
+
+#include "core/json_writer.hpp"
 
 namespace shim {
 namespace {
@@ -27,20 +30,37 @@ std::string timestamp() {
   return text;
 }
 
+// Appends `value` as a JSON string (invalid UTF-8 replaced, as nlohmann::json writes it).
+void append_string(std::string& out, const std::string& value) {
+  bool ascii = std::all_of(value.begin(), value.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii)
+    sb::append_json_string(out, value);
+  else
+    out += nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 void log_request(const RequestLog& entry) {
-  nlohmann::json line = {
-      {"time", timestamp()},
-      {"method", entry.method},
-      {"route", entry.route},
-      {"status", entry.status},
-      {"duration_ms", entry.duration_ms},
-      {"role", entry.role},
-      {"org_id", entry.org_id.empty() ? nlohmann::json() : nlohmann::json(entry.org_id)}};
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.3f", entry.duration_ms);
+  std::string line = "{\"duration_ms\":";
+  line += duration;
+  line += ",\"method\":";
+  append_string(line, entry.method);
+  line += ",\"org_id\":";
+  if (entry.org_id.empty())
+    line += "null";
+  else
+    append_string(line, entry.org_id);
+  line += ",\"role\":";
+  append_string(line, entry.role);
+  line += ",\"route\":";
+  append_string(line, entry.route);
+  line += ",\"status\":" + std::to_string(entry.status) + ",\"time\":\"" + timestamp() + "\"}\n";
   std::lock_guard<std::mutex> lock(output_mutex);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }
 

@@ -8,6 +8,7 @@
 
 #include "app.hpp"
 #include "errors.hpp"
+#include "http_server.hpp"
 #include "logging.hpp"
 
 namespace shim {
@@ -201,7 +202,7 @@ int serve(const Config& config) {
   std::signal(SIGPIPE, SIG_IGN);
 
   App app(config);
-  httplib::Server server;
+  HttpServer server;
   configure(server, app);
   std::thread stopper([&] {
     int sig = 0;

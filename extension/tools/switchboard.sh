@@ -85,8 +85,9 @@ shim_database_url() {
   if external_db; then
     printf '%s\n' "$SWITCHBOARD_DATABASE_URL"
   else
-    printf 'postgresql://switchboard_authenticator:%s@127.0.0.1:%s/%s\n' \
-      "$(cat "$SECRETS/authenticator_password")" "$SB_PORT" "$DB"
+    # The cluster's Unix socket: cheaper per query than loopback TCP for the server and the shim.
+    printf 'postgresql://switchboard_authenticator:%s@/%s?host=%s&port=%s\n' \
+      "$(cat "$SECRETS/authenticator_password")" "$DB" "$CLUSTER_DIR" "$SB_PORT"
   fi
 }
 
@@ -146,12 +147,12 @@ EOF
 
 cmd_run() {
   set_up
-  local started_cluster=0
-  external_db || started_cluster=1
+  STARTED_CLUSTER=0 # global: the EXIT trap may run after cmd_run has returned
+  external_db || STARTED_CLUSTER=1
   cleanup() {
     trap - INT TERM EXIT
     [ -n "${SHIM_PID:-}" ] && kill "$SHIM_PID" 2>/dev/null && wait "$SHIM_PID" 2>/dev/null
-    if [ "$started_cluster" = 1 ]; then
+    if [ "$STARTED_CLUSTER" = 1 ]; then
       stop_instance "$CLUSTER_DIR"
       say "stopped the shim and the embedded cluster"
     fi
@@ -205,6 +206,7 @@ case ${1:-} in
   stop) cmd_stop ;;
   reset) cmd_reset ;;
   psql) shift && cmd_psql "$@" ;;
-  bench) set_up && exec "$SB_ROOT/tests/bench/run_all.sh" ;;
-  *) die "usage: $0 deps|build|run|test|stop|reset|psql|bench" ;;
+  setup) set_up ;;
+  bench) set_up && SB_SET_UP=1 exec "$SB_ROOT/tests/bench/run_all.sh" ;;
+  *) die "usage: $0 deps|build|run|test|stop|reset|psql|setup|bench" ;;
 esac

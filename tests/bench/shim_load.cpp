@@ -1,14 +1,16 @@
 // A small load generator for switchboard-shim: N keep-alive HTTP/1.1 clients, each sending the
-// same request back to back for a fixed time; prints requests/s and latency percentiles. With
-// --dsn it runs one prepared SQL statement through libpq instead, measured the same way.
-//   shim_load --port 18690 [--method POST] --path /rpc/is_member --body '{"org_id":"..."}' --token
-//   JWT
-//             [--clients 4] [--seconds 10] [--warmup 2]
+// same request back to back for a fixed time; prints requests/s and latency percentiles. The
+// clients share --threads event-loop threads (like wrk; default 1, so the generator takes little
+// of the CPU it shares with the server). With --dsn it runs one prepared SQL statement through
+// libpq instead (one thread per client), measured the same way.
+//   shim_load --port 18690 [--method POST] --path /rpc/has_feature --body '{"org_id":"..."}'
+//             --token JWT [--clients 4] [--threads 1] [--seconds 10] [--warmup 2]
 //   shim_load --dsn 'host=... dbname=...' --sql 'SELECT ...' [--clients 4] ...
 // Output (one line): requests=N errors=N seconds=S rps=R p50_us=A p99_us=B
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +41,7 @@ struct Options {
   std::string dsn;  // libpq mode: run `sql` directly instead of HTTP requests
   std::string sql;
   int clients = 4;
+  int threads = 1;  // HTTP mode: event-loop threads sharing the clients
   double seconds = 10;
   double warmup = 2;
 };
@@ -61,6 +64,8 @@ Options parse(int argc, char** argv) {
   o.dsn = arg(argc, argv, "--dsn", "");
   o.sql = arg(argc, argv, "--sql", "");
   o.clients = std::atoi(arg(argc, argv, "--clients", "4").c_str());
+  o.threads =
+      std::max(1, std::min(o.clients, std::atoi(arg(argc, argv, "--threads", "1").c_str())));
   o.seconds = std::atof(arg(argc, argv, "--seconds", "10").c_str());
   o.warmup = std::atof(arg(argc, argv, "--warmup", "2").c_str());
   return o;
@@ -93,25 +98,17 @@ int connect_to(int port) {
   return fd;
 }
 
-// Reads one response; returns its status (0 when the connection failed).
-int read_response(int fd, std::string& buffer) {
-  char chunk[8192];
-  std::size_t head_end;
-  while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-    ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return 0;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-  }
-  int status = std::atoi(buffer.c_str() + 9);
+// The status of the complete response at the front of `buffer`, which is then removed; -1 while
+// it is incomplete.
+int take_response(std::string& buffer) {
+  std::size_t head_end = buffer.find("\r\n\r\n");
+  if (head_end == std::string::npos) return -1;
   std::size_t length = 0;
   auto cl = buffer.find("Content-Length: ");
   if (cl != std::string::npos && cl < head_end)
     length = std::strtoul(buffer.c_str() + cl + 16, nullptr, 10);
-  while (buffer.size() < head_end + 4 + length) {
-    ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return 0;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-  }
+  if (buffer.size() < head_end + 4 + length) return -1;
+  int status = std::atoi(buffer.c_str() + 9);
   buffer.erase(0, head_end + 4 + length);
   return status;
 }
@@ -121,33 +118,86 @@ struct ClientResult {
   long errors = 0;
 };
 
+// One keep-alive HTTP connection of the event loop.
+struct HttpConnection {
+  int fd = -1;
+  std::string buffer;
+  Clock::time_point sent;
+};
+
+// Records one finished request (once measuring).
+void record(ClientResult& out, bool measuring, bool ok, Clock::time_point start) {
+  if (!measuring) return;
+  if (ok)
+    out.latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  else
+    ++out.errors;
+}
+
+// (Re)connects `c` if needed, registers it with `epoll_fd` and sends the request; false when the
+// server cannot be reached.
+bool send_request(int epoll_fd, std::size_t index, HttpConnection& c, const std::string& request,
+                  int port) {
+  if (c.fd < 0) {
+    c.fd = connect_to(port);
+    if (c.fd < 0) return false;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = index;
+    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c.fd, &ev);
+  }
+  c.sent = Clock::now();
+  return send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(request.size());
+}
+
+// Drops a failed connection (the next send reconnects).
+void reset(HttpConnection& c) {
+  close(c.fd);  // also removes it from the epoll set
+  c.fd = -1;
+  c.buffer.clear();
+}
+
+// Reads what arrived on `c`; -1 while its response is incomplete, 0 when the connection failed,
+// else the response status.
+int receive(HttpConnection& c) {
+  char chunk[8192];
+  ssize_t n = recv(c.fd, chunk, sizeof chunk, 0);
+  if (n <= 0) return 0;
+  c.buffer.append(chunk, static_cast<std::size_t>(n));
+  return take_response(c.buffer);
+}
+
+// `count` HTTP clients driven by one thread (like wrk): each sends its next request as soon as its
+// answer is complete, until `stop`.
+void run_http_clients(const Options& o, int count, const std::atomic<bool>& measuring,
+                      const std::atomic<bool>& stop, ClientResult& out) {
+  int epoll_fd = epoll_create1(0);
+  std::string request = request_text(o);
+  std::vector<HttpConnection> conns(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < conns.size(); ++i)
+    if (!send_request(epoll_fd, i, conns[i], request, o.port)) reset(conns[i]);
+  epoll_event events[64];
+  while (!stop) {
+    int n = epoll_wait(epoll_fd, events, 64, 50);
+    for (int k = 0; k < n; ++k) {
+      HttpConnection& c = conns[events[k].data.u64];
+      int status = receive(c);
+      if (status < 0) continue;
+      record(out, measuring, status == 200, c.sent);
+      if (status == 0 || !send_request(epoll_fd, events[k].data.u64, c, request, o.port)) reset(c);
+    }
+    for (std::size_t i = 0; i < conns.size(); ++i)  // retry connections that failed
+      if (conns[i].fd < 0 && !send_request(epoll_fd, i, conns[i], request, o.port)) reset(conns[i]);
+  }
+  for (auto& c : conns)
+    if (c.fd >= 0) close(c.fd);
+  close(epoll_fd);
+}
+
 // One client's way of making one request; true when it succeeded.
 using Requester = std::function<bool()>;
-
-// An HTTP/1.1 keep-alive client sending the request of `o` (reconnecting after failures).
-Requester http_requester(const Options& o) {
-  struct State {
-    std::string request, buffer;
-    int fd = -1;
-    int port = 0;
-  };
-  auto st = std::make_shared<State>();
-  st->request = request_text(o);
-  st->port = o.port;
-  return [st] {
-    if (st->fd < 0) st->fd = connect_to(st->port);
-    if (st->fd < 0) return false;
-    bool sent = send(st->fd, st->request.data(), st->request.size(), MSG_NOSIGNAL) ==
-                static_cast<ssize_t>(st->request.size());
-    int status = sent ? read_response(st->fd, st->buffer) : 0;
-    if (status == 0) {
-      close(st->fd);
-      st->fd = -1;
-      st->buffer.clear();
-    }
-    return status == 200;
-  };
-}
 
 // A libpq client running the prepared statement `o.sql` (the direct path, for comparison).
 Requester pg_requester(const Options& o) {
@@ -165,19 +215,14 @@ Requester pg_requester(const Options& o) {
   };
 }
 
-// Makes requests until `stop`; records latencies once `measuring` is set.
-void run_client(const Options& o, const std::atomic<bool>& measuring, const std::atomic<bool>& stop,
-                ClientResult& out) {
-  Requester request = o.dsn.empty() ? http_requester(o) : pg_requester(o);
+// A libpq client running `o.sql` until `stop`; records latencies once `measuring` is set.
+void run_pg_client(const Options& o, const std::atomic<bool>& measuring,
+                   const std::atomic<bool>& stop, ClientResult& out) {
+  auto request = pg_requester(o);
   while (!stop) {
     auto start = Clock::now();
     bool ok = request();
-    double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-    if (!measuring) continue;
-    if (ok)
-      out.latencies_us.push_back(us);
-    else
-      ++out.errors;
+    record(out, measuring, ok, start);
   }
 }
 
@@ -193,11 +238,20 @@ double percentile(std::vector<double>& sorted, double p) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   std::atomic<bool> measuring{false}, stop{false};
-  std::vector<ClientResult> results(static_cast<std::size_t>(o.clients));
+  bool http = o.dsn.empty();
+  int workers = http ? o.threads : o.clients;
+  std::vector<ClientResult> results(static_cast<std::size_t>(workers));
   std::vector<std::thread> threads;
-  for (auto& r : results)
-    threads.emplace_back(run_client, std::cref(o), std::cref(measuring), std::cref(stop),
-                         std::ref(r));
+  for (int i = 0; i < workers; ++i) {
+    ClientResult& r = results[static_cast<std::size_t>(i)];
+    int share = o.clients / workers + (i < o.clients % workers ? 1 : 0);
+    if (http)
+      threads.emplace_back(run_http_clients, std::cref(o), share, std::cref(measuring),
+                           std::cref(stop), std::ref(r));
+    else
+      threads.emplace_back(run_pg_client, std::cref(o), std::cref(measuring), std::cref(stop),
+                           std::ref(r));
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
   measuring = true;
   auto start = Clock::now();

@@ -501,6 +501,34 @@ TEST_F(ShimTest, BodyOverTheLimitIs413BeforeItIsRead) {
   EXPECT_EQ(chunked.receive(5).rfind("HTTP/1.1 413", 0), 0u);
 }
 
+// A POST of `body` to the echo function on a raw connection (headers only when `expect`).
+std::string echo_request(const std::string& body, bool expect) {
+  return "POST /rpc/shimtest_echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+         std::string(expect ? "Expect: 100-continue\r\n" : "") +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + (expect ? "" : body);
+}
+
+TEST_F(ShimTest, KeptAliveConnectionsContinuePipelineAndLargeAnswers) {
+  Shim shim;
+  sbtest::RawSocket raw(shim.port());
+  std::string small = R"({"n": 1})";
+  raw.send_text(echo_request(small, true));
+  EXPECT_EQ(raw.receive(5), "HTTP/1.1 100 Continue\r\n\r\n");  // before the body is sent
+  raw.send_text(small);
+  std::string answer = raw.receive(5);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_EQ(answer.substr(answer.size() - small.size()), small);
+  raw.send_text(echo_request(R"({"n": 2})", false) + echo_request(R"({"n": 3})", false));
+  std::string both = raw.receive(5);
+  both += both.find(R"({"n": 3})") == std::string::npos ? raw.receive(5) : "";
+  EXPECT_LT(both.find(R"({"n": 2})"), both.find(R"({"n": 3})")) << both;
+  std::string large = R"({"x": ")" + std::string(300000, 'a') + R"("})";  // as jsonb writes it
+  raw.send_text(echo_request(large, false));
+  answer = raw.receive(5);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(answer.substr(answer.find("\r\n\r\n") + 4), large);
+}
+
 TEST_F(ShimTest, IdleAndSlowClientsTimeOut) {
   Shim shim(
       Env{{"SWITCHBOARD_CLIENT_TIMEOUT_SECONDS", "1"}, {"SWITCHBOARD_KEEP_ALIVE_SECONDS", "1"}});

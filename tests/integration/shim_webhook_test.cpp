@@ -117,6 +117,80 @@ TEST(ShimWebhooks, StandardVectorBAndReplayOutsideTolerance) {
   EXPECT_EQ(inbox_count(admin, "standard", id), 1);
 }
 
+// The entry "<version>,<base64>" with one bit of its first signature byte flipped (still base64).
+std::string tamper_signature(const std::string& entry) {
+  auto comma = entry.find(',');
+  std::string bytes = sb::base64_decode(entry.substr(comma + 1)).value();
+  bytes[0] = static_cast<char>(bytes[0] ^ 1);
+  return entry.substr(0, comma + 1) + sb::base64_encode(bytes);
+}
+
+// The whpk_ form of an Ed25519 key's public half.
+std::string whpk(const sb::PublicKey& key) {
+  return "whpk_" + sb::base64_encode(sb::ed25519_raw_public_key(key));
+}
+
+TEST(ShimWebhooks, StandardV1aEd25519SignaturesAndOneByteChanges) {
+  Connection admin;
+  sb::PublicKey key = sb::generate_key("ED25519"), rotated = sb::generate_key("ED25519");
+  std::string id = "msg_v1a_" + sbtest::new_uuid(admin), ts = std::to_string(std::time(nullptr));
+  std::string body = R"({"type": "v1a.test", "n": 1})", later = std::to_string(std::stoll(ts) + 1);
+  Shim shim(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_PUBLIC_KEYS", whpk(rotated) + " " + whpk(key)}});
+  std::string v1a = sb::standard_v1a_signature(key, id, ts, body);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, v1a), flip_last(body)).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, later, v1a), body).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, tamper_signature(v1a)), body).status,
+            401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, flip_last(v1a)), body).status, 401);
+  std::string stranger = sb::standard_v1a_signature(sb::generate_key("ED25519"), id, ts, body);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, stranger), body).status, 401);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, "v1," + v1a.substr(4)), body).status,
+            401);  // the right bytes under another version
+  EXPECT_EQ(inbox_count(admin, "standard", id), 0);
+  Reply first = post(shim, "/webhooks/standard", standard(id, ts, v1a), body);
+  ASSERT_EQ(first.status, 200) << first.body.dump();
+  EXPECT_EQ(first.body["received"], true);
+  EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, v1a), body).body["duplicate"], true);
+  EXPECT_EQ(inbox_count(admin, "standard", id), 1);
+}
+
+TEST(ShimWebhooks, StandardV1AndV1aEntriesMixed) {
+  Connection admin;
+  sb::PublicKey key = sb::generate_key("ED25519");
+  std::string secret = "whsec_" + sb::base64_encode("a-standard-secret-next-to-v1a-keys");
+  Shim shim(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_SECRETS", secret},
+                {"SWITCHBOARD_STANDARD_WEBHOOK_PUBLIC_KEYS", whpk(key)}});
+  std::string ts = std::to_string(std::time(nullptr)), body = R"({"type": "mixed"})";
+  // Each header value with whether it verifies: either kind matching is enough.
+  auto cases = [&](const std::string& id) -> std::vector<std::pair<std::string, int>> {
+    std::string v1 = sb::standard_signature(secret, id, ts, body);
+    std::string v1a = sb::standard_v1a_signature(key, id, ts, body);
+    return {{"v2,AAAA " + tamper_signature(v1) + " " + v1a, 200},
+            {tamper_signature(v1a) + " " + v1, 200},
+            {v1 + " " + v1a, 200},
+            {tamper_signature(v1a) + " " + tamper_signature(v1) + " v1b,AAAA", 401},
+            {"v1a," + v1.substr(3), 401}};
+  };
+  for (int i = 0; i < 5; ++i) {
+    std::string id = "msg_mixed_" + std::to_string(i) + "_" + sbtest::new_uuid(admin);
+    auto [signature, status] = cases(id)[static_cast<std::size_t>(i)];
+    EXPECT_EQ(post(shim, "/webhooks/standard", standard(id, ts, signature), body).status, status)
+        << signature;
+    EXPECT_EQ(inbox_count(admin, "standard", id), status == 200 ? 1 : 0);
+  }
+}
+
+TEST(ShimWebhooks, MalformedPublicKeyStopsTheStart) {
+  std::string binary = sbtest::build_dir() + "/switchboard-shim";
+  for (const char* bad : {"whpk_bm90LWEta2V5", "whsk_AAAA", "whpk_%%%"}) {
+    std::string command = "SWITCHBOARD_STANDARD_WEBHOOK_PUBLIC_KEYS='" + std::string(bad) +
+                          "' SWITCHBOARD_LISTEN=127.0.0.1:1 timeout 10 " + binary +
+                          " >/dev/null 2>&1";
+    int status = std::system(command.c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << bad;
+  }
+}
+
 TEST(ShimWebhooks, MatchedEventIsProcessedForItsOrganisation) {
   Connection admin;
   std::string owner = sbtest::new_uuid(admin), org = sbtest::new_org(admin, owner);

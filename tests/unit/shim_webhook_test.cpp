@@ -28,7 +28,7 @@ std::string flip_last(std::string text) {
 const char* kBodyA = R"({"test": 2432232314})";
 
 sb::StandardWebhookConfig standard_a() {
-  return {{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, 300};
+  return {{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, 300, {}};
 }
 
 HeaderMap standard_headers(const std::string& id, const std::string& ts, const std::string& sig) {
@@ -44,7 +44,7 @@ TEST(StandardWebhooks, VectorAVerifiesAndWrongSignatureFails) {
 }
 
 TEST(StandardWebhooks, VectorBVerifies) {
-  sb::StandardWebhookConfig config{{"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"}, 300};
+  sb::StandardWebhookConfig config{{"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"}, 300, {}};
   auto h = standard_headers("msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", "1649367553",
                             "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=");
   std::string body = R"({"email":"test@example.com","username":"test_user"})";
@@ -65,7 +65,9 @@ TEST(StandardWebhooks, OneByteChangesFail) {
 
 TEST(StandardWebhooks, RotationUnpaddedUnknownVersionsAndTolerance) {
   sb::StandardWebhookConfig config{
-      {"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, 300};
+      {"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+      300,
+      {}};
   auto h =
       standard_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
                        "v2,abc v1,bm90IHRoaXM= v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE");

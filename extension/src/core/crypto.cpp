@@ -211,6 +211,21 @@ PublicKey p256_public_key(std::string_view x, std::string_view y) {
   return key_from_params("EC", bld.get());
 }
 
+PublicKey ed25519_public_key(std::string_view raw) {
+  if (raw.size() != 32) throw std::runtime_error("an Ed25519 public key has 32 bytes");
+  return own(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes_of(raw), raw.size()));
+}
+
+std::string ed25519_raw_public_key(const PublicKey& key) {
+  std::string raw(32, '\0');
+  std::size_t length = raw.size();
+  if (key_type(key) != "ED25519" ||
+      !EVP_PKEY_get_raw_public_key(key.get(), reinterpret_cast<unsigned char*>(raw.data()),
+                                   &length))
+    throw std::runtime_error("not an Ed25519 key");
+  return raw;
+}
+
 std::string key_type(const PublicKey& key) {
   if (!key) return "";
   switch (EVP_PKEY_get_base_id(key.get())) {

@@ -46,6 +46,12 @@ PublicKey rsa_public_key(std::string_view modulus, std::string_view exponent);
 // A P-256 public key from its big-endian x and y coordinates (32 bytes each).
 PublicKey p256_public_key(std::string_view x, std::string_view y);
 
+// An Ed25519 public key from its 32 raw bytes (RFC 8032); throws std::runtime_error otherwise.
+PublicKey ed25519_public_key(std::string_view raw);
+
+// The 32 raw bytes of an Ed25519 key's public half.
+std::string ed25519_raw_public_key(const PublicKey& key);
+
 // "RSA", "EC", "ED25519" or "" for other key types.
 std::string key_type(const PublicKey& key);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -59,14 +60,40 @@ std::optional<std::string> standard_key(std::string_view secret) {
   return base64_decode(secret);
 }
 
-// True when one of the space-separated "v1,<base64>" entries is the expected signature.
-bool standard_entry_matches(std::string_view header_value, std::string_view expected) {
-  bool match = false;
+// The decoded signatures of the space-separated "<version>,<base64>" entries of one version.
+std::vector<std::string> standard_signatures(std::string_view header_value,
+                                             std::string_view version) {
+  std::vector<std::string> out;
   for (auto entry : split(header_value, ' ')) {
-    if (entry.substr(0, 3) != "v1,") continue;
-    auto bytes = base64_decode(entry.substr(3));
-    if (bytes && constant_time_equal(*bytes, expected)) match = true;
+    auto comma = entry.find(',');
+    if (comma == std::string_view::npos || entry.substr(0, comma) != version) continue;
+    if (auto bytes = base64_decode(entry.substr(comma + 1))) out.push_back(std::move(*bytes));
   }
+  return out;
+}
+
+// True when a v1 entry is the HMAC-SHA256 of `message` under one of the secrets (compared in
+// constant time, every pair tried).
+bool v1_matches(const StandardWebhookConfig& config, std::string_view header_value,
+                const std::string& message) {
+  auto given = standard_signatures(header_value, "v1");
+  bool match = false;
+  for (const auto& secret : config.secrets) {
+    auto key = standard_key(secret);
+    if (!key) continue;
+    std::string expected = hmac(Digest::sha256, *key, message);
+    for (const auto& signature : given) match |= constant_time_equal(signature, expected);
+  }
+  return match;
+}
+
+// True when a v1a entry is an Ed25519 signature of `message` by one of the public keys.
+bool v1a_matches(const StandardWebhookConfig& config, std::string_view header_value,
+                 const std::string& message) {
+  auto given = standard_signatures(header_value, "v1a");
+  bool match = false;
+  for (const auto& key : config.public_keys)
+    for (const auto& signature : given) match |= verify_ed25519(key, message, signature);
   return match;
 }
 
@@ -192,7 +219,8 @@ WebhookVerdict verify_vapi_hmac(const VapiConfig& config, const HeaderMap& heade
 
 WebhookVerdict verify_standard(const StandardWebhookConfig& config, const HeaderMap& headers,
                                std::string_view body, std::int64_t now) {
-  if (config.secrets.empty()) return verdict("not_configured", "no standard webhook secret");
+  if (config.secrets.empty() && config.public_keys.empty())
+    return verdict("not_configured", "no standard webhook secret or public key");
   std::string id = standard_header(headers, "id");
   std::string ts = standard_header(headers, "timestamp");
   std::string sig = standard_header(headers, "signature");
@@ -204,12 +232,21 @@ WebhookVerdict verify_standard(const StandardWebhookConfig& config, const Header
   if (outside_tolerance(*timestamp, now, config.tolerance_seconds))
     return verdict("stale_timestamp", "webhook-timestamp outside the tolerance");
   std::string message = id + "." + ts + "." + std::string(body);
-  bool match = false;
-  for (const auto& secret : config.secrets) {
-    auto key = standard_key(secret);
-    if (key && standard_entry_matches(sig, hmac(Digest::sha256, *key, message))) match = true;
-  }
+  bool match = v1_matches(config, sig, message) || v1a_matches(config, sig, message);
   return match ? verified() : verdict("bad_signature", "no signature matches");
+}
+
+PublicKey standard_public_key(std::string_view whpk) {
+  if (whpk.substr(0, 5) != "whpk_") throw std::runtime_error("a public key starts with whpk_");
+  auto raw = base64_decode(whpk.substr(5));
+  if (!raw) throw std::runtime_error("a whpk_ key is base64 after its prefix");
+  return ed25519_public_key(*raw);
+}
+
+std::string standard_v1a_signature(const PublicKey& private_key, std::string_view id,
+                                   std::string_view timestamp, std::string_view body) {
+  std::string message = std::string(id) + "." + std::string(timestamp) + "." + std::string(body);
+  return "v1a," + base64_encode(sign_ed25519(private_key, message));
 }
 
 std::string standard_signature(const std::string& secret, std::string_view id,

@@ -27,8 +27,9 @@ struct WebhookVerdict {
 };
 
 struct StandardWebhookConfig {
-  std::vector<std::string> secrets;  // whsec_<base64>, all accepted (rotation)
+  std::vector<std::string> secrets;  // whsec_<base64>, all accepted (rotation): v1 (HMAC)
   std::int64_t tolerance_seconds = 300;
+  std::vector<PublicKey> public_keys;  // from whpk_<base64>, all accepted: v1a (Ed25519)
 };
 
 struct StripeConfig {
@@ -79,6 +80,14 @@ WebhookVerdict verify_vapi(const VapiConfig& config, const HeaderMap& headers,
 // The Standard Webhooks signature header value ("v1,<base64>") of a message under one secret.
 std::string standard_signature(const std::string& secret, std::string_view id,
                                std::string_view timestamp, std::string_view body);
+
+// The Ed25519 key of a Standard Webhooks public key: whpk_ + base64 of its 32 raw bytes; throws
+// std::runtime_error when malformed.
+PublicKey standard_public_key(std::string_view whpk);
+
+// The Standard Webhooks asymmetric signature ("v1a,<base64>") of a message by an Ed25519 key.
+std::string standard_v1a_signature(const PublicKey& private_key, std::string_view id,
+                                   std::string_view timestamp, std::string_view body);
 
 // base64(HMAC-SHA1(token, url + sorted params)) as Twilio computes it.
 std::string twilio_signature(std::string_view auth_token, std::string_view url,
