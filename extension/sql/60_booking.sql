@@ -8,6 +8,9 @@ CREATE TYPE switchboard.appointment_status AS ENUM
 COMMENT ON TYPE switchboard.appointment_status IS
   'held and confirmed appointments occupy their calendar (a held one until hold_expires_at)';
 CREATE TYPE switchboard.appointment_source AS ENUM ('ai_call', 'dashboard', 'api');
+-- How an appointment was cancelled (see the column's comment). An enum rather than text with a
+-- CHECK: every statement that writes a row prepares each CHECK constraint anew.
+CREATE TYPE switchboard.appointment_cancel_kind AS ENUM ('requested', 'hold_expired');
 
 CREATE TABLE switchboard.calendars (
   org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
@@ -53,8 +56,7 @@ CREATE TABLE switchboard.appointments (
     CONSTRAINT appointments_metadata_check CHECK (jsonb_typeof(metadata) = 'object'),
   confirmed_at timestamptz,
   cancelled_at timestamptz,
-  cancel_kind text CONSTRAINT appointments_cancel_kind_check
-    CHECK (cancel_kind IN ('requested', 'hold_expired')),
+  cancel_kind switchboard.appointment_cancel_kind,
   cancel_reason text,
   created_by uuid,
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -65,18 +67,22 @@ CREATE TABLE switchboard.appointments (
   CONSTRAINT appointments_times_check
     CHECK (block_start <= starts_at AND starts_at < ends_at AND ends_at <= block_end),
   CONSTRAINT appointments_hold_check CHECK (status <> 'held' OR hold_expires_at IS NOT NULL),
+  -- calendar_id leads: it tells rows apart where org_id ties (one organisation's calendars), so
+  -- inserting chooses a subtree on it without also weighing org_id at every level.
   CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
-    org_id WITH =, calendar_id WITH =, tstzrange(block_start, block_end, '[)') WITH &&)
+    calendar_id WITH =, org_id WITH =, tstzrange(block_start, block_end, '[)') WITH &&)
     WHERE (status IN ('held', 'confirmed'))
 );
 CREATE UNIQUE INDEX appointments_idempotency_key ON switchboard.appointments (org_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
+-- A calendar's appointments by start: listings, the cascade from calendars, and the booking
+-- commands' reads of held and confirmed blocks in a window (those never overlap, so in order of
+-- start they are in order of block: the ones starting in the window, at most one before it, and
+-- those starting up to a day after it whose buffer reaches back into it). The only index besides
+-- the primary key, the idempotency key and the exclusion constraint: every index costs each
+-- booking an insert.
 CREATE INDEX appointments_calendar_starts_idx
   ON switchboard.appointments (org_id, calendar_id, starts_at);
--- The booking commands read a calendar's held and confirmed blocks in a window through this index:
--- those never overlap, so they are the blocks starting in the window and at most the one before.
-CREATE INDEX appointments_active_blocks
-  ON switchboard.appointments (org_id, calendar_id, block_start) WHERE status IN ('held', 'confirmed');
 COMMENT ON TABLE switchboard.appointments IS
   'appointments; block_start/block_end are the times padded by the calendar''s buffers';
 COMMENT ON COLUMN switchboard.appointments.cancel_kind IS

@@ -163,7 +163,7 @@ TimestampTz time_column(TupleTableSlot* slot, AttrNumber column) {
 enum class Collected { added, outside, inactive };
 
 // Adds the slot's appointment when it is held or confirmed and its block meets the window (the
-// index answers exactly, but the tuple is the truth).
+// tuple is the truth: the index holds every status).
 Collected collect(TupleTableSlot* slot, const AppointmentColumns& c, const BusyWindow& w,
                   RawBookings* out) {
   slot_getsomeattrs(slot, c.last);
@@ -186,7 +186,7 @@ struct ReaderState {
   Snapshot snapshot;
   Relation heap;
   Relation index;
-  IndexScanDesc scan;  // on appointments_active_blocks
+  IndexScanDesc scan;  // on appointments_calendar_starts_idx
   TupleTableSlot* slot;
   const AppointmentColumns* columns;
 };
@@ -197,9 +197,9 @@ void open_reader(ReaderState* st) {
   CommandCounterIncrement();
   st->snapshot = RegisterSnapshot(GetTransactionSnapshot());
   st->heap = table_open(relation("appointments"), AccessShareLock);
-  st->index = index_open(relation("appointments_active_blocks"), AccessShareLock);
+  st->index = index_open(relation("appointments_calendar_starts_idx"), AccessShareLock);
   if (IndexRelationGetNumberOfKeyAttributes(st->index) != 3)
-    elog(ERROR, "switchboard: appointments_active_blocks is not the expected index");
+    elog(ERROR, "switchboard: appointments_calendar_starts_idx is not the expected index");
   st->columns = &appointment_columns(st->heap);
   st->scan = index_beginscan(st->heap, st->index, st->snapshot, 4, 0);
   st->slot = table_slot_create(st->heap, nullptr);
@@ -214,7 +214,7 @@ void close_reader(void* state) {
   if (st->snapshot) UnregisterSnapshot(st->snapshot);
 }
 
-// Positions the scan on the calendar's held and confirmed blocks starting in [from, to).
+// Positions the scan on the calendar's appointments starting in [from, to).
 void rescan(ReaderState* st, const BusyWindow& w, TimestampTz from, TimestampTz to) {
   ScanKeyData keys[4];
   ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(w.org));
@@ -225,16 +225,18 @@ void rescan(ReaderState* st, const BusyWindow& w, TimestampTz from, TimestampTz 
   index_rescan(st->scan, keys, 4, nullptr, 0);
 }
 
-// Collects the appointments meeting the window. Held and confirmed blocks never overlap (the
-// exclusion constraint), so those are the blocks starting in the window and at most one block
-// starting before it: the last one, if it reaches into the window.
+// Collects the held and confirmed appointments meeting the window. Their blocks never overlap (the
+// exclusion constraint), so in order of start they are in order of block too: of those starting
+// before the window only the last can reach into it, and those starting later meet it until the
+// first whose block starts at its end (at most a day later: buffers are at most 1440 minutes).
+// Other statuses are skipped.
 void scan_window(ReaderState* st, const BusyWindow& w, RawBookings* out) {
   rescan(st, w, DT_NOBEGIN, w.from);
   while (index_getnext_slot(st->scan, BackwardScanDirection, st->slot))
     if (collect(st->slot, *st->columns, w, out) != Collected::inactive) break;
-  rescan(st, w, w.from, w.to);
+  rescan(st, w, w.from, w.to + USECS_PER_DAY);
   while (index_getnext_slot(st->scan, ForwardScanDirection, st->slot))
-    collect(st->slot, *st->columns, w, out);
+    if (collect(st->slot, *st->columns, w, out) == Collected::outside) break;
 }
 
 pg_tz* time_zone(const std::string& name) {

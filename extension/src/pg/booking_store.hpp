@@ -1,6 +1,6 @@
 // What booking decisions read, without SPI: calendars (parsed once, then cached per backend until
 // switchboard.calendars changes in any session), the appointments of a calendar in a window (read
-// straight through the index of their blocks, or from weeks of them kept while still current),
+// straight through the index of their starts, or from weeks of them kept while still current),
 // and time zones from the tz database.
 #pragma once
 
@@ -80,9 +80,9 @@ struct Occupancy {
 
 struct ReaderState;
 
-// Reads the held and confirmed appointments of one calendar through appointments_active_blocks,
-// every read with the snapshot taken when the reader was made (after the transaction's own
-// changes).
+// Reads the held and confirmed appointments of one calendar through
+// appointments_calendar_starts_idx, every read with the snapshot taken when the reader was made
+// (after the transaction's own changes).
 class AppointmentReader {
  public:
   AppointmentReader(const Uuid& org, const Uuid& calendar);
