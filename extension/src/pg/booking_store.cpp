@@ -122,7 +122,7 @@ Oid enum_value(Oid type, const char* label) {
       DirectFunctionCall2(enum_in, CStringGetDatum(label), ObjectIdGetDatum(type)));
 }
 
-// One held or confirmed appointment row as read, in PostgreSQL's time representation.
+// One appointment row occupying its block as read, in PostgreSQL's time representation.
 struct RawBooking {
   TimestampTz start, block_start, block_end, expires;
   bool held;
@@ -162,16 +162,15 @@ TimestampTz time_column(TupleTableSlot* slot, AttrNumber column) {
 
 enum class Collected { added, outside, inactive };
 
-// Adds the slot's appointment when it is held or confirmed and its block meets the window (the
-// tuple is the truth: the index holds every status).
+// Adds the slot's appointment when it occupies its block (any status but cancelled) and the block
+// meets the window (the tuple is the truth: the index holds every status).
 Collected collect(TupleTableSlot* slot, const AppointmentColumns& c, const BusyWindow& w,
                   RawBookings* out) {
   slot_getsomeattrs(slot, c.last);
   if (!same_uuid(slot, c.org, w.org) || !same_uuid(slot, c.calendar, w.calendar))
     return Collected::inactive;
   Oid status = DatumGetObjectId(slot->tts_values[c.status - 1]);
-  if (slot->tts_isnull[c.status - 1] || (status != c.held && status != c.confirmed))
-    return Collected::inactive;
+  if (slot->tts_isnull[c.status - 1] || status == c.cancelled) return Collected::inactive;
   RawBooking b{time_column(slot, c.starts), time_column(slot, c.block_start),
                time_column(slot, c.block_end), time_column(slot, c.expires), status == c.held};
   if (b.block_start >= w.to || b.block_end <= w.from) return Collected::outside;
@@ -225,7 +224,7 @@ void rescan(ReaderState* st, const BusyWindow& w, TimestampTz from, TimestampTz 
   index_rescan(st->scan, keys, 4, nullptr, 0);
 }
 
-// Collects the held and confirmed appointments meeting the window. Their blocks never overlap (the
+// Collects the appointments occupying blocks that meet the window. Those never overlap (the
 // exclusion constraint), so in order of start they are in order of block too: of those starting
 // before the window only the last can reach into it, and those starting later meet it until the
 // first whose block starts at its end (at most a day later: buffers are at most 1440 minutes).
@@ -347,7 +346,7 @@ const AppointmentColumns& appointment_columns(Relation rel) {
   c.last = std::max({c.org, c.calendar, c.starts, c.block_start, c.block_end, c.status, c.expires});
   Oid status_type = TupleDescAttr(RelationGetDescr(rel), c.status - 1)->atttypid;
   c.held = enum_value(status_type, "held");
-  c.confirmed = enum_value(status_type, "confirmed");
+  c.cancelled = enum_value(status_type, "cancelled");
   c.relid = relid;
   return c;
 }
