@@ -213,6 +213,52 @@ select pg_temp.brief(switchboard.confirm_appointment(:'A', :'moving'));
 select pg_temp.brief(switchboard.cancel_appointment(:'A', :'nowhere'));
 select pg_temp.free_on(:'clinic', :'mon');
 
+--
+-- Outcomes: only a confirmed appointment whose start has passed becomes completed or no_show;
+-- repeating answers ALREADY_..., and the block stays occupied.
+--
+reset role;
+insert into switchboard.appointments (org_id, calendar_id, starts_at, ends_at, block_start, block_end, status, hold_expires_at)
+select :'A', :'clinic', s, s + interval '30 minutes', s, s + interval '30 minutes', t.status::switchboard.appointment_status,
+       case when t.status = 'held' then now() + interval '5 minutes' end
+  from (values (3, 'confirmed'), (5, 'confirmed'), (7, 'held')) as t(hours, status),
+       lateral (select date_trunc('hour', now()) - make_interval(hours => t.hours) as s) x;
+select max(id::text) filter (where starts_at = date_trunc('hour', now()) - interval '3 hours') as done,
+       max(id::text) filter (where starts_at = date_trunc('hour', now()) - interval '5 hours') as gone,
+       max(id::text) filter (where starts_at = date_trunc('hour', now()) - interval '7 hours') as holding
+  from switchboard.appointments where calendar_id = :'clinic' and starts_at < now() \gset
+select set_config('request.jwt.claims', '{"sub": "' || :'agent_a' || '"}', false) is not null as agent;
+set role authenticated;
+-- (times left out: they depend on the hour the test runs)
+select t.call, regexp_replace(pg_temp.brief(t.answer), ' \d\d:\d\d-\d\d:\d\d', '') as brief from (values
+  ('complete', switchboard.complete_appointment(:'A', :'done')),
+  ('complete again', switchboard.complete_appointment(:'A', :'done')),
+  ('no-show after completed', switchboard.mark_no_show(:'A', :'done')),
+  ('no-show', switchboard.mark_no_show(:'A', :'gone')),
+  ('no-show again', switchboard.mark_no_show(:'A', :'gone')),
+  ('complete after no-show', switchboard.complete_appointment(:'A', :'gone')),
+  ('complete a hold', switchboard.complete_appointment(:'A', :'holding')),
+  ('complete before start', switchboard.complete_appointment(:'A', (:'h3'::jsonb ->> 'appointmentId')::uuid)),
+  ('no-show before start', switchboard.mark_no_show(:'A', (:'h3'::jsonb ->> 'appointmentId')::uuid)),
+  ('complete cancelled', switchboard.complete_appointment(:'A', :'moving')),
+  ('complete unknown', switchboard.complete_appointment(:'A', :'nowhere')),
+  ('no-show unknown', switchboard.mark_no_show(:'A', :'nowhere')),
+  ('cancel completed', switchboard.cancel_appointment(:'A', :'done')),
+  ('reschedule no-show', switchboard.reschedule_appointment(:'A', :'gone', pg_temp.ny(:'mon', '16:00')))
+) as t(call, answer);
+select t.call, pg_temp.try(t.sql) from (values
+  ('complete null id', format('select switchboard.complete_appointment(%L, null)', :'A')),
+  ('no-show null org', format('select switchboard.mark_no_show(null, %L)', :'done'))
+) as t(call, sql);
+reset role;
+select status, outcome_at is not null as marked, updated_at >= outcome_at as touched
+  from switchboard.appointments where id in (:'done', :'gone', :'holding') order by starts_at;
+select left(pg_temp.try(format('insert into switchboard.appointments (org_id, calendar_id, starts_at, ends_at, block_start, block_end, status)
+  values (%L, %L, %L, %L, %L, %L, ''confirmed'')', :'A', :'clinic', date_trunc('hour', now()) - interval '3 hours',
+  date_trunc('hour', now()) - interval '150 minutes', date_trunc('hour', now()) - interval '3 hours',
+  date_trunc('hour', now()) - interval '150 minutes')), 90) as over_completed;
+delete from switchboard.appointments where id = :'holding';
+
 -- Idempotency: the same key yields the same appointment, never a second row.
 select switchboard.book_appointment(:'A', :'clinic', pg_temp.ny(:'mon', '09:00'), 30, idempotency_key => 'call-42') as k1 \gset
 select switchboard.book_appointment(:'A', :'clinic', pg_temp.ny(:'mon', '09:30'), 30, idempotency_key => 'call-42') as k2 \gset
@@ -302,7 +348,9 @@ create function pg_temp.calls(org uuid, cal uuid, appt uuid, day date) returns t
     ('book_appointment', format('select switchboard.book_appointment(%L, %L, %L, 30)', org, cal, pg_temp.ny(day, '11:00'))),
     ('confirm_appointment', format('select switchboard.confirm_appointment(%L, %L)', org, appt)),
     ('reschedule_appointment', format('select switchboard.reschedule_appointment(%L, %L, %L)', org, appt, pg_temp.ny(day, '12:00'))),
-    ('cancel_appointment', format('select switchboard.cancel_appointment(%L, %L)', org, appt))) as t(call, sql)
+    ('cancel_appointment', format('select switchboard.cancel_appointment(%L, %L)', org, appt)),
+    ('complete_appointment', format('select switchboard.complete_appointment(%L, %L)', org, appt)),
+    ('mark_no_show', format('select switchboard.mark_no_show(%L, %L)', org, appt))) as t(call, sql)
 $$;
 set role authenticated;
 select u.role, c.call, c.result
@@ -319,7 +367,8 @@ select call, result from pg_temp.calls(:'A', :'clinic', :'nowhere', :'mon');
 -- A's owner passing A's org with B's calendar or appointment finds nothing, and sees none of B's rows.
 select set_config('request.jwt.claims', '{"sub": "' || :'owner_a' || '"}', false) is not null as owner;
 select pg_temp.brief(switchboard.book_appointment(:'A', :'cal_b', pg_temp.ny(:'mon', '11:00'), 30)) as b_calendar,
-       pg_temp.brief(switchboard.cancel_appointment(:'A', :'appt_b')) as b_appointment;
+       pg_temp.brief(switchboard.cancel_appointment(:'A', :'appt_b')) as b_appointment,
+       pg_temp.brief(switchboard.mark_no_show(:'A', :'appt_b')) as b_outcome;
 select (select count(*) from switchboard.calendars where org_id = :'B') as b_calendars,
        (select count(*) from switchboard.appointments where org_id = :'B') as b_appointments,
        (select count(*) > 0 from switchboard.appointments where org_id = :'A') as own_appointments;

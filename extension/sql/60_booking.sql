@@ -6,8 +6,12 @@
 CREATE TYPE switchboard.appointment_status AS ENUM
   ('held', 'confirmed', 'cancelled', 'completed', 'no_show');
 COMMENT ON TYPE switchboard.appointment_status IS
-  'held and confirmed appointments occupy their calendar (a held one until hold_expires_at)';
+  'every appointment but a cancelled one occupies its calendar (a held one until hold_expires_at); '
+  'completed and no_show are outcomes of a confirmed appointment and keep its block';
 CREATE TYPE switchboard.appointment_source AS ENUM ('ai_call', 'dashboard', 'api');
+-- How an appointment was cancelled (see the column's comment). An enum rather than text with a
+-- CHECK: every statement that writes a row prepares each CHECK constraint anew.
+CREATE TYPE switchboard.appointment_cancel_kind AS ENUM ('requested', 'hold_expired');
 
 CREATE TABLE switchboard.calendars (
   org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
@@ -53,9 +57,9 @@ CREATE TABLE switchboard.appointments (
     CONSTRAINT appointments_metadata_check CHECK (jsonb_typeof(metadata) = 'object'),
   confirmed_at timestamptz,
   cancelled_at timestamptz,
-  cancel_kind text CONSTRAINT appointments_cancel_kind_check
-    CHECK (cancel_kind IN ('requested', 'hold_expired')),
+  cancel_kind switchboard.appointment_cancel_kind,
   cancel_reason text,
+  outcome_at timestamptz,
   created_by uuid,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
@@ -65,20 +69,26 @@ CREATE TABLE switchboard.appointments (
   CONSTRAINT appointments_times_check
     CHECK (block_start <= starts_at AND starts_at < ends_at AND ends_at <= block_end),
   CONSTRAINT appointments_hold_check CHECK (status <> 'held' OR hold_expires_at IS NOT NULL),
+  -- calendar_id leads: it tells rows apart where org_id ties (one organisation's calendars), so
+  -- inserting chooses a subtree on it without also weighing org_id at every level.
   CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
-    org_id WITH =, calendar_id WITH =, tstzrange(block_start, block_end, '[)') WITH &&)
-    WHERE (status IN ('held', 'confirmed'))
+    calendar_id WITH =, org_id WITH =, tstzrange(block_start, block_end, '[)') WITH &&)
+    WHERE (status <> 'cancelled')
 );
 CREATE UNIQUE INDEX appointments_idempotency_key ON switchboard.appointments (org_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
+-- A calendar's appointments by start: listings, the cascade from calendars, and the booking
+-- commands' reads of the blocks that occupy a window (those never overlap, so in order of
+-- start they are in order of block: the ones starting in the window, at most one before it, and
+-- those starting up to a day after it whose buffer reaches back into it). The only index besides
+-- the primary key, the idempotency key and the exclusion constraint: every index costs each
+-- booking an insert.
 CREATE INDEX appointments_calendar_starts_idx
   ON switchboard.appointments (org_id, calendar_id, starts_at);
--- The booking commands read a calendar's held and confirmed blocks in a window through this index:
--- those never overlap, so they are the blocks starting in the window and at most the one before.
-CREATE INDEX appointments_active_blocks
-  ON switchboard.appointments (org_id, calendar_id, block_start) WHERE status IN ('held', 'confirmed');
 COMMENT ON TABLE switchboard.appointments IS
   'appointments; block_start/block_end are the times padded by the calendar''s buffers';
+COMMENT ON COLUMN switchboard.appointments.outcome_at IS
+  'when the appointment was marked completed or no_show';
 COMMENT ON COLUMN switchboard.appointments.cancel_kind IS
   'requested: cancelled by a caller; hold_expired: an expired hold released for another booking';
 
@@ -187,8 +197,8 @@ BEGIN
          coalesce(array_agg(a.block_end), '{}')
     INTO starts, block_starts, block_ends
     FROM switchboard.appointments a
-   WHERE a.org_id = org AND a.calendar_id = cal AND a.status IN ('held', 'confirmed')
-     AND (a.status = 'confirmed' OR a.hold_expires_at > now())
+   WHERE a.org_id = org AND a.calendar_id = cal AND a.status <> 'cancelled'
+     AND (a.status <> 'held' OR a.hold_expires_at > now())
      AND tstzrange(a.block_start, a.block_end, '[)') && tstzrange(lo, hi, '[)')
      AND a.id IS DISTINCT FROM skip;
 END
@@ -563,4 +573,48 @@ BEGIN
   RETURNING * INTO a;
   RETURN switchboard._booking_answer('cancelled', 'CANCELLED', a, c.time_zone);
 END
+$$;
+
+-- Ensures: appointment `appointment` of org has outcome `outcome` (completed or no_show), answered
+-- as {<verb>, reason, ...}: only a confirmed appointment whose start has passed takes it (reason
+-- `reason`); the same outcome again answers ALREADY_<reason> and changes nothing; any other state,
+-- including the other outcome or a start still ahead, is INVALID_STATE with the status. The block
+-- stays occupied: an outcome never frees time on the calendar.
+CREATE FUNCTION switchboard._booking_set_outcome(org uuid, appointment uuid,
+  outcome switchboard.appointment_status, verb text, reason text)
+  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  a switchboard.appointments;
+  c switchboard.calendars;
+BEGIN
+  a := switchboard._booking_lock_appointment(org, appointment);
+  IF a.id IS NULL THEN
+    RETURN switchboard._booking_refused(verb, 'NOT_FOUND');
+  END IF;
+  c := switchboard._booking_calendar_of(a);
+  IF a.status = outcome THEN
+    RETURN switchboard._booking_answer(verb, 'ALREADY_' || reason, a, c.time_zone);
+  END IF;
+  IF a.status <> 'confirmed' OR a.starts_at > now() THEN
+    RETURN switchboard._booking_refused(verb, 'INVALID_STATE') || jsonb_build_object('status', a.status);
+  END IF;
+  UPDATE switchboard.appointments x SET status = outcome, outcome_at = now()
+   WHERE x.org_id = org AND x.id = appointment
+  RETURNING * INTO a;
+  RETURN switchboard._booking_answer(verb, reason, a, c.time_zone);
+END
+$$;
+
+-- Ensures: a confirmed appointment whose start has passed is completed: {completed, reason
+-- COMPLETED or ALREADY_COMPLETED, appointmentId, ...}, else INVALID_STATE or NOT_FOUND.
+CREATE FUNCTION switchboard.complete_appointment(org_id uuid, appointment_id uuid)
+  RETURNS jsonb LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT switchboard._booking_set_outcome($1, $2, 'completed', 'completed', 'COMPLETED')
+$$;
+
+-- Ensures: a confirmed appointment whose start has passed is a no-show: {noShow, reason NO_SHOW
+-- or ALREADY_NO_SHOW, appointmentId, ...}, else INVALID_STATE or NOT_FOUND.
+CREATE FUNCTION switchboard.mark_no_show(org_id uuid, appointment_id uuid)
+  RETURNS jsonb LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT switchboard._booking_set_outcome($1, $2, 'no_show', 'noShow', 'NO_SHOW')
 $$;

@@ -8,7 +8,9 @@ GRANT EXECUTE ON FUNCTION
   switchboard.book_appointment(uuid, uuid, timestamptz, integer, uuid, jsonb, text),
   switchboard.confirm_appointment(uuid, uuid),
   switchboard.reschedule_appointment(uuid, uuid, timestamptz, integer),
-  switchboard.cancel_appointment(uuid, uuid, text)
+  switchboard.cancel_appointment(uuid, uuid, text),
+  switchboard.complete_appointment(uuid, uuid),
+  switchboard.mark_no_show(uuid, uuid)
   TO authenticated, service_role;
 
 GRANT SELECT ON switchboard.calendars, switchboard.appointments TO authenticated;

@@ -12,4 +12,8 @@ VALUES
    '{"id": "appointment_id", "starts_at": "new_starts_at"}', 'org_id',
    'move an appointment atomically', 'booking', true),
   ('DELETE', '/api/appointments/{id}', 'cancel_appointment', '{"id": "appointment_id"}', 'org_id',
-   'cancel an appointment (idempotent)', 'booking', true);
+   'cancel an appointment (idempotent)', 'booking', true),
+  ('POST', '/api/appointments/{id}/complete', 'complete_appointment', '{"id": "appointment_id"}', 'org_id',
+   'record that a confirmed appointment took place (once it has started; idempotent)', 'booking', true),
+  ('POST', '/api/appointments/{id}/no-show', 'mark_no_show', '{"id": "appointment_id"}', 'org_id',
+   'record that the customer did not come (once it has started; idempotent)', 'booking', true);

@@ -378,23 +378,33 @@ TEST_F(ShimTest, FeatureRoutes) {
   EXPECT_EQ(res->status, 404);
 }
 
+// A new organisation, its owner's token and a calendar of it open around the clock, in UTC.
+struct OwnedCalendar {
+  std::string owner, org, calendar, token;
+};
+
+OwnedCalendar owned_calendar(Connection& admin) {
+  OwnedCalendar c;
+  c.owner = sbtest::new_uuid(admin);
+  c.org = sbtest::new_org(admin, c.owner);
+  c.token = sbtest::token(c.owner, c.org);
+  c.calendar = admin
+                   .must(
+                       "select switchboard.create_calendar($1, 'Front desk', 'UTC', "
+                       "'{\"mon\":[[\"00:00\",\"24:00\"]],\"tue\":[[\"00:00\",\"24:00\"]],"
+                       "\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[[\"00:00\",\"24:00\"]],"
+                       "\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\",\"24:00\"]],"
+                       "\"sun\":[[\"00:00\",\"24:00\"]]}')",
+                       {c.org})
+                   .value();
+  return c;
+}
+
 // The appointment routes: slots, book, move, cancel, all in the JWT's organisation.
 TEST_F(ShimTest, AppointmentRoutes) {
   Shim shim;
   Connection admin;
-  std::string owner = sbtest::new_uuid(admin);
-  std::string org = sbtest::new_org(admin, owner);
-  std::string calendar =
-      admin
-          .must(
-              "select switchboard.create_calendar($1, 'Front desk', 'UTC', "
-              "'{\"mon\":[[\"00:00\",\"24:00\"]],\"tue\":[[\"00:00\",\"24:00\"]],"
-              "\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[[\"00:00\",\"24:00\"]],"
-              "\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\",\"24:00\"]],"
-              "\"sun\":[[\"00:00\",\"24:00\"]]}')",
-              {org})
-          .value();
-  std::string token = sbtest::token(owner, org);
+  auto [owner, org, calendar, token] = owned_calendar(admin);
   auto client = shim.client();
   std::string from = admin
                          .must(
@@ -431,6 +441,40 @@ TEST_F(ShimTest, AppointmentRoutes) {
                       {org, id})
                 .value(),
             "cancelled");
+}
+
+// The outcome routes: a confirmed appointment that has started is completed or a no-show, once.
+TEST_F(ShimTest, AppointmentOutcomeRoutes) {
+  Shim shim;
+  Connection admin;
+  auto [owner, org, calendar, token] = owned_calendar(admin);
+  auto ids = admin.must(
+      "insert into switchboard.appointments (org_id, calendar_id, starts_at, ends_at, "
+      "block_start, block_end, status) select $1, $2, s, s + interval '30 minutes', s, "
+      "s + interval '30 minutes', 'confirmed' from (values (1), (2)) v(h), lateral (select "
+      "date_trunc('hour', now()) - make_interval(hours => v.h) as s) x returning id",
+      {org, calendar});
+  ASSERT_EQ(ids.rows.size(), 2u);
+  auto outcome = [&](const std::string& id, const std::string& route) {
+    int status = 0;
+    json answer =
+        json::parse(post_json(shim, "/api/appointments/" + id + "/" + route, "{}", status, token));
+    EXPECT_EQ(status, 200) << answer.dump();
+    return answer;
+  };
+  const std::string done = ids.rows[0][0], gone = ids.rows[1][0];
+  EXPECT_EQ(outcome(done, "complete")["reason"], "COMPLETED");
+  EXPECT_EQ(outcome(done, "complete")["reason"], "ALREADY_COMPLETED");
+  EXPECT_EQ(outcome(gone, "no-show")["reason"], "NO_SHOW");
+  json refused = outcome(done, "no-show");
+  EXPECT_EQ(refused["noShow"], false);
+  EXPECT_EQ(refused["reason"], "INVALID_STATE");
+  EXPECT_EQ(admin
+                .must("select string_agg(status::text, ',' order by starts_at desc) from "
+                      "switchboard.appointments where org_id = $1",
+                      {org})
+                .value(),
+            "completed,no_show");
 }
 
 TEST_F(ShimTest, RouteAddedAsDataTakesTheOrgFromTheJwt) {

@@ -40,6 +40,14 @@ TEST(Uuid, RoundTripsAndRejectsMalformed) {
   EXPECT_FALSE(sb::parse_uuid("").has_value());
 }
 
+TEST(Uuid, RandomBytesBecomeVersion4) {
+  std::uint8_t ones[16];
+  std::uint8_t zeros[16] = {};
+  std::memset(ones, 0xff, sizeof ones);
+  EXPECT_EQ(sb::to_string(sb::random_uuid_from(ones)), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+  EXPECT_EQ(sb::to_string(sb::random_uuid_from(zeros)), "00000000-0000-4000-8000-000000000000");
+}
+
 TEST(Membership, RoleInAndOrgsAtLeast) {
   sb::Uuid a = uuid("00000000-0000-4000-8000-00000000000a");
   sb::Uuid b = uuid("00000000-0000-4000-8000-00000000000b");

@@ -16,6 +16,13 @@ bool is_dash_position(size_t i) noexcept {
 
 }  // namespace
 
+Uuid random_uuid_from(const std::uint8_t* random16) noexcept {
+  Uuid u = Uuid::from_raw(random16);
+  u.bytes[6] = static_cast<std::uint8_t>((u.bytes[6] & 0x0f) | 0x40);
+  u.bytes[8] = static_cast<std::uint8_t>((u.bytes[8] & 0x3f) | 0x80);
+  return u;
+}
+
 std::optional<Uuid> parse_uuid(std::string_view text) noexcept {
   if (text.size() != 36) return std::nullopt;
   Uuid u;

@@ -26,6 +26,9 @@ struct Uuid {
 // The UUID written in canonical 8-4-4-4-12 form (any case), or nothing.
 std::optional<Uuid> parse_uuid(std::string_view text) noexcept;
 
+// Ensures: a version 4 (random) UUID made of 16 random bytes (122 of them kept).
+Uuid random_uuid_from(const std::uint8_t* random16) noexcept;
+
 // The canonical lowercase text of `u`.
 std::string to_string(const Uuid& u);
 

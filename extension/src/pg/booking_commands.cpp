@@ -45,13 +45,14 @@ constexpr std::size_t kAlternatives = 3;
 Query insert_query = {
     "insert into switchboard.appointments (org_id, calendar_id, contact_id, service, starts_at, "
     "ends_at, block_start, block_end, status, hold_expires_at, source, idempotency_key, notes, "
-    "metadata, confirmed_at, created_by) values ($1, $2, $3, $4 ->> 'service', $5, $6, $7, $8, "
-    "$9::switchboard.appointment_status, $10, "
+    "metadata, confirmed_at, created_by, id) values ($1, $2, $3, $4 ->> 'service', $5, $6, $7, $8, "
+    "case when $9 then 'held'::switchboard.appointment_status "
+    "else 'confirmed'::switchboard.appointment_status end, $10, "
     "coalesce($4 ->> 'source', 'api')::switchboard.appointment_source, $11, $4 ->> 'notes', "
-    "coalesce($4 -> 'metadata', '{}'), $12, $13) returning id",
-    13,
+    "coalesce($4 -> 'metadata', '{}'), $12, $13, $14)",
+    14,
     {UUIDOID, UUIDOID, UUIDOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-     TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, UUIDOID}};
+     TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, UUIDOID}};
 Query release_query = {
     "update switchboard.appointments x set status = 'cancelled', cancel_kind = 'hold_expired', "
     "cancelled_at = x.hold_expires_at where x.org_id = $1 and x.calendar_id = $2 "
@@ -247,6 +248,22 @@ std::vector<Micros> alternatives(const Request& r, const Check& c, Micros now) {
   return around.alternatives(r.start, duration, now, kAlternatives, 7 * kDay);
 }
 
+// Ensures: a new random (version 4) appointment id from PostgreSQL's strong random source, drawn
+// 64 ids at a time (a call into the source costs far more than its bytes).
+Uuid new_appointment_id() {
+  static std::uint8_t pool[16 * 64];
+  static std::size_t used = sizeof pool;
+  if (used == sizeof pool) {
+    bool ok = false;
+    sb::pg::guard([&] { ok = pg_strong_random(pool, sizeof pool); });
+    if (!ok) throw Error("XX000", "could not generate random values for an appointment id");
+    used = 0;
+  }
+  Uuid id = sb::random_uuid_from(pool + used);
+  used += 16;
+  return id;
+}
+
 Datum optional_uuid(const std::optional<Uuid>& id, char* null) {
   *null = id ? ' ' : 'n';
   return id ? sb::pg::uuid_datum(*id) : 0;
@@ -267,10 +284,11 @@ std::string insert(const Request& r, const Check& c, Micros now) {
   std::optional<Micros> expires;
   if (held) expires = now + *r.hold_seconds * bk::kSecond;
   const char* status = held ? "held" : "confirmed";
-  char nulls[13];
+  char nulls[14];
   memset(nulls, ' ', sizeof nulls);
   std::optional<Uuid> user = sb::pg::caller_user();
-  Datum args[13] = {sb::pg::uuid_datum(r.org),
+  Uuid id = new_appointment_id();
+  Datum args[14] = {sb::pg::uuid_datum(r.org),
                     sb::pg::uuid_datum(r.calendar),
                     optional_uuid(r.contact, &nulls[2]),
                     r.details,
@@ -278,22 +296,18 @@ std::string insert(const Request& r, const Check& c, Micros now) {
                     TimestampTzGetDatum(sb::pg::from_unix(r.end())),
                     TimestampTzGetDatum(sb::pg::from_unix(block_start)),
                     TimestampTzGetDatum(sb::pg::from_unix(block_end)),
-                    sb::pg::text_datum(status),
+                    BoolGetDatum(held),
                     TimestampTzGetDatum(sb::pg::from_unix(expires.value_or(0))),
                     r.key ? sb::pg::text_datum(*r.key) : 0,
                     TimestampTzGetDatum(sb::pg::from_unix(now)),
-                    optional_uuid(user, &nulls[12])};
+                    optional_uuid(user, &nulls[12]),
+                    sb::pg::uuid_datum(id)};
   nulls[3] = r.details ? ' ' : 'n';
   nulls[9] = held ? ' ' : 'n';
   nulls[10] = r.key ? ' ' : 'n';
   nulls[11] = held ? 'n' : ' ';
-  TextRows rows = spi_query(insert_query, args, nulls, ReadMode::read_write);
-  bk::AppointmentFacts a{sb::parse_uuid(rows.at(0, 0)).value_or(Uuid{}),
-                         r.calendar,
-                         status,
-                         r.start,
-                         r.end(),
-                         expires};
+  spi_query(insert_query, args, nulls, ReadMode::read_write);
+  bk::AppointmentFacts a{id, r.calendar, status, r.start, r.end(), expires};
   return bk::accepted_answer(r.verb, held ? "HELD" : "BOOKED", a, c.zone, false);
 }
 

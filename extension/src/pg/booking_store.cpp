@@ -122,7 +122,7 @@ Oid enum_value(Oid type, const char* label) {
       DirectFunctionCall2(enum_in, CStringGetDatum(label), ObjectIdGetDatum(type)));
 }
 
-// One held or confirmed appointment row as read, in PostgreSQL's time representation.
+// One appointment row occupying its block as read, in PostgreSQL's time representation.
 struct RawBooking {
   TimestampTz start, block_start, block_end, expires;
   bool held;
@@ -162,16 +162,15 @@ TimestampTz time_column(TupleTableSlot* slot, AttrNumber column) {
 
 enum class Collected { added, outside, inactive };
 
-// Adds the slot's appointment when it is held or confirmed and its block meets the window (the
-// index answers exactly, but the tuple is the truth).
+// Adds the slot's appointment when it occupies its block (any status but cancelled) and the block
+// meets the window (the tuple is the truth: the index holds every status).
 Collected collect(TupleTableSlot* slot, const AppointmentColumns& c, const BusyWindow& w,
                   RawBookings* out) {
   slot_getsomeattrs(slot, c.last);
   if (!same_uuid(slot, c.org, w.org) || !same_uuid(slot, c.calendar, w.calendar))
     return Collected::inactive;
   Oid status = DatumGetObjectId(slot->tts_values[c.status - 1]);
-  if (slot->tts_isnull[c.status - 1] || (status != c.held && status != c.confirmed))
-    return Collected::inactive;
+  if (slot->tts_isnull[c.status - 1] || status == c.cancelled) return Collected::inactive;
   RawBooking b{time_column(slot, c.starts), time_column(slot, c.block_start),
                time_column(slot, c.block_end), time_column(slot, c.expires), status == c.held};
   if (b.block_start >= w.to || b.block_end <= w.from) return Collected::outside;
@@ -186,7 +185,7 @@ struct ReaderState {
   Snapshot snapshot;
   Relation heap;
   Relation index;
-  IndexScanDesc scan;  // on appointments_active_blocks
+  IndexScanDesc scan;  // on appointments_calendar_starts_idx
   TupleTableSlot* slot;
   const AppointmentColumns* columns;
 };
@@ -197,9 +196,9 @@ void open_reader(ReaderState* st) {
   CommandCounterIncrement();
   st->snapshot = RegisterSnapshot(GetTransactionSnapshot());
   st->heap = table_open(relation("appointments"), AccessShareLock);
-  st->index = index_open(relation("appointments_active_blocks"), AccessShareLock);
+  st->index = index_open(relation("appointments_calendar_starts_idx"), AccessShareLock);
   if (IndexRelationGetNumberOfKeyAttributes(st->index) != 3)
-    elog(ERROR, "switchboard: appointments_active_blocks is not the expected index");
+    elog(ERROR, "switchboard: appointments_calendar_starts_idx is not the expected index");
   st->columns = &appointment_columns(st->heap);
   st->scan = index_beginscan(st->heap, st->index, st->snapshot, 4, 0);
   st->slot = table_slot_create(st->heap, nullptr);
@@ -214,7 +213,7 @@ void close_reader(void* state) {
   if (st->snapshot) UnregisterSnapshot(st->snapshot);
 }
 
-// Positions the scan on the calendar's held and confirmed blocks starting in [from, to).
+// Positions the scan on the calendar's appointments starting in [from, to).
 void rescan(ReaderState* st, const BusyWindow& w, TimestampTz from, TimestampTz to) {
   ScanKeyData keys[4];
   ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(w.org));
@@ -225,16 +224,18 @@ void rescan(ReaderState* st, const BusyWindow& w, TimestampTz from, TimestampTz 
   index_rescan(st->scan, keys, 4, nullptr, 0);
 }
 
-// Collects the appointments meeting the window. Held and confirmed blocks never overlap (the
-// exclusion constraint), so those are the blocks starting in the window and at most one block
-// starting before it: the last one, if it reaches into the window.
+// Collects the appointments occupying blocks that meet the window. Those never overlap (the
+// exclusion constraint), so in order of start they are in order of block too: of those starting
+// before the window only the last can reach into it, and those starting later meet it until the
+// first whose block starts at its end (at most a day later: buffers are at most 1440 minutes).
+// Other statuses are skipped.
 void scan_window(ReaderState* st, const BusyWindow& w, RawBookings* out) {
   rescan(st, w, DT_NOBEGIN, w.from);
   while (index_getnext_slot(st->scan, BackwardScanDirection, st->slot))
     if (collect(st->slot, *st->columns, w, out) != Collected::inactive) break;
-  rescan(st, w, w.from, w.to);
+  rescan(st, w, w.from, w.to + USECS_PER_DAY);
   while (index_getnext_slot(st->scan, ForwardScanDirection, st->slot))
-    collect(st->slot, *st->columns, w, out);
+    if (collect(st->slot, *st->columns, w, out) == Collected::outside) break;
 }
 
 pg_tz* time_zone(const std::string& name) {
@@ -345,7 +346,7 @@ const AppointmentColumns& appointment_columns(Relation rel) {
   c.last = std::max({c.org, c.calendar, c.starts, c.block_start, c.block_end, c.status, c.expires});
   Oid status_type = TupleDescAttr(RelationGetDescr(rel), c.status - 1)->atttypid;
   c.held = enum_value(status_type, "held");
-  c.confirmed = enum_value(status_type, "confirmed");
+  c.cancelled = enum_value(status_type, "cancelled");
   c.relid = relid;
   return c;
 }

@@ -1,6 +1,6 @@
 // What booking decisions read, without SPI: calendars (parsed once, then cached per backend until
 // switchboard.calendars changes in any session), the appointments of a calendar in a window (read
-// straight through the index of their blocks, or from weeks of them kept while still current),
+// straight through the index of their starts, or from weeks of them kept while still current),
 // and time zones from the tz database.
 #pragma once
 
@@ -54,14 +54,15 @@ struct AppointmentColumns {
   Oid relid = InvalidOid;
   AttrNumber org, calendar, starts, block_start, block_end, status, expires;
   AttrNumber last;      // the highest of them
-  Oid held, confirmed;  // the enum values of the active statuses
+  Oid held, cancelled;  // held blocks until its hold expires; cancelled never does
 };
 
 // Ensures: the columns of switchboard.appointments `rel` (looked up once per relation). Call inside
 // sb::pg::guard.
 const AppointmentColumns& appointment_columns(Relation rel);
 
-// A held or confirmed appointment as read: its start, padded block and, when held, the hold's end.
+// An appointment occupying its block (not cancelled) as read: its start, padded block and, when
+// held, the hold's end.
 struct BookingRow {
   booking::Micros start, block_start, block_end, expires;
   bool held;
@@ -80,9 +81,9 @@ struct Occupancy {
 
 struct ReaderState;
 
-// Reads the held and confirmed appointments of one calendar through appointments_active_blocks,
-// every read with the snapshot taken when the reader was made (after the transaction's own
-// changes).
+// Reads the appointments occupying blocks (all but cancelled) of one calendar through
+// appointments_calendar_starts_idx, every read with the snapshot taken when the reader was made
+// (after the transaction's own changes).
 class AppointmentReader {
  public:
   AppointmentReader(const Uuid& org, const Uuid& calendar);
