@@ -122,9 +122,9 @@ CREATE FUNCTION pg_temp.org_of(tier text) RETURNS uuid LANGUAGE sql AS $$
 $$;
 
 -- The sync trigger's effective_features equal the expected grants.
-SELECT s.tier, cardinality(sub.effective_features) AS effective_features,
-       sub.effective_features::text[] @> (SELECT array_agg(e.feature) FROM expected_grant e WHERE e.tier = s.tier)
-       AND sub.effective_features::text[] <@ (SELECT array_agg(e.feature) FROM expected_grant e WHERE e.tier = s.tier)
+SELECT s.tier, cardinality(switchboard.feature_keys(sub.effective_features)) AS effective_features,
+       switchboard.feature_keys(sub.effective_features) @> (SELECT array_agg(e.feature) FROM expected_grant e WHERE e.tier = s.tier)
+       AND switchboard.feature_keys(sub.effective_features) <@ (SELECT array_agg(e.feature) FROM expected_grant e WHERE e.tier = s.tier)
          AS equals_expected,
        sub.effective_limits
   FROM seed_tier s JOIN switchboard.subscriptions sub ON sub.org_id = pg_temp.org_of(s.tier)
@@ -216,7 +216,7 @@ CREATE FUNCTION pg_temp.answer(tier text, feature text) RETURNS text LANGUAGE sq
                 coalesce(c ->> 'upgradeTier', '-'),
                 switchboard.has_feature(o, answer.feature),
                 coalesce(switchboard.feature_matrix(o) ->> answer.feature, 'absent'),
-                (SELECT answer.feature = ANY (s.effective_features) FROM switchboard.subscriptions s
+                (SELECT answer.feature = ANY (switchboard.feature_keys(s.effective_features)) FROM switchboard.subscriptions s
                   WHERE s.org_id = o))
     FROM pg_temp.org_of(tier) AS o, switchboard.check_feature(o, feature) AS c
 $$;
@@ -295,9 +295,9 @@ SELECT pg_temp.answer('broadcast_starter', 'rolled_back') AS after_rollback;
 
 -- Removing the test features (grants cascade) resyncs the subscriptions back to the seed sets.
 DELETE FROM switchboard.features WHERE key IN ('call_summaries', 'sms_segments');
-SELECT count(*) FILTER (WHERE NOT (sub.effective_features::text[]
+SELECT count(*) FILTER (WHERE NOT (switchboard.feature_keys(sub.effective_features)
                                      @> (SELECT array_agg(e.feature) FROM expected_grant e WHERE e.tier = s.tier)
-                                   AND sub.effective_features::text[]
+                                   AND switchboard.feature_keys(sub.effective_features)
                                      <@ (SELECT array_agg(e.feature) FROM expected_grant e WHERE e.tier = s.tier)))
          AS subscriptions_off_the_seed_set,
        (SELECT count(*) FROM switchboard.features) AS catalog_features,
@@ -307,3 +307,9 @@ SELECT count(*) FILTER (WHERE NOT (sub.effective_features::text[]
 -- Clean up.
 DELETE FROM switchboard.organizations WHERE slug LIKE 'ent-cat-%';
 DELETE FROM switchboard.entitlement_audit WHERE org_id::text LIKE 'e1000000-%';
+
+-- A feature's bit is never reused: a new feature gets a bit no feature ever had.
+INSERT INTO switchboard.features (key, name, category, kind) VALUES ('bit_probe', 'Bit probe', 'test', 'boolean');
+SELECT f.bit > 43 AS fresh_bit, f.bit = (SELECT max(bit) FROM switchboard.features) AS highest
+  FROM switchboard.features f WHERE f.key = 'bit_probe';
+DELETE FROM switchboard.features WHERE key = 'bit_probe';

@@ -1,8 +1,12 @@
 -- Plans and entitlements: the feature catalog, plan tiers and their grants (data, not code),
 -- subscriptions, per-organisation overrides, global kill switches, metered usage and the audit.
 
+-- Each feature's position in the subscriptions' effective_features bitmaps; never reused.
+CREATE SEQUENCE switchboard.features_bit_seq AS smallint MINVALUE 0 START 0;
 CREATE TABLE switchboard.features (
   key text PRIMARY KEY CONSTRAINT features_key_check CHECK (key ~ '^[a-z][a-z0-9_]{0,62}$'),
+  bit smallint NOT NULL DEFAULT nextval('switchboard.features_bit_seq')
+    CONSTRAINT features_bit_key UNIQUE CONSTRAINT features_bit_check CHECK (bit >= 0),
   name text NOT NULL,
   description text NOT NULL DEFAULT '',
   category text NOT NULL,
@@ -14,6 +18,9 @@ CREATE TABLE switchboard.features (
   CONSTRAINT features_unit_check CHECK ((kind = 'metered') = (unit IS NOT NULL))
 );
 COMMENT ON TABLE switchboard.features IS 'the feature catalog: adding a feature is an INSERT';
+COMMENT ON COLUMN switchboard.features.bit IS
+  'the feature''s bit in subscriptions.effective_features (assigned once, never reused)';
+ALTER SEQUENCE switchboard.features_bit_seq OWNED BY switchboard.features.bit;
 
 CREATE TABLE switchboard.plan_tiers (
   key text PRIMARY KEY CONSTRAINT plan_tiers_key_check CHECK (key ~ '^[a-z][a-z0-9_]{0,62}$'),
@@ -55,8 +62,9 @@ CREATE TABLE switchboard.subscriptions (
   current_period_end timestamptz NOT NULL DEFAULT now() + interval '1 month',
   cancelled_at timestamptz,
   addons jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(addons) = 'object'),
-  -- Written by the sync trigger from the tier's grants and the add-ons.
-  effective_features text[] NOT NULL DEFAULT '{}',
+  -- Written by the sync trigger from the tier's grants and the add-ons: a bitmap over
+  -- features.bit (switchboard.feature_keys() lists it) and the metered grants' limits.
+  effective_features bytea NOT NULL DEFAULT '\x',
   effective_limits jsonb NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
@@ -70,7 +78,8 @@ COMMENT ON TABLE switchboard.subscriptions IS
 COMMENT ON COLUMN switchboard.subscriptions.addons IS
   '{"feature": true} grants a feature; {"metered_feature": n} adds n to its limit';
 COMMENT ON COLUMN switchboard.subscriptions.effective_features IS
-  'features granted by tier and add-ons (kept by the sync trigger; overrides and kill switches apply on top)';
+  'bitmap over features.bit of the features granted by tier and add-ons (kept by the sync trigger; '
+  'overrides and kill switches apply on top); switchboard.feature_keys() lists it';
 
 CREATE TABLE switchboard.feature_overrides (
   org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
@@ -191,6 +200,7 @@ SELECT switchboard.protect('switchboard.entitlement_audit', 'org_id', 'admin', '
 
 -- Catalog rows shipped with the extension come back with CREATE EXTENSION; pg_dump keeps the rest.
 SELECT pg_catalog.pg_extension_config_dump('switchboard.features', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('switchboard.features_bit_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.plan_tiers', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.plan_tier_features', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.subscriptions', '');

@@ -3,6 +3,14 @@
 -- do both for any organisation. A member of one organisation can never ask about another (42501).
 
 -- The sync trigger (C++): effective_features/effective_limits follow tier and add-ons.
+
+-- The feature keys of an effective_features bitmap, sorted.
+CREATE FUNCTION switchboard.feature_keys(bits bytea) RETURNS text[]
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(array_agg(f.key ORDER BY f.key), '{}')
+    FROM switchboard.features f
+   WHERE f.bit < 8 * length(bits) AND get_bit(bits, f.bit) = 1
+$$;
 CREATE FUNCTION switchboard.sync_subscription() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'sb_sync_subscription';
 CREATE TRIGGER subscriptions_sync BEFORE INSERT OR UPDATE ON switchboard.subscriptions
@@ -61,7 +69,7 @@ CREATE TRIGGER plan_tier_features_resync_update AFTER UPDATE ON switchboard.plan
 CREATE TRIGGER plan_tier_features_resync_delete AFTER DELETE ON switchboard.plan_tier_features
   REFERENCING OLD TABLE AS changed_grants
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.resync_subscriptions();
-CREATE TRIGGER features_resync AFTER UPDATE OF kind ON switchboard.features
+CREATE TRIGGER features_resync AFTER UPDATE OF kind, bit ON switchboard.features
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.resync_all_subscriptions();
 
 CREATE FUNCTION switchboard.has_feature(org_id uuid, feature text) RETURNS boolean

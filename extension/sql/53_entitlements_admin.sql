@@ -216,6 +216,7 @@ GRANT ALL ON switchboard.features, switchboard.plan_tiers, switchboard.plan_tier
   switchboard.global_feature_flags, switchboard.subscriptions, switchboard.feature_overrides,
   switchboard.feature_usage, switchboard.feature_reservations, switchboard.usage_events,
   switchboard.entitlement_audit, switchboard.kill_switch_audit TO service_role;
+GRANT USAGE ON SEQUENCE switchboard.features_bit_seq TO service_role;
 
 GRANT EXECUTE ON FUNCTION
   switchboard.has_feature(uuid, text), switchboard.is_feature_enabled(uuid, text),
@@ -226,7 +227,7 @@ GRANT EXECUTE ON FUNCTION
   switchboard.settle_reservation(uuid, uuid, bigint), switchboard.release_reservation(uuid, uuid),
   switchboard.set_subscription(uuid, text, text, jsonb),
   switchboard.set_feature_override(uuid, text, boolean, bigint, text, timestamptz, text),
-  switchboard.clear_feature_override(uuid, text)
+  switchboard.clear_feature_override(uuid, text), switchboard.feature_keys(bytea)
   TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION switchboard.set_kill_switch(text, boolean, text),
   switchboard.purge_usage_events(interval) TO service_role;

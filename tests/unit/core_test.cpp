@@ -1,6 +1,7 @@
 // Unit tests of extension/src/core: no server needed.
 #include <gtest/gtest.h>
 
+#include "core/entitlements.hpp"
 #include "core/json_writer.hpp"
 #include "core/jwt.hpp"
 #include "core/membership.hpp"
@@ -137,4 +138,17 @@ TEST(JsonWriter, TokensModeRecordsEveryStepAndNoText) {
   EXPECT_EQ(w.tokens()[2].integer, 7);
   EXPECT_EQ(w.tokens()[6].text, "1.5");
   EXPECT_FALSE(w.tokens()[7].flag);
+}
+
+TEST(Catalog, BitmapsNameFeaturesByTheirBits) {
+  sb::ent::Catalog c;
+  c.features["calls"] = sb::ent::Feature{"calls", true, "call", 0};
+  c.features["sms"] = sb::ent::Feature{"sms", false, "", 9};
+  c.features["gone"] = sb::ent::Feature{"gone", false, "", -1};
+  std::map<std::string, sb::ent::Grant> grants{{"calls", {}}, {"sms", {}}, {"unknown", {}}};
+  EXPECT_EQ(c.bitmap_of(grants), std::string("\x01\x02", 2));  // bit 0, bit 9 = byte 1 mask 2
+  EXPECT_EQ(c.bitmap_of({}), "");
+  ASSERT_NE(c.key_of_bit(9), nullptr);
+  EXPECT_EQ(*c.key_of_bit(9), "sms");
+  EXPECT_EQ(c.key_of_bit(3), nullptr);
 }

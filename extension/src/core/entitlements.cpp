@@ -80,6 +80,24 @@ std::string_view mode_name(Mode mode) {
   return mode == Mode::hard ? "hard" : "soft";
 }
 
+const std::string* Catalog::key_of_bit(int bit) const {
+  for (const auto& entry : features)
+    if (entry.second.bit == bit) return &entry.first;
+  return nullptr;
+}
+
+std::string Catalog::bitmap_of(const std::map<std::string, Grant>& grants) const {
+  std::string bits;
+  for (const auto& entry : grants) {
+    const Feature* f = feature(entry.first);
+    if (!f || f->bit < 0) continue;
+    std::size_t byte = static_cast<std::size_t>(f->bit) / 8;
+    if (bits.size() <= byte) bits.resize(byte + 1, '\0');
+    bits[byte] = static_cast<char>(bits[byte] | (1 << (f->bit % 8)));
+  }
+  return bits;
+}
+
 const Feature* Catalog::feature(std::string_view key) const {
   auto it = features.find(std::string(key));
   return it == features.end() ? nullptr : &it->second;

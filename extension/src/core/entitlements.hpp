@@ -49,6 +49,7 @@ struct Feature {
   std::string key;
   bool metered = false;
   std::string unit;
+  int bit = -1;  // its position in the effective_features bitmaps
 };
 
 struct Tier {
@@ -66,6 +67,10 @@ struct Catalog {
 
   const Feature* feature(std::string_view key) const;
   const Tier* tier(std::string_view key) const;
+  // The key of the feature at `bit`, or nullptr (a deleted feature's bit).
+  const std::string* key_of_bit(int bit) const;
+  // The bitmap of the features `grants` names (bit n = byte n / 8, mask 1 << n % 8).
+  std::string bitmap_of(const std::map<std::string, Grant>& grants) const;
 };
 
 struct Subscription {

@@ -50,7 +50,7 @@ Slot<const ent::KillSwitches> kills_slot;
 Slot<OrgMap> orgs_slot;
 
 Query features_query = {
-    "select key, kind = 'metered', unit from switchboard.features order by key", 0, {}};
+    "select key, kind = 'metered', unit, bit from switchboard.features order by key", 0, {}};
 Query tiers_query = {
     "select key, rank, overage_rate::text from switchboard.plan_tiers order by rank, key", 0, {}};
 Query grants_query = {
@@ -72,7 +72,8 @@ std::shared_ptr<const ent::Catalog> load_catalog() {
   auto c = std::make_shared<ent::Catalog>();
   TextRows f = spi_query(features_query, nullptr, nullptr, ReadMode::fresh);
   for (uint64 i = 0; i < f.count; ++i) {
-    c->features[f.at(i, 0)] = ent::Feature{f.at(i, 0), is_true(f.at(i, 1)), str(f.at(i, 2))};
+    c->features[f.at(i, 0)] =
+        ent::Feature{f.at(i, 0), is_true(f.at(i, 1)), str(f.at(i, 2)), std::atoi(f.at(i, 3))};
     c->feature_keys.push_back(f.at(i, 0));
   }
   TextRows t = spi_query(tiers_query, nullptr, nullptr, ReadMode::fresh);
@@ -112,6 +113,21 @@ ent::Override override_from(const TextRows& r, uint64 i) {
   return o;
 }
 
+// The subscription's grants: its 'e' rows (feature bits), then the 'l' rows' limits.
+void add_effective(const TextRows& rows, ent::Subscription& sub) {
+  std::shared_ptr<const ent::Catalog> c = catalog();
+  for (uint64 i = 0; i < rows.count; ++i)
+    if (rows.at(i, 0)[0] == 'e')
+      if (const std::string* key = c->key_of_bit(std::atoi(rows.at(i, 1))))
+        sub.effective[*key] = grant_from(nullptr, nullptr, nullptr);
+  for (uint64 i = 0; i < rows.count; ++i) {
+    if (rows.at(i, 0)[0] != 'l') continue;
+    auto it = sub.effective.find(rows.at(i, 1));
+    if (it != sub.effective.end())
+      it->second = grant_from(rows.at(i, 2), rows.at(i, 3), rows.at(i, 4));
+  }
+}
+
 std::shared_ptr<const ent::OrgState> load_org(const Uuid& org) {
   TextRows rows = read_org_rows(org);
   uint64 head = 0;
@@ -125,15 +141,9 @@ std::shared_ptr<const ent::OrgState> load_org(const Uuid& org) {
     if (const ent::Tier* tier = catalog()->tier(state->subscription->tier))
       state->subscription->overage_rate = tier->overage_rate;
   }
-  for (uint64 i = 0; i < rows.count; ++i) {
-    if (rows.at(i, 0)[0] == 'o') continue;
-    if (rows.at(i, 0)[0] == 'v') {
-      state->overrides[rows.at(i, 1)] = override_from(rows, i);
-    } else if (state->subscription) {
-      state->subscription->effective[rows.at(i, 1)] =
-          grant_from(rows.at(i, 2), rows.at(i, 3), rows.at(i, 4));
-    }
-  }
+  for (uint64 i = 0; i < rows.count; ++i)
+    if (rows.at(i, 0)[0] == 'v') state->overrides[rows.at(i, 1)] = override_from(rows, i);
+  if (state->subscription) add_effective(rows, *state->subscription);
   return state;
 }
 

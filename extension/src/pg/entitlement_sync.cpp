@@ -1,5 +1,6 @@
 // The sync trigger: every subscription row carries what its tier and add-ons grant
-// (effective_features, effective_limits), computed from the catalog when the row is written.
+// (effective_features: a bitmap over features.bit; effective_limits: the metered grants),
+// computed from the catalog when the row is written.
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -106,15 +107,14 @@ void clear_tier_datums() noexcept {
 TierDatums build_datums(const std::map<std::string, sb::ent::Grant>& grants,
                         const sb::ent::Catalog& catalog, MemoryContext context) {
   std::string limits = sb::ent::limits_json(grants, catalog);
-  std::vector<const char*> keys;
-  for (const auto& entry : grants) keys.push_back(entry.first.c_str());
+  std::string bits = catalog.bitmap_of(grants);
   TierDatums out;
   sb::pg::guard([&] {
     MemoryContext old = MemoryContextSwitchTo(context);
-    Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (keys.size() + 1)));
-    for (size_t i = 0; i < keys.size(); ++i) items[i] = CStringGetTextDatum(keys[i]);
-    out.features = PointerGetDatum(
-        construct_array(items, static_cast<int>(keys.size()), TEXTOID, -1, false, TYPALIGN_INT));
+    bytea* bitmap = static_cast<bytea*>(palloc(VARHDRSZ + bits.size()));
+    SET_VARSIZE(bitmap, VARHDRSZ + bits.size());
+    memcpy(VARDATA(bitmap), bits.data(), bits.size());
+    out.features = PointerGetDatum(bitmap);
     out.limits = DirectFunctionCall1(jsonb_in, CStringGetDatum(limits.c_str()));
     MemoryContextSwitchTo(old);
   });

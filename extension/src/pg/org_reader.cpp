@@ -93,37 +93,56 @@ void scan_org(const char* table, const char* index, const char* key_column, pg_u
   table_close(rel, AccessShareLock);
 }
 
-// One 'e' row per grant: effective_features, with limits from effective_limits.
-void add_grants(Collector& rows, HeapTuple t, Relation rel) {
-  Datum features, limits;
-  if (!column(t, rel, "effective_features", &features)) return;
-  bool has_limits = column(t, rel, "effective_limits", &limits);
-  Jsonb* jb = has_limits ? DatumGetJsonbP(limits) : nullptr;
-  Datum* items;
-  bool* nulls;
-  int n;
-  deconstruct_array(DatumGetArrayTypeP(features), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls,
-                    &n);
-  for (int i = 0; i < n; ++i) {
-    if (nulls[i]) continue;
+// One 'e' row per bit set in effective_features (the feature's bit number).
+void add_feature_bits(Collector& rows, Datum features) {
+  bytea* bits = DatumGetByteaPP(features);
+  const unsigned char* bytes = reinterpret_cast<const unsigned char*>(VARDATA_ANY(bits));
+  int n = VARSIZE_ANY_EXHDR(bits);
+  for (int bit = 0; bit < n * 8; ++bit) {
+    if (!(bytes[bit / 8] & (1 << (bit % 8)))) continue;
     char** row = rows.add_row();
     row[0] = pstrdup("e");
-    row[1] = text_of(items[i]);
-    JsonbValue buf;
-    JsonbValue* g =
-        jb ? getKeyJsonValueFromContainer(&jb->root, row[1], strlen(row[1]), &buf) : nullptr;
-    if (!g || g->type != jbvBinary) continue;
-    JsonbValue v;
-    if (JsonbValue* limit = getKeyJsonValueFromContainer(g->val.binary.data, "limit", 5, &v))
-      if (limit->type == jbvNumeric)
-        row[2] =
-            DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(limit->val.numeric)));
-    if (JsonbValue* period = getKeyJsonValueFromContainer(g->val.binary.data, "period", 6, &v))
-      if (period->type == jbvString)
-        row[3] = pnstrdup(period->val.string.val, period->val.string.len);
-    if (JsonbValue* mode = getKeyJsonValueFromContainer(g->val.binary.data, "mode", 4, &v))
-      if (mode->type == jbvString) row[4] = pnstrdup(mode->val.string.val, mode->val.string.len);
+    row[1] = psprintf("%d", bit);
   }
+}
+
+// Copies `grant`'s limit, period and mode into row cells 2 to 4.
+void copy_limit(char** row, JsonbContainer* grant) {
+  JsonbValue v;
+  if (JsonbValue* limit = getKeyJsonValueFromContainer(grant, "limit", 5, &v))
+    if (limit->type == jbvNumeric)
+      row[2] =
+          DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(limit->val.numeric)));
+  if (JsonbValue* period = getKeyJsonValueFromContainer(grant, "period", 6, &v))
+    if (period->type == jbvString)
+      row[3] = pnstrdup(period->val.string.val, period->val.string.len);
+  if (JsonbValue* mode = getKeyJsonValueFromContainer(grant, "mode", 4, &v))
+    if (mode->type == jbvString) row[4] = pnstrdup(mode->val.string.val, mode->val.string.len);
+}
+
+// One 'l' row per grant in effective_limits: (feature, limit, period, mode).
+void add_limits(Collector& rows, Datum limits) {
+  Jsonb* jb = DatumGetJsonbP(limits);
+  if (!JB_ROOT_IS_OBJECT(jb)) return;
+  JsonbIterator* it = JsonbIteratorInit(&jb->root);
+  JsonbValue v;
+  JsonbIteratorToken token;
+  char* key = nullptr;
+  while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+    if (token == WJB_KEY) key = pnstrdup(v.val.string.val, v.val.string.len);
+    if (token != WJB_VALUE || v.type != jbvBinary || !key) continue;
+    char** row = rows.add_row();
+    row[0] = pstrdup("l");
+    row[1] = key;
+    copy_limit(row, v.val.binary.data);
+  }
+}
+
+// The subscription's grants: effective_features, with limits from effective_limits.
+void add_grants(Collector& rows, HeapTuple t, Relation rel) {
+  Datum d;
+  if (column(t, rel, "effective_features", &d)) add_feature_bits(rows, d);
+  if (column(t, rel, "effective_limits", &d)) add_limits(rows, d);
 }
 
 // Fills the head row (row 0) from the subscription and adds its grants.

@@ -12,7 +12,8 @@ namespace sb::pg {
 
 // The rows of the organisation as text, in the shape of one 9-column result:
 //   ('o', timezone, tier, status, trial_ends_at, period_start, period_end, billing_cycle, NULL)
-//   ('e', feature, limit, period, mode, ...)                   one per effective grant
+//   ('e', bit, ...)                                    one per feature bit of effective_features
+//   ('l', feature, limit, period, mode, ...)           one per grant in effective_limits
 //   ('v', feature, enabled, usage_limit, limit_mode, expires_at, ...)  one per override
 // Times are Unix microseconds. No 'o' row when the organisation does not exist. Read with a
 // snapshot taken now, after pending invalidations were processed.
