@@ -48,9 +48,31 @@ start_cluster() {
   fi
 }
 
+# The install script this checkout built (extension/switchboard--VERSION.sql), as a short hash.
+built_script() {
+  local version
+  version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$SB_ROOT/extension/switchboard.control")
+  sha256sum <"$SB_ROOT/extension/switchboard--$version.sql" | cut -c1-16
+}
+
+# Ensures: the embedded cluster's extension was installed from this checkout's script. Until the
+# first release, 0.1.0's script changes in place and ALTER EXTENSION UPDATE cannot follow it.
+check_installed_build() {
+  external_db && return 0
+  local want have
+  want="switchboard install script $(built_script)"
+  have=$(db_psql -tAc "select coalesce(pg_catalog.shobj_description(d.oid, 'pg_database'), 'unknown')
+    from pg_database d where d.datname = current_database()
+      and exists (select 1 from pg_extension where extname = 'switchboard')")
+  [ -z "$have" ] || [ "$have" = "$want" ] ||
+    die "the embedded cluster holds switchboard from older sources (0.1.0 is unreleased and changes in place): run 'make reset' (deletes the embedded cluster's data)"
+  db_psql -c "comment on database $DB is '$want'" >/dev/null
+}
+
 # Ensures: the extension is installed and current, the shim's login role has its password, and the
 # demo organisation exists with one member per role.
 setup_database() {
+  check_installed_build
   ensure_secret "$SECRETS/authenticator_password" 24
   ensure_secret "$SECRETS/jwt_secret" 48
   local password
