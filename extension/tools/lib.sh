@@ -52,6 +52,13 @@ build_all() {
   cmake --build "$SB_ROOT/build" -j2 >/dev/null || die "building the shim and tests failed"
 }
 
+# The connection string of the shim's login role on instance dir $1, port $2, database $3, with
+# password $4: key/value form, since the generated password is base64 ('/', '+') that a URL would
+# need escaped.
+authenticator_conninfo() {
+  printf "host='%s' port=%s dbname=%s user=switchboard_authenticator password='%s'\n" "$1" "$2" "$3" "$4"
+}
+
 # Ensures: the unprivileged OS user that owns and runs local clusters exists (when root).
 ensure_os_user() {
   is_root || return 0

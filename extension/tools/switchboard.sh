@@ -108,8 +108,7 @@ shim_database_url() {
     printf '%s\n' "$SWITCHBOARD_DATABASE_URL"
   else
     # The cluster's Unix socket: cheaper per query than loopback TCP for the server and the shim.
-    printf 'postgresql://switchboard_authenticator:%s@/%s?host=%s&port=%s\n' \
-      "$(cat "$SECRETS/authenticator_password")" "$DB" "$CLUSTER_DIR" "$SB_PORT"
+    authenticator_conninfo "$CLUSTER_DIR" "$SB_PORT" "$DB" "$(cat "$SECRETS/authenticator_password")"
   fi
 }
 

@@ -127,7 +127,7 @@ direct_row() {
 # pgbench); sets SHIM_PORT and SHIM_PID.
 start_shim() {
   SHIM_PORT=$(free_port "${SHIM_BENCH_PORT:-18690}")
-  SWITCHBOARD_DATABASE_URL="postgresql://switchboard_authenticator:$(cat "$SECRETS/authenticator_password")@/$DB?host=$CLUSTER_DIR&port=$SB_PORT" \
+  SWITCHBOARD_DATABASE_URL=$(authenticator_conninfo "$CLUSTER_DIR" "$SB_PORT" "$DB" "$(cat "$SECRETS/authenticator_password")") \
     SWITCHBOARD_JWT_SECRET=$(cat "$SECRETS/jwt_secret") SWITCHBOARD_LISTEN="127.0.0.1:$SHIM_PORT" \
     SWITCHBOARD_POOL_SIZE="$CLIENTS" "$SB_ROOT/build/switchboard-shim" >/dev/null 2>"$WORK/shim.err" &
   SHIM_PID=$!
