@@ -2,6 +2,8 @@
 // (extension/src/core/slots, business_hours) and convert back. Time zones come from PostgreSQL.
 #include "boundary.hpp"
 #include "booking_store.hpp"
+#include "datums.hpp"
+#include "time.hpp"
 
 #include <string>
 #include <vector>
@@ -25,21 +27,15 @@ namespace {
 namespace bk = sb::booking;
 using bk::Micros;
 using sb::pg::Calendar;
+using sb::pg::jsonb_datum;
 using sb::pg::time_arg;
 using sb::pg::zone_between;
 
-constexpr Micros kPgEpoch = 946684800LL * bk::kSecond;  // 2000-01-01 in Unix microseconds
 constexpr int kAlternatives = 3;
 
+// A text argument of the current SQL call, copied.
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
-  const char* data = nullptr;
-  int length = 0;
-  sb::pg::guard([&] {
-    text* t = PG_GETARG_TEXT_PP(n);
-    data = VARDATA_ANY(t);
-    length = VARSIZE_ANY_EXHDR(t);
-  });
-  return std::string(data, length);
+  return std::string(sb::pg::text_arg(fcinfo, n));
 }
 
 bk::Json json_datum(Datum value) {
@@ -51,14 +47,8 @@ bk::Json json_datum(Datum value) {
   return bk::parse_json(text);
 }
 
-Datum jsonb_datum(const std::string& json) {
-  Datum result = 0;
-  sb::pg::guard([&] { result = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
-  return result;
-}
-
 Datum time_datum(Micros t) {
-  return TimestampTzGetDatum(t - kPgEpoch);
+  return TimestampTzGetDatum(sb::pg::from_unix(t));
 }
 
 std::vector<Micros> times_arg(FunctionCallInfo fcinfo, int n) {
@@ -71,7 +61,7 @@ std::vector<Micros> times_arg(FunctionCallInfo fcinfo, int n) {
   });
   std::vector<Micros> out;
   for (int i = 0; i < count; ++i)
-    if (!nulls[i]) out.push_back(DatumGetTimestampTz(items[i]) + kPgEpoch);
+    if (!nulls[i]) out.push_back(sb::pg::to_unix(DatumGetTimestampTz(items[i])));
   return out;
 }
 

@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "../core/entitlements.hpp"
-#include "../core/json_writer.hpp"
 #include "../core/uuid.hpp"
+#include "datums.hpp"
 #include "store.hpp"
 #include "time.hpp"
 
@@ -33,18 +33,5 @@ Evaluation evaluate(const Uuid& org, std::string_view feature, int64_t quantity)
 
 // Applies the grant's hard limit to `quantity` more units and fills `remaining`.
 void apply_limit(Evaluation& e, int64_t quantity);
-
-// A uuid / text argument of the current SQL call.
-Uuid uuid_arg(FunctionCallInfo fcinfo, int n);
-std::string_view text_arg(FunctionCallInfo fcinfo, int n);
-
-// Datums for query arguments; valid until the SQL call returns.
-Datum uuid_datum(const Uuid& id);
-Datum text_datum(std::string_view text);
-
-// Builds jsonb from JSON text.
-Datum jsonb_datum(const std::string& json);
-// The same built from a JsonWriter in tokens mode, without parsing text.
-Datum jsonb_datum(const JsonWriter& json);
 
 }  // namespace sb::pg

@@ -2,6 +2,7 @@
 #include "access.hpp"
 #include "boundary.hpp"
 #include "claims.hpp"
+#include "datums.hpp"
 #include "entitlement_store.hpp"
 #include "membership_store.hpp"
 #include "org_versions.hpp"
@@ -22,15 +23,8 @@ extern "C" {
 
 namespace {
 
-Datum uuid_datum(const sb::Uuid& id) {
-  auto* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-  memcpy(out->data, id.bytes.data(), 16);
-  return UUIDPGetDatum(out);
-}
-
-sb::Uuid uuid_arg(FunctionCallInfo fcinfo, int n) {
-  return sb::Uuid::from_raw(PG_GETARG_UUID_P(n)->data);
-}
+using sb::pg::uuid_arg;
+using sb::pg::uuid_datum;
 
 // The enum value OIDs of switchboard.member_role, by rank, for the enum type `type`.
 struct RoleOids {
@@ -109,12 +103,12 @@ SB_FUNCTION(sb_is_member) {
 // Ensures: the organisations where the caller holds at least the given role (for RLS policies).
 SB_FUNCTION(sb_member_org_ids) {
   std::vector<sb::Uuid> orgs = sb::orgs_at_least(sb::pg::caller_memberships(), role_arg(fcinfo, 0));
+  std::vector<Datum> items;
+  for (const sb::Uuid& org : orgs) items.push_back(uuid_datum(org));
   ArrayType* array = nullptr;
   sb::pg::guard([&] {
-    Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (orgs.size() + 1)));
-    for (size_t i = 0; i < orgs.size(); ++i) items[i] = uuid_datum(orgs[i]);
-    array =
-        construct_array(items, static_cast<int>(orgs.size()), UUIDOID, 16, false, TYPALIGN_CHAR);
+    array = construct_array(items.data(), static_cast<int>(items.size()), UUIDOID, 16, false,
+                            TYPALIGN_CHAR);
   });
   PG_RETURN_ARRAYTYPE_P(array);
 }
