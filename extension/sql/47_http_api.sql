@@ -440,24 +440,26 @@ BEGIN
 END
 $$;
 
--- Ensures: every unmatched event of `provider` (of every provider when NULL) that names an account
--- now mapped in provider_accounts belongs to that organisation and has been processed; an event the
--- organisation already holds is removed as the duplicate it is. Runs by itself when mappings are
--- added or changed; call it to catch events stored while a mapping was being committed.
-CREATE FUNCTION switchboard.rematch_webhooks(provider text DEFAULT NULL) RETURNS jsonb
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+-- Ensures: every unmatched event of `provider` (of every provider when NULL; only those naming one
+-- of `account_keys` when given) that names an account now mapped in provider_accounts belongs to
+-- that organisation and has been processed; an event the organisation already holds is removed as
+-- the duplicate it is. Runs by itself when mappings are added or changed; call it to catch events
+-- stored while a mapping was being committed.
+CREATE FUNCTION switchboard.rematch_webhooks(provider text DEFAULT NULL, account_keys text[] DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v record;
   v_matched int := 0;
   v_duplicates int := 0;
 BEGIN
   FOR v IN
-    SELECT i.id, switchboard.resolve_provider_org(i.provider, i.account_keys) AS org
-      FROM switchboard.webhook_inbox i
+    SELECT i.id, o.org
+      FROM switchboard.webhook_inbox i,
+           LATERAL (SELECT switchboard.resolve_provider_org(i.provider, i.account_keys) AS org) o
      WHERE i.status = 'unmatched' AND i.account_keys <> '{}'
        AND (rematch_webhooks.provider IS NULL OR i.provider = rematch_webhooks.provider)
-       AND i.account_keys && ARRAY(SELECT a.external_id FROM switchboard.provider_accounts a
-                                    WHERE a.provider = i.provider)
+       AND (rematch_webhooks.account_keys IS NULL OR i.account_keys && rematch_webhooks.account_keys)
+       AND o.org IS NOT NULL
      ORDER BY i.id
        FOR UPDATE OF i SKIP LOCKED
   LOOP
@@ -480,8 +482,8 @@ $$;
 CREATE FUNCTION switchboard.rematch_mapped_webhooks() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM switchboard.rematch_webhooks(p.provider)
-     FROM (SELECT DISTINCT n.provider FROM new_rows n) p;
+  PERFORM switchboard.rematch_webhooks(n.provider, array_agg(n.external_id))
+     FROM new_rows n GROUP BY n.provider;
   RETURN NULL;
 END
 $$;
@@ -564,7 +566,7 @@ GRANT EXECUTE ON FUNCTION switchboard.list_members(uuid), switchboard.list_organ
 GRANT EXECUTE ON FUNCTION
   switchboard.webhook_facts(text, jsonb, jsonb), switchboard.webhook_kept_headers(jsonb),
   switchboard.resolve_provider_org(text, text[]), switchboard.process_webhook(bigint),
-  switchboard.receive_webhook(text, jsonb, jsonb, text), switchboard.rematch_webhooks(text)
+  switchboard.receive_webhook(text, jsonb, jsonb, text), switchboard.rematch_webhooks(text, text[])
   TO service_role;
 GRANT EXECUTE ON FUNCTION switchboard.notify_api_changed() TO anon, authenticated, service_role;
 -- The tenancy argument checks, used by the functions above as the caller (not as definer).
