@@ -3,9 +3,7 @@
 -- organisations, callsRemaining and overageRate, the role rules, cross-tenant refusal for every
 -- role, bad input, and the audit of every change.
 
--- Runs stmt as api_role (NULL: stay superuser) with the given JWT claims (NULL: none), in a
--- subtransaction that is rolled back unless keep. Returns a SELECT's single value ('NULL' for
--- null), 'N rows' for other statements, or 'SQLSTATE: message'. In stmt, {xxxxx} stands for the
+-- pg_temp.attempt (sql/include/attempt.sql) runs the statements; in them {xxxxx} stands for the
 -- uuid 'e2000000-0000-4000-8000-0000000xxxxx' and {res:name} for the id of reservation `name`.
 CREATE TEMP TABLE ck_res (name text PRIMARY KEY, id uuid NOT NULL);
 CREATE FUNCTION pg_temp.expand(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -19,38 +17,7 @@ BEGIN
   RETURN stmt;
 END
 $$;
-CREATE FUNCTION pg_temp.attempt(api_role text, claims jsonb, stmt text, keep boolean DEFAULT false)
-RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-  result text;
-BEGIN
-  stmt := pg_temp.expand(stmt);
-  BEGIN
-    PERFORM set_config('request.jwt.claims', coalesce(claims::text, ''), true);
-    IF api_role IS NOT NULL THEN
-      PERFORM set_config('role', api_role, true);
-    END IF;
-    IF stmt ~* '^\s*select' THEN
-      EXECUTE stmt INTO result;
-      result := coalesce(result, 'NULL');
-    ELSE
-      EXECUTE stmt;
-      GET DIAGNOSTICS n = ROW_COUNT;
-      result := n || ' rows';
-    END IF;
-    IF NOT keep THEN
-      RAISE EXCEPTION USING ERRCODE = 'SBRBK';  -- undo whatever the statement did
-    END IF;
-    PERFORM set_config('role', 'none', true);
-    PERFORM set_config('request.jwt.claims', '', true);
-  EXCEPTION
-    WHEN SQLSTATE 'SBRBK' THEN NULL;
-    WHEN OTHERS THEN result := SQLSTATE || ': ' || SQLERRM;
-  END;
-  RETURN result;
-END
-$$;
+\i sql/include/attempt.sql
 
 -- The actors of this file: a member of each role in A, B's owner, an outsider, a signed-in user
 -- without a sub, the anonymous role and the service role (with an operator's sub).

@@ -1,42 +1,12 @@
 -- Tenancy functions: create_organization, add_member / set_member_role / remove_member by each actor
 -- role, the role checks, the caller's identity from the JWT claims, and is_service_role().
 
--- Runs stmt as api_role (NULL: stay superuser) with the given JWT claims (NULL: none), in a
--- subtransaction that is rolled back unless keep. Returns a SELECT's single value ('NULL' for
--- null), 'N rows' for other statements, or 'SQLSTATE: message'. In stmt, {xxxxx} stands for the
+-- pg_temp.attempt (sql/include/attempt.sql) runs the statements; in them {xxxxx} stands for the
 -- uuid '20000000-0000-4000-8000-0000000xxxxx' (organisation F is {0000f}, its viewer {f0001}).
-CREATE FUNCTION pg_temp.attempt(api_role text, claims jsonb, stmt text, keep boolean DEFAULT false)
-RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-  result text;
-BEGIN
-  stmt := regexp_replace(stmt, '\{([0-9a-f]{5})\}', '''20000000-0000-4000-8000-0000000\1''', 'g');
-  BEGIN
-    PERFORM set_config('request.jwt.claims', coalesce(claims::text, ''), true);
-    IF api_role IS NOT NULL THEN
-      PERFORM set_config('role', api_role, true);
-    END IF;
-    IF stmt ~* '^\s*select' THEN
-      EXECUTE stmt INTO result;
-      result := coalesce(result, 'NULL');
-    ELSE
-      EXECUTE stmt;
-      GET DIAGNOSTICS n = ROW_COUNT;
-      result := n || ' rows';
-    END IF;
-    IF NOT keep THEN
-      RAISE EXCEPTION USING ERRCODE = 'SBRBK';  -- undo whatever the statement did
-    END IF;
-    PERFORM set_config('role', 'none', true);
-    PERFORM set_config('request.jwt.claims', '', true);
-  EXCEPTION
-    WHEN SQLSTATE 'SBRBK' THEN NULL;
-    WHEN OTHERS THEN result := SQLSTATE || ': ' || SQLERRM;
-  END;
-  RETURN result;
-END
+CREATE FUNCTION pg_temp.expand(stmt text) RETURNS text LANGUAGE sql AS $$
+  SELECT regexp_replace(stmt, '\{([0-9a-f]{5})\}', '''20000000-0000-4000-8000-0000000\1''', 'g')
 $$;
+\i sql/include/attempt.sql
 
 -- Runs stmt as the signed-in user with id sub, keeping its effect when it succeeds.
 CREATE FUNCTION pg_temp.as_user(sub uuid, stmt text) RETURNS text LANGUAGE sql AS $$

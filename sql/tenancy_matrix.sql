@@ -2,36 +2,9 @@
 -- of its own organisation and of the other one, on a protect()ed table and on the tenancy tables.
 -- Each cell runs in a subtransaction that is always rolled back, so cells do not affect each other.
 
--- Runs stmt as api_role (NULL: stay superuser) with the given JWT claims (NULL: none), then rolls it
--- back. Returns a SELECT's single value ('NULL' for null), 'N rows' for other statements, or
--- 'SQLSTATE: message'.
-CREATE FUNCTION pg_temp.attempt(api_role text, claims jsonb, stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-  result text;
-BEGIN
-  BEGIN
-    PERFORM set_config('request.jwt.claims', coalesce(claims::text, ''), true);
-    IF api_role IS NOT NULL THEN
-      PERFORM set_config('role', api_role, true);
-    END IF;
-    IF stmt ~* '^\s*select' THEN
-      EXECUTE stmt INTO result;
-      result := coalesce(result, 'NULL');
-    ELSE
-      EXECUTE stmt;
-      GET DIAGNOSTICS n = ROW_COUNT;
-      result := n || ' rows';
-    END IF;
-    RAISE EXCEPTION USING ERRCODE = 'SBRBK';  -- undo whatever the statement did
-  EXCEPTION
-    WHEN SQLSTATE 'SBRBK' THEN NULL;
-    WHEN OTHERS THEN result := SQLSTATE || ': ' || SQLERRM;
-  END;
-  RETURN result;
-END
-$$;
+-- pg_temp.attempt (sql/include/attempt.sql) runs each cell and rolls it back; no placeholders.
+CREATE FUNCTION pg_temp.expand(stmt text) RETURNS text LANGUAGE sql AS $$ SELECT stmt $$;
+\i sql/include/attempt.sql
 
 -- Two organisations, A and B.
 INSERT INTO switchboard.organizations (id, name, slug) VALUES
