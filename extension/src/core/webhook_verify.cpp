@@ -97,6 +97,15 @@ bool v1a_matches(const StandardWebhookConfig& config, std::string_view header_va
   return match;
 }
 
+// What a Standard Webhooks signature signs: "{id}.{timestamp}.{body}".
+std::string standard_message(std::string_view id, std::string_view timestamp,
+                             std::string_view body) {
+  std::string message;
+  message.reserve(id.size() + timestamp.size() + body.size() + 2);
+  message.append(id).append(".").append(timestamp).append(".").append(body);
+  return message;
+}
+
 // A header by its standard name or its svix- alias.
 std::string standard_header(const HeaderMap& headers, const std::string& suffix) {
   std::string value = header(headers, "webhook-" + suffix);
@@ -231,7 +240,7 @@ WebhookVerdict verify_standard(const StandardWebhookConfig& config, const Header
   if (!timestamp) return verdict("malformed", "webhook-timestamp is not an integer");
   if (outside_tolerance(*timestamp, now, config.tolerance_seconds))
     return verdict("stale_timestamp", "webhook-timestamp outside the tolerance");
-  std::string message = id + "." + ts + "." + std::string(body);
+  std::string message = standard_message(id, ts, body);
   bool match = v1_matches(config, sig, message) || v1a_matches(config, sig, message);
   return match ? verified() : verdict("bad_signature", "no signature matches");
 }
@@ -245,13 +254,13 @@ PublicKey standard_public_key(std::string_view whpk) {
 
 std::string standard_v1a_signature(const PublicKey& private_key, std::string_view id,
                                    std::string_view timestamp, std::string_view body) {
-  std::string message = std::string(id) + "." + std::string(timestamp) + "." + std::string(body);
+  std::string message = standard_message(id, timestamp, body);
   return "v1a," + base64_encode(sign_ed25519(private_key, message));
 }
 
 std::string standard_signature(const std::string& secret, std::string_view id,
                                std::string_view timestamp, std::string_view body) {
-  std::string message = std::string(id) + "." + std::string(timestamp) + "." + std::string(body);
+  std::string message = standard_message(id, timestamp, body);
   return "v1," + base64_encode(hmac(Digest::sha256, standard_key(secret).value_or(""), message));
 }
 
