@@ -76,6 +76,7 @@ synchronous_commit = off
 full_page_writes = off"
   start_instance "$TEST_HOME"
   sb_psql "$TEST_HOME" "$TEST_PORT" -d postgres -c "create database switchboard_test"
+  revoke_temp "$TEST_HOME" "$TEST_PORT" switchboard_test
   sb_psql "$TEST_HOME" "$TEST_PORT" -d switchboard_test -c "set client_min_messages = warning" \
     -c "create extension switchboard cascade"
 }

@@ -20,6 +20,7 @@ END
 $roles$;
 
 -- Supabase's auth.uid(), auth.role() and auth.jwt(), created only where the database lacks them.
+-- SQL-standard bodies are parsed here, once: the caller's search_path cannot change what they call.
 DO $auth$
 BEGIN
   IF pg_catalog.to_regnamespace('auth') IS NULL THEN
@@ -27,22 +28,24 @@ BEGIN
     GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
   END IF;
   IF pg_catalog.to_regprocedure('auth.uid()') IS NULL THEN
-    CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$
-      SELECT coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
-                      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid
-    $f$;
+    CREATE FUNCTION auth.uid() RETURNS pg_catalog.uuid LANGUAGE sql STABLE
+    RETURN COALESCE(
+      NULLIF(pg_catalog.current_setting('request.jwt.claim.sub', true), ''),
+      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
+        OPERATOR(pg_catalog.->>) 'sub')::pg_catalog.uuid;
   END IF;
   IF pg_catalog.to_regprocedure('auth.role()') IS NULL THEN
-    CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $f$
-      SELECT coalesce(nullif(current_setting('request.jwt.claim.role', true), ''),
-                      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role'))::text
-    $f$;
+    CREATE FUNCTION auth.role() RETURNS pg_catalog.text LANGUAGE sql STABLE
+    RETURN COALESCE(
+      NULLIF(pg_catalog.current_setting('request.jwt.claim.role', true), ''),
+      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
+        OPERATOR(pg_catalog.->>) 'role')::pg_catalog.text;
   END IF;
   IF pg_catalog.to_regprocedure('auth.jwt()') IS NULL THEN
-    CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $f$
-      SELECT coalesce(nullif(current_setting('request.jwt.claim', true), ''),
-                      nullif(current_setting('request.jwt.claims', true), ''))::jsonb
-    $f$;
+    CREATE FUNCTION auth.jwt() RETURNS pg_catalog.jsonb LANGUAGE sql STABLE
+    RETURN COALESCE(
+      NULLIF(pg_catalog.current_setting('request.jwt.claim', true), ''),
+      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), ''))::pg_catalog.jsonb;
   END IF;
 END
 $auth$;

@@ -144,6 +144,13 @@ sb_psql() {
   psql -X -q -v ON_ERROR_STOP=1 -h "$home" -p "$port" -U postgres "$@"
 }
 
+# Ensures: database $3 of instance $1 (home dir) on port $2 grants no TEMP to PUBLIC: a session's
+# pg_temp objects come first on its search_path, where they could shadow names in SQL that others
+# run with more privileges. Superusers and roles granted TEMP explicitly keep it.
+revoke_temp() {
+  sb_psql "$1" "$2" -d "$3" -c "revoke temporary on database \"$3\" from public" >/dev/null
+}
+
 # Ensures: a random secret of $2 bytes (base64) stored in file $1, readable by its owner only.
 ensure_secret() {
   local file=$1 bytes=$2

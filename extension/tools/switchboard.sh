@@ -46,6 +46,7 @@ start_cluster() {
   if [ -z "$(sb_psql "$CLUSTER_DIR" "$SB_PORT" -d postgres -tAc "select 1 from pg_database where datname = '$DB'")" ]; then
     sb_psql "$CLUSTER_DIR" "$SB_PORT" -d postgres -c "create database $DB"
   fi
+  revoke_temp "$CLUSTER_DIR" "$SB_PORT" "$DB"
 }
 
 # The install script this checkout built (extension/switchboard--VERSION.sql), as a short hash.

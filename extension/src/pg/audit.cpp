@@ -248,8 +248,10 @@ Query insert_query = {
     "(org_id, entity, action, actor_user, actor_role, before, after) "
     "select t.o, $4, $5, actor.u, actor.r, t.b, t.a "
     "from (select switchboard.current_user_id() as u, "
-    "coalesce(nullif(current_setting('role'), 'none'), session_user::text) as r offset 0) actor, "
-    "unnest($1::uuid[], $2::jsonb[], $3::jsonb[]) as t (o, b, a)",
+    "coalesce(nullif(pg_catalog.current_setting('role'), 'none'), "
+    "session_user::pg_catalog.text) as r offset 0) actor, "
+    "rows from (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.jsonb[]), "
+    "pg_catalog.unnest($3::pg_catalog.jsonb[])) as t (o, b, a)",
     5,
     {UUIDARRAYOID, JSONBARRAYOID, JSONBARRAYOID, TEXTOID, TEXTOID}};
 

@@ -45,28 +45,34 @@ constexpr std::size_t kAlternatives = 3;
 Query insert_query = {
     "insert into switchboard.appointments (org_id, calendar_id, contact_id, service, starts_at, "
     "ends_at, block_start, block_end, status, hold_expires_at, source, idempotency_key, notes, "
-    "metadata, confirmed_at, created_by, id) values ($1, $2, $3, $4 ->> 'service', $5, $6, $7, $8, "
+    "metadata, confirmed_at, created_by, id) values ($1, $2, $3, "
+    "$4 OPERATOR(pg_catalog.->>) 'service', $5, $6, $7, $8, "
     "case when $9 then 'held'::switchboard.appointment_status "
     "else 'confirmed'::switchboard.appointment_status end, $10, "
-    "coalesce($4 ->> 'source', 'api')::switchboard.appointment_source, $11, $4 ->> 'notes', "
-    "coalesce($4 -> 'metadata', '{}'), $12, $13, $14)",
+    "coalesce($4 OPERATOR(pg_catalog.->>) 'source', 'api')::switchboard.appointment_source, $11, "
+    "$4 OPERATOR(pg_catalog.->>) 'notes', "
+    "coalesce($4 OPERATOR(pg_catalog.->) 'metadata', '{}'::pg_catalog.jsonb), $12, $13, $14)",
     14,
     {UUIDOID, UUIDOID, UUIDOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
      TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, UUIDOID}};
 Query release_query = {
     "update switchboard.appointments x set status = 'cancelled', cancel_kind = 'hold_expired', "
-    "cancelled_at = x.hold_expires_at where x.org_id = $1 and x.calendar_id = $2 "
-    "and x.status = 'held' and x.hold_expires_at <= now() "
-    "and tstzrange(x.block_start, x.block_end, '[)') && tstzrange($3, $4, '[)')",
+    "cancelled_at = x.hold_expires_at "
+    "where x.org_id OPERATOR(pg_catalog.=) $1 and x.calendar_id OPERATOR(pg_catalog.=) $2 "
+    "and x.status OPERATOR(pg_catalog.=) 'held'::switchboard.appointment_status "
+    "and x.hold_expires_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
+    "and pg_catalog.tstzrange(x.block_start, x.block_end, '[)') "
+    "OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($3, $4, '[)')",
     4,
     {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}};
 Query replay_query = {
-    "select a.id, a.calendar_id, a.status::text, (extract(epoch from a.starts_at) * 1e6)::int8, "
-    "(extract(epoch from a.ends_at) * 1e6)::int8, "
-    "(extract(epoch from a.hold_expires_at) * 1e6)::int8, c.time_zone "
-    "from switchboard.appointments a join switchboard.calendars c "
-    "on c.org_id = a.org_id and c.id = a.calendar_id "
-    "where a.org_id = $1 and a.idempotency_key = $2",
+    "select a.id, a.calendar_id, a.status::pg_catalog.text, "
+    "(extract(epoch from a.starts_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "
+    "(extract(epoch from a.ends_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "
+    "(extract(epoch from a.hold_expires_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "
+    "c.time_zone from switchboard.appointments a join switchboard.calendars c "
+    "on c.org_id OPERATOR(pg_catalog.=) a.org_id and c.id OPERATOR(pg_catalog.=) a.calendar_id "
+    "where a.org_id OPERATOR(pg_catalog.=) $1 and a.idempotency_key OPERATOR(pg_catalog.=) $2",
     2,
     {UUIDOID, TEXTOID}};
 

@@ -16,11 +16,14 @@ namespace sb::pg {
 namespace {
 
 Query usage_query = {
-    "select u.used, u.reserved - coalesce((select sum(r.quantity) "
-    "from switchboard.feature_reservations r where r.org_id = u.org_id and r.feature = u.feature "
-    "and r.period_start = u.period_start and r.status = 'active' and r.expires_at <= now()), 0), "
-    "u.overage from switchboard.feature_usage u "
-    "where u.org_id = $1 and u.feature = $2 and u.period_start = $3",
+    "select u.used, u.reserved OPERATOR(pg_catalog.-) coalesce((select pg_catalog.sum(r.quantity) "
+    "from switchboard.feature_reservations r where r.org_id OPERATOR(pg_catalog.=) u.org_id "
+    "and r.feature OPERATOR(pg_catalog.=) u.feature "
+    "and r.period_start OPERATOR(pg_catalog.=) u.period_start "
+    "and r.status OPERATOR(pg_catalog.=) 'active' "
+    "and r.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()), 0), "
+    "u.overage from switchboard.feature_usage u where u.org_id OPERATOR(pg_catalog.=) $1 "
+    "and u.feature OPERATOR(pg_catalog.=) $2 and u.period_start OPERATOR(pg_catalog.=) $3",
     3,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 

@@ -50,9 +50,15 @@ Slot<const ent::KillSwitches> kills_slot;
 Slot<OrgMap> orgs_slot;
 
 Query features_query = {
-    "select key, kind = 'metered', unit, bit from switchboard.features order by key", 0, {}};
+    "select key, kind OPERATOR(pg_catalog.=) 'metered', unit, bit from switchboard.features "
+    "order by key",
+    0,
+    {}};
 Query tiers_query = {
-    "select key, rank, overage_rate::text from switchboard.plan_tiers order by rank, key", 0, {}};
+    "select key, rank, overage_rate::pg_catalog.text from switchboard.plan_tiers "
+    "order by rank, key",
+    0,
+    {}};
 Query grants_query = {
     "select tier, feature, usage_limit, coalesce(period, 'billing_period'), mode "
     "from switchboard.plan_tier_features",

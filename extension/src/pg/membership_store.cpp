@@ -28,7 +28,8 @@ int cache_id() {
 }
 
 Query membership_query = {
-    "select org_id, role::text from switchboard.organization_members where user_id = $1",
+    "select org_id, role::pg_catalog.text from switchboard.organization_members "
+    "where user_id OPERATOR(pg_catalog.=) $1",
     1,
     {UUIDOID}};
 

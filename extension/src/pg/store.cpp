@@ -8,6 +8,7 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -90,18 +91,6 @@ void copy_text_rows(TextRows* out, MemoryContext context) {
   MemoryContextSwitchTo(spi_context);
 }
 
-// Restores the caller's user id however the query ends.
-class UserScope {
- public:
-  UserScope() { GetUserIdAndSecContext(&user_, &context_); }
-  ~UserScope() { SetUserIdAndSecContext(user_, context_); }
-  int context() const { return context_; }
-
- private:
-  Oid user_;
-  int context_;
-};
-
 }  // namespace
 
 int register_cache(std::initializer_list<const char*> tables, CacheClear clear) {
@@ -148,19 +137,41 @@ static int execute(SPIPlanPtr plan, const Datum* args, const char* nulls, ReadMo
   return SPI_execute_plan(plan, values, nulls, mode == ReadMode::current, 0);
 }
 
+// Runs `query` as the schema owner, in a security-restricted operation with search_path pinned to
+// pg_catalog, pg_temp; the caller's user, security context and search_path are back however it ends.
+static void run_as_owner(Query& query, const Datum* args, const char* nulls, ReadMode mode,
+                         TextRows* rows, MemoryContext result_context) {
+  Oid caller;
+  int caller_context;
+  GetUserIdAndSecContext(&caller, &caller_context);
+  int nest_level = NewGUCNestLevel();
+  PG_TRY();
+  {
+    set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                      GUC_ACTION_SAVE, true, 0, false);
+    SetUserIdAndSecContext(schema_owner(), caller_context | SECURITY_LOCAL_USERID_CHANGE |
+                                               SECURITY_RESTRICTED_OPERATION);
+    SPI_connect();
+    int rc = execute(prepared(query), args, nulls, mode);
+    if (rc < 0) elog(ERROR, "switchboard: query failed: %s", SPI_result_code_string(rc));
+    copy_text_rows(rows, result_context);
+    SPI_finish();
+  }
+  PG_CATCH();
+  {
+    AtEOXact_GUC(false, nest_level);
+    SetUserIdAndSecContext(caller, caller_context);
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
+  AtEOXact_GUC(true, nest_level);
+  SetUserIdAndSecContext(caller, caller_context);
+}
+
 TextRows spi_query(Query& query, const Datum* args, const char* nulls, ReadMode mode) {
   TextRows rows;
   MemoryContext caller_context = CurrentMemoryContext;
-  UserScope scope;
-  guard([&] {
-    SetUserIdAndSecContext(schema_owner(), scope.context() | SECURITY_LOCAL_USERID_CHANGE);
-    SPI_connect();
-    SPIPlanPtr plan = prepared(query);
-    int rc = execute(plan, args, nulls, mode);
-    if (rc < 0) elog(ERROR, "switchboard: query failed: %s", SPI_result_code_string(rc));
-    copy_text_rows(&rows, caller_context);
-    SPI_finish();
-  });
+  guard([&] { run_as_owner(query, args, nulls, mode, &rows, caller_context); });
   return rows;
 }
 

@@ -70,7 +70,9 @@ enum class ReadMode {
   read_write  // an ordinary statement that may write
 };
 
-// Runs `query` as the owner of schema switchboard (no RLS). PostgreSQL errors become PgError.
+// Runs `query` as the owner of schema switchboard (no RLS), in a security-restricted operation
+// with search_path = pg_catalog, pg_temp: its SQL must still qualify every name it uses.
+// PostgreSQL errors become PgError.
 TextRows spi_query(Query& query, const Datum* args, const char* nulls, ReadMode mode);
 
 }  // namespace sb::pg

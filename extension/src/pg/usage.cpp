@@ -25,7 +25,8 @@ using sb::pg::TextRows;
 
 Query lock_counter_query = {
     "select used, reserved, overage from switchboard.feature_usage "
-    "where org_id = $1 and feature = $2 and period_start = $3 for update",
+    "where org_id OPERATOR(pg_catalog.=) $1 and feature OPERATOR(pg_catalog.=) $2 "
+    "and period_start OPERATOR(pg_catalog.=) $3 for update",
     3,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 Query create_counter_query = {
@@ -34,15 +35,19 @@ Query create_counter_query = {
     4,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}};
 Query expire_query = {
-    "with e as (update switchboard.feature_reservations set status = 'expired', updated_at = now() "
-    "where org_id = $1 and feature = $2 and period_start = $3 and status = 'active' "
-    "and expires_at <= now() returning quantity) select coalesce(sum(quantity), 0) from e",
+    "with e as (update switchboard.feature_reservations set status = 'expired', "
+    "updated_at = pg_catalog.now() where org_id OPERATOR(pg_catalog.=) $1 "
+    "and feature OPERATOR(pg_catalog.=) $2 and period_start OPERATOR(pg_catalog.=) $3 "
+    "and status OPERATOR(pg_catalog.=) 'active' "
+    "and expires_at OPERATOR(pg_catalog.<=) pg_catalog.now() returning quantity) "
+    "select coalesce(pg_catalog.sum(quantity), 0) from e",
     3,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 Query write_counter_query = {
-    "update switchboard.feature_usage set used = used + $4, reserved = reserved + $5, "
-    "overage = overage + $6, updated_at = now() "
-    "where org_id = $1 and feature = $2 and period_start = $3",
+    "update switchboard.feature_usage set used = used OPERATOR(pg_catalog.+) $4, "
+    "reserved = reserved OPERATOR(pg_catalog.+) $5, overage = overage OPERATOR(pg_catalog.+) $6, "
+    "updated_at = pg_catalog.now() where org_id OPERATOR(pg_catalog.=) $1 "
+    "and feature OPERATOR(pg_catalog.=) $2 and period_start OPERATOR(pg_catalog.=) $3",
     6,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID}};
 Query claim_key_query = {
@@ -51,34 +56,39 @@ Query claim_key_query = {
     4,
     {UUIDOID, TEXTOID, TEXTOID, INT8OID}};
 Query replay_key_query = {
-    "select feature, quantity, result::text, coalesce((result ->> 'ok')::boolean, false) "
+    "select feature, quantity, result::pg_catalog.text, "
+    "coalesce((result OPERATOR(pg_catalog.->>) 'ok')::pg_catalog.bool, false) "
     "from switchboard.usage_events "
-    "where org_id = $1 and idempotency_key = $2",
+    "where org_id OPERATOR(pg_catalog.=) $1 and idempotency_key OPERATOR(pg_catalog.=) $2",
     2,
     {UUIDOID, TEXTOID}};
 Query store_key_query = {
-    "update switchboard.usage_events set result = $3::jsonb where org_id = $1 and id = $2",
+    "update switchboard.usage_events set result = $3::pg_catalog.jsonb "
+    "where org_id OPERATOR(pg_catalog.=) $1 and id OPERATOR(pg_catalog.=) $2",
     3,
     {UUIDOID, UUIDOID, TEXTOID}};
 Query reserve_query = {
     "insert into switchboard.feature_reservations (org_id, feature, period_start, quantity, "
-    "expires_at) values ($1, $2, $3, $4, now() + $5) "
-    "returning id, (extract(epoch from expires_at) * 1e6)::int8",
+    "expires_at) values ($1, $2, $3, $4, pg_catalog.now() OPERATOR(pg_catalog.+) $5) "
+    "returning id, (extract(epoch from expires_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8",
     5,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INTERVALOID}};
 Query find_reservation_query = {
-    "select feature, (extract(epoch from period_start) * 1e6)::int8 "
-    "from switchboard.feature_reservations where org_id = $1 and id = $2",
+    "select feature, (extract(epoch from period_start) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8 "
+    "from switchboard.feature_reservations "
+    "where org_id OPERATOR(pg_catalog.=) $1 and id OPERATOR(pg_catalog.=) $2",
     2,
     {UUIDOID, UUIDOID}};
 Query lock_reservation_query = {
-    "select quantity, status, result::text, settled_quantity from switchboard.feature_reservations "
-    "where org_id = $1 and id = $2 for update",
+    "select quantity, status, result::pg_catalog.text, settled_quantity "
+    "from switchboard.feature_reservations "
+    "where org_id OPERATOR(pg_catalog.=) $1 and id OPERATOR(pg_catalog.=) $2 for update",
     2,
     {UUIDOID, UUIDOID}};
 Query finish_reservation_query = {
     "update switchboard.feature_reservations set status = $3, settled_quantity = $4, "
-    "result = $5::jsonb, updated_at = now() where org_id = $1 and id = $2",
+    "result = $5::pg_catalog.jsonb, updated_at = pg_catalog.now() "
+    "where org_id OPERATOR(pg_catalog.=) $1 and id OPERATOR(pg_catalog.=) $2",
     5,
     {UUIDOID, UUIDOID, TEXTOID, INT8OID, TEXTOID}};
 
