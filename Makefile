@@ -14,10 +14,14 @@ OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
 MODULEDIR = extension
 DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql)
 DATA_built = extension/switchboard--$(EXTENSION_VERSION).sql
-EXTRA_CLEAN = build results regression.diffs regression.out
+EXTRA_CLEAN = build results regression.diffs regression.out tests/isolation/output
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=btree_gist --load-extension=switchboard
+# Lock orders, with PostgreSQL's isolation tester: tests/isolation/{specs,expected}.
+ISOLATION = $(patsubst tests/isolation/specs/%.spec,%,$(sort $(wildcard tests/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output \
+  --load-extension=btree_gist --load-extension=switchboard
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

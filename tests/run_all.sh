@@ -30,7 +30,7 @@ run_gtest() {
   count $((tests - failures)) "$failures"
 }
 
-# Counts pg_regress results from its per-test lines ("ok"/"FAILED" in PostgreSQL 15's format).
+# Counts pg_regress and isolation-tester results from their per-test lines ("ok"/"FAILED" in PostgreSQL 15's format).
 run_regress() {
   local name=${1:-regress}
   say "suite $name (pg_regress)"
@@ -41,7 +41,10 @@ run_regress() {
   failed=$(grep -cE '\.\.\. FAILED' "$LOGS/$name.log")
   if [ "$failed" -gt 0 ] || ! grep -q 'tests passed' "$LOGS/$name.log"; then
     cat "$LOGS/$name.log" >&2
-    [ -f "$SB_ROOT/regression.diffs" ] && head -200 "$SB_ROOT/regression.diffs" >&2
+    local diffs
+    for diffs in "$SB_ROOT/regression.diffs" "$SB_ROOT/tests/isolation/output/regression.diffs"; do
+      [ -f "$diffs" ] && head -200 "$diffs" >&2
+    done
     [ "$failed" -eq 0 ] && failed=1
   fi
   count "$ok" "$failed"
