@@ -250,7 +250,8 @@ Query insert_query = {
     "from (select switchboard.current_user_id() as u, "
     "coalesce(nullif(pg_catalog.current_setting('role'), 'none'), "
     "session_user::pg_catalog.text) as r offset 0) actor, "
-    "rows from (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.jsonb[]), "
+    "rows from (pg_catalog.unnest($1::pg_catalog.uuid[]), "
+    "pg_catalog.unnest($2::pg_catalog.jsonb[]), "
     "pg_catalog.unnest($3::pg_catalog.jsonb[])) as t (o, b, a)",
     5,
     {UUIDARRAYOID, JSONBARRAYOID, JSONBARRAYOID, TEXTOID, TEXTOID}};

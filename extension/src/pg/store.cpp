@@ -138,7 +138,8 @@ static int execute(SPIPlanPtr plan, const Datum* args, const char* nulls, ReadMo
 }
 
 // Runs `query` as the schema owner, in a security-restricted operation with search_path pinned to
-// pg_catalog, pg_temp; the caller's user, security context and search_path are back however it ends.
+// pg_catalog, pg_temp; the caller's user, security context and search_path are back however it
+// ends.
 static void run_as_owner(Query& query, const Datum* args, const char* nulls, ReadMode mode,
                          TextRows* rows, MemoryContext result_context) {
   Oid caller;

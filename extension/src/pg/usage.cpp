@@ -74,7 +74,8 @@ Query reserve_query = {
     5,
     {UUIDOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INTERVALOID}};
 Query find_reservation_query = {
-    "select feature, (extract(epoch from period_start) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8 "
+    "select feature, (extract(epoch from period_start) OPERATOR(pg_catalog.*) "
+    "1e6)::pg_catalog.int8 "
     "from switchboard.feature_reservations "
     "where org_id OPERATOR(pg_catalog.=) $1 and id OPERATOR(pg_catalog.=) $2",
     2,
