@@ -5,10 +5,11 @@
 EXTENSION_VERSION = 0.1.0
 
 MODULE_big = switchboard
-CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/*.cpp))
-PG_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/pg/*.cpp))
-# Core files only the shim and the tests use (OpenSSL, JSON): not linked into the extension.
-SHIM_ONLY_OBJS = $(addprefix extension/src/core/,jwt.o crypto.o jwt_verify.o webhook_verify.o http_api.o)
+# One folder per capability below src/core (pure C++17) and src/pg (PostgreSQL glue); core/http is
+# what only the shim and the tests link (OpenSSL, JSON): it is not part of the extension.
+CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/*/*.cpp))
+PG_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/pg/*/*.cpp))
+SHIM_ONLY_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/http/*.cpp))
 OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
 
 MODULEDIR = extension
@@ -25,6 +26,7 @@ ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output \
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CPPFLAGS = -Iextension/src
 SHLIB_LINK = -lstdc++
 # Bitcode for the JIT would need clang with our C++ flags; the extension does not need it.
 override with_llvm = no
@@ -44,11 +46,11 @@ extension/switchboard--$(EXTENSION_VERSION).sql: $(sort $(wildcard extension/sql
 	cat $^ > $@
 
 # Core sources are pure C++17: they are compiled without PostgreSQL's include path.
-CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -Wall -Wextra -Werror
+CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -Wall -Wextra -Werror -Iextension/src
 extension/src/core/%.o: extension/src/core/%.cpp
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
 
-$(OBJS): $(wildcard extension/src/core/*.hpp extension/src/pg/*.hpp)
+$(OBJS): $(wildcard extension/src/core/*/*.hpp extension/src/pg/*/*.hpp)
 
 TOOL = extension/tools/switchboard.sh
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/jwt_verify.hpp"
-#include "core/webhook_verify.hpp"
+#include "core/http/http_jwt_verify.hpp"
+#include "core/http/http_webhook_verify.hpp"
 
 namespace shim {
 

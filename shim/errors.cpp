@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/http_api.hpp"
+#include "core/http/http_api.hpp"
 
 namespace shim {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_writer.hpp"
+#include "core/base/base_json_writer.hpp"
 
 namespace shim {
 namespace {

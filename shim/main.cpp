@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "config.hpp"
-#include "core/jwt.hpp"
-#include "core/jwt_verify.hpp"
+#include "core/http/http_jwt.hpp"
+#include "core/http/http_jwt_verify.hpp"
 #include "logging.hpp"
 #include "server.hpp"
 

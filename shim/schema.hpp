@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/http_api.hpp"
+#include "core/http/http_api.hpp"
 #include "pool.hpp"
 
 namespace shim {

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "app.hpp"
-#include "core/crypto.hpp"
+#include "core/http/http_crypto.hpp"
 #include "errors.hpp"
 
 namespace shim {

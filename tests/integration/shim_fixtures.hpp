@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/jwt.hpp"
+#include "core/http/http_jwt.hpp"
 #include "pg.hpp"
 #include "shim_harness.hpp"
 

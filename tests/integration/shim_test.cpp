@@ -5,8 +5,8 @@
 #include <atomic>
 #include <thread>
 
-#include "core/crypto.hpp"
-#include "core/jwt_verify.hpp"
+#include "core/http/http_crypto.hpp"
+#include "core/http/http_jwt_verify.hpp"
 #include "shim_fixtures.hpp"
 
 namespace {

@@ -3,8 +3,8 @@
 // in switchboard.webhook_inbox with their organisation resolved through provider_accounts.
 #include <gtest/gtest.h>
 
-#include "core/crypto.hpp"
-#include "core/webhook_verify.hpp"
+#include "core/http/http_crypto.hpp"
+#include "core/http/http_webhook_verify.hpp"
 #include "shim_fixtures.hpp"
 
 namespace {

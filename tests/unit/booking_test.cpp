@@ -5,9 +5,9 @@
 #include <random>
 #include <string>
 
-#include "core/business_hours.hpp"
-#include "core/error.hpp"
-#include "core/slots.hpp"
+#include "core/booking/booking_hours.hpp"
+#include "core/base/base_error.hpp"
+#include "core/booking/booking_slots.hpp"
 
 namespace {
 

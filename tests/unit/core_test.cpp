@@ -1,12 +1,12 @@
 // Unit tests of extension/src/core: no server needed.
 #include <gtest/gtest.h>
 
-#include "core/entitlements.hpp"
-#include "core/json_writer.hpp"
-#include "core/jwt.hpp"
-#include "core/membership.hpp"
-#include "core/roles.hpp"
-#include "core/uuid.hpp"
+#include "core/entitlements/entitlements.hpp"
+#include "core/base/base_json_writer.hpp"
+#include "core/http/http_jwt.hpp"
+#include "core/tenancy/tenancy_membership.hpp"
+#include "core/tenancy/tenancy_roles.hpp"
+#include "core/base/base_uuid.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Unit tests of the HTTP translation rules (extension/src/core/http_api).
 #include <gtest/gtest.h>
 
-#include "core/http_api.hpp"
+#include "core/http/http_api.hpp"
 
 namespace {
 

@@ -1,9 +1,9 @@
 // Unit tests of JWT verification (extension/src/core/jwt_verify) and its crypto helpers.
 #include <gtest/gtest.h>
 
-#include "core/crypto.hpp"
-#include "core/jwt.hpp"
-#include "core/jwt_verify.hpp"
+#include "core/http/http_crypto.hpp"
+#include "core/http/http_jwt.hpp"
+#include "core/http/http_jwt_verify.hpp"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/crypto.hpp"
-#include "core/webhook_verify.hpp"
+#include "core/http/http_crypto.hpp"
+#include "core/http/http_webhook_verify.hpp"
 
 namespace {
 

@@ -1,0 +1,64 @@
+#include "core/booking/booking_answer.hpp"
+
+#include "core/base/base_error.hpp"
+#include "core/base/base_json_writer.hpp"
+
+namespace sb::booking {
+namespace {
+
+std::string local_iso(Micros t, const Zone& zone) {
+  return format_local_iso(t, zone.offset_at(t));
+}
+
+bool is_detail(std::string_view key) noexcept {
+  return key == "service" || key == "notes" || key == "metadata" || key == "source";
+}
+
+bool is_source(std::string_view value) noexcept {
+  return value == "ai_call" || value == "dashboard" || value == "api";
+}
+
+}  // namespace
+
+std::string accepted_answer(std::string_view verb, std::string_view reason,
+                            const AppointmentFacts& a, const Zone& zone, bool replayed) {
+  JsonWriter w;
+  w.begin_object().field(verb, true).field("reason", reason);
+  w.field("appointmentId", to_string(a.id)).field("calendarId", to_string(a.calendar));
+  w.field("status", a.status).field("startsAt", local_iso(a.start, zone));
+  w.field("endsAt", local_iso(a.end, zone));
+  if (a.status == "held" && a.expires) w.field("expiresAt", local_iso(*a.expires, zone));
+  if (replayed) w.field("replayed", true);
+  return w.end_object().text();
+}
+
+std::string refused_answer(std::string_view verb, std::string_view reason,
+                           const std::vector<Micros>& alternatives, const Zone& zone) {
+  JsonWriter w;
+  w.begin_object().field(verb, false).field("reason", reason).key("alternatives").begin_array();
+  for (Micros t : alternatives) w.string(local_iso(t, zone));
+  return w.end_array().end_object().text();
+}
+
+void require_details(const Json& details, std::string_view text) {
+  if (details.kind != Json::Kind::object)
+    throw Error("22023", "details must be a json object", "details: " + std::string(text));
+  for (const auto& [key, value] : details.members)
+    if (!is_detail(key))
+      throw Error("22023", "unknown appointment detail", "key: " + key,
+                  "details may hold service, notes, metadata and source");
+  for (const char* key : {"service", "notes", "source"})
+    if (const Json* value = details.find(key); value && value->kind != Json::Kind::string)
+      throw Error("22023", std::string(key) + " must be a string",
+                  std::string(key) + ": " + jsonb_text(*value));
+  if (const Json* metadata = details.find("metadata");
+      metadata && metadata->kind != Json::Kind::object)
+    throw Error("22023", "metadata must be a json object", "metadata: " + jsonb_text(*metadata));
+  if (const Json* source = details.find("source"); source && !is_source(source->text))
+    throw Error("22023", "unknown appointment source", "source: " + source->text,
+                "use ai_call, dashboard or api");
+}
+
+}  // namespace sb::booking
+
+#include "core/base/base_cpp_only.hpp"  // last: fails the build if a PostgreSQL header came in above

@@ -1,0 +1,145 @@
+#include "core/http/http_api.hpp"
+
+namespace sb {
+namespace {
+
+// True when `text` begins with `prefix`.
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// True for a {name} segment of a route template.
+bool is_param(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// The segments of a path between its slashes.
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The status of a custom SQLSTATE PTnnn (PostgREST's convention), or 0.
+int custom_status(std::string_view code) {
+  if (code.size() != 5 || !starts_with(code, "PT")) return 0;
+  int value = 0;
+  for (char c : code.substr(2)) {
+    if (c < '0' || c > '9') return 0;
+    value = value * 10 + (c - '0');
+  }
+  return value >= 100 && value <= 599 ? value : 0;
+}
+
+// True when `fn` takes exactly these named arguments (all known, every required one given).
+bool takes_keys(const FunctionInfo& fn, const std::set<std::string>& keys) {
+  std::size_t known = 0;
+  for (const auto& arg : fn.args) {
+    if (arg.name.empty()) return false;
+    bool given = keys.count(arg.name) > 0;
+    if (!given && !arg.has_default) return false;
+    known += given;
+  }
+  return known == keys.size();
+}
+
+// The expression that turns the call's rows (alias _r) into one JSON text value.
+const char* result_expression(const FunctionInfo& fn) {
+  if (fn.returns_void) return "NULL::text";
+  if (fn.returns_set) return "coalesce(pg_catalog.json_agg(_r), '[]')::text";
+  return "pg_catalog.to_json(_r)::text";
+}
+
+}  // namespace
+
+int http_status_for_sqlstate(std::string_view code, bool anonymous) {
+  if (code == "42501") return anonymous ? 401 : 403;
+  if (int custom = custom_status(code)) return custom;
+  if (starts_with(code, "22") || code == "23502" || code == "23514" || code == "P0001") return 400;
+  if (code == "P0002" || code == "42883" || code == "42P01") return 404;
+  if (code == "23505" || code == "23P01" || code == "23503") return 409;
+  if (code == "25006") return 405;
+  if (code == "57014") return 504;
+  if (code == "40001" || code == "40P01" || starts_with(code, "08") || starts_with(code, "53") ||
+      starts_with(code, "57P"))
+    return 503;
+  if (starts_with(code, "28") || starts_with(code, "0L") || starts_with(code, "0P")) return 403;
+  return 500;
+}
+
+bool status_is_retryable(int status) {
+  return status == 503;
+}
+
+std::optional<std::map<std::string, std::string>> match_template(std::string_view path_template,
+                                                                 std::string_view path) {
+  auto want = segments(path_template);
+  auto have = segments(path);
+  if (want.size() != have.size()) return std::nullopt;
+  std::map<std::string, std::string> values;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (is_param(want[i])) {
+      if (have[i].empty()) return std::nullopt;
+      values[std::string(want[i].substr(1, want[i].size() - 2))] = std::string(have[i]);
+    } else if (want[i] != have[i]) {
+      return std::nullopt;
+    }
+  }
+  return values;
+}
+
+int template_specificity(std::string_view path_template) {
+  int literal = 0;
+  for (auto segment : segments(path_template)) literal += !is_param(segment);
+  return literal;
+}
+
+bool FunctionInfo::takes_whole_body() const {
+  return args.size() == 1 && args[0].name.empty() &&
+         (args[0].type == "json" || args[0].type == "jsonb");
+}
+
+const FunctionInfo* choose_overload(const std::vector<FunctionInfo>& overloads,
+                                    const std::set<std::string>& keys) {
+  for (const auto& fn : overloads)
+    if (takes_keys(fn, keys)) return &fn;
+  for (const auto& fn : overloads)
+    if (fn.takes_whole_body()) return &fn;
+  return nullptr;
+}
+
+std::string call_sql(const std::string& schema, const FunctionInfo& fn,
+                     const std::set<std::string>& keys) {
+  std::string callee = quote_ident(schema) + "." + quote_ident(fn.name);
+  std::string sql = std::string("SELECT ") + result_expression(fn) + " FROM ";
+  if (fn.takes_whole_body()) return sql + callee + "($1::" + fn.args[0].type + ") _r";
+  std::string columns, call_args;
+  for (const auto& arg : fn.args) {
+    if (!keys.count(arg.name)) continue;
+    std::string name = quote_ident(arg.name);
+    columns += (columns.empty() ? "" : ", ") + name + " " + arg.type;
+    call_args += (call_args.empty() ? "" : ", ") + name + " := _a." + name;
+  }
+  if (columns.empty()) return sql + callee + "() _r";
+  return sql + "pg_catalog.json_to_record($1::json) AS _a(" + columns + "), LATERAL " + callee +
+         "(" + call_args + ") _r";
+}
+
+std::string quote_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+}  // namespace sb
+
+#include "core/base/base_cpp_only.hpp"  // last: fails the build if a PostgreSQL header came in above

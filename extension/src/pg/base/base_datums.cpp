@@ -1,0 +1,116 @@
+#include "pg/base/base_datums.hpp"
+
+#include <vector>
+
+#include "pg/base/base_boundary.hpp"
+
+extern "C" {
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/uuid.h"
+}
+
+namespace sb::pg {
+
+Uuid uuid_arg(FunctionCallInfo fcinfo, int n) {
+  if (PG_ARGISNULL(n)) throw Error("22023", "organization id must not be null");
+  return Uuid::from_raw(PG_GETARG_UUID_P(n)->data);
+}
+
+std::string_view text_arg(FunctionCallInfo fcinfo, int n) {
+  text* value = nullptr;
+  guard([&] { value = PG_GETARG_TEXT_PP(n); });
+  return std::string_view(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+}
+
+Datum uuid_datum(const Uuid& id) {
+  pg_uuid_t* out = nullptr;
+  guard([&] { out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t))); });
+  memcpy(out->data, id.bytes.data(), 16);
+  return UUIDPGetDatum(out);
+}
+
+Datum text_datum(std::string_view value) {
+  text* out = nullptr;
+  guard([&] { out = cstring_to_text_with_len(value.data(), static_cast<int>(value.size())); });
+  return PointerGetDatum(out);
+}
+
+Datum jsonb_datum(const std::string& json) {
+  Datum out = 0;
+  guard([&] { out = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
+  return out;
+}
+
+namespace {
+
+using Kind = JsonToken::Kind;
+
+// What pushJsonbValue is told for each token; the tokens must form one object or array.
+std::vector<JsonbIteratorToken> jsonb_steps(const std::vector<JsonToken>& tokens) {
+  std::vector<JsonbIteratorToken> steps;
+  std::vector<bool> in_array;
+  for (const JsonToken& t : tokens) {
+    bool opens = t.kind == Kind::begin_object || t.kind == Kind::begin_array;
+    if (in_array.empty() && !(opens && steps.empty()))
+      throw Error("XX000", "a json result must be one object or array");
+    if (t.kind == Kind::begin_object || t.kind == Kind::end_object)
+      steps.push_back(t.kind == Kind::begin_object ? WJB_BEGIN_OBJECT : WJB_END_OBJECT);
+    else if (t.kind == Kind::begin_array || t.kind == Kind::end_array)
+      steps.push_back(t.kind == Kind::begin_array ? WJB_BEGIN_ARRAY : WJB_END_ARRAY);
+    else
+      steps.push_back(t.kind == Kind::key ? WJB_KEY : in_array.back() ? WJB_ELEM : WJB_VALUE);
+    if (opens) in_array.push_back(t.kind == Kind::begin_array);
+    if (t.kind == Kind::end_object || t.kind == Kind::end_array) in_array.pop_back();
+  }
+  if (!in_array.empty() || steps.empty())
+    throw Error("XX000", "a json result must be one object or array");
+  return steps;
+}
+
+JsonbValue* push_token(JsonbParseState** state, JsonbIteratorToken step, const JsonToken& t) {
+  if (step != WJB_KEY && step != WJB_VALUE && step != WJB_ELEM)
+    return pushJsonbValue(state, step, nullptr);
+  JsonbValue v;
+  switch (t.kind) {
+    case Kind::number:
+      v.type = jbvNumeric;
+      v.val.numeric = int64_to_numeric(t.integer);
+      break;
+    case Kind::raw_number:
+      v.type = jbvNumeric;
+      v.val.numeric =
+          DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(t.text.c_str()),
+                                              ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+      break;
+    case Kind::boolean:
+      v.type = jbvBool;
+      v.val.boolean = t.flag;
+      break;
+    case Kind::null:
+      v.type = jbvNull;
+      break;
+    default:  // key, string
+      v.type = jbvString;
+      v.val.string.val = const_cast<char*>(t.text.data());
+      v.val.string.len = static_cast<int>(t.text.size());
+  }
+  return pushJsonbValue(state, step, &v);
+}
+
+}  // namespace
+
+Datum jsonb_datum(const JsonWriter& json) {
+  const std::vector<JsonToken>& tokens = json.tokens();
+  std::vector<JsonbIteratorToken> steps = jsonb_steps(tokens);
+  Datum out = 0;
+  guard([&] {
+    JsonbParseState* state = nullptr;
+    JsonbValue* result = nullptr;
+    for (size_t i = 0; i < tokens.size(); ++i) result = push_token(&state, steps[i], tokens[i]);
+    out = JsonbPGetDatum(JsonbValueToJsonb(result));
+  });
+  return out;
+}
+
+}  // namespace sb::pg

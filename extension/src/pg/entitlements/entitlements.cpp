@@ -1,0 +1,104 @@
+// SQL functions of the entitlements area that read: has_feature, check_feature, feature_matrix.
+#include "pg/tenancy/tenancy_access.hpp"
+#include "pg/base/base_boundary.hpp"
+#include "pg/entitlements/entitlements_check.hpp"
+#include "pg/entitlements/entitlements_store.hpp"
+
+#include "core/base/base_json_writer.hpp"
+
+namespace {
+
+using sb::pg::Evaluation;
+
+int64_t quantity_arg(FunctionCallInfo fcinfo, int n) {
+  if (PG_ARGISNULL(n)) throw sb::Error("22023", "quantity must not be null");
+  int64_t q = PG_GETARG_INT32(n);
+  if (q <= 0)
+    throw sb::Error("22023", "quantity must be positive", "quantity: " + std::to_string(q));
+  return q;
+}
+
+// The feature argument: NULL or empty is bad input, an unknown key is an answer (UNKNOWN_FEATURE).
+std::string_view feature_arg(FunctionCallInfo fcinfo, int n) {
+  if (PG_ARGISNULL(n)) throw sb::Error("22023", "feature must not be null");
+  std::string_view f = sb::pg::text_arg(fcinfo, n);
+  if (f.empty()) throw sb::Error("22023", "feature must not be empty");
+  return f;
+}
+
+// Upgrade advice for a denial: the cheapest higher tier that would grant (more of) the feature.
+void write_upgrade(sb::JsonWriter& w, const Evaluation& e) {
+  const sb::ent::Tier* tier = sb::ent::upgrade_tier(*e.catalog, e.decision);
+  w.field("upgradeRequired", tier != nullptr);
+  w.field("upgradeTier", tier ? std::string_view(tier->key) : std::string_view());
+}
+
+void write_overage_rate(sb::JsonWriter& w, const Evaluation& e) {
+  const sb::ent::Decision& d = e.decision;
+  w.key("overageRate");
+  if (d.grant && d.grant->mode == sb::ent::Mode::soft && !d.overage_rate.empty())
+    w.raw_number(d.overage_rate);
+  else
+    w.null();
+}
+
+std::optional<int64_t> calls_remaining(const sb::Uuid& org, const Evaluation& asked,
+                                       std::string_view feature) {
+  if (feature == "calls") return asked.remaining;
+  if (!asked.catalog->feature("calls")) return std::nullopt;
+  return sb::pg::evaluate(org, "calls", 1).remaining;
+}
+
+Datum check_json(const sb::Uuid& org, const Evaluation& e, std::string_view feature) {
+  const sb::ent::Decision& d = e.decision;
+  bool metered = d.grant && d.feature && d.feature->metered;
+  sb::JsonWriter w(sb::JsonWriter::Output::tokens);
+  w.begin_object();
+  w.field("hasAccess", d.access);
+  w.key("reason").string(sb::ent::reason_code(d.reason));
+  w.key("feature").string(feature);
+  w.field("plan", d.plan);
+  w.field("limit", metered ? d.grant->limit : std::nullopt);
+  w.field("used", metered ? std::optional<int64_t>(e.usage.used) : std::nullopt);
+  w.field("remaining", e.remaining);
+  w.field("resetsAt", metered ? sb::iso8601_utc(e.window.end) : std::string());
+  write_overage_rate(w, e);
+  write_upgrade(w, e);
+  w.field("callsRemaining", calls_remaining(org, e, feature));
+  if (d.reason == sb::ent::Reason::kill_switch) w.field("killReason", d.kill_reason);
+  w.end_object();
+  return sb::pg::jsonb_datum(w);
+}
+
+}  // namespace
+
+// Ensures: whether the organisation may use one more unit of the feature now (the hot path).
+SB_FUNCTION(sb_has_feature) {
+  sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
+  std::string_view feature = feature_arg(fcinfo, 1);
+  sb::pg::require_role(org, sb::Role::viewer);
+  PG_RETURN_BOOL(sb::pg::evaluate(org, feature, 1).decision.access);
+}
+
+// Ensures: the full answer for `quantity` units, with the reason that decided it.
+SB_FUNCTION(sb_check_feature) {
+  sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
+  std::string_view feature = feature_arg(fcinfo, 1);
+  int64_t quantity = quantity_arg(fcinfo, 2);
+  sb::pg::require_role(org, sb::Role::viewer);
+  Evaluation e = sb::pg::evaluate(org, feature, quantity);
+  return check_json(org, e, feature);
+}
+
+// Ensures: every catalog feature mapped to whether the organisation may use it now.
+SB_FUNCTION(sb_feature_matrix) {
+  sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
+  sb::pg::require_role(org, sb::Role::viewer);
+  std::shared_ptr<const sb::ent::Catalog> catalog = sb::pg::catalog();
+  sb::JsonWriter w(sb::JsonWriter::Output::tokens);
+  w.begin_object();
+  for (const std::string& key : catalog->feature_keys)
+    w.field(key, sb::pg::evaluate(org, key, 1).decision.access);
+  w.end_object();
+  return sb::pg::jsonb_datum(w);
+}

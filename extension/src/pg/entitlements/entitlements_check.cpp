@@ -1,0 +1,72 @@
+#include "pg/entitlements/entitlements_check.hpp"
+
+#include <cstdlib>
+
+#include "pg/base/base_boundary.hpp"
+#include "pg/entitlements/entitlements_store.hpp"
+#include "pg/entitlements/entitlements_org_reader.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+}
+
+namespace sb::pg {
+namespace {
+
+Query usage_query = {
+    "select u.used, u.reserved OPERATOR(pg_catalog.-) coalesce((select pg_catalog.sum(r.quantity) "
+    "from switchboard.feature_reservations r where r.org_id OPERATOR(pg_catalog.=) u.org_id "
+    "and r.feature OPERATOR(pg_catalog.=) u.feature "
+    "and r.period_start OPERATOR(pg_catalog.=) u.period_start "
+    "and r.status OPERATOR(pg_catalog.=) 'active' "
+    "and r.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()), 0), "
+    "u.overage from switchboard.feature_usage u where u.org_id OPERATOR(pg_catalog.=) $1 "
+    "and u.feature OPERATOR(pg_catalog.=) $2 and u.period_start OPERATOR(pg_catalog.=) $3",
+    3,
+    {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+
+int64_t to_int(const char* text) {
+  return text ? std::strtoll(text, nullptr, 10) : 0;
+}
+
+// The counter of the period, with reservations that expired given back.
+Usage read_usage(const Uuid& org, std::string_view feature, const Window& window) {
+  int64_t counts[3];
+  if (!read_usage_row(org, feature, window.start, counts)) return Usage{};
+  if (counts[1] == 0) return Usage{counts[0], 0, counts[2]};
+  Datum args[3] = {uuid_datum(org), text_datum(feature),
+                   TimestampTzGetDatum(from_unix(window.start))};
+  TextRows rows = spi_query(usage_query, args, nullptr, ReadMode::current);
+  if (rows.count == 0) return Usage{};
+  return Usage{to_int(rows.at(0, 0)), to_int(rows.at(0, 1)), to_int(rows.at(0, 2))};
+}
+
+}  // namespace
+
+void apply_limit(Evaluation& e, int64_t quantity) {
+  const std::optional<int64_t>& limit = e.decision.grant->limit;
+  if (!limit) return;
+  int64_t taken = e.usage.used + e.usage.reserved;
+  e.remaining = std::max<int64_t>(0, *limit - taken);
+  if (e.decision.grant->mode == ent::Mode::hard && taken + quantity > *limit) {
+    e.decision.access = false;
+    e.decision.reason = ent::Reason::limit_exceeded;
+  }
+}
+
+Evaluation evaluate(const Uuid& org, std::string_view feature, int64_t quantity) {
+  Evaluation e;
+  e.org = org_state(org);
+  e.catalog = catalog();
+  ent::Micros now = transaction_now();
+  e.decision = ent::decide(*e.catalog, *e.org, *kill_switches(), feature, now);
+  if (!e.decision.access || !e.decision.feature->metered) return e;
+  e.window = usage_window(e.decision.grant->period, *e.org, now);
+  e.usage = read_usage(org, feature, e.window);
+  apply_limit(e, quantity);
+  return e;
+}
+
+}  // namespace sb::pg

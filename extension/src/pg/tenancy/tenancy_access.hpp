@@ -1,0 +1,17 @@
+// Who may act on an organisation: members by role, and the service role.
+#pragma once
+
+#include "core/tenancy/tenancy_roles.hpp"
+#include "core/base/base_uuid.hpp"
+
+namespace sb::pg {
+
+// True when the current role (SET ROLE, not a SECURITY DEFINER owner) is a superuser or has the
+// privileges of service_role.
+bool caller_is_service_role();
+
+// Ensures the caller is the service role or a member of `org` with at least `min_role`; raises
+// 42501 naming what is missing otherwise.
+void require_role(const Uuid& org, Role min_role);
+
+}  // namespace sb::pg

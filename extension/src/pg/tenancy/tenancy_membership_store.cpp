@@ -1,0 +1,69 @@
+#include "pg/tenancy/tenancy_membership_store.hpp"
+
+#include "pg/base/base_boundary.hpp"
+#include "pg/tenancy/tenancy_claims.hpp"
+#include "pg/base/base_store.hpp"
+
+extern "C" {
+#include "utils/uuid.h"
+}
+
+namespace sb::pg {
+namespace {
+
+constexpr std::size_t kCachedUsers = 1024;
+
+MembershipCache& cache() {
+  static MembershipCache instance(kCachedUsers);
+  return instance;
+}
+
+void clear_cache() noexcept {
+  cache().clear();
+}
+
+int cache_id() {
+  static int id = register_cache({"organization_members"}, clear_cache);
+  return id;
+}
+
+Query membership_query = {
+    "select org_id, role::pg_catalog.text from switchboard.organization_members "
+    "where user_id OPERATOR(pg_catalog.=) $1",
+    1,
+    {UUIDOID}};
+
+Memberships load_memberships(const Uuid& user) {
+  pg_uuid_t key;
+  memcpy(key.data, user.bytes.data(), 16);
+  Datum args[1] = {UUIDPGetDatum(&key)};
+  TextRows rows = spi_query(membership_query, args, nullptr, ReadMode::fresh);
+  Memberships list;
+  for (uint64 i = 0; i < rows.count; ++i) {
+    std::optional<Uuid> org = parse_uuid(rows.at(i, 0));
+    std::optional<Role> role = parse_role(rows.at(i, 1));
+    if (org && role) list.push_back({*org, *role});
+  }
+  return list;
+}
+
+}  // namespace
+
+const Memberships& caller_memberships() {
+  static const Memberships none;
+  std::optional<Uuid> user = caller_user();
+  if (!user) return none;
+  if (const Memberships* hit = cache().find(*user)) return *hit;
+  bool keep = false;
+  static Memberships uncached;
+  uncached = load_for_cache(
+      cache_id(), [&] { return load_memberships(*user); }, &keep);
+  if (!keep) return uncached;
+  return cache().store(*user, std::move(uncached));
+}
+
+void init_membership_store() {
+  cache_id();
+}
+
+}  // namespace sb::pg
