@@ -199,6 +199,14 @@ SELECT n.label,
 SELECT pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 2500) ->> ''source''', true) AS cap,
        pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''csv_import'', false) ->> ''source''', true) AS csv_off,
        pg_temp.check('0000a', 'calls') AS calls, pg_temp.check('0000a', 'csv_import') AS csv_import;
+-- Narrowing is judged against the plan with its add-ons: with 1,000 extra calls from billing, a
+-- cap of 4,000 narrows and 4,001 does not.
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'',
+         ''{"addons": {"calls": 1000}}'') IS NOT NULL', true) AS addon,
+       pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 4000) ->> ''reason''') AS cap_4000,
+       pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 4001)::text') AS cap_4001,
+       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'',
+         ''{"addons": {}}'') IS NOT NULL', true) AS addon_gone;
 -- The cap can be lowered and raised back up to the plan's limit, never beyond.
 SELECT pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 2000) ->> ''reason''', true) AS lower,
        pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 2500) ->> ''reason''', true) AS back,
