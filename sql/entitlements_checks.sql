@@ -104,7 +104,7 @@ SELECT pg_temp.full(switchboard.check_feature('e2000000-0000-4000-8000-000000000
 SELECT switchboard.consume_feature('e2000000-0000-4000-8000-00000000000e', 'calls', 5) ->> 'ok' AS e_uses_its_5_calls;
 SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_kill_switch(''webhooks'', false, ''carrier outage'') ->> ''reason''', true)
          AS kill_webhooks,
-       pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''predictive_dialing'', true,
+       pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000a}, ''predictive_dialing'', true,
                                      reason => ''pilot'') ->> ''reason''', true) AS a_override_on,
        pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''campaign_scheduler'', false,
                                      reason => ''abuse'') ->> ''reason''', true) AS a_override_off;
@@ -135,7 +135,7 @@ SELECT count(*) AS cases,
 --
 -- Precedence: kill switch > unexpired override > plan > deny.
 --
-SELECT pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''webhooks'', true) ->> ''reason''', true)
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000a}, ''webhooks'', true) ->> ''reason''', true)
          AS a_enables_webhooks,
        pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''sms'', false) ->> ''reason''', true)
          AS a_disables_sms,
@@ -169,7 +169,7 @@ SELECT switchboard.clear_feature_override('e2000000-0000-4000-8000-00000000000d'
 
 -- Expired overrides are ignored, enabling or disabling: they were set with a future expiry, then
 -- time passed (the expiry is moved to the past, as a clock would).
-SELECT pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''api_access'', true,
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000a}, ''api_access'', true,
                                       expires_at => now() + interval ''1 day'') ->> ''reason''', true) AS enable_api,
        pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''csv_import'', false,
                                       expires_at => now() + interval ''1 day'') ->> ''reason''', true) AS disable_csv;
@@ -269,9 +269,9 @@ SELECT r.label, c ->> 'callsRemaining' AS calls_remaining, c ->> 'overageRate' A
                (7, 'C calls without subscription', '0000c', 'calls')) AS r (ord, label, org, feature),
        LATERAL switchboard.check_feature(('e2000000-0000-4000-8000-0000000' || r.org)::uuid, r.feature) AS c
  ORDER BY r.ord;
--- A soft override keeps the tier's rate; a hard one has none; a kill switch on calls leaves no
--- calls to report.
-SELECT pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''minutes'', true, 5, ''soft'') ->> ''reason''', true)
+-- A soft override (billing's) keeps the tier's rate; a hard one (A's admin capping calls below the
+-- plan's 3,000) has none; a kill switch on calls leaves no calls to report.
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000a}, ''minutes'', true, 5, ''soft'') ->> ''reason''', true)
          AS soft_minutes,
        pg_temp.as_actor('A admin', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 100, ''hard'') ->> ''reason''', true)
          AS hard_calls;
@@ -308,7 +308,11 @@ INSERT INTO ck_call VALUES
   (9, 'release_reservation', 'SELECT switchboard.release_reservation(%1$s, %2$s) ->> ''reason'''),
   (10, 'set_feature_override', 'SELECT switchboard.set_feature_override(%1$s, ''api_access'', true) ->> ''reason'''),
   (11, 'clear_feature_override', 'SELECT switchboard.clear_feature_override(%1$s, ''sms'') ->> ''reason'''),
-  (12, 'set_subscription', 'SELECT switchboard.set_subscription(%1$s, ''white_label'') IS NOT NULL');
+  (12, 'set_subscription', 'SELECT switchboard.set_subscription(%1$s, ''white_label'') IS NOT NULL'),
+  (13, 'set_feature_override (disable)', 'SELECT switchboard.set_feature_override(%1$s, ''sms'', false) ->> ''reason'''),
+  (14, 'request_plan_change', 'SELECT switchboard.request_plan_change(%1$s, ''white_label'') ->> ''reason'''),
+  (15, 'reject_plan_change', 'SELECT switchboard.reject_plan_change(%1$s, %2$s) ->> ''reason'''),
+  (16, 'pending_plan_changes', 'SELECT count(*) FROM switchboard.pending_plan_changes(%1$s)');
 SELECT c.fn,
        pg_temp.as_actor('service', format(c.stmt, '{000ff}', '{res:a}')) AS service_role,
        pg_temp.attempt(NULL, NULL, format(c.stmt, '{000ff}', '{res:a}')) AS superuser,
@@ -317,8 +321,9 @@ SELECT c.fn,
 
 --
 -- Role rules in A (each action rolled back): reads need any membership; counting needs agent;
--- overrides need admin; subscriptions need the owner; kill switches and purging need the service
--- role. Outcomes: the answer, or the SQLSTATE.
+-- narrowing overrides (and removing the organisation's own) need admin; granting overrides,
+-- removing billing's, subscriptions, kill switches, purging and the pending plan changes need the
+-- service role; plan change requests need the owner. Outcomes: the answer, or the SQLSTATE.
 --
 CREATE TEMP TABLE ck_action (ord int, action text, stmt text);
 INSERT INTO ck_action VALUES
@@ -331,11 +336,15 @@ INSERT INTO ck_action VALUES
   (7, 'reserve_feature', 'SELECT switchboard.reserve_feature({0000a}, ''minutes'', 1) ->> ''ok'''),
   (8, 'settle_reservation', 'SELECT switchboard.settle_reservation({0000a}, {res:a}, 2) ->> ''reason'''),
   (9, 'release_reservation', 'SELECT switchboard.release_reservation({0000a}, {res:a}) ->> ''reason'''),
-  (10, 'set_feature_override', 'SELECT switchboard.set_feature_override({0000a}, ''api_access'', true) ->> ''reason'''),
-  (11, 'clear_feature_override', 'SELECT switchboard.clear_feature_override({0000a}, ''predictive_dialing'') ->> ''reason'''),
-  (12, 'set_subscription', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'') IS NOT NULL)::text'),
-  (13, 'set_kill_switch', 'SELECT switchboard.set_kill_switch(''sms'', false, ''test'') ->> ''reason'''),
-  (14, 'purge_usage_events', 'SELECT switchboard.purge_usage_events()::text');
+  (10, 'set_feature_override (grant)', 'SELECT switchboard.set_feature_override({0000a}, ''api_access'', true) ->> ''reason'''),
+  (11, 'set_feature_override (disable)', 'SELECT switchboard.set_feature_override({0000a}, ''sms'', false) ->> ''reason'''),
+  (12, 'clear_feature_override (billing''s)', 'SELECT switchboard.clear_feature_override({0000a}, ''predictive_dialing'') ->> ''reason'''),
+  (13, 'clear_feature_override (tenant''s)', 'SELECT switchboard.clear_feature_override({0000a}, ''campaign_scheduler'') ->> ''reason'''),
+  (14, 'set_subscription', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'') IS NOT NULL)::text'),
+  (15, 'set_kill_switch', 'SELECT switchboard.set_kill_switch(''sms'', false, ''test'') ->> ''reason'''),
+  (16, 'purge_usage_events', 'SELECT switchboard.purge_usage_events()::text'),
+  (17, 'request_plan_change', 'SELECT switchboard.request_plan_change({0000a}, ''white_label'') ->> ''reason'''),
+  (18, 'pending_plan_changes', 'SELECT count(*)::text FROM switchboard.pending_plan_changes({0000a})');
 CREATE FUNCTION pg_temp.short(outcome text) RETURNS text LANGUAGE sql AS $$
   SELECT CASE WHEN outcome ~ '^[0-9A-Z]{5}: ' THEN left(outcome, 5) ELSE outcome END
 $$;
@@ -352,9 +361,12 @@ SELECT a.action,
   FROM ck_action a ORDER BY a.ord;
 -- The messages of the refusals, for one example of each.
 SELECT x.who, x.action, pg_temp.as_actor(x.who, a.stmt) AS outcome
-  FROM (VALUES (1, 'A viewer', 'consume_feature'), (2, 'A manager', 'set_feature_override'),
-               (3, 'A admin', 'set_subscription'), (4, 'A owner', 'set_kill_switch'),
-               (5, 'stranger', 'check_feature'), (6, 'no user', 'check_feature')) AS x (ord, who, action)
+  FROM (VALUES (1, 'A viewer', 'consume_feature'), (2, 'A manager', 'set_feature_override (disable)'),
+               (3, 'A owner', 'set_subscription'), (4, 'A owner', 'set_kill_switch'),
+               (5, 'stranger', 'check_feature'), (6, 'no user', 'check_feature'),
+               (7, 'A owner', 'set_feature_override (grant)'), (8, 'A owner', 'clear_feature_override (billing''s)'),
+               (9, 'A admin', 'request_plan_change'), (10, 'service', 'request_plan_change'),
+               (11, 'A owner', 'pending_plan_changes')) AS x (ord, who, action)
   JOIN ck_action a ON a.action = x.action
  ORDER BY x.ord;
 
@@ -495,25 +507,25 @@ INSERT INTO ck_bad VALUES
   (32, 'A owner', 'release: unknown reservation', 'SELECT switchboard.release_reservation({0000a}, {00bad})::text'),
   (33, 'A owner', 'release: null reservation', 'SELECT switchboard.release_reservation({0000a}, NULL)::text'),
   (34, 'service', 'subscription: null org', 'SELECT (switchboard.set_subscription(NULL, ''white_label'') IS NOT NULL)::text'),
-  (35, 'A owner', 'subscription: null tier', 'SELECT (switchboard.set_subscription({0000a}, NULL) IS NOT NULL)::text'),
-  (36, 'A owner', 'subscription: unknown tier', 'SELECT (switchboard.set_subscription({0000a}, ''platinum'') IS NOT NULL)::text'),
-  (37, 'A owner', 'subscription: null status', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', NULL) IS NOT NULL)::text'),
-  (38, 'A owner', 'subscription: unknown status', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''paused'') IS NOT NULL)::text'),
-  (39, 'A owner', 'subscription: unknown option', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"colour": "red"}'') IS NOT NULL)::text'),
-  (40, 'A owner', 'subscription: bad billingCycle', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"billingCycle": "weekly"}'') IS NOT NULL)::text'),
-  (41, 'A owner', 'subscription: unparseable trialEndsAt', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''trialing'', ''{"trialEndsAt": "not a date"}'') IS NOT NULL)::text'),
-  (42, 'A owner', 'subscription: unparseable period start', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"currentPeriodStart": "someday"}'') IS NOT NULL)::text'),
-  (43, 'A owner', 'subscription: options an array', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''[]'') IS NOT NULL)::text'),
-  (44, 'A owner', 'subscription: options a string', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''"x"'') IS NOT NULL)::text'),
-  (45, 'A owner', 'subscription: unknown add-on feature', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"teleportation": true}}'') IS NOT NULL)::text'),
-  (46, 'A owner', 'subscription: quantity add-on on a boolean', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"api_access": 5}}'') IS NOT NULL)::text'),
-  (47, 'A owner', 'subscription: negative add-on', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": -1}}'') IS NOT NULL)::text'),
-  (48, 'A owner', 'subscription: fractional add-on', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": 1.5}}'') IS NOT NULL)::text'),
-  (49, 'A owner', 'subscription: add-on a string', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": "5"}}'') IS NOT NULL)::text'),
-  (50, 'A owner', 'subscription: add-on beyond bigint', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": 99999999999999999999}}'') IS NOT NULL)::text'),
-  (51, 'A owner', 'subscription: add-ons an array', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": ["api_access"]}'') IS NOT NULL)::text'),
+  (35, 'service', 'subscription: null tier', 'SELECT (switchboard.set_subscription({0000a}, NULL) IS NOT NULL)::text'),
+  (36, 'service', 'subscription: unknown tier', 'SELECT (switchboard.set_subscription({0000a}, ''platinum'') IS NOT NULL)::text'),
+  (37, 'service', 'subscription: null status', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', NULL) IS NOT NULL)::text'),
+  (38, 'service', 'subscription: unknown status', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''paused'') IS NOT NULL)::text'),
+  (39, 'service', 'subscription: unknown option', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"colour": "red"}'') IS NOT NULL)::text'),
+  (40, 'service', 'subscription: bad billingCycle', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"billingCycle": "weekly"}'') IS NOT NULL)::text'),
+  (41, 'service', 'subscription: unparseable trialEndsAt', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''trialing'', ''{"trialEndsAt": "not a date"}'') IS NOT NULL)::text'),
+  (42, 'service', 'subscription: unparseable period start', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"currentPeriodStart": "someday"}'') IS NOT NULL)::text'),
+  (43, 'service', 'subscription: options an array', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''[]'') IS NOT NULL)::text'),
+  (44, 'service', 'subscription: options a string', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''"x"'') IS NOT NULL)::text'),
+  (45, 'service', 'subscription: unknown add-on feature', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"teleportation": true}}'') IS NOT NULL)::text'),
+  (46, 'service', 'subscription: quantity add-on on a boolean', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"api_access": 5}}'') IS NOT NULL)::text'),
+  (47, 'service', 'subscription: negative add-on', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": -1}}'') IS NOT NULL)::text'),
+  (48, 'service', 'subscription: fractional add-on', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": 1.5}}'') IS NOT NULL)::text'),
+  (49, 'service', 'subscription: add-on a string', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": "5"}}'') IS NOT NULL)::text'),
+  (50, 'service', 'subscription: add-on beyond bigint', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": 99999999999999999999}}'') IS NOT NULL)::text'),
+  (51, 'service', 'subscription: add-ons an array', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": ["api_access"]}'') IS NOT NULL)::text'),
   (52, 'service', 'subscription: trialing without trialEndsAt', 'SELECT (switchboard.set_subscription({0000c}, ''white_label'', ''trialing'') IS NOT NULL)::text'),
-  (53, 'A owner', 'subscription: period ends before it starts', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"currentPeriodStart": "2020-02-01", "currentPeriodEnd": "2020-01-01"}'') IS NOT NULL)::text'),
+  (53, 'service', 'subscription: period ends before it starts', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"currentPeriodStart": "2020-02-01", "currentPeriodEnd": "2020-01-01"}'') IS NOT NULL)::text'),
   (54, 'A admin', 'override: null org', 'SELECT switchboard.set_feature_override(NULL, ''calls'', true)::text'),
   (55, 'A admin', 'override: unknown feature', 'SELECT switchboard.set_feature_override({0000a}, ''teleportation'', true)::text'),
   (56, 'A admin', 'override: null feature', 'SELECT switchboard.set_feature_override({0000a}, NULL, true)::text'),
@@ -532,18 +544,31 @@ INSERT INTO ck_bad VALUES
   (69, 'service', 'purge: under 48 hours', 'SELECT switchboard.purge_usage_events(''47 hours'')::text'),
   (70, 'service', 'purge: null', 'SELECT switchboard.purge_usage_events(NULL)::text'),
   (71, 'A viewer', 'viewer, unknown tier: refused first', 'SELECT (switchboard.set_subscription({0000a}, ''platinum'') IS NOT NULL)::text'),
-  (72, 'stranger', 'stranger, unknown org and tier', 'SELECT (switchboard.set_subscription({000ff}, ''platinum'') IS NOT NULL)::text');
+  (72, 'stranger', 'stranger, unknown org and tier', 'SELECT (switchboard.set_subscription({000ff}, ''platinum'') IS NOT NULL)::text'),
+  (73, 'A owner', 'owner, unknown tier: refused first', 'SELECT (switchboard.set_subscription({0000a}, ''platinum'') IS NOT NULL)::text'),
+  (74, 'service', 'subscription: add-on overflows the limit', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": 9223372036854775807}}'') IS NOT NULL)::text'),
+  (75, 'service', 'subscription: add-on just beyond bigint', 'SELECT (switchboard.set_subscription({0000a}, ''white_label'', ''active'', ''{"addons": {"calls": 9223372036854775808}}'') IS NOT NULL)::text'),
+  (76, 'A owner', 'plan change: null org', 'SELECT switchboard.request_plan_change(NULL, ''white_label'')::text'),
+  (77, 'A owner', 'plan change: null tier', 'SELECT switchboard.request_plan_change({0000a}, NULL)::text'),
+  (78, 'A owner', 'plan change: unknown tier', 'SELECT switchboard.request_plan_change({0000a}, ''platinum'')::text'),
+  (79, 'A admin', 'plan change: admin, unknown tier: refused first', 'SELECT switchboard.request_plan_change({0000a}, ''platinum'')::text'),
+  (80, 'service', 'reject: null request', 'SELECT switchboard.reject_plan_change({0000a}, NULL)::text'),
+  (81, 'service', 'reject: unknown request', 'SELECT switchboard.reject_plan_change({0000a}, {00bad})::text'),
+  (82, 'service', 'reject: unknown org', 'SELECT switchboard.reject_plan_change({000ff}, {00bad})::text'),
+  (83, 'A admin', 'override: tenant grant', 'SELECT switchboard.set_feature_override({0000a}, ''api_access'', true)::text'),
+  (84, 'A admin', 'override: tenant raises a limit', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 100000000)::text'),
+  (85, 'A admin', 'override: tenant soft limit', 'SELECT switchboard.set_feature_override({0000a}, ''calls'', true, 10, ''soft'')::text');
 -- (Only the SQLSTATE is shown for cases whose message is not settled yet.)
 UPDATE ck_bad SET only_state = true
  WHERE label IN ('consume: empty feature', 'reserve: empty feature', 'subscription: fractional add-on',
-                 'subscription: add-on beyond bigint', 'subscription: add-ons an array');
+                 'subscription: add-ons an array');
 SELECT b.label, t.outcome, t.unchanged
   FROM ck_bad b, LATERAL pg_temp.try(b.who, b.stmt, b.only_state) t
  ORDER BY b.ord;
 -- options NULL means no options (not bad input); the subscription is unchanged by it.
-SELECT (pg_temp.try('A owner', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', NULL)
+SELECT (pg_temp.try('service', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', NULL)
                                  IS NOT NULL)::text')).*;
-SELECT (pg_temp.try('A owner', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', ''{}'')
+SELECT (pg_temp.try('service', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', ''{}'')
                                  IS NOT NULL)::text')).*;
 
 --
@@ -552,23 +577,26 @@ SELECT (pg_temp.try('A owner', 'SELECT (switchboard.set_subscription({0000a}, ''
 -- Kill switch changes land in kill_switch_audit.
 --
 DELETE FROM switchboard.kill_switch_audit;
-SELECT pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''broadcast_starter'') IS NOT NULL', true) AS s1,
-       pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2,
-       pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2_again,
-       pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''ai_powered_elite'') IS NOT NULL') AS rolled_back,
-       pg_temp.short(pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''platinum'') IS NOT NULL', true)) AS failed,
-       pg_temp.short(pg_temp.as_actor('F admin', 'SELECT switchboard.set_subscription({0000f}, ''white_label'') IS NOT NULL', true)) AS refused,
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''broadcast_starter'') IS NOT NULL', true) AS s1,
+       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2,
+       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2_again,
+       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''ai_powered_elite'') IS NOT NULL') AS rolled_back,
+       pg_temp.short(pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''platinum'') IS NOT NULL', true)) AS failed,
+       pg_temp.short(pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''white_label'') IS NOT NULL', true)) AS refused,
        pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'', ''past_due'',
                                       ''{"addons": {"api_access": true, "calls": 500}}'') IS NOT NULL', true) AS s3;
 UPDATE switchboard.plan_tier_features SET mode = mode WHERE tier = 'smart_broadcast_pro';
-SELECT pg_temp.as_actor('F admin', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', true,
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', true,
                                       reason => ''pilot'') ->> ''reason''', true) AS o1,
-       pg_temp.as_actor('F admin', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', true,
+       pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', true,
                                       reason => ''pilot'') ->> ''reason''', true) AS o1_again,
-       pg_temp.as_actor('F admin', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', false,
+       pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', false,
                                       reason => ''pilot over'') ->> ''reason''', true) AS o2,
-       pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''predictive_dialing'') ->> ''reason''', true) AS o3,
-       pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''predictive_dialing'') ->> ''reason''', true) AS o3_again;
+       pg_temp.as_actor('service', 'SELECT switchboard.clear_feature_override({0000f}, ''predictive_dialing'') ->> ''reason''', true) AS o3,
+       pg_temp.as_actor('F admin', 'SELECT switchboard.set_feature_override({0000f}, ''csv_import'', false,
+                                      reason => ''not used here'') ->> ''reason''', true) AS o4,
+       pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''csv_import'') ->> ''reason''', true) AS o5,
+       pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''csv_import'') ->> ''reason''', true) AS o5_again;
 SELECT row_number() OVER (ORDER BY a.id) AS n, a.entity, a.action,
        coalesce(u.label, a.actor_user::text, '-') AS actor, a.actor_role,
        CASE WHEN a.before IS NULL THEN '-' WHEN a.entity = 'subscriptions'

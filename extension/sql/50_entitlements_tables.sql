@@ -91,11 +91,40 @@ CREATE TABLE switchboard.feature_overrides (
   expires_at timestamptz,
   reason text,
   set_by uuid,
+  source text NOT NULL DEFAULT 'billing' CONSTRAINT feature_overrides_source_check
+    CHECK (source IN ('billing', 'tenant')),
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (org_id, id),
   CONSTRAINT feature_overrides_one_per_feature UNIQUE (org_id, feature)
 );
+COMMENT ON COLUMN switchboard.feature_overrides.source IS
+  'billing: set by the billing backend (service role), grants or denies as it says; tenant: set '
+  'by an admin of the organisation, only disables the feature or caps it below the plan''s limit';
+
+-- Plan changes an owner asked for; the billing backend applies them (set_subscription) or rejects
+-- them. At most one pending request per organisation.
+CREATE TABLE switchboard.plan_change_requests (
+  org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  tier text NOT NULL REFERENCES switchboard.plan_tiers (key) ON UPDATE CASCADE,
+  current_tier text,
+  status text NOT NULL DEFAULT 'pending' CONSTRAINT plan_change_requests_status_check
+    CHECK (status IN ('pending', 'applied', 'rejected', 'superseded')),
+  requested_by uuid NOT NULL,
+  requested_at timestamptz NOT NULL DEFAULT now(),
+  decided_at timestamptz,
+  decision_reason text,
+  PRIMARY KEY (org_id, id),
+  CONSTRAINT plan_change_requests_decided_check CHECK ((status = 'pending') = (decided_at IS NULL))
+);
+CREATE UNIQUE INDEX plan_change_requests_one_pending ON switchboard.plan_change_requests (org_id)
+  WHERE status = 'pending';
+CREATE INDEX plan_change_requests_pending_idx ON switchboard.plan_change_requests (requested_at)
+  WHERE status = 'pending';
+COMMENT ON TABLE switchboard.plan_change_requests IS
+  'plan changes owners asked for (request_plan_change); nothing is granted until the billing '
+  'backend applies one with set_subscription';
 
 CREATE TABLE switchboard.global_feature_flags (
   feature text PRIMARY KEY REFERENCES switchboard.features (key) ON UPDATE CASCADE ON DELETE CASCADE,
@@ -197,6 +226,7 @@ SELECT switchboard.protect('switchboard.feature_usage', 'org_id', 'viewer', 'own
 SELECT switchboard.protect('switchboard.feature_reservations', 'org_id', 'viewer', 'owner', 'owner', 'owner');
 SELECT switchboard.protect('switchboard.usage_events', 'org_id', 'viewer', 'owner', 'owner', 'owner');
 SELECT switchboard.protect('switchboard.entitlement_audit', 'org_id', 'admin', 'owner', 'owner', 'owner');
+SELECT switchboard.protect('switchboard.plan_change_requests', 'org_id', 'admin', 'owner', 'owner', 'owner');
 
 -- Catalog rows shipped with the extension come back with CREATE EXTENSION; pg_dump keeps the rest.
 SELECT pg_catalog.pg_extension_config_dump('switchboard.features', 'WHERE NOT shipped');
@@ -210,6 +240,7 @@ SELECT pg_catalog.pg_extension_config_dump('switchboard.feature_usage', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.feature_reservations', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.usage_events', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.entitlement_audit', '');
+SELECT pg_catalog.pg_extension_config_dump('switchboard.plan_change_requests', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.kill_switch_audit', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.entitlement_audit_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.kill_switch_audit_id_seq', '');

@@ -1,5 +1,9 @@
--- Administering entitlements: subscriptions (owner or service role), overrides (admin and
--- above), kill switches (service role only); every change is audited in the same transaction.
+-- Administering entitlements. Billing facts come from billing: subscriptions, kill switches and
+-- every override that grants a feature or raises a limit are written by the service role (the
+-- platform's billing backend) only. Tenant admins may only narrow their plan (disable a feature,
+-- cap a limit below the plan's); owners ask for a plan change with request_plan_change, which the
+-- billing backend applies (set_subscription) or rejects. Every change is audited in the same
+-- transaction.
 
 -- Ensures: one audit row per changed subscription or override (who, role, when, before, after;
 -- a rewrite that only refreshes the computed grants is no change). A C++ statement trigger reads
@@ -52,8 +56,47 @@ BEGIN
 END
 $$;
 
--- Ensures: the organisation's subscription is on `tier` with `status` (created or changed);
--- returns its id. Options: billingCycle, trialEndsAt, currentPeriodStart, currentPeriodEnd, addons.
+-- Ensures: a known plan tier (22023 otherwise: a value of the request, like an unknown enum label).
+CREATE FUNCTION switchboard.require_tier(tier text) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(tier, 'tier');
+  IF NOT EXISTS (SELECT 1 FROM switchboard.plan_tiers t WHERE t.key = tier) THEN
+    RAISE EXCEPTION 'unknown plan tier' USING ERRCODE = '22023', DETAIL = format('tier: %s', tier),
+      HINT = (SELECT 'known tiers: ' || string_agg(t.key, ', ' ORDER BY t.rank) FROM switchboard.plan_tiers t);
+  END IF;
+END
+$$;
+
+-- Ensures: the caller (the current role, not a SECURITY DEFINER owner) is the service role, the
+-- platform's billing backend (42501 naming `action` otherwise).
+CREATE FUNCTION switchboard.require_service_role(action text, hint text DEFAULT NULL) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT switchboard.is_service_role() THEN
+    RAISE EXCEPTION 'only the service role can %', action USING ERRCODE = '42501',
+      DETAIL = format('role: %s', coalesce(nullif(current_setting('role'), 'none'), session_user::text)),
+      HINT = coalesce(hint, 'the service role is the platform''s billing backend');
+  END IF;
+END
+$$;
+
+-- Ensures: this transaction holds the organisation's plan lock (its row, FOR NO KEY UPDATE), so
+-- plan change requests and subscription changes of one organisation take turns.
+CREATE FUNCTION switchboard.lock_plan(org uuid) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM 1 FROM switchboard.organizations o WHERE o.id = org FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002', DETAIL = format('org_id: %s', org);
+  END IF;
+END
+$$;
+
+-- Ensures: the organisation's subscription is on `tier` with `status` (created or changed), and
+-- a pending plan change request for that tier is marked applied when the subscription is active
+-- or trialing; returns its id. Service role only (the billing backend). Options: billingCycle,
+-- trialEndsAt, currentPeriodStart, currentPeriodEnd, addons.
 CREATE FUNCTION switchboard.set_subscription(org_id uuid, tier text, status text DEFAULT 'active',
                                              options jsonb DEFAULT '{}') RETURNS uuid
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -67,13 +110,11 @@ DECLARE
   v_id uuid;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
-  PERFORM switchboard.assert_role(org_id, 'owner');
-  PERFORM switchboard.require_arg(tier, 'tier');
+  PERFORM switchboard.require_service_role('set subscriptions',
+    'an owner asks for a plan change with request_plan_change(org_id, tier); the billing backend applies it');
+  PERFORM switchboard.require_organization(org_id);
+  PERFORM switchboard.require_tier(tier);
   PERFORM switchboard.require_arg(status, 'status');
-  IF NOT EXISTS (SELECT 1 FROM switchboard.plan_tiers t WHERE t.key = tier) THEN
-    RAISE EXCEPTION 'unknown plan tier' USING ERRCODE = '22023', DETAIL = format('tier: %s', tier),
-      HINT = (SELECT 'known tiers: ' || string_agg(t.key, ', ' ORDER BY t.rank) FROM switchboard.plan_tiers t);
-  END IF;
   IF status NOT IN ('active', 'trialing', 'cancelled', 'suspended', 'past_due') THEN
     RAISE EXCEPTION 'unknown subscription status' USING ERRCODE = '22023',
       DETAIL = format('status: %s', status), HINT = 'active, trialing, cancelled, suspended or past_due';
@@ -90,6 +131,7 @@ BEGIN
       DETAIL = format('option: %s', v_unknown),
       HINT = 'billingCycle, trialEndsAt, currentPeriodStart, currentPeriodEnd, addons';
   END IF;
+  PERFORM switchboard.lock_plan(org_id);
   SELECT * INTO v_old FROM switchboard.subscriptions s WHERE s.org_id = set_subscription.org_id FOR UPDATE;
   v_cycle := coalesce(options ->> 'billingCycle', v_old.billing_cycle, 'monthly');
   IF v_cycle NOT IN ('monthly', 'annual') THEN
@@ -123,16 +165,41 @@ BEGIN
                              THEN coalesce(s.cancelled_at, now()) END,
          addons = CASE WHEN options ? 'addons' THEN excluded.addons ELSE s.addons END
   RETURNING s.id INTO v_id;
+  UPDATE switchboard.plan_change_requests r SET status = 'applied', decided_at = now()
+   WHERE r.org_id = set_subscription.org_id AND r.status = 'pending' AND r.tier = set_subscription.tier
+     AND set_subscription.status IN ('active', 'trialing');
   RETURN v_id;
 END
 $$;
 
+-- Ensures: 42501 for a tenant touching an override the billing backend set.
+CREATE FUNCTION switchboard.refuse_billing_override(feature text) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RAISE EXCEPTION 'this override was set by the billing backend' USING ERRCODE = '42501',
+    DETAIL = format('feature: %s', feature),
+    HINT = 'only the service role can change or remove it';
+END
+$$;
+
+-- Internal: ensures a tenant's override only narrows what the organisation has without
+-- overrides now (its plan and add-ons): it disables the feature, or caps a metered feature the
+-- plan grants at no more than the plan's limit, hard (42501 naming what would widen otherwise).
+CREATE FUNCTION switchboard._assert_narrowing_override(org_id uuid, feature text, enabled boolean,
+                                                        usage_limit bigint, limit_mode text) RETURNS void
+  LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'sb_assert_narrowing_override';
+
 -- Ensures: one feature is switched on or off (optionally with its own limit) for one
--- organisation, until `expires_at` if given.
+-- organisation, until `expires_at` if given. The service role (billing) may grant or deny
+-- anything; an admin or owner of the organisation may only narrow (disable the feature, or cap a
+-- metered feature below the plan's limit) and never changes an override billing set.
 CREATE FUNCTION switchboard.set_feature_override(
   org_id uuid, feature text, enabled boolean, usage_limit bigint DEFAULT NULL,
   limit_mode text DEFAULT NULL, expires_at timestamptz DEFAULT NULL, reason text DEFAULT NULL)
   RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_source text := CASE WHEN switchboard.is_service_role() THEN 'billing' ELSE 'tenant' END;
+  v_id uuid;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   PERFORM switchboard.assert_role(org_id, 'admin');
@@ -155,33 +222,49 @@ BEGIN
     RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = '22023',
       DETAIL = format('expires_at: %s', expires_at);
   END IF;
+  IF v_source = 'tenant' THEN
+    PERFORM switchboard._assert_narrowing_override(org_id, feature, enabled, usage_limit, limit_mode);
+  END IF;
   INSERT INTO switchboard.feature_overrides AS o
-         (org_id, feature, enabled, usage_limit, limit_mode, expires_at, reason, set_by)
+         (org_id, feature, enabled, usage_limit, limit_mode, expires_at, reason, set_by, source)
   VALUES (org_id, feature, enabled, usage_limit, limit_mode, expires_at, reason,
-          switchboard.current_user_id())
+          switchboard.current_user_id(), v_source)
   ON CONFLICT ON CONSTRAINT feature_overrides_one_per_feature DO UPDATE
      SET enabled = excluded.enabled, usage_limit = excluded.usage_limit,
          limit_mode = excluded.limit_mode, expires_at = excluded.expires_at,
-         reason = excluded.reason, set_by = excluded.set_by;
+         reason = excluded.reason, set_by = excluded.set_by, source = excluded.source
+   WHERE excluded.source = 'billing' OR o.source = 'tenant'
+  RETURNING o.id INTO v_id;
+  IF v_id IS NULL THEN
+    PERFORM switchboard.refuse_billing_override(feature);
+  END IF;
   RETURN jsonb_build_object('reason', 'SET', 'feature', feature, 'enabled', enabled,
                             'usageLimit', usage_limit, 'limitMode', limit_mode,
-                            'expiresAt', expires_at);
+                            'expiresAt', expires_at, 'source', v_source);
 END
 $$;
 
--- Ensures: the organisation has no override for the feature (idempotent).
+-- Ensures: the organisation has no override for the feature (idempotent). An admin or owner
+-- removes the organisation's own (narrowing) overrides only; the service role removes any.
 CREATE FUNCTION switchboard.clear_feature_override(org_id uuid, feature text) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  v_found boolean;
+  v_billing boolean := switchboard.is_service_role();
+  v_source text;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   PERFORM switchboard.assert_role(org_id, 'admin');
   PERFORM switchboard.require_feature(feature);
   DELETE FROM switchboard.feature_overrides o
-   WHERE o.org_id = clear_feature_override.org_id AND o.feature = clear_feature_override.feature;
-  v_found := FOUND;
-  RETURN jsonb_build_object('reason', CASE WHEN v_found THEN 'CLEARED' ELSE 'NOT_SET' END,
+   WHERE o.org_id = clear_feature_override.org_id AND o.feature = clear_feature_override.feature
+     AND (v_billing OR o.source = 'tenant')
+  RETURNING o.source INTO v_source;
+  IF v_source IS NULL AND EXISTS (SELECT 1 FROM switchboard.feature_overrides o
+                                   WHERE o.org_id = clear_feature_override.org_id
+                                     AND o.feature = clear_feature_override.feature) THEN
+    PERFORM switchboard.refuse_billing_override(feature);
+  END IF;
+  RETURN jsonb_build_object('reason', CASE WHEN v_source IS NOT NULL THEN 'CLEARED' ELSE 'NOT_SET' END,
                             'feature', feature);
 END
 $$;
@@ -190,9 +273,7 @@ $$;
 CREATE FUNCTION switchboard.set_kill_switch(feature text, enabled boolean, reason text) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF NOT switchboard.is_service_role() THEN
-    RAISE EXCEPTION 'only the service role can set kill switches' USING ERRCODE = '42501';
-  END IF;
+  PERFORM switchboard.require_service_role('set kill switches');
   PERFORM switchboard.require_feature(feature);
   PERFORM switchboard.require_arg(enabled, 'enabled');
   IF nullif(btrim(reason), '') IS NULL THEN
@@ -208,14 +289,116 @@ BEGIN
 END
 $$;
 
+-- The answer about one plan change request: its id, status and the given reason code.
+CREATE FUNCTION switchboard.plan_change_answer(r switchboard.plan_change_requests, reason text)
+  RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_object('requestId', r.id, 'status', r.status, 'reason', reason, 'tier', r.tier,
+                            'currentTier', r.current_tier, 'requestedAt', r.requested_at,
+                            'decidedAt', r.decided_at, 'decisionReason', r.decision_reason)
+$$;
+
+-- Ensures: the organisation has a pending request to move to `tier` (an owner asks; nothing is
+-- granted until the billing backend applies it with set_subscription). A repeated request for the
+-- same tier returns the pending one; a request for another tier supersedes it. A new request is
+-- announced on channel switchboard_billing (NOTIFY, delivered when this transaction commits):
+-- {"event": "plan_change.requested", "orgId", "requestId", "tier", "currentTier", "requestedBy",
+-- "requestedAt", "supersedes"}.
+CREATE FUNCTION switchboard.request_plan_change(org_id uuid, tier text) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_sub switchboard.subscriptions;
+  v_pending switchboard.plan_change_requests;
+  v_new switchboard.plan_change_requests;
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  IF NOT switchboard.has_role_at_least(org_id, 'owner') THEN
+    IF NOT switchboard.is_service_role() THEN
+      PERFORM switchboard.assert_role(org_id, 'owner');  -- raises the caller's precise refusal
+    END IF;
+    RAISE EXCEPTION 'plan changes are requested by an owner of the organization' USING ERRCODE = '42501',
+      DETAIL = format('org_id: %s', org_id),
+      HINT = 'the billing backend changes the plan with set_subscription';
+  END IF;
+  PERFORM switchboard.require_tier(tier);
+  PERFORM switchboard.lock_plan(org_id);
+  SELECT * INTO v_sub FROM switchboard.subscriptions s WHERE s.org_id = request_plan_change.org_id;
+  IF v_sub.tier = tier AND v_sub.status = 'active' THEN
+    RETURN jsonb_build_object('requestId', NULL, 'status', NULL, 'reason', 'ALREADY_ON_TIER',
+                              'tier', tier, 'currentTier', v_sub.tier);
+  END IF;
+  SELECT * INTO v_pending FROM switchboard.plan_change_requests r
+   WHERE r.org_id = request_plan_change.org_id AND r.status = 'pending';
+  IF v_pending.tier = tier THEN
+    RETURN switchboard.plan_change_answer(v_pending, 'ALREADY_REQUESTED');
+  END IF;
+  UPDATE switchboard.plan_change_requests r SET status = 'superseded', decided_at = now()
+   WHERE r.org_id = request_plan_change.org_id AND r.id = v_pending.id;
+  INSERT INTO switchboard.plan_change_requests AS r (org_id, tier, current_tier, requested_by)
+  VALUES (org_id, tier, v_sub.tier, switchboard.current_user_id())
+  RETURNING * INTO v_new;
+  PERFORM pg_catalog.pg_notify('switchboard_billing', jsonb_build_object(
+    'event', 'plan_change.requested', 'orgId', v_new.org_id, 'requestId', v_new.id,
+    'tier', v_new.tier, 'currentTier', v_new.current_tier, 'requestedBy', v_new.requested_by,
+    'requestedAt', v_new.requested_at, 'supersedes', v_pending.id)::text);
+  RETURN switchboard.plan_change_answer(v_new, 'REQUESTED')
+         || jsonb_build_object('supersedes', v_pending.id);
+END
+$$;
+
+-- The pending plan change requests, oldest first (of one organisation when org_id is given):
+-- what a billing backend that was not listening on switchboard_billing catches up from. Service
+-- role only.
+CREATE FUNCTION switchboard.pending_plan_changes(org_id uuid DEFAULT NULL)
+  RETURNS SETOF switchboard.plan_change_requests
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_service_role('list pending plan changes');
+  RETURN QUERY SELECT * FROM switchboard.plan_change_requests r
+                WHERE r.status = 'pending'
+                  AND (pending_plan_changes.org_id IS NULL OR r.org_id = pending_plan_changes.org_id)
+                ORDER BY r.requested_at, r.id;
+END
+$$;
+
+-- Ensures: the pending request is rejected with `reason` (the billing backend declines it);
+-- rejecting it again changes nothing; an applied or superseded request stays as it is (answered
+-- with ALREADY_APPLIED / ALREADY_SUPERSEDED). Service role only; P0002 for an unknown request.
+CREATE FUNCTION switchboard.reject_plan_change(org_id uuid, request_id uuid, reason text DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_request switchboard.plan_change_requests;
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.require_arg(request_id, 'request_id');
+  PERFORM switchboard.require_service_role('reject plan changes');
+  PERFORM switchboard.lock_plan(org_id);
+  UPDATE switchboard.plan_change_requests r
+     SET status = 'rejected', decided_at = now(), decision_reason = reject_plan_change.reason
+   WHERE r.org_id = reject_plan_change.org_id AND r.id = request_id AND r.status = 'pending'
+  RETURNING * INTO v_request;
+  IF FOUND THEN
+    RETURN switchboard.plan_change_answer(v_request, 'REJECTED');
+  END IF;
+  SELECT * INTO v_request FROM switchboard.plan_change_requests r
+   WHERE r.org_id = reject_plan_change.org_id AND r.id = request_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'plan change request not found' USING ERRCODE = 'P0002',
+      DETAIL = format('org_id: %s, request_id: %s', org_id, request_id);
+  END IF;
+  RETURN switchboard.plan_change_answer(v_request, 'ALREADY_' || upper(v_request.status));
+END
+$$;
+
 GRANT SELECT ON switchboard.features, switchboard.plan_tiers, switchboard.plan_tier_features,
   switchboard.global_feature_flags TO anon, authenticated, service_role;
 GRANT SELECT ON switchboard.subscriptions, switchboard.feature_overrides, switchboard.feature_usage,
-  switchboard.feature_reservations, switchboard.entitlement_audit TO authenticated;
+  switchboard.feature_reservations, switchboard.entitlement_audit, switchboard.plan_change_requests
+  TO authenticated;
 GRANT ALL ON switchboard.features, switchboard.plan_tiers, switchboard.plan_tier_features,
   switchboard.global_feature_flags, switchboard.subscriptions, switchboard.feature_overrides,
   switchboard.feature_usage, switchboard.feature_reservations, switchboard.usage_events,
-  switchboard.entitlement_audit, switchboard.kill_switch_audit TO service_role;
+  switchboard.entitlement_audit, switchboard.kill_switch_audit, switchboard.plan_change_requests
+  TO service_role;
 GRANT USAGE ON SEQUENCE switchboard.features_bit_seq TO service_role;
 
 GRANT EXECUTE ON FUNCTION
@@ -227,10 +410,12 @@ GRANT EXECUTE ON FUNCTION
   switchboard.settle_reservation(uuid, uuid, bigint), switchboard.release_reservation(uuid, uuid),
   switchboard.set_subscription(uuid, text, text, jsonb),
   switchboard.set_feature_override(uuid, text, boolean, bigint, text, timestamptz, text),
-  switchboard.clear_feature_override(uuid, text), switchboard.feature_keys(bytea)
+  switchboard.clear_feature_override(uuid, text), switchboard.feature_keys(bytea),
+  switchboard.request_plan_change(uuid, text)
   TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION switchboard.set_kill_switch(text, boolean, text),
-  switchboard.purge_usage_events(interval) TO service_role;
+  switchboard.purge_usage_events(interval), switchboard.pending_plan_changes(uuid),
+  switchboard.reject_plan_change(uuid, uuid, text) TO service_role;
 -- Trigger functions run with the privileges of the table's writer.
 GRANT EXECUTE ON FUNCTION switchboard.sync_subscription(), switchboard.resync_subscriptions(),
   switchboard.organization_changed(),

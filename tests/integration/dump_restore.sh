@@ -35,6 +35,8 @@ insert into switchboard.plan_tier_features (tier, feature) values ('white_label'
 select switchboard.set_subscription(:'a', 'white_label', 'active', '{"addons": {"calls": 50}}');
 select switchboard.set_feature_override(:'b', 'predictive_dialing', true, null, null, null, 'pilot');
 select switchboard.consume_feature(:'a', 'calls', 7);
+insert into switchboard.plan_change_requests (org_id, tier, current_tier, requested_by)
+  values (:'b', 'white_label', null, :'ub');
 select switchboard.create_calendar(:'a', 'Desk', 'Europe/Paris', '{"mon": [["09:00", "17:00"]]}');
 SQL
 
@@ -45,7 +47,7 @@ pg_restore -h "$HOME_DIR" -p "$PORT" -U postgres --exit-on-error -d $DST "$DUMP"
 # Every row comes back, byte for byte (catalog tables: the rows we did not ship).
 for t in switchboard.organizations switchboard.organization_members public.leads \
   switchboard.subscriptions switchboard.feature_overrides switchboard.feature_usage \
-  switchboard.entitlement_audit "switchboard.features|not x.shipped" \
+  switchboard.entitlement_audit switchboard.plan_change_requests "switchboard.features|not x.shipped" \
   "switchboard.plan_tier_features|not x.shipped" switchboard.calendars; do
   table=${t%%|*} filter=true
   [ "$table" != "$t" ] && filter=${t#*|}

@@ -260,7 +260,6 @@ class EntitlementsFreshness : public ::testing::Test {
   void SetUp() override {
     org = enttest::make_org(admin);
     reader.become_user(org.user("viewer"));
-    owner.become_user(org.user("owner"));
     tag = enttest::random_hex(admin, 10);
   }
   void TearDown() override {
@@ -272,41 +271,50 @@ class EntitlementsFreshness : public ::testing::Test {
   }
   std::string reason(const std::string& f) { return enttest::check(reader, org.id, f)["reason"]; }
 
-  Connection admin, reader, owner;
+  Connection admin, reader;
   Org org;
   std::string tag, feature, tier;
 };
 
+// The billing backend's overrides (service role) and the organisation's own narrowing ones (its
+// admin) are both seen by the next check of another session.
 TEST_F(EntitlementsFreshness, Overrides) {
-  Connection admin_user;
+  Connection billing, admin_user;
+  billing.must("set role service_role");
   admin_user.become_user(org.user("admin"));
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(reason("predictive_dialing"), "NOT_IN_PLAN");
-    admin_user.must("select switchboard.set_feature_override($1, 'predictive_dialing', true)",
-                    {org.id});
+    billing.must("select switchboard.set_feature_override($1, 'predictive_dialing', true)",
+                 {org.id});
     EXPECT_EQ(reason("predictive_dialing"), "OVERRIDE") << "round " << i;
-    admin_user.must("select switchboard.set_feature_override($1, 'predictive_dialing', false)",
-                    {org.id});
+    billing.must("select switchboard.set_feature_override($1, 'predictive_dialing', false)",
+                 {org.id});
     EXPECT_EQ(reason("predictive_dialing"), "OVERRIDE_DISABLED") << "round " << i;
-    admin_user.must("select switchboard.clear_feature_override($1, 'predictive_dialing')",
+    billing.must("select switchboard.clear_feature_override($1, 'predictive_dialing')", {org.id});
+    ASSERT_EQ(reason("voice_broadcast"), "PLAN");
+    admin_user.must("select switchboard.set_feature_override($1, 'voice_broadcast', false)",
                     {org.id});
+    EXPECT_EQ(reason("voice_broadcast"), "OVERRIDE_DISABLED") << "round " << i;
+    admin_user.must("select switchboard.clear_feature_override($1, 'voice_broadcast')", {org.id});
   }
-  // A limit set by override is seen at once too.
+  // A limit the organisation's admin lowers is seen at once too.
   admin_user.must("select switchboard.set_feature_override($1, 'calls', true, 7, 'hard')",
                   {org.id});
   EXPECT_EQ(enttest::check(reader, org.id, "calls")["limit"], "7");
 }
 
 TEST_F(EntitlementsFreshness, SubscriptionChanges) {
+  Connection billing;
+  billing.must("set role service_role");
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(reason("predictive_dialing"), "NOT_IN_PLAN");
-    owner.must("select switchboard.set_subscription($1, 'ai_powered_elite')", {org.id});
+    billing.must("select switchboard.set_subscription($1, 'ai_powered_elite')", {org.id});
     EXPECT_EQ(reason("predictive_dialing"), "PLAN") << "round " << i;
     EXPECT_EQ(enttest::check(reader, org.id, "calls")["limit"], "7500");
-    owner.must("select switchboard.set_subscription($1, 'ai_powered_elite', 'suspended')",
-               {org.id});
+    billing.must("select switchboard.set_subscription($1, 'ai_powered_elite', 'suspended')",
+                 {org.id});
     EXPECT_EQ(reason("predictive_dialing"), "NO_SUBSCRIPTION") << "round " << i;
-    owner.must("select switchboard.set_subscription($1, 'broadcast_starter')", {org.id});
+    billing.must("select switchboard.set_subscription($1, 'broadcast_starter')", {org.id});
     EXPECT_EQ(enttest::check(reader, org.id, "calls")["limit"], "1000");
   }
 }
@@ -471,3 +479,135 @@ TEST(EntitlementsTenancy, MembersOfAnotherOrganizationAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// A raw libpq connection LISTENing on switchboard_billing, as a billing backend would.
+class BillingListener {
+ public:
+  BillingListener() : conn_(PQconnectdb(sbtest::test_dsn().c_str()), PQfinish) {
+    PQclear(PQexec(conn_.get(), "listen switchboard_billing"));
+  }
+  // The payloads that arrived within `wait` (each as its text).
+  std::vector<std::string> received(
+      std::chrono::milliseconds wait = std::chrono::milliseconds(300)) {
+    std::vector<std::string> out;
+    auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      PQconsumeInput(conn_.get());
+      while (PGnotify* n = PQnotifies(conn_.get())) {
+        out.emplace_back(n->extra);
+        PQfreemem(n);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+};
+
+// A field of a JSON object given as text (extracted by the server).
+std::string json_field(Connection& c, const std::string& json, const std::string& key) {
+  return c.must("select $1::jsonb ->> $2", {json, key}).value();
+}
+
+}  // namespace
+
+// An owner's plan change request reaches a listening billing backend on switchboard_billing once
+// its transaction commits, never when it rolls back, and once per request (asking again for the
+// same tier sends nothing); the payload names the organisation, request, tiers and requester.
+TEST(EntitlementsPlanChanges, RequestNotifiesBillingOnCommitOnly) {
+  Connection admin;
+  Org org = enttest::make_org(admin, "smart_broadcast_pro");
+  BillingListener billing;
+  Connection owner;
+  owner.become_user(org.user("owner"));
+  owner.must("begin");
+  owner.must("select switchboard.request_plan_change($1, 'white_label')", {org.id});
+  EXPECT_TRUE(billing.received().empty()) << "delivered before commit";
+  owner.must("rollback");
+  EXPECT_TRUE(billing.received().empty()) << "delivered after rollback";
+  std::string id = owner
+                       .must(
+                           "select switchboard.request_plan_change($1, 'white_label') ->> "
+                           "'requestId'",
+                           {org.id})
+                       .value();
+  std::vector<std::string> events = billing.received();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(json_field(admin, events[0], "event"), "plan_change.requested");
+  EXPECT_EQ(json_field(admin, events[0], "orgId"), org.id);
+  EXPECT_EQ(json_field(admin, events[0], "requestId"), id);
+  EXPECT_EQ(json_field(admin, events[0], "tier"), "white_label");
+  EXPECT_EQ(json_field(admin, events[0], "currentTier"), "smart_broadcast_pro");
+  EXPECT_EQ(json_field(admin, events[0], "requestedBy"), org.user("owner"));
+  EXPECT_EQ(json_field(admin, events[0], "supersedes"), "<null>");
+  // The same request again: the pending one, no second event.
+  EXPECT_EQ(owner
+                .must("select switchboard.request_plan_change($1, 'white_label') ->> 'requestId'",
+                      {org.id})
+                .value(),
+            id);
+  EXPECT_TRUE(billing.received().empty());
+  // Another tier: a new event that says which request it supersedes.
+  owner.must("select switchboard.request_plan_change($1, 'enterprise_pro')", {org.id});
+  events = billing.received();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(json_field(admin, events[0], "supersedes"), id);
+  // Nothing was granted; billing catches up from pending_plan_changes and applies it.
+  EXPECT_EQ(enttest::check(owner, org.id, "api_access")["reason"], "NOT_IN_PLAN");
+  Connection service;
+  service.must("set role service_role");
+  EXPECT_EQ(service.must("select tier from switchboard.pending_plan_changes($1)", {org.id}).value(),
+            "enterprise_pro");
+  service.must("select switchboard.set_subscription($1, 'enterprise_pro')", {org.id});
+  EXPECT_EQ(enttest::check(owner, org.id, "api_access")["reason"], "PLAN");
+  EXPECT_EQ(
+      service.must("select count(*) from switchboard.pending_plan_changes($1)", {org.id}).value(),
+      "0");
+}
+
+// 8 owners' sessions ask at once, half for one tier and half for another, 20 times each: no
+// error (the one-pending index never fires), exactly one request is pending at the end, every
+// other is superseded, and each identical repeat returned the request pending at that moment.
+TEST(EntitlementsPlanChanges, ConcurrentRequestsLeaveOnePending) {
+  Connection admin;
+  Org org = enttest::make_org(admin, "smart_broadcast_pro");
+  std::string second_owner = sbtest::new_uuid(admin);
+  admin.must(
+      "insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, "
+      "'owner')",
+      {org.id, second_owner});
+  constexpr int kClients = 8, kAttempts = 20;
+  std::mutex mu;
+  std::map<std::string, int> outcomes;  // reason or error -> count
+  run_clients(kClients, [&](int i) {
+    Connection c;
+    c.become_user(i % 2 ? second_owner : org.user("owner"));
+    const char* tier = i % 4 < 2 ? "white_label" : "enterprise_pro";
+    std::map<std::string, int> mine;
+    for (int k = 0; k < kAttempts; ++k) {
+      Answer a = enttest::answer(c, "switchboard.request_plan_change($1, $2)", {org.id, tier},
+                                 {"reason", "status"});
+      ++mine[a.ok() ? a["reason"] + " " + a["status"] : "error " + a.sqlstate + ": " + a.message];
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [k, v] : mine) outcomes[k] += v;
+  });
+  int total = 0;
+  for (auto& [outcome, count] : outcomes) {
+    total += count;
+    EXPECT_TRUE(outcome == "REQUESTED pending" || outcome == "ALREADY_REQUESTED pending")
+        << count << " x " << outcome;
+  }
+  EXPECT_EQ(total, kClients * kAttempts);
+  sbtest::Result rows = admin.must(
+      "select count(*) filter (where status = 'pending'), count(*) filter (where status = "
+      "'superseded'), count(*) from switchboard.plan_change_requests where org_id = $1",
+      {org.id});
+  EXPECT_EQ(rows.rows[0][0], "1");
+  EXPECT_EQ(std::stoi(rows.rows[0][1]) + 1, std::stoi(rows.rows[0][2]));
+  EXPECT_EQ(std::stoi(rows.rows[0][2]), outcomes["REQUESTED pending"]);
+}

@@ -27,6 +27,21 @@ std::optional<Grant> plan_grant(const OrgState& org, std::string_view feature, M
   return it->second;
 }
 
+// The grant a tenant's cap leaves of the plan's: its limit, hard, when that is no more than the
+// plan's; nothing when the plan grants nothing or the cap no longer narrows it.
+std::optional<Grant> tenant_cap(const Override& o, const std::optional<Grant>& plan) {
+  if (!o.limit || !plan || (plan->limit && *o.limit > *plan->limit)) return std::nullopt;
+  return Grant{o.limit, plan->period, Mode::hard};
+}
+
+std::string limit_text(const std::optional<int64_t>& limit) {
+  return limit ? std::to_string(*limit) : "null";
+}
+
+const char* const kAskBilling =
+    "grants and higher limits come from the billing backend: an owner asks with "
+    "request_plan_change(org_id, tier)";
+
 }  // namespace
 
 std::string_view reason_code(Reason reason) {
@@ -133,11 +148,14 @@ Decision decide(const Catalog& catalog, const OrgState& org, const KillSwitches&
   std::optional<Grant> plan = plan_grant(org, feature, now);
   auto o = org.overrides.find(d.feature->key);
   if (o != org.overrides.end() && override_live(o->second, now)) {
-    d.access = o->second.enabled;
-    d.reason = d.access ? Reason::override_grant : Reason::override_disabled;
-    d.by_override = true;
-    if (d.access) d.grant = override_grant(o->second, plan);
-    return d;
+    std::optional<Grant> cap = tenant_cap(o->second, plan);
+    if (!o->second.enabled || !o->second.tenant || cap) {
+      d.access = o->second.enabled;
+      d.reason = d.access ? Reason::override_grant : Reason::override_disabled;
+      d.by_override = true;
+      if (d.access) d.grant = o->second.tenant ? cap : override_grant(o->second, plan);
+      return d;
+    }
   }
   if (!org.subscription || !subscription_active(*org.subscription, now)) {
     d.reason = Reason::no_subscription;
@@ -147,6 +165,40 @@ Decision decide(const Catalog& catalog, const OrgState& org, const KillSwitches&
   d.reason = d.access ? Reason::plan : Reason::not_in_plan;
   d.grant = plan;
   return d;
+}
+
+void require_narrowing(const Catalog& catalog, const OrgState& org, std::string_view feature,
+                       const Override& proposed, Micros now) {
+  if (!proposed.enabled) return;
+  std::string name(feature);
+  if (!proposed.limit)
+    throw Error("42501", "a tenant override can only disable a feature or lower its limit",
+                "feature: " + name + ", enabled: true, usage_limit: null", kAskBilling);
+  if (proposed.mode == Mode::soft)
+    throw Error("42501", "a tenant limit is a hard cap", "feature: " + name + ", limit_mode: soft",
+                "leave limit_mode null or hard; soft limits (billed overage) are billing terms");
+  const Feature* f = catalog.feature(feature);
+  std::optional<Grant> plan = plan_grant(org, feature, now);
+  if (!f || !f->metered || !plan)
+    throw Error("42501", "the plan does not grant this feature", "feature: " + name, kAskBilling);
+  if (!tenant_cap(proposed, plan))
+    throw Error("42501", "a tenant override cannot raise a limit",
+                "feature: " + name + ", usage_limit: " + std::to_string(*proposed.limit) +
+                    ", plan limit: " + limit_text(plan->limit),
+                kAskBilling);
+}
+
+int64_t checked_sum(std::string_view message, std::initializer_list<Term> terms,
+                    std::string_view context) {
+  int64_t sum = 0;
+  bool overflow = false;
+  for (const Term& t : terms) overflow = __builtin_add_overflow(sum, t.value, &sum) || overflow;
+  if (!overflow) return sum;
+  std::string detail(context);
+  for (const Term& t : terms)
+    detail +=
+        (&t == terms.begin() ? "" : ", ") + std::string(t.name) + ": " + std::to_string(t.value);
+  throw Error("22003", std::string(message), detail);
 }
 
 const Tier* upgrade_tier(const Catalog& catalog, const Decision& d) {
@@ -184,7 +236,10 @@ std::map<std::string, Grant> effective_grants(const Catalog& catalog, std::strin
       throw Error("22023", "a quantity add-on needs a metered feature", "feature: " + key,
                   "use true to grant a boolean feature");
     Grant& g = out.emplace(key, Grant{0, Period::billing_period, Mode::hard}).first->second;
-    if (g.limit) *g.limit += value.quantity;
+    if (g.limit)
+      *g.limit =
+          checked_sum("limit plus add-on is out of range for bigint",
+                      {{"limit", *g.limit}, {"add-on", value.quantity}}, "feature: " + key + ", ");
   }
   return out;
 }

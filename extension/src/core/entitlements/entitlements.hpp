@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -84,11 +85,16 @@ struct Subscription {
   std::string overage_rate;
 };
 
+// An organisation's override of one feature. The billing backend's (service role) grant or deny
+// as they say; a tenant's (set by an admin of the organisation) can only narrow the plan: it
+// disables the feature, or caps a metered feature the plan grants (a hard cap that never raises
+// the plan's limit, however the plan changes later).
 struct Override {
   bool enabled = false;
   std::optional<int64_t> limit;
   std::optional<Mode> mode;
   std::optional<Micros> expires_at;
+  bool tenant = false;
 };
 
 // What an organisation has, as loaded from its subscription and overrides.
@@ -116,6 +122,13 @@ struct Decision {
 // during dunning; a cancelled one until its period ends; a trial until it ends).
 bool subscription_active(const Subscription& subscription, Micros now);
 
+// Ensures a tenant's override of `feature` only narrows what the organisation has without
+// overrides at `now` (its plan and add-ons): it disables the feature, or is a hard cap on a
+// metered feature the plan grants, no higher than the plan's limit. Raises 42501 naming what
+// would widen otherwise.
+void require_narrowing(const Catalog& catalog, const OrgState& org, std::string_view feature,
+                       const Override& proposed, Micros now);
+
 // Decides access to `feature`: kill switch > unexpired override > plan > deny.
 Decision decide(const Catalog& catalog, const OrgState& org, const KillSwitches& kills,
                 std::string_view feature, Micros now);
@@ -125,8 +138,20 @@ Decision decide(const Catalog& catalog, const OrgState& org, const KillSwitches&
 // would help (no such tier, or an override decided).
 const Tier* upgrade_tier(const Catalog& catalog, const Decision& decision);
 
+// One named value of a sum of units (for the error naming them).
+struct Term {
+  std::string_view name;
+  int64_t value;
+};
+
+// The sum of `terms`; raises 22003 (`message`, detail "<context>name: value, ...") instead of
+// leaving the bigint range.
+int64_t checked_sum(std::string_view message, std::initializer_list<Term> terms,
+                    std::string_view context = {});
+
 // What a tier and its add-ons grant: add-on `true` grants a feature, a number adds to a metered
-// limit. Throws sb::Error 22023 naming an unknown tier, feature or add-on value.
+// limit. Throws sb::Error 22023 naming an unknown tier, feature or add-on value, 22003 when a
+// limit plus its add-on leaves the bigint range.
 struct AddonValue {
   bool grant = false;
   int64_t quantity = 0;

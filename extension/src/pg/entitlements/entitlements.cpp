@@ -102,3 +102,20 @@ SB_FUNCTION(sb_feature_matrix) {
   w.end_object();
   return sb::pg::jsonb_datum(w);
 }
+
+// Ensures: a tenant's override (org_id, feature, enabled, usage_limit, limit_mode) only narrows
+// what the organisation has without overrides now (42501 otherwise). Called by
+// set_feature_override for callers other than the service role; executable by the owner only.
+SB_FUNCTION(sb_assert_narrowing_override) {
+  sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
+  std::string_view feature = feature_arg(fcinfo, 1);
+  if (PG_ARGISNULL(2)) throw sb::Error("22023", "enabled must not be null");
+  sb::ent::Override proposed;
+  proposed.tenant = true;
+  proposed.enabled = PG_GETARG_BOOL(2);
+  if (!PG_ARGISNULL(3)) proposed.limit = PG_GETARG_INT64(3);
+  if (!PG_ARGISNULL(4)) proposed.mode = sb::ent::parse_mode(sb::pg::text_arg(fcinfo, 4));
+  sb::ent::require_narrowing(*sb::pg::catalog(), *sb::pg::org_state(org), feature, proposed,
+                             sb::pg::transaction_now());
+  PG_RETURN_VOID();
+}

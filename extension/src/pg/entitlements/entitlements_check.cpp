@@ -46,11 +46,14 @@ Usage read_usage(const Uuid& org, std::string_view feature, const Window& window
 }  // namespace
 
 void apply_limit(Evaluation& e, int64_t quantity) {
+  int64_t wanted = ent::checked_sum(
+      "usage is out of range for bigint",
+      {{"used", e.usage.used}, {"reserved", e.usage.reserved}, {"quantity", quantity}});
   const std::optional<int64_t>& limit = e.decision.grant->limit;
   if (!limit) return;
   int64_t taken = e.usage.used + e.usage.reserved;
   e.remaining = std::max<int64_t>(0, *limit - taken);
-  if (e.decision.grant->mode == ent::Mode::hard && taken + quantity > *limit) {
+  if (e.decision.grant->mode == ent::Mode::hard && wanted > *limit) {
     e.decision.access = false;
     e.decision.reason = ent::Reason::limit_exceeded;
   }

@@ -166,6 +166,7 @@ void add_override(Collector& rows, HeapTuple t, Relation rel) {
   row[3] = column(t, rel, "usage_limit", &d) ? int_text(DatumGetInt64(d)) : nullptr;
   row[4] = text_column(t, rel, "limit_mode");
   row[5] = time_column(t, rel, "expires_at");
+  row[6] = text_column(t, rel, "source");
 }
 
 void read_rows(pg_uuid_t* org, TextRows* out) {

@@ -14,7 +14,7 @@ namespace sb::pg {
 //   ('o', timezone, tier, status, trial_ends_at, period_start, period_end, billing_cycle, NULL)
 //   ('e', bit, ...)                                    one per feature bit of effective_features
 //   ('l', feature, limit, period, mode, ...)           one per grant in effective_limits
-//   ('v', feature, enabled, usage_limit, limit_mode, expires_at, ...)  one per override
+//   ('v', feature, enabled, usage_limit, limit_mode, expires_at, source, ...)  one per override
 // Times are Unix microseconds. No 'o' row when the organisation does not exist. Read with a
 // snapshot taken now, after pending invalidations were processed.
 TextRows read_org_rows(const Uuid& org);

@@ -116,6 +116,7 @@ ent::Override override_from(const TextRows& r, uint64 i) {
   o.limit = opt_int(r.at(i, 3));
   if (r.at(i, 4)) o.mode = ent::parse_mode(r.at(i, 4));
   o.expires_at = opt_int(r.at(i, 5));
+  o.tenant = str(r.at(i, 6)) == "tenant";
   return o;
 }
 

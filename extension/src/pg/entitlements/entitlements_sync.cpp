@@ -55,13 +55,19 @@ void read_addons(Jsonb* jb, RawAddons* out) {
   }
 }
 
-// A non-negative whole number of units written as `text`, or nothing.
-std::optional<int64_t> whole_units(const char* text) {
+// A non-negative whole number of units written as `text`, or nothing; 22003 naming the add-on
+// when it is a whole number beyond the bigint range.
+std::optional<int64_t> whole_units(const char* key, const char* text) {
   if (!text || !*text || *text == '-') return std::nullopt;
   errno = 0;
   char* end = nullptr;
   long long value = std::strtoll(text, &end, 10);
-  if (errno != 0 || *end != '\0') return std::nullopt;
+  if (*end != '\0') return std::nullopt;
+  if (errno == ERANGE)
+    throw sb::Error("22003", "add-on is out of range for bigint",
+                    std::string("add-on: ") + key + ", value: " + text,
+                    "an add-on adds at most 9223372036854775807 units");
+  if (errno != 0) return std::nullopt;
   return value;
 }
 
@@ -77,7 +83,8 @@ std::map<std::string, sb::ent::AddonValue> addons_of(Datum addons) {
   std::map<std::string, sb::ent::AddonValue> out;
   for (int i = 0; i < raw.count; ++i) {
     if (raw.kinds[i] == 1) continue;
-    std::optional<int64_t> units = raw.kinds[i] == 2 ? whole_units(raw.numbers[i]) : std::nullopt;
+    std::optional<int64_t> units =
+        raw.kinds[i] == 2 ? whole_units(raw.keys[i], raw.numbers[i]) : std::nullopt;
     if (raw.kinds[i] == 3 || (raw.kinds[i] == 2 && !units))
       throw sb::Error("22023", "invalid add-on value", std::string("add-on: ") + raw.keys[i],
                       "use true to grant a feature or a non-negative whole number of units");

@@ -411,9 +411,12 @@ SB_FUNCTION(sb_settle_reservation) {
   int64_t held = r.status == "active" ? r.quantity : 0;  // an expired one was given back already
   std::optional<sb::ent::Grant> g = current_grant(org, r.feature);
   int64_t taken = u.used + u.reserved - held;
+  int64_t wanted = sb::ent::checked_sum(
+      "usage is out of range for bigint",
+      {{"used", u.used}, {"other reservations", u.reserved - held}, {"actual_quantity", actual}});
   int64_t overage = 0;
   if (g && g->limit && g->mode == sb::ent::Mode::soft)
-    overage = std::max<int64_t>(0, taken + actual - std::max(*g->limit, taken));
+    overage = std::max<int64_t>(0, wanted - std::max(*g->limit, taken));
   write_counter(key, actual, -held - expired, overage);
   u.used += actual;
   u.reserved -= held;
