@@ -321,10 +321,12 @@ INSERT INTO fn_claims VALUES
   (8, 'org_id is null', '{"app_metadata": {"org_id": null}}', '', ''),
   (9, 'no app_metadata.org_id', '{"app_metadata": {"provider": "email"}, "org_id": "20000000-0000-4000-8000-00000000000f"}', '', ''),
   (10, 'legacy claim.sub only', '', '20000000-0000-4000-8000-0000000f0002', ''),
-  (11, 'legacy claim.sub wins', '{"sub": "20000000-0000-4000-8000-0000000f0001", "role": "authenticated"}',
+  (11, 'legacy claim.sub differs', '{"sub": "20000000-0000-4000-8000-0000000f0001", "role": "authenticated"}',
    '20000000-0000-4000-8000-0000000f0002', ''),
   (12, 'legacy claim.sub is ""', '{"sub": "20000000-0000-4000-8000-0000000f0001"}', '', ''),
-  (13, 'legacy claim only', '', '', '{"sub": "20000000-0000-4000-8000-0000000f0003", "role": "authenticated"}');
+  (13, 'legacy claim only', '', '', '{"sub": "20000000-0000-4000-8000-0000000f0003", "role": "authenticated"}'),
+  (14, 'legacy claim.sub agrees', '{"sub": "20000000-0000-4000-8000-0000000f0001"}',
+   '20000000-0000-4000-8000-0000000F0001', '');
 
 SELECT c.label,
        pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.current_user_id()') AS current_user_id,
@@ -337,6 +339,14 @@ SELECT c.label,
        pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'auth.role()') AS "auth.role",
        pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'auth.jwt()') AS "auth.jwt"
   FROM fn_claims c ORDER BY c.ord;
+
+-- A legacy request.jwt.claim.sub that names another user than request.jwt.claims is refused
+-- (28000) by everything that needs the caller, not silently preferred: membership checks and
+-- commands act for nobody. (Supabase's own auth.uid() above keeps its definition.)
+SELECT pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.is_member(''20000000-0000-4000-8000-00000000000f'')') AS is_member,
+       pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.active_org_id()') AS active_org_id,
+       pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.create_organization(''x'', ''legacy-x'')') AS create_organization
+  FROM fn_claims c WHERE c.ord = 11;
 
 -- The identity follows the settings from one statement to the next in a session.
 SELECT set_config('request.jwt.claims', '{"sub": "20000000-0000-4000-8000-0000000f0001"}', false) IS NOT NULL AS set;
