@@ -45,14 +45,16 @@ constexpr std::size_t kAlternatives = 3;
 Query insert_query = {
     "insert into switchboard.appointments (org_id, calendar_id, contact_id, service, starts_at, "
     "ends_at, block_start, block_end, status, hold_expires_at, source, idempotency_key, notes, "
-    "metadata, confirmed_at, created_by, id) values ($1, $2, $3, $4 ->> 'service', $5, $6, $7, $8, "
+    "metadata, confirmed_at, created_by, id, idempotency_request) values ($1, $2, $3, "
+    "$4 ->> 'service', $5, $6, $7, $8, "
     "case when $9 then 'held'::switchboard.appointment_status "
     "else 'confirmed'::switchboard.appointment_status end, $10, "
     "coalesce($4 ->> 'source', 'api')::switchboard.appointment_source, $11, $4 ->> 'notes', "
-    "coalesce($4 -> 'metadata', '{}'), $12, $13, $14)",
-    14,
+    "coalesce($4 -> 'metadata', '{}'), $12, $13, $14, "
+    "pg_catalog.sha256(pg_catalog.convert_to($15, 'UTF8')))",
+    15,
     {UUIDOID, UUIDOID, UUIDOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-     TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, UUIDOID}};
+     TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, UUIDOID, TEXTOID}};
 Query release_query = {
     "update switchboard.appointments x set status = 'cancelled', cancel_kind = 'hold_expired', "
     "cancelled_at = x.hold_expires_at where x.org_id = $1 and x.calendar_id = $2 "
@@ -63,12 +65,13 @@ Query release_query = {
 Query replay_query = {
     "select a.id, a.calendar_id, a.status::text, (extract(epoch from a.starts_at) * 1e6)::int8, "
     "(extract(epoch from a.ends_at) * 1e6)::int8, "
-    "(extract(epoch from a.hold_expires_at) * 1e6)::int8, c.time_zone "
+    "(extract(epoch from a.hold_expires_at) * 1e6)::int8, c.time_zone, "
+    "coalesce(a.idempotency_request = pg_catalog.sha256(pg_catalog.convert_to($3, 'UTF8')), true) "
     "from switchboard.appointments a join switchboard.calendars c "
     "on c.org_id = a.org_id and c.id = a.calendar_id "
     "where a.org_id = $1 and a.idempotency_key = $2",
-    2,
-    {UUIDOID, TEXTOID}};
+    3,
+    {UUIDOID, TEXTOID, TEXTOID}};
 
 // One request to create an appointment: booked (confirmed) or held.
 struct Request {
@@ -81,6 +84,7 @@ struct Request {
   Datum details = 0;  // jsonb; 0 for holds
   std::optional<std::string> key;
   std::optional<int> hold_seconds;  // set for holds
+  std::string fingerprint;          // the parameters a key stands for; set when there is a key
 
   Micros end() const { return start + minutes * kMinute; }
 };
@@ -158,11 +162,29 @@ Micros micros_cell(const TextRows& rows, int column) {
   return text ? std::strtoll(text, nullptr, 10) : 0;
 }
 
-// Ensures: the answer for the appointment made earlier with r's idempotency key, if there is one.
+// Ensures: every parameter of r that its idempotency key stands for, as one text (the details in
+// jsonb's canonical form, so key order and spacing do not count).
+std::string fingerprint(const Request& r) {
+  const char* details = "";
+  sb::pg::guard([&] {
+    if (r.details) {
+      Jsonb* jb = DatumGetJsonbP(r.details);
+      details = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+    }
+  });
+  return std::string(r.verb) + "|" + sb::to_string(r.calendar) + "|" + std::to_string(r.start) +
+         "|" + std::to_string(r.minutes) + "|" + (r.contact ? sb::to_string(*r.contact) : "") +
+         "|" + (r.hold_seconds ? std::to_string(*r.hold_seconds) : "") + "|" + details;
+}
+
+// Ensures: the answer for the appointment made earlier with r's idempotency key, if there is one;
+// 23505 when that key was used for other parameters.
 std::optional<std::string> replay(const Request& r) {
-  Datum args[2] = {sb::pg::uuid_datum(r.org), sb::pg::text_datum(*r.key)};
+  Datum args[3] = {sb::pg::uuid_datum(r.org), sb::pg::text_datum(*r.key),
+                   sb::pg::text_datum(r.fingerprint)};
   TextRows rows = spi_query(replay_query, args, nullptr, ReadMode::read_write);
   if (rows.count == 0) return std::nullopt;
+  if (std::string_view(rows.at(0, 7)) != "t") throw sb::reused_key_error(*r.key);
   bk::AppointmentFacts a{sb::parse_uuid(rows.at(0, 0)).value_or(Uuid{}),
                          sb::parse_uuid(rows.at(0, 1)).value_or(Uuid{}),
                          rows.at(0, 2),
@@ -284,11 +306,11 @@ std::string insert(const Request& r, const Check& c, Micros now) {
   std::optional<Micros> expires;
   if (held) expires = now + *r.hold_seconds * bk::kSecond;
   const char* status = held ? "held" : "confirmed";
-  char nulls[14];
+  char nulls[15];
   memset(nulls, ' ', sizeof nulls);
   std::optional<Uuid> user = sb::pg::caller_user();
   Uuid id = new_appointment_id();
-  Datum args[14] = {sb::pg::uuid_datum(r.org),
+  Datum args[15] = {sb::pg::uuid_datum(r.org),
                     sb::pg::uuid_datum(r.calendar),
                     optional_uuid(r.contact, &nulls[2]),
                     r.details,
@@ -301,8 +323,10 @@ std::string insert(const Request& r, const Check& c, Micros now) {
                     r.key ? sb::pg::text_datum(*r.key) : 0,
                     TimestampTzGetDatum(sb::pg::from_unix(now)),
                     optional_uuid(user, &nulls[12]),
-                    sb::pg::uuid_datum(id)};
+                    sb::pg::uuid_datum(id),
+                    r.key ? sb::pg::text_datum(r.fingerprint) : 0};
   nulls[3] = r.details ? ' ' : 'n';
+  nulls[14] = r.key ? ' ' : 'n';
   nulls[9] = held ? ' ' : 'n';
   nulls[10] = r.key ? ' ' : 'n';
   nulls[11] = held ? 'n' : ' ';
@@ -362,6 +386,7 @@ SB_FUNCTION(sb_book_appointment) {
   Request r = request_args(fcinfo, "booked");
   r.details = details_arg(fcinfo, 5);
   r.key = key_arg(fcinfo, 6);
+  if (r.key) r.fingerprint = fingerprint(r);
   return sb::pg::jsonb_datum(create(r));
 }
 
@@ -377,5 +402,6 @@ SB_FUNCTION(sb_hold_slot) {
                 "hold_seconds: " + std::to_string(seconds));
   r.hold_seconds = seconds;
   r.key = key_arg(fcinfo, 6);
+  if (r.key) r.fingerprint = fingerprint(r);
   return sb::pg::jsonb_datum(create(r));
 }
