@@ -140,6 +140,10 @@ void load_webhooks(Config& c, int argc, char** argv) {
   c.ghl.ed25519 =
       pem_setting("ghl-ed25519-public-key", setting(argc, argv, "ghl-ed25519-public-key", ""));
   load_vapi(c.vapi, argc, argv);
+  if (!c.twilio.auth_tokens.empty() && c.public_url.empty() && c.twilio_webhook_url.empty())
+    throw std::runtime_error(
+        "SWITCHBOARD_TWILIO_AUTH_TOKEN needs SWITCHBOARD_PUBLIC_URL (or "
+        "SWITCHBOARD_TWILIO_WEBHOOK_URL): the public URL Twilio calls and signs");
 }
 
 }  // namespace

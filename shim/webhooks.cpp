@@ -26,14 +26,24 @@ sb::HeaderMap header_map(const httplib::Request& req) {
   return out;
 }
 
-// The public URL the provider requested: the configured URL (or base + path), plus the raw query.
+// The public URL the provider requested: the configured URL (or public base + path), plus the raw
+// query. Never derived from Host or X-Forwarded-* (the shim refuses to start with a Twilio token
+// but neither URL setting).
 std::string public_url(const Config& config, const httplib::Request& req) {
-  std::string base = !config.twilio_webhook_url.empty() ? config.twilio_webhook_url
-                     : !config.public_url.empty()
-                         ? config.public_url + req.path
-                         : "http://" + req.get_header_value("Host") + req.path;
+  std::string base =
+      !config.twilio_webhook_url.empty() ? config.twilio_webhook_url : config.public_url + req.path;
   auto q = req.target.find('?');
   return q == std::string::npos ? base : base + req.target.substr(q);
+}
+
+// Hex SHA-256 of what the provider's signature covers: for Twilio the URL and the sorted form
+// parameters (so a reordered or re-encoded replay has the same digest), else the raw body.
+std::string signed_digest(const Config& config, const std::string& provider,
+                          const httplib::Request& req, const std::string& body) {
+  if (provider != "twilio") return sb::hex_encode(sb::digest(sb::Digest::sha256, body));
+  std::string url = public_url(config, req);
+  std::string data = sb::twilio_signed_data(url, sb::twilio_signed_params(url, body));
+  return sb::hex_encode(sb::digest(sb::Digest::sha256, data));
 }
 
 // The verdict of the provider's verifier on this request.
@@ -97,7 +107,7 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   json args = {{"provider", provider},
                {"payload", payload_of(req, body)},
                {"headers", stored_headers(header_map(req))},
-               {"body_sha256", sb::hex_encode(sb::digest(sb::Digest::sha256, body))}};
+               {"body_sha256", signed_digest(app.config, provider, req, body)}};
   auto overloads = schema->overloads("receive_webhook");
   Call call;
   call.keys = {"provider", "payload", "headers", "body_sha256"};

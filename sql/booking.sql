@@ -259,12 +259,22 @@ select left(pg_temp.try(format('insert into switchboard.appointments (org_id, ca
   date_trunc('hour', now()) - interval '150 minutes')), 90) as over_completed;
 delete from switchboard.appointments where id = :'holding';
 
--- Idempotency: the same key yields the same appointment, never a second row.
-select switchboard.book_appointment(:'A', :'clinic', pg_temp.ny(:'mon', '09:00'), 30, idempotency_key => 'call-42') as k1 \gset
-select switchboard.book_appointment(:'A', :'clinic', pg_temp.ny(:'mon', '09:30'), 30, idempotency_key => 'call-42') as k2 \gset
+-- Idempotency: the same key with the same parameters yields the same appointment, never a second
+-- row (details compared as jsonb: key order and spacing do not count); the same key with any other
+-- parameter is 23505, the rule and wording of usage keys (consume_feature).
+select switchboard.book_appointment(:'A', :'clinic', pg_temp.ny(:'mon', '09:00'), 30, details => '{"notes": "n", "source": "ai_call"}', idempotency_key => 'call-42') as k1 \gset
+select switchboard.book_appointment(:'A', :'clinic', pg_temp.ny(:'mon', '09:00'), 30, details => '{"source":"ai_call","notes":"n"}', idempotency_key => 'call-42') as k2 \gset
 select pg_temp.brief(:'k1'), pg_temp.brief(:'k2'),
        :'k1'::jsonb -> 'appointmentId' = :'k2'::jsonb -> 'appointmentId' as same_appointment,
        (select count(*) from switchboard.appointments where idempotency_key = 'call-42') as rows;
+select t.call, pg_temp.try(t.sql) from (values
+  ('other start', format('select switchboard.book_appointment(%L, %L, %L, 30, details => ''{"notes": "n", "source": "ai_call"}'', idempotency_key => ''call-42'')', :'A', :'clinic', pg_temp.ny(:'mon', '09:30'))),
+  ('other duration', format('select switchboard.book_appointment(%L, %L, %L, 45, details => ''{"notes": "n", "source": "ai_call"}'', idempotency_key => ''call-42'')', :'A', :'clinic', pg_temp.ny(:'mon', '09:00'))),
+  ('other details', format('select switchboard.book_appointment(%L, %L, %L, 30, details => ''{"notes": "m", "source": "ai_call"}'', idempotency_key => ''call-42'')', :'A', :'clinic', pg_temp.ny(:'mon', '09:00'))),
+  ('other contact', format('select switchboard.book_appointment(%L, %L, %L, 30, %L, details => ''{"notes": "n", "source": "ai_call"}'', idempotency_key => ''call-42'')', :'A', :'clinic', pg_temp.ny(:'mon', '09:00'), :'A')),
+  ('a hold', format('select switchboard.hold_slot(%L, %L, %L, 30, idempotency_key => ''call-42'')', :'A', :'clinic', pg_temp.ny(:'mon', '09:00')))
+) as t(call, sql);
+select count(*) as rows_for_the_key from switchboard.appointments where idempotency_key = 'call-42';
 
 --
 -- Bad input: precise SQLSTATEs, and a failed call changes nothing.

@@ -321,10 +321,12 @@ INSERT INTO fn_claims VALUES
   (8, 'org_id is null', '{"app_metadata": {"org_id": null}}', '', ''),
   (9, 'no app_metadata.org_id', '{"app_metadata": {"provider": "email"}, "org_id": "20000000-0000-4000-8000-00000000000f"}', '', ''),
   (10, 'legacy claim.sub only', '', '20000000-0000-4000-8000-0000000f0002', ''),
-  (11, 'legacy claim.sub wins', '{"sub": "20000000-0000-4000-8000-0000000f0001", "role": "authenticated"}',
+  (11, 'legacy claim.sub differs', '{"sub": "20000000-0000-4000-8000-0000000f0001", "role": "authenticated"}',
    '20000000-0000-4000-8000-0000000f0002', ''),
   (12, 'legacy claim.sub is ""', '{"sub": "20000000-0000-4000-8000-0000000f0001"}', '', ''),
-  (13, 'legacy claim only', '', '', '{"sub": "20000000-0000-4000-8000-0000000f0003", "role": "authenticated"}');
+  (13, 'legacy claim only', '', '', '{"sub": "20000000-0000-4000-8000-0000000f0003", "role": "authenticated"}'),
+  (14, 'legacy claim.sub agrees', '{"sub": "20000000-0000-4000-8000-0000000f0001"}',
+   '20000000-0000-4000-8000-0000000F0001', '');
 
 SELECT c.label,
        pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.current_user_id()') AS current_user_id,
@@ -338,6 +340,14 @@ SELECT c.label,
        pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'auth.jwt()') AS "auth.jwt"
   FROM fn_claims c ORDER BY c.ord;
 
+-- A legacy request.jwt.claim.sub that names another user than request.jwt.claims is refused
+-- (28000) by everything that needs the caller, not silently preferred: membership checks and
+-- commands act for nobody. (Supabase's own auth.uid() above keeps its definition.)
+SELECT pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.is_member(''20000000-0000-4000-8000-00000000000f'')') AS is_member,
+       pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.active_org_id()') AS active_org_id,
+       pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.create_organization(''x'', ''legacy-x'')') AS create_organization
+  FROM fn_claims c WHERE c.ord = 11;
+
 -- The identity follows the settings from one statement to the next in a session.
 SELECT set_config('request.jwt.claims', '{"sub": "20000000-0000-4000-8000-0000000f0001"}', false) IS NOT NULL AS set;
 SELECT switchboard.current_user_id() AS first;
@@ -346,6 +356,72 @@ SELECT switchboard.current_user_id() AS second;
 SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS set;
 SELECT switchboard.current_user_id() AS cleared, switchboard.current_claims() AS claims;
 RESET request.jwt.claims;
+
+--
+-- The default organisation: where a request without app_metadata.org_id acts. The first
+-- membership a user gets is their default until they choose another with set_default_org; being
+-- added elsewhere (by someone else) never changes it, and nobody else can choose it for them.
+-- "roamer" ({d0004}) joins F first, then H's owner ({a0005}) adds them to H ({0000a}).
+--
+CREATE FUNCTION pg_temp.roamer(stmt text, claims jsonb DEFAULT '{}') RETURNS text LANGUAGE sql AS $$
+  SELECT pg_temp.attempt('authenticated',
+    '{"sub": "20000000-0000-4000-8000-0000000d0004", "role": "authenticated"}'::jsonb || claims, stmt, true)
+$$;
+CREATE FUNCTION pg_temp.h_owner(stmt text) RETURNS text LANGUAGE sql AS $$
+  SELECT pg_temp.as_user('20000000-0000-4000-8000-0000000a0005', stmt)
+$$;
+INSERT INTO switchboard.organizations (id, name, slug)
+  VALUES ('20000000-0000-4000-8000-00000000000a', 'Functions H', 'functions-h');
+INSERT INTO switchboard.organization_members (org_id, user_id, role)
+  VALUES ('20000000-0000-4000-8000-00000000000a', '20000000-0000-4000-8000-0000000a0005', 'owner');
+-- The organisation (by slug) a uuid-returning statement names.
+CREATE FUNCTION pg_temp.slug_of(result text) RETURNS text LANGUAGE sql AS $$
+  SELECT coalesce((SELECT o.slug FROM switchboard.organizations o WHERE o.id::text = result), result)
+$$;
+INSERT INTO switchboard.organization_members (org_id, user_id, role)
+  VALUES ('20000000-0000-4000-8000-00000000000f', '20000000-0000-4000-8000-0000000d0004', 'viewer');
+SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS default_org,
+       pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org;
+-- H's owner adds roamer to H: roamer's requests still act in F (before: active_org_id() became NULL).
+SELECT pg_temp.h_owner('SELECT switchboard.add_member({0000a}, {d0004}, ''manager'') ->> ''reason''') AS added;
+SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS default_org,
+       pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org,
+       pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id(''manager'')')) AS active_as_manager;
+-- Nobody else chooses it: H's owner can neither update the flag nor insert a membership that is
+-- already the default (the flag is reset on insert), and set_default_org acts for the caller only.
+SELECT pg_temp.h_owner('UPDATE switchboard.organization_members SET is_default = true
+                         WHERE org_id = {0000a} AND user_id = {d0004}') AS update_flag,
+       pg_temp.h_owner('DELETE FROM switchboard.organization_members
+                         WHERE org_id = {0000a} AND user_id = {d0004}') AS remove,
+       pg_temp.h_owner('INSERT INTO switchboard.organization_members (org_id, user_id, role, is_default)
+                         VALUES ({0000a}, {d0004}, ''manager'', true)') AS insert_as_default;
+SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org,
+       (SELECT string_agg(o.slug || '=' || m.is_default, ', ' ORDER BY o.slug)
+          FROM switchboard.organization_members m JOIN switchboard.organizations o ON o.id = m.org_id
+         WHERE m.user_id = '20000000-0000-4000-8000-0000000d0004') AS flags;
+-- set_default_org: only an organisation of the caller, a signed-in caller, a non-null id.
+SELECT pg_temp.roamer('SELECT switchboard.set_default_org({00abc})') AS not_a_member,
+       pg_temp.roamer('SELECT switchboard.set_default_org(NULL)') AS null_org,
+       pg_temp.attempt('authenticated', '{}', 'SELECT switchboard.set_default_org({0000a})') AS no_user,
+       pg_temp.attempt('anon', '{}', 'SELECT switchboard.set_default_org({0000a})') AS anon;
+-- roamer chooses H; the JWT's app_metadata.org_id still names the request's organisation.
+SELECT pg_temp.roamer('SELECT switchboard.set_default_org({0000a}) ->> ''reason''') AS first,
+       pg_temp.roamer('SELECT switchboard.set_default_org({0000a}) ->> ''reason''') AS again;
+SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS default_org,
+       pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org,
+       pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()',
+         '{"app_metadata": {"org_id": "20000000-0000-4000-8000-00000000000f"}}')) AS active_org_claiming_f;
+-- At most one chosen default per user, even for the service role's direct writes.
+SELECT pg_temp.attempt('service_role', NULL, 'UPDATE switchboard.organization_members SET is_default = true
+                         WHERE org_id = {0000f} AND user_id = {d0004}') AS second_default;
+-- Removed from the default organisation: the oldest remaining membership is the default again.
+SELECT pg_temp.h_owner('SELECT switchboard.remove_member({0000a}, {d0004}) ->> ''reason''') AS removed;
+SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS default_org,
+       pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org;
+-- Without memberships there is none.
+SELECT pg_temp.roamer('SELECT switchboard.remove_member({0000f}, {d0004}) ->> ''reason''') AS left_f;
+SELECT pg_temp.roamer('SELECT switchboard.default_org_id()') AS default_org,
+       pg_temp.roamer('SELECT switchboard.active_org_id()') AS active_org;
 
 --
 -- is_service_role(): true for superusers and roles with the privileges of service_role; false for

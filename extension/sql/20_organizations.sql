@@ -36,6 +36,7 @@ CREATE TABLE switchboard.organization_members (
   id uuid NOT NULL DEFAULT gen_random_uuid(),
   user_id uuid NOT NULL,
   role switchboard.member_role NOT NULL,
+  is_default boolean NOT NULL DEFAULT false,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (org_id, id),
@@ -44,6 +45,9 @@ CREATE TABLE switchboard.organization_members (
 CREATE INDEX organization_members_user_idx ON switchboard.organization_members (user_id);
 COMMENT ON TABLE switchboard.organization_members IS
   'who belongs to which organisation with which role: the truth behind every access check';
+COMMENT ON COLUMN switchboard.organization_members.is_default IS
+  'the member chose this organisation as their default (set_default_org; at most one per user, '
+  'kept by a per-user lock, not a unique index: a key without org_id is not distributable)';
 
 CREATE TRIGGER organizations_touch BEFORE UPDATE ON switchboard.organizations
   FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
@@ -71,7 +75,12 @@ CREATE FUNCTION switchboard.active_org_id(min_role switchboard.member_role DEFAU
   RETURNS uuid
   LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_active_org_id';
 COMMENT ON FUNCTION switchboard.active_org_id(switchboard.member_role) IS
-  'the organisation of this request (JWT app_metadata.org_id, else the caller''s only one) if the caller holds at least min_role there';
+  'the organisation of this request (JWT app_metadata.org_id, else the caller''s default organisation) if the caller holds at least min_role there';
+
+CREATE FUNCTION switchboard.default_org_id() RETURNS uuid
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_default_org_id';
+COMMENT ON FUNCTION switchboard.default_org_id() IS
+  'the caller''s default organisation: the one chosen with set_default_org, else the oldest membership';
 
 CREATE FUNCTION switchboard.member_org_ids(min_role switchboard.member_role DEFAULT 'viewer')
   RETURNS uuid[]

@@ -1,6 +1,33 @@
 -- The rules every membership change obeys, whichever way it is made (functions or direct DML):
 -- only admins and owners change members, nobody grants or touches a role above their own,
--- and an organisation always keeps an owner.
+-- an organisation always keeps an owner, and only the member chooses their default organisation
+-- (a new membership is never the default by itself).
+
+-- Ensures: this transaction holds the lock that serialises changes of the user's default
+-- organisation.
+CREATE FUNCTION switchboard.lock_member_defaults(member uuid) RETURNS void
+  LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.pg_advisory_xact_lock(
+    pg_catalog.hashtextextended('switchboard.default_org:' OPERATOR(pg_catalog.||) member::pg_catalog.text, 0))
+$$;
+
+-- Ensures: only the member (or the service role) changes which organisation is their default, and
+-- a user has at most one chosen default; raises 42501 / 23505 otherwise.
+CREATE FUNCTION switchboard.check_default_change(member uuid, becomes_default boolean, row_id uuid)
+  RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT switchboard.is_service_role() AND member IS DISTINCT FROM switchboard.current_user_id() THEN
+    RAISE EXCEPTION 'only the member chooses their default organization' USING ERRCODE = '42501',
+      DETAIL = format('user_id: %s', member);
+  END IF;
+  PERFORM switchboard.lock_member_defaults(member);
+  IF becomes_default AND EXISTS (SELECT 1 FROM switchboard.organization_members m
+                                  WHERE m.user_id = member AND m.is_default AND m.id <> row_id) THEN
+    RAISE EXCEPTION 'user already has a default organization' USING ERRCODE = '23505',
+      DETAIL = format('user_id: %s', member), HINT = 'use set_default_org to change it';
+  END IF;
+END
+$$;
 
 -- Ensures: a membership change follows the rules above; raises 42501 naming the rule it breaks.
 CREATE FUNCTION switchboard.enforce_membership_rules() RETURNS trigger
@@ -14,6 +41,14 @@ BEGIN
   IF TG_OP = 'UPDATE' AND (NEW.org_id <> OLD.org_id OR NEW.user_id <> OLD.user_id) THEN
     RAISE EXCEPTION 'the organization and user of a membership cannot change'
       USING ERRCODE = '22023', HINT = 'remove the member and add the new one';
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    NEW.is_default := false;  -- being added somewhere never changes the user's default
+  ELSIF TG_OP = 'UPDATE' AND NEW.is_default <> OLD.is_default THEN
+    PERFORM switchboard.check_default_change(NEW.user_id, NEW.is_default, NEW.id);
+    IF NEW.role = OLD.role THEN
+      RETURN NEW;  -- the member's own choice: no role rule applies
+    END IF;
   END IF;
   -- Serialises membership changes per organisation, so the owner count below cannot race.
   SELECT o.created_by INTO v_creator FROM switchboard.organizations o WHERE o.id = v_org FOR UPDATE;
@@ -188,5 +223,36 @@ BEGIN
   END IF;
   RETURN jsonb_build_object('reason', 'REMOVED', 'orgId', org_id, 'userId', user_id,
                             'previousRole', v_old);
+END
+$$;
+
+-- Ensures: the organisation is the caller's default (where requests without an
+-- app_metadata.org_id claim act); the caller must be a member of it (42501 otherwise). Nobody else
+-- can change a user's default.
+CREATE FUNCTION switchboard.set_default_org(org_id uuid) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_user uuid := switchboard.current_user_id();
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  IF v_user IS NULL THEN
+    RAISE EXCEPTION 'set_default_org needs a signed-in user' USING ERRCODE = '42501',
+      HINT = 'call it with a jwt whose sub claim is the member';
+  END IF;
+  PERFORM switchboard.lock_member_defaults(v_user);
+  IF NOT EXISTS (SELECT 1 FROM switchboard.organization_members m
+                  WHERE m.org_id = set_default_org.org_id AND m.user_id = v_user) THEN
+    RAISE EXCEPTION 'not a member of this organization' USING ERRCODE = '42501',
+      DETAIL = format('org_id: %s', org_id), HINT = 'a default organization must be one of yours';
+  END IF;
+  IF EXISTS (SELECT 1 FROM switchboard.organization_members m
+              WHERE m.org_id = set_default_org.org_id AND m.user_id = v_user AND m.is_default) THEN
+    RETURN jsonb_build_object('reason', 'UNCHANGED', 'orgId', org_id);
+  END IF;
+  UPDATE switchboard.organization_members m SET is_default = false
+   WHERE m.user_id = v_user AND m.is_default;
+  UPDATE switchboard.organization_members m SET is_default = true
+   WHERE m.user_id = v_user AND m.org_id = set_default_org.org_id;
+  RETURN jsonb_build_object('reason', 'DEFAULT_SET', 'orgId', org_id);
 END
 $$;

@@ -5,7 +5,7 @@ GRANT EXECUTE ON FUNCTION
   switchboard.is_service_role(), switchboard.member_role(uuid),
   switchboard.has_role_at_least(uuid, switchboard.member_role), switchboard.is_member(uuid),
   switchboard.member_org_ids(switchboard.member_role),
-  switchboard.active_org_id(switchboard.member_role),
+  switchboard.active_org_id(switchboard.member_role), switchboard.default_org_id(),
   switchboard.assert_role(uuid, switchboard.member_role)
   TO anon, authenticated, service_role;
 
@@ -13,7 +13,8 @@ GRANT EXECUTE ON FUNCTION
   switchboard.create_organization(text, text),
   switchboard.add_member(uuid, uuid, switchboard.member_role),
   switchboard.set_member_role(uuid, uuid, switchboard.member_role),
-  switchboard.remove_member(uuid, uuid)
+  switchboard.remove_member(uuid, uuid),
+  switchboard.set_default_org(uuid)
   TO authenticated, service_role;
 
 -- Trigger functions run with the privileges of the table's writer.

@@ -337,22 +337,66 @@ SELECT pg_catalog.pg_extension_config_dump('switchboard.webhook_inbox', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.webhook_inbox_id_seq', '');
 SELECT switchboard.protect('switchboard.webhook_inbox', 'org_id', 'admin', 'owner', 'owner', 'owner');
 
--- The facts a provider's event carries: its id (for deduplication), its type, and the account
--- keys to look up in provider_accounts, most specific first.
+-- The id of a Twilio event, from signed parameters only (never the unsigned
+-- I-Twilio-Idempotency-Token header): a recording by recording and status, a call's status
+-- callback by call, status and sequence number, a message by message and status. NULL for other
+-- requests (a call's first voice webhook, gathered digits ...): receive_webhook then uses the
+-- digest of the signed URL and parameters the shim passes as body_sha256.
+CREATE FUNCTION switchboard.twilio_event_id(payload jsonb) RETURNS text
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE
+    WHEN payload ? 'RecordingSid' AND payload ? 'RecordingStatus' THEN
+      format('%s:%s', payload ->> 'RecordingSid', payload ->> 'RecordingStatus')
+    WHEN payload ? 'CallSid' AND payload ? 'SequenceNumber' THEN
+      format('%s:%s:%s', payload ->> 'CallSid', coalesce(payload ->> 'CallStatus', ''),
+             payload ->> 'SequenceNumber')
+    WHEN coalesce(payload ->> 'MessageSid', payload ->> 'SmsSid') IS NOT NULL
+     AND coalesce(payload ->> 'MessageStatus', payload ->> 'SmsStatus') IS NOT NULL THEN
+      format('%s:%s', coalesce(payload ->> 'MessageSid', payload ->> 'SmsSid'),
+             coalesce(payload ->> 'MessageStatus', payload ->> 'SmsStatus'))
+  END
+$$;
+
+-- The direction of a Twilio call or message: its Direction parameter; for a message without one,
+-- inbound when its status is 'received', else outbound-api; NULL when unknown.
+CREATE FUNCTION switchboard.twilio_direction(payload jsonb) RETURNS text
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(payload ->> 'Direction',
+    CASE WHEN coalesce(payload ->> 'MessageSid', payload ->> 'SmsSid') IS NOT NULL
+         THEN CASE WHEN coalesce(payload ->> 'MessageStatus', payload ->> 'SmsStatus') = 'received'
+                   THEN 'inbound' ELSE 'outbound-api' END END)
+$$;
+
+-- The provider_accounts keys of a Twilio event, in order: the account (AccountSid), then the
+-- number on the organisation's own side: To/Called of an inbound call or message, From/Caller of
+-- an outbound-api one. Never the other party's number (whoever calls chooses it). An outbound-dial
+-- leg's From is by default the original caller's number, so such legs, and events of unknown
+-- direction, resolve by account only.
+CREATE FUNCTION switchboard.twilio_account_keys(payload jsonb) RETURNS text[]
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT array_remove(ARRAY[payload ->> 'AccountSid'] ||
+    CASE switchboard.twilio_direction(payload)
+      WHEN 'inbound' THEN ARRAY[payload ->> 'To', nullif(payload ->> 'Called', payload ->> 'To')]
+      WHEN 'outbound-api' THEN ARRAY[payload ->> 'From', nullif(payload ->> 'Caller', payload ->> 'From')]
+      ELSE '{}'::text[]
+    END, NULL)
+$$;
+
+-- The facts a provider's event carries: its id (for deduplication; only from data the signature
+-- covers), its type, and the account keys to look up in provider_accounts, most specific first.
 CREATE FUNCTION switchboard.webhook_facts(provider text, payload jsonb, headers jsonb,
                                           OUT event_id text, OUT event_type text, OUT account_keys text[])
   LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT CASE provider
-    WHEN 'standard' THEN headers ->> 'webhook-id'
+    -- the signed id, by the verifier's rule: webhook-id, else its svix- alias
+    WHEN 'standard' THEN coalesce(nullif(headers ->> 'webhook-id', ''), nullif(headers ->> 'svix-id', ''))
     WHEN 'stripe' THEN payload ->> 'id'
-    WHEN 'twilio' THEN coalesce(headers ->> 'i-twilio-idempotency-token',
-      nullif(concat_ws(':', coalesce(payload ->> 'CallSid', payload ->> 'MessageSid', payload ->> 'SmsSid',
-                                     payload ->> 'RecordingSid', payload ->> 'Sid'),
-                       coalesce(payload ->> 'CallStatus', payload ->> 'MessageStatus', payload ->> 'SmsStatus',
-                                payload ->> 'RecordingStatus')), ''))
+    WHEN 'twilio' THEN switchboard.twilio_event_id(payload)
     WHEN 'ghl' THEN coalesce(payload ->> 'webhookId', payload ->> 'id')
-    WHEN 'vapi' THEN nullif(concat_ws(':', payload #>> '{message,call,id}', payload #>> '{message,type}',
-                                      payload #>> '{message,timestamp}'), '')
+    -- one event per call, message type, status and timestamp; without a timestamp, the body digest
+    WHEN 'vapi' THEN CASE WHEN payload #>> '{message,timestamp}' IS NOT NULL THEN
+      format('%s:%s:%s:%s', payload #>> '{message,call,id}', payload #>> '{message,type}',
+             coalesce(payload #>> '{message,status}', ''), payload #>> '{message,timestamp}') END
   END,
   CASE provider
     WHEN 'twilio' THEN coalesce('call.' || lower(payload ->> 'CallStatus'),
@@ -364,7 +408,7 @@ CREATE FUNCTION switchboard.webhook_facts(provider text, payload jsonb, headers 
   array_remove(CASE provider
     WHEN 'standard' THEN ARRAY[payload ->> 'account_id', payload #>> '{data,account_id}']
     WHEN 'stripe' THEN ARRAY[payload ->> 'account', payload #>> '{data,object,customer}']
-    WHEN 'twilio' THEN ARRAY[payload ->> 'AccountSid', payload ->> 'To', payload ->> 'Called', payload ->> 'From']
+    WHEN 'twilio' THEN switchboard.twilio_account_keys(payload)
     WHEN 'ghl' THEN ARRAY[payload ->> 'locationId', payload ->> 'companyId']
     WHEN 'vapi' THEN ARRAY[payload #>> '{message,call,phoneNumberId}', payload #>> '{message,phoneNumber,id}',
                            payload #>> '{message,call,assistantId}', payload #>> '{message,assistant,id}',
@@ -402,7 +446,8 @@ $$;
 
 -- Ensures: a verified event is stored once per (provider, org, event id) and handed to
 -- process_webhook; its organisation comes from provider_accounts (unmatched: stored with org
--- NULL). body_sha256 identifies events whose provider gives them no id.
+-- NULL). body_sha256 (hex SHA-256 of what the signature covers: the raw body, for Twilio the URL
+-- and sorted parameters) identifies events whose provider gives them no id.
 CREATE FUNCTION switchboard.receive_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
                                             body_sha256 text DEFAULT NULL)
   RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -500,8 +545,8 @@ CREATE FUNCTION switchboard.webhook_kept_headers(headers jsonb) RETURNS jsonb
   LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT coalesce(jsonb_object_agg(h.key, h.value), '{}')
     FROM jsonb_each(coalesce(headers, '{}')) h
-   WHERE h.key IN ('content-type', 'user-agent', 'webhook-id', 'webhook-timestamp',
-                   'i-twilio-idempotency-token', 'x-home-region', 'x-timestamp')
+   WHERE h.key IN ('content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'svix-id',
+                   'svix-timestamp', 'i-twilio-idempotency-token', 'x-home-region', 'x-timestamp')
 $$;
 
 -------------------------------------------------------------------------------------------------
@@ -564,6 +609,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION switchboard.list_members(uuid), switchboard.list_organizations()
   TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION
+  switchboard.twilio_event_id(jsonb), switchboard.twilio_direction(jsonb),
+  switchboard.twilio_account_keys(jsonb),
   switchboard.webhook_facts(text, jsonb, jsonb), switchboard.webhook_kept_headers(jsonb),
   switchboard.resolve_provider_org(text, text[]), switchboard.process_webhook(bigint),
   switchboard.receive_webhook(text, jsonb, jsonb, text), switchboard.rematch_webhooks(text, text[])

@@ -52,6 +52,7 @@ CREATE TABLE switchboard.appointments (
   hold_expires_at timestamptz,
   source switchboard.appointment_source NOT NULL DEFAULT 'api',
   idempotency_key text,
+  idempotency_request bytea,
   notes text,
   metadata jsonb NOT NULL DEFAULT '{}'
     CONSTRAINT appointments_metadata_check CHECK (jsonb_typeof(metadata) = 'object'),
@@ -87,6 +88,8 @@ CREATE INDEX appointments_calendar_starts_idx
   ON switchboard.appointments (org_id, calendar_id, starts_at);
 COMMENT ON TABLE switchboard.appointments IS
   'appointments; block_start/block_end are the times padded by the calendar''s buffers';
+COMMENT ON COLUMN switchboard.appointments.idempotency_request IS
+  'SHA-256 of the parameters the idempotency key was first used with: the same key with others is 23505';
 COMMENT ON COLUMN switchboard.appointments.outcome_at IS
   'when the appointment was marked completed or no_show';
 COMMENT ON COLUMN switchboard.appointments.cancel_kind IS

@@ -163,6 +163,8 @@ Try the HTTP API (paste the export line first):
   make psql <<< "select provider, event_id, status from switchboard.webhook_inbox order by id desc limit 5;"
 Inbound webhooks need their provider secrets (README.md, switchboard-shim), e.g.
   SWITCHBOARD_STANDARD_WEBHOOK_SECRETS=whsec_... make run
+Twilio also needs the public URL it calls and signs (the shim will not start without it):
+  SWITCHBOARD_TWILIO_AUTH_TOKEN=... SWITCHBOARD_PUBLIC_URL=https://your.public.host make run
 
 EOF
 }

@@ -180,6 +180,29 @@ TEST(ShimWebhooks, StandardV1AndV1aEntriesMixed) {
   }
 }
 
+// Svix's header names: the event id is the signed svix-id, so two messages with the same body are
+// two events and a replay is one.
+TEST(ShimWebhooks, StandardSvixHeadersUseTheSvixIdAsEventId) {
+  Connection admin;
+  std::string secret = "whsec_" + sb::base64_encode("a-svix-style-standard-webhooks-secret");
+  Shim shim(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_SECRETS", secret}});
+  std::string ts = std::to_string(std::time(nullptr)), body = R"({"type": "svix.test"})";
+  auto svix = [&](const std::string& id) {
+    return httplib::Headers{{"svix-id", id},
+                            {"svix-timestamp", ts},
+                            {"svix-signature", sb::standard_signature(secret, id, ts, body)}};
+  };
+  std::string one = "msg_svix_" + sbtest::new_uuid(admin),
+              two = "msg_svix_" + sbtest::new_uuid(admin);
+  Reply r = post(shim, "/webhooks/standard", svix(one), body);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["eventId"], one);
+  EXPECT_EQ(post(shim, "/webhooks/standard", svix(two), body).body["eventId"], two);
+  EXPECT_EQ(post(shim, "/webhooks/standard", svix(one), body).body["duplicate"], true);
+  EXPECT_EQ(inbox_count(admin, "standard", one), 1);
+  EXPECT_EQ(inbox_count(admin, "standard", two), 1);
+}
+
 TEST(ShimWebhooks, MalformedPublicKeyStopsTheStart) {
   std::string binary = sbtest::build_dir() + "/switchboard-shim";
   for (const char* bad : {"whpk_bm90LWEta2V5", "whsk_AAAA", "whpk_%%%"}) {
@@ -267,28 +290,36 @@ const char* kTwilioForm =
     "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%"
     "2B18005551212";
 
-// A Twilio request: its signature, a unique idempotency token (headers are not signed).
+// A Twilio request: its signature and an idempotency token (headers are not signed).
 httplib::Headers twilio(const std::string& sig, const std::string& token) {
   return {{"X-Twilio-Signature", sig}, {"I-Twilio-Idempotency-Token", token}};
 }
 
+// The event id of a Twilio request without signed ids: the digest of the signed URL and parameters.
+std::string twilio_digest_id(const std::string& url, const std::string& body) {
+  std::string data = sb::twilio_signed_data(url, sb::twilio_signed_params(url, body));
+  return "sha256:" + sb::hex_encode(sb::digest(sb::Digest::sha256, data));
+}
+
 // Posts a Twilio vector to a shim configured with `url`; checks that it verifies once, that a
-// changed body or signature fails, and that the same delivery again is a duplicate.
+// changed body or signature fails, and that the same delivery again, with a new idempotency token,
+// is a duplicate.
 void check_twilio_vector(const std::string& url, const std::string& query, const std::string& body,
                          const std::string& type, const std::string& sig) {
   Connection admin;
-  std::string token = "idem-" + admin.must("select gen_random_uuid()").value();
+  std::string id = twilio_digest_id(url + query, body);
+  forget(admin, "twilio", id);
   Shim shim(
       Env{{"SWITCHBOARD_TWILIO_AUTH_TOKEN", "12345"}, {"SWITCHBOARD_TWILIO_WEBHOOK_URL", url}});
   std::string path = "/webhooks/twilio" + query;
-  EXPECT_EQ(post(shim, path, twilio(sig, token), body + "0", type).status, 401) << url << query;
-  EXPECT_EQ(post(shim, path, twilio(flip_last(sig), token), body, type).status, 401)
-      << url << query;
-  Reply r = post(shim, path, twilio(sig, token), body, type);
+  EXPECT_EQ(post(shim, path, twilio(sig, "t1"), body + "0", type).status, 401) << url << query;
+  EXPECT_EQ(post(shim, path, twilio(flip_last(sig), "t1"), body, type).status, 401) << url << query;
+  Reply r = post(shim, path, twilio(sig, "t1"), body, type);
   EXPECT_EQ(r.status, 200) << url << query << " " << sig;
   EXPECT_EQ(r.body["received"], true);
-  EXPECT_EQ(post(shim, path, twilio(sig, token), body, type).body["duplicate"], true);
-  EXPECT_EQ(inbox_count(admin, "twilio", token), 1);
+  EXPECT_EQ(r.body["eventId"], id);
+  EXPECT_EQ(post(shim, path, twilio(sig, "t2"), body, type).body["duplicate"], true);
+  EXPECT_EQ(inbox_count(admin, "twilio", id), 1);
 }
 
 TEST(ShimWebhooks, TwilioVectorsThroughTheEndpoint) {
@@ -311,25 +342,129 @@ TEST(ShimWebhooks, TwilioVectorsThroughTheEndpoint) {
       "a9nBmqA0ju/hNViExpshrM61xv4=");
 }
 
-TEST(ShimWebhooks, TwilioFormIsStoredAsAnObjectAndDedupedByCallAndStatus) {
+const char* kForm = "application/x-www-form-urlencoded";
+
+// Form text of the name/value pairs, percent-encoded.
+std::string form_text(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [name, value] : params)
+    out += (out.empty() ? "" : "&") + name + "=" + httplib::detail::encode_query_param(value);
+  return out;
+}
+
+// The issue's reproduction: one captured status callback replayed with a fresh
+// I-Twilio-Idempotency-Token each time (and once with its parameters reordered) is one event,
+// identified by its signed CallSid, CallStatus and SequenceNumber; the next callback is another.
+TEST(ShimWebhooks, TwilioReplaysWithNewIdempotencyTokensAreOneEvent) {
   Connection admin;
-  forget(admin, "twilio", "CA1234567890ABCDE");
+  std::string call = "CA" + sbtest::new_uuid(admin).substr(0, 8);
   Shim shim(Env{{"SWITCHBOARD_TWILIO_AUTH_TOKEN", "12345"},
                 {"SWITCHBOARD_PUBLIC_URL", "https://mycompany.com"}});
-  std::string url = "https://mycompany.com/webhooks/twilio?foo=1&bar=2";
-  std::string sig = sb::twilio_signature("12345", url, sb::parse_form(kTwilioForm));
-  httplib::Headers h{{"X-Twilio-Signature", sig}};
-  const char* form = "application/x-www-form-urlencoded";
-  EXPECT_EQ(post(shim, "/webhooks/twilio?foo=1&bar=2", h, kTwilioForm, form).status, 200);
-  EXPECT_EQ(post(shim, "/webhooks/twilio?foo=1&bar=2", h, kTwilioForm, form).body["duplicate"],
+  std::string url = "https://mycompany.com/webhooks/twilio";
+  std::vector<std::pair<std::string, std::string>> params = {
+      {"AccountSid", "AC-unmapped"}, {"CallSid", call},        {"CallStatus", "completed"},
+      {"Direction", "inbound"},      {"From", "+14158675309"}, {"SequenceNumber", "3"},
+      {"To", "+18005551212"}};
+  std::string sig = sb::twilio_signature("12345", url, params);
+  std::string body = form_text(params);
+  Reply first = post(shim, "/webhooks/twilio", twilio(sig, "RE-1"), body, kForm);
+  ASSERT_EQ(first.status, 200) << first.body.dump();
+  EXPECT_EQ(first.body["eventId"], call + ":completed:3");
+  for (const char* token : {"RE-2", "RE-3", "RE-4"})
+    EXPECT_EQ(post(shim, "/webhooks/twilio", twilio(sig, token), body, kForm).body["duplicate"],
+              true)
+        << token;
+  std::vector<std::pair<std::string, std::string>> reordered(params.rbegin(), params.rend());
+  EXPECT_EQ(post(shim, "/webhooks/twilio", twilio(sig, "RE-5"), form_text(reordered), kForm)
+                .body["duplicate"],
             true);
-  EXPECT_EQ(
-      admin
-          .must(
-              "select payload ->> 'From' from switchboard.webhook_inbox where provider = 'twilio' "
-              "and event_id = 'CA1234567890ABCDE'")
-          .value(),
-      "+14158675309");
+  auto stored = admin.must(
+      "select count(*), min(payload ->> 'From') from switchboard.webhook_inbox "
+      "where provider = 'twilio' and payload ->> 'CallSid' = $1",
+      {call});
+  EXPECT_EQ(stored.rows[0], (std::vector<std::string>{"1", "+14158675309"}));
+  params[5].second = "4";
+  Reply next =
+      post(shim, "/webhooks/twilio", twilio(sb::twilio_signature("12345", url, params), "RE-6"),
+           form_text(params), kForm);
+  EXPECT_EQ(next.body["received"], true) << next.body.dump();
+  EXPECT_EQ(inbox_count(admin, "twilio", call + ":completed:4"), 1);
+}
+
+// A caller-controlled From never picks the tenant; one organisation calling another's number files
+// each leg under the organisation on its side.
+TEST(ShimWebhooks, TwilioTenantComesFromTheAccountOrTheOwnSideNumber) {
+  Connection admin;
+  std::string a = sbtest::new_org(admin, sbtest::new_uuid(admin));
+  std::string b = sbtest::new_org(admin, sbtest::new_uuid(admin));
+  std::string tag = sbtest::new_uuid(admin).substr(0, 6);
+  std::string number_a = "+1555" + tag + "1", number_b = "+1555" + tag + "2";
+  admin.must(
+      "insert into switchboard.provider_accounts (org_id, provider, kind, external_id) "
+      "values ($1, 'twilio', 'phone_number', $2), ($3, 'twilio', 'phone_number', $4)",
+      {a, number_a, b, number_b});
+  Shim shim(Env{{"SWITCHBOARD_TWILIO_AUTH_TOKEN", "12345"},
+                {"SWITCHBOARD_PUBLIC_URL", "https://mycompany.com"}});
+  std::string url = "https://mycompany.com/webhooks/twilio";
+  auto send = [&](const std::string& direction, const std::string& from, const std::string& to) {
+    std::vector<std::pair<std::string, std::string>> params = {
+        {"AccountSid", "AC-unmapped"},
+        {"CallSid", "CA" + sbtest::new_uuid(admin).substr(0, 8)},
+        {"CallStatus", "ringing"},
+        {"Called", to},
+        {"Caller", from},
+        {"Direction", direction},
+        {"From", from},
+        {"SequenceNumber", "0"},
+        {"To", to}};
+    Reply r = post(shim, "/webhooks/twilio", twilio(sb::twilio_signature("12345", url, params), ""),
+                   form_text(params), kForm);
+    EXPECT_EQ(r.status, 200) << r.body.dump();
+    return r.body["orgId"].is_string() ? r.body["orgId"].get<std::string>() : "unmatched";
+  };
+  EXPECT_EQ(send("inbound", number_a, "+15550000000"), "unmatched");  // spoofed From
+  EXPECT_EQ(send("outbound-api", number_a, number_b), a);             // A calls B: A's leg
+  EXPECT_EQ(send("inbound", number_a, number_b), b);                  // A calls B: B's leg
+  EXPECT_EQ(send("outbound-dial", number_a, number_b), "unmatched");  // From may be forwarded
+  EXPECT_EQ(send("", number_a, number_b), "unmatched");               // unknown direction
+}
+
+// The signed URL is the configured public one, never one built from Host or X-Forwarded-*: a
+// signature made for another host is refused.
+TEST(ShimWebhooks, TwilioSignsOnlyTheConfiguredPublicUrl) {
+  Connection admin;
+  Shim shim(Env{{"SWITCHBOARD_TWILIO_AUTH_TOKEN", "12345"},
+                {"SWITCHBOARD_PUBLIC_URL", "https://mycompany.com/"}});
+  std::string body = "CallSid=CA" + sbtest::new_uuid(admin).substr(0, 8) + "&Digits=7";
+  auto params = sb::parse_form(body);
+  for (const char* forged :
+       {"http://evil.example/webhooks/twilio", "https://evil.example/webhooks/twilio"}) {
+    httplib::Headers h = twilio(sb::twilio_signature("12345", forged, params), "x");
+    h.emplace("Host", "evil.example");
+    h.emplace("X-Forwarded-Host", "evil.example");
+    h.emplace("X-Forwarded-Proto", std::string(forged).substr(0, 5) == "https" ? "https" : "http");
+    EXPECT_EQ(post(shim, "/webhooks/twilio", h, body, kForm).status, 401) << forged;
+  }
+  std::string sig = sb::twilio_signature("12345", "https://mycompany.com/webhooks/twilio", params);
+  EXPECT_EQ(post(shim, "/webhooks/twilio", twilio(sig, "x"), body, kForm).status, 200);
+}
+
+// Output and exit status of the shim started with `env` (it must stop by itself).
+std::pair<int, std::string> run_shim(const std::string& env) {
+  std::string command = env + " SWITCHBOARD_LISTEN=127.0.0.1:1 timeout 10 " + sbtest::build_dir() +
+                        "/switchboard-shim 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buf[512];
+  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST(ShimWebhooks, TwilioTokenWithoutPublicUrlStopsTheStart) {
+  auto [status, output] = run_shim("SWITCHBOARD_TWILIO_AUTH_TOKEN=12345");
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_NE(output.find("SWITCHBOARD_PUBLIC_URL"), std::string::npos) << output;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,7 +545,35 @@ TEST(ShimWebhooks, VapiSecretAndHmac) {
   EXPECT_EQ(
       post(hmac, "/webhooks/vapi", {{"x-vapi-signature", mac}, {"x-timestamp", ts}}, body).status,
       200);
-  EXPECT_EQ(inbox_count(admin, "vapi", call + ":status-update:1"), 1);
+  EXPECT_EQ(inbox_count(admin, "vapi", call + ":status-update::1"), 1);
+}
+
+// Two status updates of one call are two events; an exact replay of either is a duplicate.
+TEST(ShimWebhooks, VapiStatusUpdatesOfOneCallAreDistinctEvents) {
+  Connection admin;
+  std::string call = sbtest::new_uuid(admin);
+  Shim shim(Env{{"SWITCHBOARD_VAPI_SECRET", "vapi-shared-secret"}});
+  httplib::Headers h{{"x-vapi-secret", "vapi-shared-secret"}};
+  auto update = [&](const char* status, long ms) {
+    return json{{"message",
+                 {{"type", "status-update"},
+                  {"status", status},
+                  {"timestamp", ms},
+                  {"call", {{"id", call}}}}}}
+        .dump();
+  };
+  std::string ringing = update("ringing", 1700000000000), ended = update("ended", 1700000000000);
+  EXPECT_EQ(post(shim, "/webhooks/vapi", h, ringing).body["received"], true);
+  EXPECT_EQ(post(shim, "/webhooks/vapi", h, ended).body["received"], true);
+  EXPECT_EQ(post(shim, "/webhooks/vapi", h, ringing).body["duplicate"], true);
+  EXPECT_EQ(post(shim, "/webhooks/vapi", h, ended).body["duplicate"], true);
+  EXPECT_EQ(
+      admin
+          .must("select string_agg(event_id, ' ' order by id) from switchboard.webhook_inbox "
+                "where provider = 'vapi' and payload #>> '{message,call,id}' = $1",
+                {call})
+          .value(),
+      call + ":status-update:ringing:1700000000000 " + call + ":status-update:ended:1700000000000");
 }
 
 TEST(ShimWebhooks, UnknownOrUnconfiguredProviders) {

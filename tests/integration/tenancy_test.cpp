@@ -176,7 +176,7 @@ TEST(ActiveOrganization, MultiOrganizationUserReachesOnlyTheRequestsOrganization
     user.must("set role authenticated");
     return user.must("select count(*) from public.it_items").value();
   };
-  EXPECT_EQ(count_as(both, ""), "0");  // two organisations and none named: nothing
+  EXPECT_EQ(count_as(both, ""), "3");  // none named: the default, the first membership (A)
   EXPECT_EQ(count_as(both, a), "3");
   EXPECT_EQ(count_as(both, b), "2");
   EXPECT_EQ(count_as(both, c), "0");     // not a member of the named organisation
@@ -185,6 +185,66 @@ TEST(ActiveOrganization, MultiOrganizationUserReachesOnlyTheRequestsOrganization
   // Writing needs the role in the active organisation: agent in A cannot insert (manager+).
   count_as(both, a);
   EXPECT_EQ(user.run("insert into public.it_items (org_id) values ($1)", {a}).sqlstate, "42501");
+}
+
+// Being added to another organisation by its admin never changes where a user's requests act
+// (before: active_org_id() became NULL); a default the user chooses in one session is seen by the
+// next statement of another session whose membership cache was warm.
+TEST(DefaultOrganization, ChangesOnlyByTheUserAndReachEveryBackend) {
+  Connection admin, reader, writer;
+  std::string user = sbtest::new_uuid(admin), other = sbtest::new_uuid(admin);
+  std::string a = make_org(admin, sbtest::new_uuid(admin));
+  std::string b = make_org(admin, other);
+  add(admin, a, user, "agent");
+  reader.become_user(user);
+  writer.become_user(user);
+  auto active = [&] { return reader.must("select switchboard.active_org_id()").value(); };
+  EXPECT_EQ(active(), a);
+  Connection b_owner;
+  b_owner.become_user(other);
+  b_owner.must("select switchboard.add_member($1, $2, 'viewer')", {b, user});
+  EXPECT_EQ(active(), a);  // the first membership stays the default
+  EXPECT_EQ(active(), a);
+  writer.must("select switchboard.set_default_org($1)", {b});
+  EXPECT_EQ(active(), b);  // the next statement of the other session
+  EXPECT_EQ(reader.must("select switchboard.default_org_id()").value(), b);
+  writer.must("begin");
+  writer.must("select switchboard.set_default_org($1)", {a});
+  EXPECT_EQ(active(), b);  // not before it commits
+  writer.must("commit");
+  EXPECT_EQ(active(), a);
+  b_owner.must("select switchboard.set_member_role($1, $2, 'agent')", {b, user});
+  EXPECT_EQ(active(), a);
+}
+
+// Eight sessions of one user choose defaults at once, each a different organisation, many times:
+// the user always ends with exactly one chosen default, the one every session then reads.
+TEST(DefaultOrganization, ParallelChoicesLeaveOneDefault) {
+  Connection admin;
+  std::string user = sbtest::new_uuid(admin);
+  std::vector<std::string> orgs;
+  for (int i = 0; i < 8; ++i) {
+    orgs.push_back(make_org(admin, sbtest::new_uuid(admin)));
+    add(admin, orgs.back(), user, "viewer");
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i)
+    clients.emplace_back([&, i] {
+      Connection c;
+      c.become_user(user);
+      for (int k = 0; k < 20; ++k)
+        if (!c.run("select switchboard.set_default_org($1)", {orgs[(i + k) % 8]}).ok()) ++failures;
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto chosen = admin.must(
+      "select org_id from switchboard.organization_members where user_id = $1 and is_default",
+      {user});
+  ASSERT_EQ(chosen.rows.size(), 1u);
+  Connection reader;
+  reader.become_user(user);
+  EXPECT_EQ(reader.must("select switchboard.active_org_id()").value(), chosen.value());
 }
 
 }  // namespace

@@ -62,6 +62,15 @@ TEST(Membership, RoleInAndOrgsAtLeast) {
   EXPECT_TRUE(sb::orgs_at_least({}, sb::Role::viewer).empty());
 }
 
+// The default: the chosen one wherever it is in the list, else the oldest (the list's first).
+TEST(Membership, DefaultOrgIsTheChosenOneElseTheOldest) {
+  sb::Uuid a = uuid("00000000-0000-4000-8000-00000000000a");
+  sb::Uuid b = uuid("00000000-0000-4000-8000-00000000000b");
+  EXPECT_FALSE(sb::default_org({}).has_value());
+  EXPECT_EQ(sb::default_org({{a, sb::Role::viewer, false}, {b, sb::Role::owner, false}}), a);
+  EXPECT_EQ(sb::default_org({{a, sb::Role::viewer, false}, {b, sb::Role::owner, true}}), b);
+}
+
 TEST(Membership, CacheIsBoundedAndClears) {
   sb::MembershipCache cache(2);
   sb::Uuid u1 = uuid("00000000-0000-4000-8000-000000000001");

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "core/entitlements.hpp"
-#include "core/error.hpp"
+#include "core/entitlements/entitlements.hpp"
+#include "core/base/base_error.hpp"
 
 namespace {
 

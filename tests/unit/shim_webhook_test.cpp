@@ -167,6 +167,23 @@ TEST(Twilio, VerifiesFormBodiesWithPortVariants) {
   EXPECT_EQ(sb::verify_twilio(config, {}, url, twilio_form()).outcome, "missing_signature");
 }
 
+// What the signature covers is the same for a reordered or re-encoded body (the event digest the
+// shim stores relies on it), and for JSON bodies it is the URL alone (bodySHA256 covers the body).
+TEST(Twilio, SignedDataIgnoresParameterOrderAndEncoding) {
+  std::string url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+  std::string data = sb::twilio_signed_data(url, sb::twilio_signed_params(url, twilio_form()));
+  EXPECT_EQ(data, url +
+                      "CallSidCA1234567890ABCDECaller+14158675309Digits1234From+14158675309To+"
+                      "18005551212");
+  std::string reordered =
+      "To=%2b18005551212&From=%2B14158675309&Digits=1234&Caller=%2B14158675309"
+      "&CallSid=CA1234567890ABCDE";
+  EXPECT_EQ(sb::twilio_signed_data(url, sb::twilio_signed_params(url, reordered)), data);
+  std::string json_url = url + "&bodySHA256=0a1f";
+  EXPECT_TRUE(sb::twilio_signed_params(json_url, R"({"a": 1})").empty());
+  EXPECT_EQ(sb::twilio_signed_data(json_url, {}), json_url);
+}
+
 TEST(Twilio, RepeatedParametersAreSortedByValue) {
   sb::TwilioConfig config{{"12345"}};
   HeaderMap h{{"x-twilio-signature", "IK+Dwps556ElfBT0I3Rgjkr1wJU="}};

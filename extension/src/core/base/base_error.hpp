@@ -24,4 +24,11 @@ class Error : public std::runtime_error {
   std::string hint_;
 };
 
+// The error for an idempotency key used again with other parameters: one rule and one wording
+// for every command that takes a key (usage and booking).
+inline Error reused_key_error(const std::string& key) {
+  return Error("23505", "idempotency key already used for a different request", "key: " + key,
+               "use a new key for a new request");
+}
+
 }  // namespace sb

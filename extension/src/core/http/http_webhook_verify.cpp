@@ -294,12 +294,23 @@ WebhookVerdict verify_stripe(const StripeConfig& config, const HeaderMap& header
   return match ? verified() : verdict("bad_signature", "no v1 signature matches");
 }
 
-std::string twilio_signature(std::string_view auth_token, std::string_view url,
-                             std::vector<std::pair<std::string, std::string>> params) {
+std::vector<std::pair<std::string, std::string>> twilio_signed_params(std::string_view url,
+                                                                      std::string_view body) {
+  if (!query_value(url, "bodySHA256").empty()) return {};
+  return parse_form(body);
+}
+
+std::string twilio_signed_data(std::string_view url,
+                               std::vector<std::pair<std::string, std::string>> params) {
   std::sort(params.begin(), params.end());
   std::string data(url);
   for (const auto& [name, value] : params) data += name + value;
-  return base64_encode(hmac(Digest::sha1, auth_token, data));
+  return data;
+}
+
+std::string twilio_signature(std::string_view auth_token, std::string_view url,
+                             std::vector<std::pair<std::string, std::string>> params) {
+  return base64_encode(hmac(Digest::sha1, auth_token, twilio_signed_data(url, std::move(params))));
 }
 
 std::vector<std::string> twilio_url_variants(std::string_view url) {
@@ -322,13 +333,10 @@ WebhookVerdict verify_twilio(const TwilioConfig& config, const HeaderMap& header
   std::string given = header(headers, "x-twilio-signature");
   if (given.empty()) return verdict("missing_signature", "x-twilio-signature missing");
   std::string body_hash = query_value(url, "bodySHA256");
-  std::vector<std::pair<std::string, std::string>> params;
-  if (!body_hash.empty()) {
-    if (!constant_time_equal(hex_encode(digest(Digest::sha256, body)), body_hash))
-      return verdict("bad_signature", "bodySHA256 does not match the body");
-  } else {
-    params = parse_form(body);
-  }
+  if (!body_hash.empty() &&
+      !constant_time_equal(hex_encode(digest(Digest::sha256, body)), body_hash))
+    return verdict("bad_signature", "bodySHA256 does not match the body");
+  auto params = twilio_signed_params(url, body);
   bool match = false;
   for (const auto& variant : twilio_url_variants(url))
     for (const auto& token : config.auth_tokens)

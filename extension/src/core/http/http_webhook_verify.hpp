@@ -89,7 +89,16 @@ PublicKey standard_public_key(std::string_view whpk);
 std::string standard_v1a_signature(const PublicKey& private_key, std::string_view id,
                                    std::string_view timestamp, std::string_view body);
 
-// base64(HMAC-SHA1(token, url + sorted params)) as Twilio computes it.
+// The POST parameters a Twilio signature covers: the form fields of `body`, or none when `url`
+// carries bodySHA256 (a JSON body, covered through that hash).
+std::vector<std::pair<std::string, std::string>> twilio_signed_params(std::string_view url,
+                                                                      std::string_view body);
+
+// What a Twilio signature signs: the URL, then each parameter's name and value in sorted order.
+std::string twilio_signed_data(std::string_view url,
+                               std::vector<std::pair<std::string, std::string>> params);
+
+// base64(HMAC-SHA1(token, twilio_signed_data(url, params))) as Twilio computes it.
 std::string twilio_signature(std::string_view auth_token, std::string_view url,
                              std::vector<std::pair<std::string, std::string>> params);
 

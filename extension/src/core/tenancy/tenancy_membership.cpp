@@ -8,6 +8,13 @@ std::optional<Role> role_in(const Memberships& list, const Uuid& org) noexcept {
   return std::nullopt;
 }
 
+std::optional<Uuid> default_org(const Memberships& list) noexcept {
+  for (const Membership& m : list)
+    if (m.is_default) return m.org;
+  if (list.empty()) return std::nullopt;
+  return list.front().org;
+}
+
 std::vector<Uuid> orgs_at_least(const Memberships& list, Role min_role) {
   std::vector<Uuid> orgs;
   for (const Membership& m : list)

@@ -14,9 +14,15 @@ namespace sb {
 struct Membership {
   Uuid org;
   Role role;
+  bool is_default = false;  // the user chose this organisation as their default
 };
 
+// A user's memberships, oldest first.
 using Memberships = std::vector<Membership>;
+
+// The user's default organisation: the one they chose, else their oldest membership (the first
+// they got); nothing without memberships. Memberships added later never change it.
+std::optional<Uuid> default_org(const Memberships& list) noexcept;
 
 // The role held in `org`, or nothing when `list` has no membership there.
 std::optional<Role> role_in(const Memberships& list, const Uuid& org) noexcept;

@@ -45,16 +45,17 @@ constexpr std::size_t kAlternatives = 3;
 Query insert_query = {
     "insert into switchboard.appointments (org_id, calendar_id, contact_id, service, starts_at, "
     "ends_at, block_start, block_end, status, hold_expires_at, source, idempotency_key, notes, "
-    "metadata, confirmed_at, created_by, id) values ($1, $2, $3, "
+    "metadata, confirmed_at, created_by, id, idempotency_request) values ($1, $2, $3, "
     "$4 OPERATOR(pg_catalog.->>) 'service', $5, $6, $7, $8, "
     "case when $9 then 'held'::switchboard.appointment_status "
     "else 'confirmed'::switchboard.appointment_status end, $10, "
     "coalesce($4 OPERATOR(pg_catalog.->>) 'source', 'api')::switchboard.appointment_source, $11, "
     "$4 OPERATOR(pg_catalog.->>) 'notes', "
-    "coalesce($4 OPERATOR(pg_catalog.->) 'metadata', '{}'::pg_catalog.jsonb), $12, $13, $14)",
-    14,
+    "coalesce($4 OPERATOR(pg_catalog.->) 'metadata', '{}'::pg_catalog.jsonb), $12, $13, $14, "
+    "pg_catalog.sha256(pg_catalog.convert_to($15, 'UTF8')))",
+    15,
     {UUIDOID, UUIDOID, UUIDOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-     TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, UUIDOID}};
+     TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, UUIDOID, TEXTOID}};
 Query release_query = {
     "update switchboard.appointments x set status = 'cancelled', cancel_kind = 'hold_expired', "
     "cancelled_at = x.hold_expires_at "
@@ -70,11 +71,13 @@ Query replay_query = {
     "(extract(epoch from a.starts_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "
     "(extract(epoch from a.ends_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "
     "(extract(epoch from a.hold_expires_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "
-    "c.time_zone from switchboard.appointments a join switchboard.calendars c "
+    "c.time_zone, coalesce(a.idempotency_request OPERATOR(pg_catalog.=) "
+    "pg_catalog.sha256(pg_catalog.convert_to($3, 'UTF8')), true) "
+    "from switchboard.appointments a join switchboard.calendars c "
     "on c.org_id OPERATOR(pg_catalog.=) a.org_id and c.id OPERATOR(pg_catalog.=) a.calendar_id "
     "where a.org_id OPERATOR(pg_catalog.=) $1 and a.idempotency_key OPERATOR(pg_catalog.=) $2",
-    2,
-    {UUIDOID, TEXTOID}};
+    3,
+    {UUIDOID, TEXTOID, TEXTOID}};
 
 // One request to create an appointment: booked (confirmed) or held.
 struct Request {
@@ -87,6 +90,7 @@ struct Request {
   Datum details = 0;  // jsonb; 0 for holds
   std::optional<std::string> key;
   std::optional<int> hold_seconds;  // set for holds
+  std::string fingerprint;          // the parameters a key stands for; set when there is a key
 
   Micros end() const { return start + minutes * kMinute; }
 };
@@ -164,11 +168,29 @@ Micros micros_cell(const TextRows& rows, int column) {
   return text ? std::strtoll(text, nullptr, 10) : 0;
 }
 
-// Ensures: the answer for the appointment made earlier with r's idempotency key, if there is one.
+// Ensures: every parameter of r that its idempotency key stands for, as one text (the details in
+// jsonb's canonical form, so key order and spacing do not count).
+std::string fingerprint(const Request& r) {
+  const char* details = "";
+  sb::pg::guard([&] {
+    if (r.details) {
+      Jsonb* jb = DatumGetJsonbP(r.details);
+      details = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+    }
+  });
+  return std::string(r.verb) + "|" + sb::to_string(r.calendar) + "|" + std::to_string(r.start) +
+         "|" + std::to_string(r.minutes) + "|" + (r.contact ? sb::to_string(*r.contact) : "") +
+         "|" + (r.hold_seconds ? std::to_string(*r.hold_seconds) : "") + "|" + details;
+}
+
+// Ensures: the answer for the appointment made earlier with r's idempotency key, if there is one;
+// 23505 when that key was used for other parameters.
 std::optional<std::string> replay(const Request& r) {
-  Datum args[2] = {sb::pg::uuid_datum(r.org), sb::pg::text_datum(*r.key)};
+  Datum args[3] = {sb::pg::uuid_datum(r.org), sb::pg::text_datum(*r.key),
+                   sb::pg::text_datum(r.fingerprint)};
   TextRows rows = spi_query(replay_query, args, nullptr, ReadMode::read_write);
   if (rows.count == 0) return std::nullopt;
+  if (std::string_view(rows.at(0, 7)) != "t") throw sb::reused_key_error(*r.key);
   bk::AppointmentFacts a{sb::parse_uuid(rows.at(0, 0)).value_or(Uuid{}),
                          sb::parse_uuid(rows.at(0, 1)).value_or(Uuid{}),
                          rows.at(0, 2),
@@ -290,11 +312,11 @@ std::string insert(const Request& r, const Check& c, Micros now) {
   std::optional<Micros> expires;
   if (held) expires = now + *r.hold_seconds * bk::kSecond;
   const char* status = held ? "held" : "confirmed";
-  char nulls[14];
+  char nulls[15];
   memset(nulls, ' ', sizeof nulls);
   std::optional<Uuid> user = sb::pg::caller_user();
   Uuid id = new_appointment_id();
-  Datum args[14] = {sb::pg::uuid_datum(r.org),
+  Datum args[15] = {sb::pg::uuid_datum(r.org),
                     sb::pg::uuid_datum(r.calendar),
                     optional_uuid(r.contact, &nulls[2]),
                     r.details,
@@ -307,8 +329,10 @@ std::string insert(const Request& r, const Check& c, Micros now) {
                     r.key ? sb::pg::text_datum(*r.key) : 0,
                     TimestampTzGetDatum(sb::pg::from_unix(now)),
                     optional_uuid(user, &nulls[12]),
-                    sb::pg::uuid_datum(id)};
+                    sb::pg::uuid_datum(id),
+                    r.key ? sb::pg::text_datum(r.fingerprint) : 0};
   nulls[3] = r.details ? ' ' : 'n';
+  nulls[14] = r.key ? ' ' : 'n';
   nulls[9] = held ? ' ' : 'n';
   nulls[10] = r.key ? ' ' : 'n';
   nulls[11] = held ? 'n' : ' ';
@@ -368,6 +392,7 @@ SB_FUNCTION(sb_book_appointment) {
   Request r = request_args(fcinfo, "booked");
   r.details = details_arg(fcinfo, 5);
   r.key = key_arg(fcinfo, 6);
+  if (r.key) r.fingerprint = fingerprint(r);
   return sb::pg::jsonb_datum(create(r));
 }
 
@@ -383,5 +408,6 @@ SB_FUNCTION(sb_hold_slot) {
                 "hold_seconds: " + std::to_string(seconds));
   r.hold_seconds = seconds;
   r.key = key_arg(fcinfo, 6);
+  if (r.key) r.fingerprint = fingerprint(r);
   return sb::pg::jsonb_datum(create(r));
 }

@@ -240,8 +240,7 @@ std::optional<Consumption> replay(const sb::Uuid& org, std::string_view key,
   }
   TextRows stored = spi_query(replay_key_query, args, nullptr, ReadMode::read_write);
   if (feature != stored.at(0, 0) || quantity != to_int(stored.at(0, 1)))
-    throw sb::Error("23505", "idempotency key already used for a different request",
-                    "key: " + std::string(key), "use a new key for a new request");
+    throw sb::reused_key_error(std::string(key));
   return Consumption{is_true(stored.at(0, 3)), stored.at(0, 2) ? stored.at(0, 2) : "{}"};
 }
 

@@ -114,16 +114,24 @@ SB_FUNCTION(sb_member_org_ids) {
 }
 
 // Ensures: the organisation this request acts in, if the caller holds at least the role there: the
-// JWT's app_metadata.org_id when the caller is a member of it, else the caller's only organisation;
-// NULL otherwise (what protect() policies compare with, so an index on org_id serves them).
+// JWT's app_metadata.org_id when the caller is a member of it, else the caller's default
+// organisation; NULL otherwise (what protect() policies compare with, so an index on org_id serves
+// them).
 SB_FUNCTION(sb_active_org_id) {
   sb::Role wanted = role_arg(fcinfo, 0);
   const sb::Memberships& list = sb::pg::caller_memberships();
-  std::optional<sb::Uuid> claimed = list.empty() ? std::nullopt : sb::pg::caller_org();
-  std::optional<sb::Uuid> org = claimed;
-  if (!org && list.size() == 1) org = list.front().org;
+  std::optional<sb::Uuid> org = list.empty() ? std::nullopt : sb::pg::caller_org();
+  if (!org) org = sb::default_org(list);
   std::optional<sb::Role> role = org ? sb::role_in(list, *org) : std::nullopt;
   if (!role || !sb::role_at_least(*role, wanted)) PG_RETURN_NULL();
+  return uuid_datum(*org);
+}
+
+// Ensures: the caller's default organisation (chosen with set_default_org, else their oldest
+// membership), or NULL without memberships.
+SB_FUNCTION(sb_default_org_id) {
+  std::optional<sb::Uuid> org = sb::default_org(sb::pg::caller_memberships());
+  if (!org) PG_RETURN_NULL();
   return uuid_datum(*org);
 }
 

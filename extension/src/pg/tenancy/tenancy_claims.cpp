@@ -28,6 +28,7 @@ struct ClaimState {
   std::string json_error;
   std::optional<Uuid> user, org;
   std::string user_error, org_error;
+  std::string sub_conflict;  // set when the legacy sub and the claims' sub name different users
 };
 
 const char* setting(const char* name) {
@@ -83,6 +84,14 @@ void claim_uuid(const Field& field, std::optional<Uuid>* out, std::string* error
     *error = field.is_string ? "value: \"" + field.text + "\"" : "the claim is not a string";
 }
 
+// True when the claims' sub names the same user as the legacy request.jwt.claim.sub text.
+bool same_subject(const Field& sub, const char* legacy_sub) {
+  if (!sub.is_string) return false;
+  if (sub.text == legacy_sub) return true;
+  std::optional<Uuid> a = lenient_uuid(sub.text), b = lenient_uuid(legacy_sub);
+  return a && b && *a == *b;
+}
+
 ClaimState& state() {
   static ClaimState s;
   return s;
@@ -106,6 +115,10 @@ const ClaimState& current_state() {
   s = ClaimState{};
   Field sub, org_id;
   if (claims) s.json_error = parse_claims(claims, &sub, &org_id);
+  if (legacy_sub && sub.present && !same_subject(sub, legacy_sub))
+    s.sub_conflict = "request.jwt.claim.sub: \"" + std::string(legacy_sub) + "\", sub in " +
+                     claims_setting_name() + ": " +
+                     (sub.is_string ? "\"" + sub.text + "\"" : "not a string");
   if (legacy_sub) sub = Field{true, true, legacy_sub};
   claim_uuid(sub, &s.user, &s.user_error);
   claim_uuid(org_id, &s.org, &s.org_error);
@@ -125,6 +138,10 @@ void raise_json_error(const ClaimState& s) {
 
 std::optional<Uuid> caller_user() {
   const ClaimState& s = current_state();
+  if (!s.sub_conflict.empty())
+    throw Error("28000", "request.jwt.claim.sub and the jwt claims name different users",
+                s.sub_conflict,
+                "set request.jwt.claims only; the legacy setting may only repeat it");
   if (!s.user_error.empty())
     throw Error("22P02", "the sub claim is not a uuid", s.user_error,
                 "a jwt used with switchboard must carry uuid identifiers");

@@ -7,8 +7,9 @@
 
 namespace sb::pg {
 
-// The JWT `sub` as a uuid (request.jwt.claim.sub, else request.jwt.claims ->> 'sub'); nothing
-// when absent. Raises 22P02 when the claims are not a JSON object or `sub` is not a uuid.
+// The JWT `sub` as a uuid (request.jwt.claims ->> 'sub', or the legacy request.jwt.claim.sub);
+// nothing when absent. Raises 28000 when both are set and name different users, 22P02 when the
+// claims are not a JSON object or `sub` is not a uuid.
 std::optional<Uuid> caller_user();
 
 // The JWT `app_metadata.org_id` as a uuid; nothing when absent; 22P02 when malformed.

@@ -28,8 +28,8 @@ int cache_id() {
 }
 
 Query membership_query = {
-    "select org_id, role::pg_catalog.text from switchboard.organization_members "
-    "where user_id OPERATOR(pg_catalog.=) $1",
+    "select org_id, role::pg_catalog.text, is_default from switchboard.organization_members "
+    "where user_id OPERATOR(pg_catalog.=) $1 order by created_at, org_id",
     1,
     {UUIDOID}};
 
@@ -42,7 +42,8 @@ Memberships load_memberships(const Uuid& user) {
   for (uint64 i = 0; i < rows.count; ++i) {
     std::optional<Uuid> org = parse_uuid(rows.at(i, 0));
     std::optional<Role> role = parse_role(rows.at(i, 1));
-    if (org && role) list.push_back({*org, *role});
+    const char* is_default = rows.at(i, 2);
+    if (org && role) list.push_back({*org, *role, is_default && is_default[0] == 't'});
   }
   return list;
 }
