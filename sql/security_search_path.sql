@@ -204,7 +204,7 @@ create function pg_temp.arg_literal(arg_name text, arg_type regtype) returns tex
       when 'path' then '/api/x/{id}' when 'name' then 'Path' else 'x' end) || '::pg_catalog.text'
     when arg_type = 'pg_catalog.jsonb'::regtype then pg_catalog.quote_literal(case arg_name
       when 'business_hours' then '{"mon": [["09:00", "17:00"]]}'
-      when 'payload' then '{"CallSid": "CApath", "AccountSid": "ACpath", "CallStatus": "ringing"}'
+      when 'payload' then '{"CallSid": "CApath", "AccountSid": "ACpath", "CallStatus": "ringing", "SequenceNumber": "0"}'
       when 'headers' then '{"i-twilio-idempotency-token": "path-1"}'
       when 'changes' then '{"name": "Renamed"}' else '{}' end) || '::pg_catalog.jsonb'
     when arg_type = 'pg_catalog.timestamptz'::regtype then
@@ -278,10 +278,13 @@ insert into command values
   ('remove member', 'owner', format('select switchboard.remove_member(%L, %L)', :'A', :'agent_a')),
   ('list members', 'viewer', format('select count(*) from switchboard.list_members(%L)', :'A')),
   ('list organizations', 'viewer', 'select count(*) from switchboard.list_organizations()'),
-  ('webhook', 'service', format('select switchboard.receive_webhook(%L, %L, %L)', 'twilio', '{"CallSid": "CA1", "AccountSid": "ACpath", "CallStatus": "completed"}', '{"i-twilio-idempotency-token": "t1"}')),
+  ('webhook', 'service', format('select switchboard.receive_webhook(%L, %L, %L)', 'twilio', '{"CallSid": "CA1", "AccountSid": "ACpath", "CallStatus": "completed", "SequenceNumber": "2"}', '{"i-twilio-idempotency-token": "t1"}')),
   ('rematch', 'service', 'select switchboard.rematch_webhooks()'),
   ('map account', 'service', format('insert into switchboard.provider_accounts (org_id, provider, kind, external_id) values (%L, %L, %L, %L)', :'B', 'twilio', 'account', 'ACother')),
-  ('openapi', 'anon', 'select switchboard.openapi()');
+  ('openapi', 'anon', 'select switchboard.openapi()'),
+  ('request plan change', 'owner', format('select switchboard.request_plan_change(%L, %L)', :'A', 'white_label')),
+  ('default organisation', 'agent', format('select switchboard.set_default_org(%L)', :'A')),
+  ('pending plan changes', 'service', 'select count(*) from switchboard.pending_plan_changes()');
 select label, who, pg_temp.probe(who, stmt) as outcome from command order by label;
 
 -- Every table as every caller: a read and, for the tables with RLS, an update of every row.
