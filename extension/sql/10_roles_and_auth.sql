@@ -19,36 +19,6 @@ BEGIN
 END
 $roles$;
 
--- Supabase's auth.uid(), auth.role() and auth.jwt(), created only where the database lacks them.
--- SQL-standard bodies are parsed here, once: the caller's search_path cannot change what they call.
-DO $auth$
-BEGIN
-  IF pg_catalog.to_regnamespace('auth') IS NULL THEN
-    CREATE SCHEMA auth;
-    GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
-  END IF;
-  IF pg_catalog.to_regprocedure('auth.uid()') IS NULL THEN
-    CREATE FUNCTION auth.uid() RETURNS pg_catalog.uuid LANGUAGE sql STABLE
-    RETURN COALESCE(
-      NULLIF(pg_catalog.current_setting('request.jwt.claim.sub', true), ''),
-      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
-        OPERATOR(pg_catalog.->>) 'sub')::pg_catalog.uuid;
-  END IF;
-  IF pg_catalog.to_regprocedure('auth.role()') IS NULL THEN
-    CREATE FUNCTION auth.role() RETURNS pg_catalog.text LANGUAGE sql STABLE
-    RETURN COALESCE(
-      NULLIF(pg_catalog.current_setting('request.jwt.claim.role', true), ''),
-      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
-        OPERATOR(pg_catalog.->>) 'role')::pg_catalog.text;
-  END IF;
-  IF pg_catalog.to_regprocedure('auth.jwt()') IS NULL THEN
-    CREATE FUNCTION auth.jwt() RETURNS pg_catalog.jsonb LANGUAGE sql STABLE
-    RETURN COALESCE(
-      NULLIF(pg_catalog.current_setting('request.jwt.claim', true), ''),
-      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), ''))::pg_catalog.jsonb;
-  END IF;
-END
-$auth$;
 
 GRANT USAGE ON SCHEMA switchboard TO anon, authenticated, service_role;
 
@@ -72,3 +42,33 @@ CREATE FUNCTION switchboard.is_service_role() RETURNS boolean
   LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_is_service_role';
 COMMENT ON FUNCTION switchboard.is_service_role() IS
   'true when the current role is a superuser or has the privileges of service_role';
+
+-- Supabase's auth.uid(), auth.role() and auth.jwt(), created only where the database lacks them.
+-- SQL-standard bodies are parsed here, once: the caller's search_path cannot change what they call.
+-- auth.uid() is switchboard.current_user_id(): a legacy request.jwt.claim.sub naming another user
+-- than request.jwt.claims is an error (28000), never the answer.
+DO $auth$
+BEGIN
+  IF pg_catalog.to_regnamespace('auth') IS NULL THEN
+    CREATE SCHEMA auth;
+    GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.uid()') IS NULL THEN
+    CREATE FUNCTION auth.uid() RETURNS pg_catalog.uuid LANGUAGE sql STABLE
+    RETURN switchboard.current_user_id();
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.role()') IS NULL THEN
+    CREATE FUNCTION auth.role() RETURNS pg_catalog.text LANGUAGE sql STABLE
+    RETURN COALESCE(
+      NULLIF(pg_catalog.current_setting('request.jwt.claim.role', true), ''),
+      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
+        OPERATOR(pg_catalog.->>) 'role')::pg_catalog.text;
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.jwt()') IS NULL THEN
+    CREATE FUNCTION auth.jwt() RETURNS pg_catalog.jsonb LANGUAGE sql STABLE
+    RETURN COALESCE(
+      NULLIF(pg_catalog.current_setting('request.jwt.claim', true), ''),
+      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), ''))::pg_catalog.jsonb;
+  END IF;
+END
+$auth$;
