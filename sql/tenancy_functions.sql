@@ -342,7 +342,8 @@ SELECT c.label,
 
 -- A legacy request.jwt.claim.sub that names another user than request.jwt.claims is refused
 -- (28000) by everything that needs the caller, not silently preferred: membership checks and
--- commands act for nobody. (Supabase's own auth.uid() above keeps its definition.)
+-- commands act for nobody. The auth.uid() Switchboard creates (above) is current_user_id(), so it
+-- refuses too; Supabase's own auth.uid() keeps its definition where it exists.
 SELECT pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.is_member(''20000000-0000-4000-8000-00000000000f'')') AS is_member,
        pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.active_org_id()') AS active_org_id,
        pg_temp.with_claims(c.claims, c.claim_sub, c.claim, 'switchboard.create_organization(''x'', ''legacy-x'')') AS create_organization
