@@ -8,7 +8,7 @@ MODULE_big = switchboard
 CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/*.cpp))
 PG_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/pg/*.cpp))
 # Core files only the shim and the tests use (OpenSSL, JSON): not linked into the extension.
-SHIM_ONLY_OBJS = $(addprefix extension/src/core/,jwt.o crypto.o jwt_verify.o webhook_verify.o http_api.o)
+SHIM_ONLY_OBJS = $(addprefix extension/src/core/,jwt.o crypto.o jwt_verify.o webhook_verify.o http_api.o http_framing.o)
 OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
 
 MODULEDIR = extension
