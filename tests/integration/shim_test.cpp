@@ -661,6 +661,29 @@ TEST_F(ShimTest, MalformedRequestsNeverStopTheProcess) {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle: database restart under load, SIGTERM drain
 
+// After a restart every pooled connection is stale: each is found closed before a request is sent
+// on it and replaced, so no request fails (each first request on a stale connection got 503).
+TEST_F(ShimTest, StalePooledConnectionsAreReplacedBeforeUse) {
+  if (!std::getenv("SB_TEST_HOME")) GTEST_SKIP() << "SB_TEST_HOME not set";
+  Shim shim(Env{{"SWITCHBOARD_POOL_SIZE", "4"}});
+  auto parallel = [&](const char* path, const char* body) {
+    std::vector<std::thread> clients;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i)
+      clients.emplace_back([&] {
+        auto res = shim.client().Post(path, body, "application/json");
+        ok += res && res->status == 200;
+      });
+    for (auto& t : clients) t.join();
+    return ok.load();
+  };
+  ASSERT_EQ(parallel("/rpc/shimtest_sleep", R"({"seconds": 0.3})"), 4);  // 4 connections open
+  ASSERT_TRUE(sbtest::restart_database());
+  EXPECT_EQ(parallel("/rpc/shimtest_add", R"({"a": 1})"), 4);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(shim.client().Get("/rpc/shimtest_add?a=1")->status, 200);
+  EXPECT_EQ(shim.client().Get("/readyz")->status, 200);
+}
+
 TEST_F(ShimTest, DatabaseRestartDuringLoadGives503ThenRecovers) {
   if (!std::getenv("SB_TEST_HOME")) GTEST_SKIP() << "SB_TEST_HOME not set";
   Shim shim(Env{{"SWITCHBOARD_POOL_SIZE", "4"}});
