@@ -92,13 +92,14 @@ const Route* find_route(const Schema& schema, const httplib::Request& req, json&
 }
 
 // The arguments of a route call: query, then body, then path values (renamed), then the org.
-json route_args(const Route& route, const json& query, const json& body, const json& path_values,
-                const Identity& who) {
+// The values are moved, never copied.
+json route_args(const Route& route, json query, json body, json path_values, const Identity& who) {
   json args = json::object();
-  auto put = [&](const json& source) {
-    for (const auto& item : source.items()) {
+  auto put = [&](json& source) {
+    for (auto& item : source.items()) {
       auto renamed = route.arg_names.find(item.key());
-      args[renamed == route.arg_names.end() ? item.key() : renamed->second] = item.value();
+      args[renamed == route.arg_names.end() ? item.key() : renamed->second] =
+          std::move(item.value());
     }
   };
   put(query);
@@ -119,14 +120,23 @@ std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
   return nullptr;
 }
 
-json request_json(const std::string& body) {
+std::optional<json> body_json(App& app, const std::string& body, httplib::Response& res) {
   if (blank(body)) return json::object();
-  return json::parse(body, nullptr, false);
+  auto parsed = sb::parse_json(body, app.config.max_json_depth);
+  if (!parsed.value.is_discarded()) return std::move(parsed.value);
+  if (!parsed.too_deep) {
+    send_error(res, 400, code::bad_request, "the request body is not JSON");
+    return std::nullopt;
+  }
+  app.metrics.count_refusal("json_depth");
+  send_error(res, 400, code::bad_request, "the request body is nested too deeply",
+             "the limit is " + std::to_string(app.config.max_json_depth) + " levels");
+  return std::nullopt;
 }
 
-std::optional<json> body_object(const std::string& body, httplib::Response& res) {
-  json parsed = request_json(body);
-  if (parsed.is_object()) return parsed;
+std::optional<json> body_object(App& app, const std::string& body, httplib::Response& res) {
+  auto parsed = body_json(app, body, res);
+  if (!parsed || parsed->is_object()) return parsed;
   send_error(res, 400, code::bad_request, "the request body must be a JSON object");
   return std::nullopt;
 }
@@ -179,14 +189,15 @@ void handle_rpc(App& app, const httplib::Request& req, httplib::Response& res,
   if (!schema) return;
   if (schema->overloads(name)) current_request().route = "/rpc/" + name;
   bool get = req.method == "GET";
-  json parsed = get ? query_object(req) : request_json(body);
-  if (parsed.is_discarded())
-    return send_error(res, 400, code::bad_request, "the request body is not JSON");
-  if (!parsed.is_object() && schema->overloads(name) && !takes_whole_body(*schema->overloads(name)))
+  auto parsed = get ? std::optional<json>(query_object(req)) : body_json(app, body, res);
+  if (!parsed) return;
+  bool object = parsed->is_object();
+  if (!object && schema->overloads(name) && !takes_whole_body(*schema->overloads(name)))
     return send_error(res, 400, code::bad_request, "the request body must be a JSON object");
-  auto call = resolve(*schema, name, parsed.is_object() ? parsed : json::object(), res);
+  static const json no_arguments = json::object();
+  auto call = resolve(*schema, name, object ? *parsed : no_arguments, res);  // by reference
   if (!call) return;
-  bool whole_body = call->fn->takes_whole_body() || parsed.is_object();
+  bool whole_body = call->fn->takes_whole_body() || object;
   if (!get && whole_body && !blank(body)) call->arg = body;  // as sent: no second serialization
   if (get && !call->read_only)
     return send_error(res, 405, code::method_not_allowed,
@@ -208,10 +219,12 @@ void handle_route(App& app, const httplib::Request& req, httplib::Response& res,
                : send_error(res, 404, code::not_found, "no route " + req.method + " " + req.path);
   current_request().route = route->path;
   auto body_args =
-      req.method == "GET" ? std::optional<json>(json::object()) : body_object(body, res);
+      req.method == "GET" ? std::optional<json>(json::object()) : body_object(app, body, res);
   if (!body_args) return;
-  auto call = resolve(*schema, route->function,
-                      route_args(*route, query_object(req), *body_args, path_values, *who), res);
+  auto call = resolve(
+      *schema, route->function,
+      route_args(*route, query_object(req), std::move(*body_args), std::move(path_values), *who),
+      res);
   if (call) execute(app, req, res, *who, *call, who->anonymous ? 401 : 403);
 }
 

@@ -55,15 +55,18 @@ std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res);
 std::shared_ptr<const Identity> identify(App& app, const httplib::Request& req,
                                          httplib::Response& res);
 
-// The request body, read up to the limit (413 written and nothing returned when larger).
-std::optional<std::string> read_body(const App& app, const httplib::ContentReader& reader,
+// The request body, read up to the limit; nothing when it is larger (413 written) or did not
+// arrive complete and well-formed (400 written): such a request never runs.
+std::optional<std::string> read_body(App& app, const httplib::ContentReader& reader,
                                      httplib::Response& res);
 
-// The JSON of a request body ("" is {}); a discarded value when it is not JSON.
-nlohmann::json request_json(const std::string& body);
+// The JSON of a request body ("" is {}), parsed with its nesting capped at
+// SWITCHBOARD_MAX_JSON_DEPTH; nothing (400 written) when it is not JSON or nests deeper.
+std::optional<nlohmann::json> body_json(App& app, const std::string& body, httplib::Response& res);
 
 // The JSON object of a request body ("" is {}), or nothing (400 written) when it is not one.
-std::optional<nlohmann::json> body_object(const std::string& body, httplib::Response& res);
+std::optional<nlohmann::json> body_object(App& app, const std::string& body,
+                                          httplib::Response& res);
 
 void handle_rpc(App& app, const httplib::Request& req, httplib::Response& res,
                 const std::string& body);

@@ -7,15 +7,6 @@ namespace {
 
 constexpr std::size_t kRememberedTokens = 10000;
 
-// True when the header value starts with "Bearer " (any case).
-bool has_bearer_prefix(const std::string& value) {
-  static const char prefix[] = "bearer ";
-  if (value.size() < sizeof prefix) return false;
-  for (std::size_t i = 0; i + 1 < sizeof prefix; ++i)
-    if (std::tolower(static_cast<unsigned char>(value[i])) != prefix[i]) return false;
-  return true;
-}
-
 // An identity acting as `role` with `claims` (their role filled in) and their organisation.
 std::shared_ptr<const Identity> identity_of(std::string role, nlohmann::json claims,
                                             bool anonymous) {
@@ -68,10 +59,10 @@ void Authenticator::remember(const std::string& token,
 
 AuthOutcome Authenticator::authenticate(const std::string& authorization) const {
   if (authorization.empty()) return AuthOutcome{anonymous_, ""};
-  if (!has_bearer_prefix(authorization))
-    return refused("authorization header is not a bearer token");
+  auto bearer = bearer_token(authorization);
+  if (!bearer) return refused("authorization header is not a bearer token");
   if (config_.jwt.keys.empty()) return refused("jwt verification is not configured");
-  std::string token = authorization.substr(7);
+  const std::string& token = *bearer;
   if (auto known = remembered(token)) {
     std::string problem =
         sb::jwt_time_problem(known->claims, config_.now(), config_.jwt.leeway_seconds);
@@ -82,6 +73,15 @@ AuthOutcome Authenticator::authenticate(const std::string& authorization) const 
   auto identity = from_claims(config_, std::move(verdict.claims));
   remember(token, identity);
   return AuthOutcome{identity, ""};
+}
+
+std::optional<std::string> bearer_token(const std::string& authorization) {
+  static const char prefix[] = "bearer ";
+  if (authorization.size() < sizeof prefix) return std::nullopt;
+  for (std::size_t i = 0; i + 1 < sizeof prefix; ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != prefix[i])
+      return std::nullopt;
+  return authorization.substr(sizeof prefix - 1);
 }
 
 std::shared_ptr<const Identity> service_identity() {

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -43,6 +44,9 @@ class Authenticator {
   mutable std::mutex mutex_;
   mutable std::unordered_map<std::string, std::shared_ptr<const Identity>> verified_;
 };
+
+// The token of an Authorization header value "Bearer <token>" ("Bearer" in any case), or nothing.
+std::optional<std::string> bearer_token(const std::string& authorization);
 
 // The identity the shim uses for verified webhooks.
 std::shared_ptr<const Identity> service_identity();

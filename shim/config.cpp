@@ -81,6 +81,33 @@ void load_jwt(Config& c, int argc, char** argv) {
     c.jwt.keys.insert(c.jwt.keys.end(), keys.begin(), keys.end());
   }
   c.jwt.audience = setting(argc, argv, "jwt-audience", "");
+  c.jwt.max_lifetime_seconds =
+      integer_setting(argc, argv, "jwt-max-lifetime-seconds", 86400, 0, 20L * 366 * 86400);
+}
+
+// The limits that keep hostile clients from exhausting connections, threads or memory.
+void load_limits(Config& c, int argc, char** argv) {
+  c.max_body_bytes =
+      static_cast<std::size_t>(integer_setting(argc, argv, "max-body-bytes", 1 << 20, 1, 1L << 30));
+  c.max_json_depth =
+      static_cast<std::size_t>(integer_setting(argc, argv, "max-json-depth", 64, 1, 1000));
+  c.max_connections =
+      static_cast<int>(integer_setting(argc, argv, "max-connections", 1000, 1, 1000000));
+  c.max_connections_per_client =
+      static_cast<int>(integer_setting(argc, argv, "max-connections-per-client", 100, 1, 1000000));
+  c.max_header_bytes = static_cast<std::size_t>(
+      integer_setting(argc, argv, "max-header-bytes", 16384, 1024, 1L << 20));
+  c.max_headers =
+      static_cast<std::size_t>(integer_setting(argc, argv, "max-headers", 100, 1, 10000));
+}
+
+// Who may read /metrics.
+void load_metrics(Config& c, int argc, char** argv) {
+  std::string access = setting(argc, argv, "metrics-access", "service_role");
+  if (access != "service_role" && access != "public")
+    throw std::runtime_error("SWITCHBOARD_METRICS_ACCESS must be service_role or public");
+  c.metrics_public = access == "public";
+  c.metrics_token = setting(argc, argv, "metrics-token", "");
 }
 
 // The digest named by SWITCHBOARD_VAPI_HMAC_ALGORITHM.
@@ -182,8 +209,8 @@ Config load_config(int argc, char** argv) {
   load_listen(c, setting(argc, argv, "listen", "127.0.0.1:8080"));
   load_jwt(c, argc, argv);
   c.anon_role = setting(argc, argv, "anon-role", "anon");
-  c.max_body_bytes =
-      static_cast<std::size_t>(integer_setting(argc, argv, "max-body-bytes", 1 << 20, 1, 1L << 30));
+  load_limits(c, argc, argv);
+  load_metrics(c, argc, argv);
   c.pool_size = static_cast<int>(integer_setting(argc, argv, "pool-size", 10, 1, 1000));
   c.threads = static_cast<int>(
       integer_setting(argc, argv, "threads", std::max(32, c.pool_size * 4), 2, 4096));

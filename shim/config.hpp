@@ -19,11 +19,18 @@ struct Config {
   std::string anon_role = "anon";
   std::string schema = "switchboard";
   std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_json_depth = 64;  // nesting of request JSON
   int pool_size = 10;
   int threads = 32;
   std::chrono::milliseconds request_timeout{10000};
   int keep_alive_seconds = 5;
   int client_timeout_seconds = 10;
+  int max_connections = 1000;
+  int max_connections_per_client = 100;
+  std::size_t max_header_bytes = 16384;  // the request line and every header line
+  std::size_t max_headers = 100;
+  bool metrics_public = false;  // else /metrics needs a service_role JWT or the metrics token
+  std::string metrics_token;
   std::string public_url;          // the externally visible base URL (no trailing slash)
   std::string twilio_webhook_url;  // the exact URL Twilio calls, when a proxy rewrites paths
   std::int64_t fixed_now = 0;      // tests only: the clock, in Unix seconds

@@ -19,13 +19,18 @@ void send_json(httplib::Response& res, int status, const std::string& json) {
   res.set_content(json, "application/json; charset=utf-8");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& error_code,
-                const std::string& message, const std::string& details, const std::string& hint) {
+std::string error_json(const std::string& error_code, const std::string& message,
+                       const std::string& details, const std::string& hint) {
   nlohmann::json body = {{"code", error_code},
                          {"message", message},
                          {"details", text_or_null(details)},
                          {"hint", text_or_null(hint)}};
-  send_json(res, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void send_error(httplib::Response& res, int status, const std::string& error_code,
+                const std::string& message, const std::string& details, const std::string& hint) {
+  send_json(res, status, error_json(error_code, message, details, hint));
   if (sb::status_is_retryable(status)) res.set_header("Retry-After", "1");
 }
 

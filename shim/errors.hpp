@@ -21,6 +21,10 @@ inline constexpr const char* internal = "SB500";
 inline constexpr const char* unavailable = "SB503";
 }  // namespace code
 
+// The JSON body of every error: {code, message, details, hint} (details and hint null when "").
+std::string error_json(const std::string& error_code, const std::string& message,
+                       const std::string& details = "", const std::string& hint = "");
+
 void send_error(httplib::Response& res, int status, const std::string& error_code,
                 const std::string& message, const std::string& details = "",
                 const std::string& hint = "");

@@ -1,50 +1,118 @@
-// cpp-httplib's server with a leaner connection loop: each accepted socket is read through one
-// buffer kept for the whole connection, each response leaves in one send (status line, headers
-// and body together), and no poll precedes every read and write (the socket's own timeouts bound
-// slow clients). Request parsing, routing and handlers stay httplib's.
+// switchboard-shim's HTTP/1.1 connection layer, in front of cpp-httplib's request parser and
+// router.
+//
+// One epoll thread accepts connections and holds every connection that waits for a request (idle
+// between requests, or with a request head still arriving), so idle and slow clients cost a socket
+// and a small buffer, never a worker thread. A connection reaches a worker only with a complete
+// request head; the worker checks its framing (RFC 9112), runs httplib's Server::process_request
+// over a stream that ends where the request's body ends, sends the answer in one piece and waits
+// a few milliseconds for a next request before handing the connection back.
+//
+// Limits: open connections in total and per client address (503 and close, at once), the bytes
+// and header lines of a head (431), the time a head, a body or an answer may take (the client
+// timeout), the idle time between requests (the keep-alive timeout).
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include <httplib.h>
 
 namespace shim {
 
-// An httplib stream over one accepted socket: buffered reads, writes collected until flush().
-class BufferedStream final : public httplib::Stream {
- public:
-  BufferedStream(int fd, time_t read_timeout_seconds, time_t write_timeout_seconds);
-
-  bool is_readable() const override;
-  bool is_writable() const override;
-  ssize_t read(char* ptr, size_t size) override;
-  ssize_t write(const char* ptr, size_t size) override;
-  void get_remote_ip_and_port(std::string& ip, int& port) const override;
-  void get_local_ip_and_port(std::string& ip, int& port) const override;
-  int socket() const override { return fd_; }
-
-  // Sends everything written so far; false when the peer is gone or too slow.
-  bool flush();
-  // True when received bytes wait to be read (a pipelined request).
-  bool has_input() const { return in_at_ < in_end_; }
-
- private:
-  int fd_;
-  int read_timeout_ms_;
-  std::unique_ptr<char[]> in_;  // received bytes: [in_at_, in_end_) not yet read
-  std::size_t in_at_ = 0, in_end_ = 0;
-  std::string out_;
-  mutable std::string remote_ip_, local_ip_;
-  mutable int remote_port_ = -1, local_port_ = -1;
+struct HttpLimits {
+  int threads = 32;
+  int max_connections = 1000;
+  int max_connections_per_client = 100;
+  std::size_t max_header_bytes = 16384;
+  std::size_t max_headers = 100;
+  int keep_alive_seconds = 5;
+  int client_timeout_seconds = 10;
 };
 
-class HttpServer final : public httplib::Server {
+// A connection or request turned away before any handler ran.
+struct Refusal {
+  int status = 0;      // the answer sent (0: closed without one)
+  std::string reason;  // for the metrics: connections, client_connections, header_bytes, ...
+  std::string client;  // the peer's address
+};
+
+struct ClientConnection;
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpLimits limits);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Where routes, handlers, hooks and the logger are registered (cpp-httplib's API).
+  httplib::Server& routes() { return parser_; }
+  // Told of every refusal, from any thread.
+  std::function<void(const Refusal&)> on_refusal;
+  // Called on the worker's thread before each request is parsed.
+  std::function<void()> before_request;
+
+  // Listens on host:port; false when the address cannot be used.
+  bool bind(const std::string& host, int port);
+  // Serves until stop(); returns once the requests in progress have been answered.
+  void run();
+  // Stops accepting and closes idle connections; callable from any thread.
+  void stop();
+
  private:
-  // Serves the requests of one connection until it closes, idles out or the server stops.
-  bool process_and_close_socket(int sock) override;
-  // Waits for the next request; false after the keep-alive timeout or once the server stops.
-  bool wait_for_request(const BufferedStream& stream) const;
+  // httplib's server, used only to parse, route and answer one request on a given stream.
+  class Parser : public httplib::Server {
+   public:
+    using httplib::Server::process_request;
+  };
+  enum class Head { complete, partial, closed, too_large };
+
+  void accept_all();
+  void admit(int fd, const std::string& client, int port);
+  void on_input(std::uint64_t id);
+  void sweep();
+  void work();
+  void serve(ClientConnection& c);
+  Head take_input(ClientConnection& c);
+  Head head_state(ClientConnection& c);
+  Head wait_briefly(ClientConnection& c);
+  void hand_back(ClientConnection& c);
+  void close_connection(ClientConnection& c);
+  void refuse(ClientConnection& c, int status, const std::string& reason,
+              const std::string& message);
+  // Answers `status` with a JSON error (nothing more will be read) and reports the refusal.
+  void send_refusal(int fd, const std::string& client, int status, const std::string& reason,
+                    const std::string& message);
+  void pause_accepting();
+
+  HttpLimits limits_;
+  Parser parser_;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  bool accept_paused_ = false;  // reactor thread only
+  std::chrono::steady_clock::time_point accept_resumes_;
+
+  std::mutex mutex_;  // everything below
+  std::unordered_map<std::uint64_t, std::unique_ptr<ClientConnection>> connections_;
+  std::unordered_map<std::string, int> per_client_;
+  std::uint64_t next_id_ = 2;  // 0 and 1 name the listening socket and the wake-up descriptor
+  std::deque<ClientConnection*> ready_;
+  std::condition_variable ready_cv_;
+  bool workers_stop_ = false;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace shim

@@ -36,6 +36,11 @@ void Metrics::count_webhook(const std::string& provider, const std::string& outc
   ++webhooks_[{provider, outcome}];
 }
 
+void Metrics::count_refusal(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++refusals_[reason];
+}
+
 std::string Metrics::render(const PoolStats& pool) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::ostringstream out;
@@ -63,6 +68,11 @@ std::string Metrics::render(const PoolStats& pool) const {
   for (const auto& [key, count] : webhooks_)
     out << "switchboard_webhook_verifications_total{provider=\"" << label(key.first)
         << "\",outcome=\"" << label(key.second) << "\"} " << count << "\n";
+  out << "# HELP switchboard_http_refused_total Connections and requests refused before a handler "
+         "ran or for a limit, by reason.\n"
+      << "# TYPE switchboard_http_refused_total counter\n";
+  for (const auto& [reason, count] : refusals_)
+    out << "switchboard_http_refused_total{reason=\"" << label(reason) << "\"} " << count << "\n";
   return out.str();
 }
 

@@ -1,5 +1,5 @@
-// Prometheus metrics of the shim: requests by route and status, a latency histogram, the pool and
-// webhook verifications by provider and outcome.
+// Prometheus metrics of the shim: requests by route and status, a latency histogram, the pool,
+// webhook verifications by provider and outcome, and refusals (limits, broken framing) by reason.
 #pragma once
 
 #include <array>
@@ -17,6 +17,8 @@ class Metrics {
   void observe_request(const std::string& method, const std::string& route, int status,
                        double seconds);
   void count_webhook(const std::string& provider, const std::string& outcome);
+  // A connection or request refused for a limit or for broken framing.
+  void count_refusal(const std::string& reason);
   // The text exposition format (version 0.0.4).
   std::string render(const PoolStats& pool) const;
 
@@ -29,6 +31,7 @@ class Metrics {
   long observations_ = 0;
   double seconds_sum_ = 0;
   std::map<std::pair<std::string, std::string>, long> webhooks_;
+  std::map<std::string, long> refusals_;
 };
 
 }  // namespace shim

@@ -1,6 +1,7 @@
 #include "pool.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 namespace shim {
 namespace {
@@ -127,8 +128,15 @@ bool Connection::ensure_connected(DbError& error) {
   return false;
 }
 
+bool Connection::spoke_while_idle() const {
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
 bool Connection::ready(DbError& error) {
   if (prepared_.size() > 500) drop();  // bounded: forget statements of old schemas
+  if (conn_ && spoke_while_idle())
+    drop();  // closed by the server: replaced before anything is sent
   return ensure_connected(error);
 }
 

@@ -1,7 +1,8 @@
 // A fixed-size pool of libpq connections, and the one-transaction-per-request call: a pipeline of
 // the settings statement (role, claims, method, path, headers, read-only) and the call, committed
 // at its Sync. Each connection has the request timeout as statement_timeout. Broken connections
-// are replaced on their next use.
+// are replaced on their next use, and a connection the server has closed while it sat in the pool
+// (a database restart, a terminated backend) is replaced before the request is sent on it.
 #pragma once
 
 #include <chrono>
@@ -63,6 +64,9 @@ class Connection {
 
  private:
   bool ensure_connected(DbError& error);
+  // True when the server sent something to the idle connection: a connection the server closes
+  // (restart, terminated backend) receives an error and the end of the stream.
+  bool spoke_while_idle() const;
   bool ready(DbError& error);
   // Queues the prepared statement of `sql` (preparing it first when new) in the pipeline.
   bool queue(const std::string& sql, int n_params, const char* const* values, bool& prepared_now);

@@ -2,11 +2,14 @@
 // lifecycle (SIGTERM/SIGINT stop accepting, drain in-flight requests, exit 0).
 #include "server.hpp"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <pthread.h>
 #include <thread>
 
 #include "app.hpp"
+#include "core/http/http_crypto.hpp"
 #include "errors.hpp"
 #include "http_server.hpp"
 #include "logging.hpp"
@@ -53,15 +56,36 @@ bool declared_too_large(const App& app, const Request& req) {
   return *end != '\0' || length > app.config.max_body_bytes;
 }
 
-// Starts the request's bookkeeping; refuses oversized bodies before reading them.
-Handled before_routing(App& app, const Request& req, Response& res) {
-  request_state = RequestState{};
-  request_state.start = std::chrono::steady_clock::now();
-  if (!declared_too_large(app, req)) return Handled::Unhandled;
+// Writes the 413 of a body over the limit (the connection closes: the body stays unread).
+void send_too_large(App& app, Response& res) {
+  app.metrics.count_refusal("body_bytes");
   send_error(res, 413, code::too_large, "request body too large",
              "the limit is " + std::to_string(app.config.max_body_bytes) + " bytes");
   res.set_header("Connection", "close");
+}
+
+// Refuses oversized bodies before reading them.
+Handled before_routing(App& app, const Request& req, Response& res) {
+  if (!declared_too_large(app, req)) return Handled::Unhandled;
+  send_too_large(app, res);
   return Handled::Handled;
+}
+
+// True when the request may read /metrics (else 401 or 403 written): anyone when public, else
+// the bearer of the metrics token or of a service_role JWT.
+bool may_read_metrics(App& app, const Request& req, Response& res) {
+  if (app.config.metrics_public) return true;
+  auto token = bearer_token(req.get_header_value("Authorization"));
+  const std::string& secret = app.config.metrics_token;
+  if (token && !secret.empty() && sb::constant_time_equal(*token, secret)) return true;
+  auto who = identify(app, req, res);
+  if (!who || who->role == "service_role") return who != nullptr;
+  const char* why = "metrics need the metrics token or a service_role token";
+  if (who->anonymous)
+    send_unauthorized(res, why);
+  else
+    send_error(res, 403, "42501", why);
+  return false;
 }
 
 // One log line and the metrics of a finished request.
@@ -114,9 +138,12 @@ void add_routes(httplib::Server& server, App& app) {
   server.Get("/readyz", [&app](const Request&, Response& res) {
     guarded(res, [&] { handle_ready(app, res); });
   });
-  server.Get("/metrics", [&app](const Request&, Response& res) {
+  server.Get("/metrics", [&app](const Request& req, Response& res) {
     current_request().route = "/metrics";
-    res.set_content(app.metrics.render(app.pool.stats()), "text/plain; version=0.0.4");
+    guarded(res, [&] {
+      if (may_read_metrics(app, req, res))
+        res.set_content(app.metrics.render(app.pool.stats()), "text/plain; version=0.0.4");
+    });
   });
   server.Get("/openapi.json", [&app](const Request& req, Response& res) {
     guarded(res, [&] { handle_openapi(app, req, res); });
@@ -131,18 +158,51 @@ void add_routes(httplib::Server& server, App& app) {
   server.Post(R"(/webhooks/([A-Za-z0-9_-]+))", with_body(app, handle_webhook));
 }
 
-// Limits, timeouts, error and exception handlers, logging and routes.
-void configure(httplib::Server& server, App& app) {
+// The connection limits of the configuration.
+HttpLimits limits_of(const Config& c) {
+  HttpLimits limits;
+  limits.threads = c.threads;
+  limits.max_connections = c.max_connections;
+  limits.max_connections_per_client = c.max_connections_per_client;
+  limits.max_header_bytes = c.max_header_bytes;
+  limits.max_headers = c.max_headers;
+  limits.keep_alive_seconds = c.keep_alive_seconds;
+  limits.client_timeout_seconds = c.client_timeout_seconds;
+  return limits;
+}
+
+// Ensures: open files allow every connection the limits admit (the soft limit raised up to the
+// hard one); says so when they still do not.
+void raise_file_limit(const Config& c) {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return;
+  rlim_t wanted = static_cast<rlim_t>(c.max_connections) + c.pool_size + 64;
+  if (files.rlim_cur < wanted) {
+    files.rlim_cur = std::min(wanted, files.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (files.rlim_cur < wanted)
+    log_note("open files are limited to " + std::to_string(files.rlim_cur) +
+             ": fewer than SWITCHBOARD_MAX_CONNECTIONS connections can be accepted");
+}
+
+// Counts and logs a refused connection or request.
+void refused(App& app, const Refusal& r) {
+  app.metrics.count_refusal(r.reason);
+  log_request({"", "refused:" + r.reason, r.status, 0, "", ""});
+}
+
+// Limits, error and exception handlers, logging and routes.
+void configure(HttpServer& http, App& app) {
   const Config& c = app.config;
-  int threads = c.threads;
-  server.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  httplib::Server& server = http.routes();
+  http.before_request = [] {
+    request_state = RequestState{};
+    request_state.start = std::chrono::steady_clock::now();
   };
-  server.set_tcp_nodelay(true);  // headers and body leave at once (no Nagle + delayed ACK stalls)
-  server.set_keep_alive_max_count(1000000);
+  http.on_refusal = [&app](const Refusal& r) { refused(app, r); };
+  server.set_keep_alive_max_count(1000000);  // (both only describe the connection to the client)
   server.set_keep_alive_timeout(c.keep_alive_seconds);
-  server.set_read_timeout(c.client_timeout_seconds);
-  server.set_write_timeout(c.client_timeout_seconds);
   server.set_payload_max_length(c.max_body_bytes);
   server.set_pre_routing_handler(
       [&app](const Request& req, Response& res) { return before_routing(app, req, res); });
@@ -168,21 +228,22 @@ RequestState& current_request() {
   return request_state;
 }
 
-std::optional<std::string> read_body(const App& app, const httplib::ContentReader& reader,
+std::optional<std::string> read_body(App& app, const httplib::ContentReader& reader,
                                      Response& res) {
   std::string body;
   bool too_large = false;
-  reader([&](const char* data, size_t length) {
-    if (body.size() + length > app.config.max_body_bytes) {
-      too_large = true;
-      return false;
-    }
-    body.append(data, length);
-    return true;
+  bool complete = reader([&](const char* data, size_t length) {
+    too_large = body.size() + length > app.config.max_body_bytes;
+    if (!too_large) body.append(data, length);
+    return !too_large;
   });
-  if (!too_large) return body;
-  send_error(res, 413, code::too_large, "request body too large",
-             "the limit is " + std::to_string(app.config.max_body_bytes) + " bytes");
+  if (complete) return body;
+  if (too_large) {
+    send_too_large(app, res);
+    return std::nullopt;
+  }
+  app.metrics.count_refusal("body_framing");  // the client closed early, or a chunk was malformed
+  send_error(res, 400, code::bad_request, "the request body is incomplete or malformed");
   res.set_header("Connection", "close");
   return std::nullopt;
 }
@@ -201,8 +262,9 @@ int serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  raise_file_limit(config);
   App app(config);
-  HttpServer server;
+  HttpServer server(limits_of(config));
   configure(server, app);
   std::thread stopper([&] {
     int sig = 0;
@@ -210,7 +272,7 @@ int serve(const Config& config) {
     log_note("stopping: draining in-flight requests");
     server.stop();
   });
-  if (!server.bind_to_port(config.listen_host.c_str(), config.listen_port)) {
+  if (!server.bind(config.listen_host, config.listen_port)) {
     log_note("cannot listen on " + config.listen_host + ":" + std::to_string(config.listen_port));
     pthread_kill(stopper.native_handle(), SIGTERM);
     stopper.join();
@@ -219,7 +281,7 @@ int serve(const Config& config) {
   log_note("listening on http://" + config.listen_host + ":" + std::to_string(config.listen_port));
   if (config.fixed_now)
     log_note("SWITCHBOARD_FIXED_NOW is set: the clock is fixed (for tests only)");
-  server.listen_after_bind();
+  server.run();
   stopper.join();
   app.schema.stop();
   log_note("stopped");

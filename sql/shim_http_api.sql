@@ -29,6 +29,17 @@ SELECT name, volatility, returns_set, returns_void,
                 'receive_webhook', 'webhook_facts')
  ORDER BY name;
 
+-- Internal helpers and functions no API role may execute are never routable; every other function
+-- an API role may execute is (a new function shows up here: decide whether it is internal).
+SELECT name FROM switchboard.api_internal_functions ORDER BY name;
+SELECT DISTINCT name AS routable FROM switchboard.api_functions ORDER BY name;
+SELECT count(*) AS helpers_listed FROM switchboard.api_functions f
+  JOIN switchboard.api_internal_functions i ON i.name = f.name;
+INSERT INTO switchboard.api_internal_functions (name, reason) VALUES ('is_member', 'probe');
+SELECT count(*) AS is_member_routable FROM switchboard.api_functions WHERE name = 'is_member';
+DELETE FROM switchboard.api_internal_functions WHERE name = 'is_member';
+INSERT INTO switchboard.api_internal_functions (name, reason) VALUES ('Bad Name', 'refused');
+
 -- api_schema() is one JSON document of functions and routes.
 SELECT jsonb_typeof(s -> 'functions'), jsonb_typeof(s -> 'routes'),
        (SELECT count(*) FROM jsonb_array_elements(s -> 'routes')) = (SELECT count(*) FROM switchboard.api_routes)

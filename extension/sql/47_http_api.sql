@@ -72,8 +72,38 @@ CREATE FUNCTION switchboard.api_function_args(fn oid)
    WHERE p.oid = fn AND coalesce(a.mode, 'i') IN ('i', 'b')
 $$;
 
+-- Helpers of schema switchboard that other functions call as the caller (so API roles hold EXECUTE
+-- on them) but that are never routable: /rpc answers 404 for them and /openapi.json leaves them
+-- out. An area that adds such a helper lists it here (running shims reload at once).
+CREATE TABLE switchboard.api_internal_functions (
+  name text PRIMARY KEY CONSTRAINT api_internal_functions_name_check
+    CHECK (name ~ '^[a-z_][a-z0-9_]*$'),
+  reason text NOT NULL,
+  builtin boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE switchboard.api_internal_functions IS
+  'functions of schema switchboard that /rpc never calls and /openapi.json never lists';
+SELECT pg_catalog.pg_extension_config_dump('switchboard.api_internal_functions', 'WHERE NOT builtin');
+CREATE TRIGGER api_internal_functions_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON switchboard.api_internal_functions
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.notify_api_changed();
+INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
+  ('api_schema', 'what the shim caches', true),
+  ('api_function_args', 'part of api_functions', true),
+  ('api_json_schema', 'part of openapi()', true),
+  ('api_result_schema', 'part of openapi()', true),
+  ('api_operation', 'part of openapi()', true),
+  ('api_path_params', 'part of openapi() and api_route_problems()', true),
+  ('api_route_problems', 'an operator''s check, run in SQL', true),
+  ('require_organization', 'an argument check of the tenancy functions', true),
+  ('webhook_facts', 'part of receive_webhook()', true),
+  ('webhook_kept_headers', 'part of receive_webhook()', true),
+  ('resolve_provider_org', 'part of receive_webhook()', true),
+  ('process_webhook', 'part of receive_webhook()', true);
+
 -- The functions of schema switchboard the HTTP API can call: plain functions over concrete types
--- (nothing polymorphic, internal or variadic), with their IN arguments in order.
+-- (nothing polymorphic, internal or variadic; no trigger), that an API role may execute and that
+-- are not internal helpers, with their IN arguments in order.
 CREATE VIEW switchboard.api_functions AS
 SELECT p.oid,
        p.proname::text AS name,
@@ -96,9 +126,14 @@ SELECT p.oid,
    AND (rt.typtype <> 'p' OR rt.oid = 'pg_catalog.void'::pg_catalog.regtype
         OR (rt.oid = 'pg_catalog.record'::pg_catalog.regtype AND p.proallargtypes IS NOT NULL))
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(p.proargtypes::pg_catalog.oid[]) t(oid)
-                     JOIN pg_catalog.pg_type ty ON ty.oid = t.oid WHERE ty.typtype = 'p');
+                     JOIN pg_catalog.pg_type ty ON ty.oid = t.oid WHERE ty.typtype = 'p')
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                WHERE r.rolname IN ('anon', 'authenticated', 'service_role')
+                  AND pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE'))
+   AND NOT EXISTS (SELECT 1 FROM switchboard.api_internal_functions i
+                    WHERE i.name OPERATOR(pg_catalog.=) p.proname::text);
 COMMENT ON VIEW switchboard.api_functions IS
-  'functions of schema switchboard callable through /rpc and api_routes (privileges decide who may)';
+  'functions of schema switchboard callable through /rpc and api_routes (privileges decide who may; api_internal_functions are left out)';
 
 -- Ensures: everything the shim caches, in one document: the callable functions and the routes.
 CREATE FUNCTION switchboard.api_schema() RETURNS jsonb
@@ -597,8 +632,9 @@ VALUES
 -------------------------------------------------------------------------------------------------
 -- Privileges (99_privileges.sql revokes everything else from PUBLIC).
 -------------------------------------------------------------------------------------------------
-GRANT SELECT ON switchboard.api_routes, switchboard.api_functions TO anon, authenticated, service_role;
-GRANT INSERT, UPDATE, DELETE ON switchboard.api_routes TO service_role;
+GRANT SELECT ON switchboard.api_routes, switchboard.api_functions, switchboard.api_internal_functions
+  TO anon, authenticated, service_role;
+GRANT INSERT, UPDATE, DELETE ON switchboard.api_routes, switchboard.api_internal_functions TO service_role;
 GRANT EXECUTE ON FUNCTION
   switchboard.api_function_args(oid), switchboard.api_schema(), switchboard.api_path_params(text),
   switchboard.api_route_problems(), switchboard.api_json_schema(oid),

@@ -119,9 +119,14 @@ demo_calendar() {
 
 jwt_secret() { printf '%s' "${SWITCHBOARD_JWT_SECRET:-$(cat "$SECRETS/jwt_secret")}"; }
 
+# Demo tokens live 24 hours: the shim's default SWITCHBOARD_JWT_MAX_LIFETIME_SECONDS refuses longer.
 demo_token() {
   SWITCHBOARD_JWT_SECRET=$(jwt_secret) "$SHIM" token --sub "$(demo_user "$1")" --org "$DEMO_ORG" \
-    --ttl 604800
+    --ttl 86400
+}
+
+service_token() {
+  SWITCHBOARD_JWT_SECRET=$(jwt_secret) "$SHIM" token --role service_role --ttl 86400
 }
 
 # Ensures: packages, build, cluster (unless SWITCHBOARD_DATABASE_URL) and database are ready.
@@ -140,7 +145,7 @@ Switchboard is running.
   shim:      $url   (Ctrl-C stops the shim and the embedded cluster)
   database:  $(external_db && echo "\$SWITCHBOARD_DATABASE_URL" || echo "psql -h $CLUSTER_DIR -p $SB_PORT -U postgres $DB   (or: make psql)")
 
-Demo organisation $DEMO_ORG ("Demo Clinic"); signed demo JWTs, valid 7 days:
+Demo organisation $DEMO_ORG ("Demo Clinic"); signed demo JWTs, valid 24 hours (run make run again for new ones):
 EOF
   for r in $DEMO_ROLES; do
     printf '  %-8s %s\n' "$r" "$(demo_token "$r")"
@@ -148,7 +153,7 @@ EOF
   cat <<EOF
 
 Try the HTTP API (paste the export line first):
-  export SB_URL=$url OWNER=$(demo_token owner) AGENT=$(demo_token agent) CALENDAR=$(demo_calendar)
+  export SB_URL=$url OWNER=$(demo_token owner) AGENT=$(demo_token agent) SERVICE=$(service_token) CALENDAR=$(demo_calendar)
   curl -s \$SB_URL/readyz
   curl -s -X POST \$SB_URL/rpc/is_member -H "Authorization: Bearer \$AGENT" -d '{"org_id": "$DEMO_ORG"}'
   curl -s "\$SB_URL/rpc/member_role?org_id=$DEMO_ORG" -H "Authorization: Bearer \$AGENT"
@@ -159,7 +164,7 @@ Try the HTTP API (paste the export line first):
   curl -s \$SB_URL/api/organizations/$DEMO_ORG/members -H "Authorization: Bearer \$AGENT"
   curl -s -X POST \$SB_URL/api/organizations -H "Authorization: Bearer \$OWNER" -d '{"name": "Second Clinic", "slug": "second-clinic"}'
   curl -s \$SB_URL/openapi.json
-  curl -s \$SB_URL/metrics
+  curl -s \$SB_URL/metrics -H "Authorization: Bearer \$SERVICE"
   make psql <<< "select provider, event_id, status from switchboard.webhook_inbox order by id desc limit 5;"
 Inbound webhooks need their provider secrets (README.md, switchboard-shim), e.g.
   SWITCHBOARD_STANDARD_WEBHOOK_SECRETS=whsec_... make run

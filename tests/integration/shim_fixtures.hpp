@@ -32,19 +32,21 @@ inline void ensure_shim_fixtures() {
         R"SQL(CREATE OR REPLACE FUNCTION switchboard.shimtest_whoami() RETURNS jsonb LANGUAGE sql STABLE AS $$ SELECT jsonb_build_object('role', current_user, 'sub', auth.uid(), 'method', current_setting('request.method', true), 'path', current_setting('request.path', true), 'headers', current_setting('request.headers', true)::jsonb, 'readOnly', current_setting('transaction_read_only')) $$)SQL",
         R"SQL(CREATE OR REPLACE FUNCTION switchboard.shimtest_sleep(seconds float8) RETURNS text LANGUAGE sql VOLATILE AS 'SELECT pg_sleep(seconds)::text || ''slept''')SQL",
         R"SQL(CREATE OR REPLACE FUNCTION switchboard.shimtest_raise(state text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN IF state = 'P0001' THEN RAISE EXCEPTION 'plain raise'; END IF; RAISE EXCEPTION 'raised %', state USING ERRCODE = state, DETAIL = 'detail of ' || state, HINT = 'hint of ' || state; END $$)SQL",
+        R"SQL(CREATE TABLE IF NOT EXISTS public.shimtest_log (note text))SQL",
+        R"SQL(CREATE OR REPLACE FUNCTION switchboard.shimtest_record(note text) RETURNS text LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'INSERT INTO public.shimtest_log VALUES (note) RETURNING note')SQL",
         R"SQL(REVOKE ALL ON FUNCTION switchboard.shimtest_secret() FROM PUBLIC)SQL",
-        R"SQL(GRANT EXECUTE ON FUNCTION switchboard.shimtest_notes(), switchboard.shimtest_add(integer, integer), switchboard.shimtest_echo(jsonb), switchboard.shimtest_touch(text), switchboard.shimtest_nothing(), switchboard.shimtest_whoami(), switchboard.shimtest_sleep(float8), switchboard.shimtest_raise(text) TO anon, authenticated)SQL",
+        R"SQL(GRANT EXECUTE ON FUNCTION switchboard.shimtest_notes(), switchboard.shimtest_add(integer, integer), switchboard.shimtest_echo(jsonb), switchboard.shimtest_touch(text), switchboard.shimtest_nothing(), switchboard.shimtest_whoami(), switchboard.shimtest_sleep(float8), switchboard.shimtest_raise(text), switchboard.shimtest_record(text) TO anon, authenticated)SQL",
     };
     for (const char* sql : statements) c.must(sql);
   });
 }
 
-// An HS256 token for `sub` (role authenticated unless given), valid for an hour.
+// An HS256 token for `sub` (role authenticated unless given), valid for `seconds` (an hour).
 inline std::string token(const std::string& sub, const std::string& org = "",
-                         const std::string& role = "authenticated") {
+                         const std::string& role = "authenticated", long seconds = 3600) {
   long now = static_cast<long>(std::time(nullptr));
   nlohmann::json claims = {
-      {"role", role}, {"aud", "authenticated"}, {"iat", now}, {"exp", now + 3600}};
+      {"role", role}, {"aud", "authenticated"}, {"iat", now}, {"exp", now + seconds}};
   if (!sub.empty()) claims["sub"] = sub;
   if (!org.empty()) claims["app_metadata"] = {{"org_id", org}};
   return sb::sign_hs256(claims.dump(), kJwtSecret);
@@ -64,6 +66,11 @@ inline std::string new_org(Connection& admin, const std::string& owner) {
       "'owner')",
       {org, owner});
   return org;
+}
+
+// The number of rows switchboard.shimtest_record has written with `note`.
+inline std::string recorded(Connection& admin, const std::string& note) {
+  return admin.must("select count(*) from public.shimtest_log where note = $1", {note}).value();
 }
 
 inline nlohmann::json parse(const std::string& body) {

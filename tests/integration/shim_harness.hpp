@@ -29,6 +29,7 @@ extern char** environ;
 namespace sbtest {
 
 inline const std::string kJwtSecret = "integration-test-jwt-secret-of-at-least-32-bytes";
+inline const std::string kMetricsToken = "integration-test-metrics-token";
 
 // The connection string the shim uses: the test cluster, as the authenticator role.
 inline std::string shim_dsn() {
@@ -108,6 +109,7 @@ class Shim {
   explicit Shim(Env env = {}) : port_(next_port()), log_("") {
     env.emplace("SWITCHBOARD_DATABASE_URL", shim_dsn());
     env.emplace("SWITCHBOARD_JWT_SECRET", kJwtSecret);
+    env.emplace("SWITCHBOARD_METRICS_TOKEN", kMetricsToken);
     env["SWITCHBOARD_LISTEN"] = "127.0.0.1:" + std::to_string(port_);
     start(env);
     wait_until_healthy();
@@ -129,6 +131,20 @@ class Shim {
     c.set_read_timeout(20, 0);
     c.set_connection_timeout(2, 0);
     return c;
+  }
+
+  // The /metrics text, read with the metrics token.
+  std::string metrics() const {
+    auto res = client().Get("/metrics", {{"Authorization", "Bearer " + kMetricsToken}});
+    return res && res->status == 200 ? res->body : "";
+  }
+
+  // The process's peak resident memory in kB (VmHWM).
+  long peak_memory_kb() const {
+    std::istringstream status(file_text("/proc/" + std::to_string(pid_) + "/status"));
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
   }
 
   // Sends SIGTERM and waits for the exit; returns the exit status (-1 when killed by a signal).
@@ -181,14 +197,33 @@ class Shim {
   pid_t pid_ = -1;
 };
 
+// Restarts the test cluster (pg_ctl restart as its OS user); false when the test environment
+// does not say where it is.
+inline bool restart_database() {
+  const char* home = std::getenv("SB_TEST_HOME");
+  const char* root = std::getenv("SB_ROOT");
+  if (!home || !root) return false;
+  std::string cmd = std::string("bash -c 'source \"") + root +
+                    "/extension/tools/lib.sh\" && as_pg \"$PG_BIN/pg_ctl\" -D \"" + home +
+                    "/data\" -m fast -w restart -l \"" + home + "/postgres.log\" >/dev/null'";
+  return std::system(cmd.c_str()) == 0;
+}
+
 inline httplib::Headers bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }
 
-// A raw TCP connection to the shim, for requests no HTTP client would send.
+// A raw TCP connection to the shim, for requests no HTTP client would send; `source` is the
+// client's loopback address (127.0.0.2 is another client than 127.0.0.1).
 class RawSocket {
  public:
-  explicit RawSocket(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+  explicit RawSocket(int port, const char* source = "127.0.0.1")
+      : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &from.sin_addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0)
+      throw std::runtime_error("bind failed");
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -205,6 +240,8 @@ class RawSocket {
   bool send_text(const std::string& text) {
     return ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
   }
+  // Ends the sending direction (the client is done, or gave up, sending).
+  void close_sending() { shutdown(fd_, SHUT_WR); }
   // What arrives until the peer closes or `seconds` pass without data.
   std::string receive(int seconds = 5) {
     timeval tv{seconds, 0};

@@ -598,7 +598,7 @@ TEST_F(ShimTest, MetricsCountRequestsAndPool) {
   Shim shim;
   shim.client().Get("/rpc/shimtest_add?a=1");
   shim.client().Get("/nowhere");
-  std::string text = shim.client().Get("/metrics")->body;
+  std::string text = shim.metrics();
   EXPECT_NE(
       text.find(
           R"(switchboard_http_requests_total{method="GET",route="/rpc/shimtest_add",status="200"} 1)"),
@@ -661,16 +661,27 @@ TEST_F(ShimTest, MalformedRequestsNeverStopTheProcess) {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle: database restart under load, SIGTERM drain
 
-// Restarts the test cluster (pg_ctl restart as its OS user); false when the test environment
-// does not say where it is.
-bool restart_database() {
-  const char* home = std::getenv("SB_TEST_HOME");
-  const char* root = std::getenv("SB_ROOT");
-  if (!home || !root) return false;
-  std::string cmd = std::string("bash -c 'source \"") + root +
-                    "/extension/tools/lib.sh\" && as_pg \"$PG_BIN/pg_ctl\" -D \"" + home +
-                    "/data\" -m fast -w restart -l \"" + home + "/postgres.log\" >/dev/null'";
-  return std::system(cmd.c_str()) == 0;
+// After a restart every pooled connection is stale: each is found closed before a request is sent
+// on it and replaced, so no request fails (each first request on a stale connection got 503).
+TEST_F(ShimTest, StalePooledConnectionsAreReplacedBeforeUse) {
+  if (!std::getenv("SB_TEST_HOME")) GTEST_SKIP() << "SB_TEST_HOME not set";
+  Shim shim(Env{{"SWITCHBOARD_POOL_SIZE", "4"}});
+  auto parallel = [&](const char* path, const char* body) {
+    std::vector<std::thread> clients;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i)
+      clients.emplace_back([&] {
+        auto res = shim.client().Post(path, body, "application/json");
+        ok += res && res->status == 200;
+      });
+    for (auto& t : clients) t.join();
+    return ok.load();
+  };
+  ASSERT_EQ(parallel("/rpc/shimtest_sleep", R"({"seconds": 0.3})"), 4);  // 4 connections open
+  ASSERT_TRUE(sbtest::restart_database());
+  EXPECT_EQ(parallel("/rpc/shimtest_add", R"({"a": 1})"), 4);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(shim.client().Get("/rpc/shimtest_add?a=1")->status, 200);
+  EXPECT_EQ(shim.client().Get("/readyz")->status, 200);
 }
 
 TEST_F(ShimTest, DatabaseRestartDuringLoadGives503ThenRecovers) {
@@ -697,7 +708,7 @@ TEST_F(ShimTest, DatabaseRestartDuringLoadGives503ThenRecovers) {
       }
     });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ASSERT_TRUE(restart_database());
+  ASSERT_TRUE(sbtest::restart_database());
   restarted = true;
   for (int i = 0; i < 100 && ok_after < 50; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

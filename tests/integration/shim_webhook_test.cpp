@@ -86,7 +86,7 @@ TEST(ShimWebhooks, StandardVectorAThroughTheEndpoint) {
   EXPECT_EQ(row.rows[0][1], "t");
   EXPECT_EQ(row.rows[0][2], R"({"test": 2432232314})");
   EXPECT_EQ(row.rows[0][3], "f");
-  std::string metrics = shim.client().Get("/metrics")->body;
+  std::string metrics = shim.metrics();
   EXPECT_NE(
       metrics.find(
           R"(switchboard_webhook_verifications_total{provider="standard",outcome="bad_signature"} 4)"),
@@ -580,7 +580,7 @@ TEST(ShimWebhooks, UnknownOrUnconfiguredProviders) {
   Shim shim;
   EXPECT_EQ(post(shim, "/webhooks/paypal", {}, "{}").status, 404);
   EXPECT_EQ(post(shim, "/webhooks/stripe", {{"Stripe-Signature", "t=1,v1=00"}}, "{}").status, 401);
-  std::string metrics = shim.client().Get("/metrics")->body;
+  std::string metrics = shim.metrics();
   EXPECT_NE(metrics.find(R"(provider="stripe",outcome="not_configured"} 1)"), std::string::npos)
       << metrics;
 }

@@ -60,6 +60,34 @@ TEST(Jwt, TimeClaimsWithLeeway) {
   EXPECT_FALSE(sb::verify_jwt(hs_token(text_exp), hs_policy(), kNow).ok);
 }
 
+// Tokens without exp, or living longer than the cap (exp - iat, else exp - now), are refused by
+// default; a cap of 0 accepts both (PostgREST's behaviour).
+TEST(Jwt, ExpRequiredAndLifetimeCapped) {
+  auto verify = [](const json& c, std::int64_t cap = 86400) {
+    auto p = hs_policy();
+    p.max_lifetime_seconds = cap;
+    return sb::verify_jwt(hs_token(c), p, kNow);
+  };
+  EXPECT_EQ(hs_policy().max_lifetime_seconds, 86400);
+  json forever = claims();
+  forever.erase("exp");
+  EXPECT_EQ(verify(forever).error, "jwt has no exp claim");
+  json day = claims();
+  day["exp"] = kNow - 10 + 86400;  // iat is now - 10
+  EXPECT_TRUE(verify(day).ok);
+  day["exp"] = kNow - 10 + 86401;
+  EXPECT_EQ(verify(day).error, "jwt lifetime exceeds 86400 seconds");
+  json no_iat = claims(86400);
+  no_iat.erase("iat");
+  EXPECT_TRUE(verify(no_iat).ok);
+  no_iat["exp"] = kNow + 86401;
+  EXPECT_EQ(verify(no_iat).error, "jwt lifetime exceeds 86400 seconds");
+  json ten_years = claims(10L * 365 * 86400);  // like Supabase's anon and service_role keys
+  EXPECT_FALSE(verify(ten_years).ok);
+  EXPECT_TRUE(verify(ten_years, 0).ok);
+  EXPECT_TRUE(verify(forever, 0).ok);
+}
+
 TEST(Jwt, Audience) {
   json c = claims();
   c["aud"] = "someone-else";

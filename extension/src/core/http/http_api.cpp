@@ -56,6 +56,44 @@ const char* result_expression(const FunctionInfo& fn) {
   return "pg_catalog.to_json(_r)::text";
 }
 
+// nlohmann-json's DOM builder behind a SAX interface that refuses to open a level beyond the cap.
+class DepthCappedBuilder {
+ public:
+  using json = nlohmann::json;
+  DepthCappedBuilder(json& result, std::size_t max_depth) : dom_(result, false), max_(max_depth) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(json::number_float_t v, const json::string_t& s) {
+    return dom_.number_float(v, s);
+  }
+  bool string(json::string_t& v) { return dom_.string(v); }
+  bool binary(json::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) { return deeper() && dom_.start_object(n); }
+  bool key(json::string_t& k) { return dom_.key(k); }
+  bool end_object() { return --depth_, dom_.end_object(); }
+  bool start_array(std::size_t n) { return deeper() && dom_.start_array(n); }
+  bool end_array() { return --depth_, dom_.end_array(); }
+  bool parse_error(std::size_t at, const std::string& token, const nlohmann::detail::exception& e) {
+    return dom_.parse_error(at, token, e);
+  }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  // Opens one more level; false (parsing stops) beyond the cap.
+  bool deeper() {
+    too_deep_ = ++depth_ > max_;
+    return !too_deep_;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::size_t max_;
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
+};
+
 }  // namespace
 
 int http_status_for_sqlstate(std::string_view code, bool anonymous) {
@@ -129,6 +167,14 @@ std::string call_sql(const std::string& schema, const FunctionInfo& fn,
   if (columns.empty()) return sql + callee + "() _r";
   return sql + "pg_catalog.json_to_record($1::json) AS _a(" + columns + "), LATERAL " + callee +
          "(" + call_args + ") _r";
+}
+
+ParsedJson parse_json(std::string_view text, std::size_t max_depth) {
+  ParsedJson out;
+  DepthCappedBuilder builder(out.value, max_depth);
+  if (!nlohmann::json::sax_parse(text, &builder)) out.value = nlohmann::json::value_t::discarded;
+  out.too_deep = builder.too_deep();
+  return out;
 }
 
 std::string quote_ident(std::string_view name) {

@@ -1,5 +1,6 @@
 // The pure translation rules of the HTTP API: SQLSTATE -> HTTP status, route templates, the choice
-// of a function overload for a set of named arguments and the SQL that calls it.
+// of a function overload for a set of named arguments and the SQL that calls it, and the parsing
+// of request JSON.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace sb {
 
@@ -53,6 +56,17 @@ const FunctionInfo* choose_overload(const std::vector<FunctionInfo>& overloads,
 // body for takes_whole_body()); it returns one text column: the JSON result, or NULL for void.
 std::string call_sql(const std::string& schema, const FunctionInfo& fn,
                      const std::set<std::string>& keys);
+
+// A parsed request document: `value` is discarded when the text is not JSON or nests deeper than
+// allowed (`too_deep`).
+struct ParsedJson {
+  nlohmann::json value;
+  bool too_deep = false;
+};
+
+// `text` parsed with arrays and objects nested at most `max_depth` deep; the cap stops the parser
+// at the first level too deep, so deep input costs no more than the levels allowed.
+ParsedJson parse_json(std::string_view text, std::size_t max_depth);
 
 // A double-quoted SQL identifier.
 std::string quote_ident(std::string_view name);

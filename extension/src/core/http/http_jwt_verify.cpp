@@ -86,6 +86,18 @@ std::string jwt_time_problem(const json& claims, std::int64_t now, std::int64_t 
   return "";
 }
 
+std::string jwt_lifetime_problem(const json& claims, std::int64_t now, const JwtPolicy& policy) {
+  if (policy.max_lifetime_seconds <= 0) return "";
+  auto exp = claims.find("exp");
+  if (exp == claims.end() || !exp->is_number()) return "jwt has no exp claim";
+  auto iat = claims.find("iat");
+  double from =
+      iat != claims.end() && iat->is_number() ? iat->get<double>() : static_cast<double>(now);
+  if (exp->get<double>() - from > static_cast<double>(policy.max_lifetime_seconds))
+    return "jwt lifetime exceeds " + std::to_string(policy.max_lifetime_seconds) + " seconds";
+  return "";
+}
+
 namespace {
 
 // True when the aud claim (string or array of strings) names `audience`, or is absent.
@@ -162,6 +174,7 @@ JwtResult verify_jwt(std::string_view token, const JwtPolicy& policy, std::int64
                         *signature))
     return refuse("jwt signature invalid");
   std::string problem = jwt_time_problem(claims, now, policy.leeway_seconds);
+  if (problem.empty()) problem = jwt_lifetime_problem(claims, now, policy);
   if (!problem.empty()) return refuse(problem);
   if (!audience_matches(claims, policy.audience)) return refuse("jwt audience not allowed");
   JwtResult ok;

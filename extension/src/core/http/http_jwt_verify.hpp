@@ -33,6 +33,9 @@ struct JwtPolicy {
   std::vector<JwtKey> keys;
   std::string audience;  // empty: aud is not checked
   std::int64_t leeway_seconds = 30;
+  // Tokens must carry exp, at most this long after iat (after now when there is no iat); 0: exp
+  // is optional and unbounded (PostgREST's behaviour).
+  std::int64_t max_lifetime_seconds = 86400;
 };
 
 // The outcome of checking one token: its claims, or why it was refused.
@@ -47,6 +50,11 @@ JwtResult verify_jwt(std::string_view token, const JwtPolicy& policy, std::int64
 
 // Why the exp, nbf and iat claims refuse a token at `now` (with `leeway` seconds), or "".
 std::string jwt_time_problem(const nlohmann::json& claims, std::int64_t now, std::int64_t leeway);
+
+// Why the token of `claims` lives too long for `policy` at `now` (no exp, or exp beyond the
+// lifetime cap), or "".
+std::string jwt_lifetime_problem(const nlohmann::json& claims, std::int64_t now,
+                                 const JwtPolicy& policy);
 
 // A compact JWS of `claims` signed with `key` using `alg` ("RS256", "ES256"), with `kid` in its
 // header (for tests and the `token` command).
