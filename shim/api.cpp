@@ -120,17 +120,20 @@ std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
   return nullptr;
 }
 
+void refuse_deep_json(App& app, httplib::Response& res) {
+  app.metrics.count_refusal("json_depth");
+  send_error(res, 400, code::bad_request, "the request body is nested too deeply",
+             "the limit is " + std::to_string(app.config.max_json_depth) + " levels");
+}
+
 std::optional<json> body_json(App& app, const std::string& body, httplib::Response& res) {
   if (blank(body)) return json::object();
   auto parsed = sb::parse_json(body, app.config.max_json_depth);
   if (!parsed.value.is_discarded()) return std::move(parsed.value);
-  if (!parsed.too_deep) {
+  if (parsed.too_deep)
+    refuse_deep_json(app, res);
+  else
     send_error(res, 400, code::bad_request, "the request body is not JSON");
-    return std::nullopt;
-  }
-  app.metrics.count_refusal("json_depth");
-  send_error(res, 400, code::bad_request, "the request body is nested too deeply",
-             "the limit is " + std::to_string(app.config.max_json_depth) + " levels");
   return std::nullopt;
 }
 

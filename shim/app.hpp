@@ -60,6 +60,9 @@ std::shared_ptr<const Identity> identify(App& app, const httplib::Request& req,
 std::optional<std::string> read_body(App& app, const httplib::ContentReader& reader,
                                      httplib::Response& res);
 
+// Answers 400 for request JSON nested deeper than the configured depth, and counts it.
+void refuse_deep_json(App& app, httplib::Response& res);
+
 // The JSON of a request body ("" is {}), parsed with its nesting capped at
 // SWITCHBOARD_MAX_JSON_DEPTH; nothing (400 written) when it is not JSON or nests deeper.
 std::optional<nlohmann::json> body_json(App& app, const std::string& body, httplib::Response& res);

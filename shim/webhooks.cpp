@@ -59,9 +59,9 @@ sb::WebhookVerdict verify(const Config& config, const std::string& provider,
   return sb::verify_vapi(config.vapi, headers, body, now);
 }
 
-// The event as JSON: form fields as an object (repeated names as arrays), JSON as it is, anything
-// else as {"raw": text}.
-json payload_of(const httplib::Request& req, const std::string& body) {
+// The event as JSON: form fields as an object (repeated names as arrays), JSON as it is (nested at
+// most the configured depth, else nullopt), anything else as {"raw": text}.
+std::optional<json> payload_of(App& app, const httplib::Request& req, const std::string& body) {
   if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
     json out = json::object();
     for (auto& [name, value] : sb::parse_form(body)) {
@@ -74,8 +74,10 @@ json payload_of(const httplib::Request& req, const std::string& body) {
     }
     return out;
   }
-  json parsed = json::parse(body, nullptr, false);
-  return parsed.is_discarded() ? json{{"raw", body}} : parsed;
+  auto parsed = sb::parse_json(body, app.config.max_json_depth);
+  if (parsed.too_deep) return std::nullopt;
+  if (parsed.value.is_discarded()) return json{{"raw", body}};
+  return std::move(parsed.value);
 }
 
 // The headers stored with the event: all but those carrying credentials or signatures.
@@ -104,8 +106,10 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   current_request().role = service->role;
   auto schema = schema_or_503(app, res);
   if (!schema) return;
+  auto payload = payload_of(app, req, body);
+  if (!payload) return refuse_deep_json(app, res);
   json args = {{"provider", provider},
-               {"payload", payload_of(req, body)},
+               {"payload", std::move(*payload)},
                {"headers", stored_headers(header_map(req))},
                {"body_sha256", signed_digest(app.config, provider, req, body)}};
   auto overloads = schema->overloads("receive_webhook");

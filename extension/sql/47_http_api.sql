@@ -99,7 +99,10 @@ INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('webhook_facts', 'part of receive_webhook()', true),
   ('webhook_kept_headers', 'part of receive_webhook()', true),
   ('resolve_provider_org', 'part of receive_webhook()', true),
-  ('process_webhook', 'part of receive_webhook()', true);
+  ('process_webhook', 'part of receive_webhook()', true),
+  ('twilio_account_keys', 'part of receive_webhook()', true),
+  ('twilio_direction', 'part of receive_webhook()', true),
+  ('twilio_event_id', 'part of receive_webhook()', true);
 
 -- The functions of schema switchboard the HTTP API can call: plain functions over concrete types
 -- (nothing polymorphic, internal or variadic; no trigger), that an API role may execute and that

@@ -143,6 +143,13 @@ TEST_F(ShimHostileTest, HugeHeadersAre431AndCostNoMemory) {
   EXPECT_NE(text.find(R"(switchboard_http_refused_total{reason="headers"} 1)"), std::string::npos);
 }
 
+// The value of switchboard_http_refused_total for `reason` in a /metrics text (0 when absent).
+long refused_count(const std::string& text, const std::string& reason) {
+  std::string key = "switchboard_http_refused_total{reason=\"" + reason + "\"} ";
+  auto at = text.find(key);
+  return at == std::string::npos ? 0 : std::stol(text.substr(at + key.size()));
+}
+
 TEST_F(ShimHostileTest, ConnectionCapsAnswer503AtOnce) {
   Shim shim(
       Env{{"SWITCHBOARD_MAX_CONNECTIONS", "20"}, {"SWITCHBOARD_MAX_CONNECTIONS_PER_CLIENT", "5"}});
@@ -174,12 +181,10 @@ TEST_F(ShimHostileTest, ConnectionCapsAnswer503AtOnce) {
   crowd.clear();
   mine.clear();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // At least the two refusals above (a loaded machine may refuse a reconnect that raced a close).
   std::string text = shim.metrics();
-  EXPECT_NE(text.find(R"(switchboard_http_refused_total{reason="client_connections"} 1)"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find(R"(switchboard_http_refused_total{reason="connections"} 1)"),
-            std::string::npos);
+  EXPECT_GE(refused_count(text, "client_connections"), 1) << text;
+  EXPECT_GE(refused_count(text, "connections"), 1) << text;
   EXPECT_NE(shim.output().find(R"("route":"refused:client_connections","status":503)"),
             std::string::npos);
 }

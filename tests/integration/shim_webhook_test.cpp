@@ -203,6 +203,21 @@ TEST(ShimWebhooks, StandardSvixHeadersUseTheSvixIdAsEventId) {
   EXPECT_EQ(inbox_count(admin, "standard", two), 1);
 }
 
+// A signed event whose JSON nests deeper than SWITCHBOARD_MAX_JSON_DEPTH is refused with 400 (never
+// parsed past the limit, never stored) and the shim keeps serving.
+TEST(ShimWebhooks, DeeplyNestedSignedPayloadIs400AndNotStored) {
+  Connection admin;
+  std::string secret = "whsec_" + sb::base64_encode("a-standard-webhooks-secret-for-depth");
+  Shim shim(Env{{"SWITCHBOARD_STANDARD_WEBHOOK_SECRETS", secret}});
+  std::string ts = std::to_string(std::time(nullptr)), id = "msg_deep_" + sbtest::new_uuid(admin);
+  std::string body = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  Reply r = post(shim, "/webhooks/standard",
+                 standard(id, ts, sb::standard_signature(secret, id, ts, body)), body);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(inbox_count(admin, "standard", id), 0);
+  EXPECT_EQ(shim.client().Get("/healthz")->status, 200);
+}
+
 TEST(ShimWebhooks, MalformedPublicKeyStopsTheStart) {
   std::string binary = sbtest::build_dir() + "/switchboard-shim";
   for (const char* bad : {"whpk_bm90LWEta2V5", "whsk_AAAA", "whpk_%%%"}) {

@@ -176,4 +176,4 @@ std::size_t ChunkedBody::feed(const char* data, std::size_t size) {
 
 }  // namespace sb
 
-#include "cpp_only.hpp"  // last: fails the build if a PostgreSQL header came in above
+#include "core/base/base_cpp_only.hpp"  // last: fails the build if a PostgreSQL header came in above
