@@ -41,8 +41,16 @@ all install installcheck:
 	@echo "PostgreSQL 15 server headers are missing: run 'make deps' (as root) first." >&2; exit 1
 endif
 
-# The install script is assembled from one SQL file per area, in file-name order.
-extension/switchboard--$(EXTENSION_VERSION).sql: $(sort $(wildcard extension/sql/*.sql))
+# The install script is assembled from one folder per capability (extension/sql/<nn>_<capability>/),
+# folders in name order, and inside each its parts in this order.
+SQL_PARTS = header roles tables functions grants routes
+SQL_SOURCES = $(foreach d,$(sort $(dir $(wildcard extension/sql/*/*.sql))),\
+  $(wildcard $(addprefix $(d),$(addsuffix .sql,$(SQL_PARTS)))))
+SQL_STRAYS = $(filter-out $(SQL_SOURCES),$(wildcard extension/sql/*.sql extension/sql/*/*.sql))
+ifneq ($(SQL_STRAYS),)
+$(error not part of the install script (parts: $(SQL_PARTS)): $(SQL_STRAYS))
+endif
+extension/switchboard--$(EXTENSION_VERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
 # Core sources are pure C++17: they are compiled without PostgreSQL's include path.

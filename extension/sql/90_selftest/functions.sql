@@ -3,5 +3,3 @@ CREATE FUNCTION switchboard._selftest_boundary(mode text) RETURNS text
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_boundary';
 CREATE FUNCTION switchboard._selftest_destructor_runs() RETURNS integer
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_destructor_runs';
-REVOKE ALL ON FUNCTION switchboard._selftest_boundary(text), switchboard._selftest_destructor_runs()
-  FROM PUBLIC;

@@ -1,3 +1,117 @@
+-- Tenancy: the caller from the JWT claims, role checks over the membership cache, the membership
+-- rules, organisation and member commands, protect() and the listings.
+-- The caller, as PostgREST/Supabase describe it in request.jwt.claims.
+CREATE FUNCTION switchboard.current_user_id() RETURNS uuid
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_current_user_id';
+COMMENT ON FUNCTION switchboard.current_user_id() IS
+  'the JWT sub claim as uuid (request.jwt.claims, or the legacy request.jwt.claim.sub); NULL when absent';
+
+CREATE FUNCTION switchboard.current_org_id() RETURNS uuid
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_current_org_id';
+COMMENT ON FUNCTION switchboard.current_org_id() IS
+  'the JWT claim app_metadata.org_id as uuid; NULL when absent';
+
+CREATE FUNCTION switchboard.current_claims() RETURNS jsonb
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_current_claims';
+COMMENT ON FUNCTION switchboard.current_claims() IS
+  'the request''s JWT claims; an empty object when there are none';
+
+CREATE FUNCTION switchboard.is_service_role() RETURNS boolean
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_is_service_role';
+COMMENT ON FUNCTION switchboard.is_service_role() IS
+  'true when the current role is a superuser or has the privileges of service_role';
+
+-- Supabase's auth.uid(), auth.role() and auth.jwt(), created only where the database lacks them.
+-- SQL-standard bodies are parsed here, once: the caller's search_path cannot change what they call.
+-- auth.uid() is switchboard.current_user_id(): a legacy request.jwt.claim.sub naming another user
+-- than request.jwt.claims is an error (28000), never the answer.
+DO $auth$
+BEGIN
+  IF pg_catalog.to_regnamespace('auth') IS NULL THEN
+    CREATE SCHEMA auth;
+    GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.uid()') IS NULL THEN
+    CREATE FUNCTION auth.uid() RETURNS pg_catalog.uuid LANGUAGE sql STABLE
+    RETURN switchboard.current_user_id();
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.role()') IS NULL THEN
+    CREATE FUNCTION auth.role() RETURNS pg_catalog.text LANGUAGE sql STABLE
+    RETURN COALESCE(
+      NULLIF(pg_catalog.current_setting('request.jwt.claim.role', true), ''),
+      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
+        OPERATOR(pg_catalog.->>) 'role')::pg_catalog.text;
+  END IF;
+  IF pg_catalog.to_regprocedure('auth.jwt()') IS NULL THEN
+    CREATE FUNCTION auth.jwt() RETURNS pg_catalog.jsonb LANGUAGE sql STABLE
+    RETURN COALESCE(
+      NULLIF(pg_catalog.current_setting('request.jwt.claim', true), ''),
+      NULLIF(pg_catalog.current_setting('request.jwt.claims', true), ''))::pg_catalog.jsonb;
+  END IF;
+END
+$auth$;
+
+-- Keeps updated_at current on every update.
+CREATE FUNCTION switchboard.touch_updated_at() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER organizations_touch BEFORE UPDATE ON switchboard.organizations
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+CREATE TRIGGER organization_members_touch BEFORE UPDATE ON switchboard.organization_members
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+
+-- Role checks for RLS policies and functions; the membership table is the truth, cached per
+-- backend until a membership change commits anywhere.
+CREATE FUNCTION switchboard.member_role(org_id uuid) RETURNS switchboard.member_role
+  LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_member_role';
+COMMENT ON FUNCTION switchboard.member_role(uuid) IS
+  'the caller''s role in the organisation; NULL when not a member';
+
+CREATE FUNCTION switchboard.has_role_at_least(org_id uuid, min_role switchboard.member_role)
+  RETURNS boolean
+  LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_has_role_at_least';
+
+CREATE FUNCTION switchboard.is_member(org_id uuid) RETURNS boolean
+  LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_is_member';
+
+CREATE FUNCTION switchboard.active_org_id(min_role switchboard.member_role DEFAULT 'viewer')
+  RETURNS uuid
+  LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_active_org_id';
+COMMENT ON FUNCTION switchboard.active_org_id(switchboard.member_role) IS
+  'the organisation of this request (JWT app_metadata.org_id, else the caller''s default organisation) if the caller holds at least min_role there';
+
+CREATE FUNCTION switchboard.default_org_id() RETURNS uuid
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_default_org_id';
+COMMENT ON FUNCTION switchboard.default_org_id() IS
+  'the caller''s default organisation: the one chosen with set_default_org, else the oldest membership';
+
+CREATE FUNCTION switchboard.member_org_ids(min_role switchboard.member_role DEFAULT 'viewer')
+  RETURNS uuid[]
+  LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'sb_member_org_ids';
+COMMENT ON FUNCTION switchboard.member_org_ids(switchboard.member_role) IS
+  'the organisations where the caller holds at least min_role (what protect(scope => ''all'') policies use)';
+
+-- Ensures: the caller is the service role or a member of the organisation with at least
+-- min_role (42501 otherwise); for the service role, that the organisation exists (P0002).
+CREATE FUNCTION switchboard.assert_role(org_id uuid, min_role switchboard.member_role) RETURNS void
+  LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'sb_assert_role';
+
+-- Statement trigger on every table a backend cache is built from: committed changes reach every
+-- session's next statement.
+CREATE FUNCTION switchboard.invalidate_caches() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_invalidate_caches';
+
+CREATE TRIGGER organization_members_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.organization_members
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
+CREATE TRIGGER organizations_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.organizations
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches('per_org');
 -- The rules every membership change obeys, whichever way it is made (functions or direct DML):
 -- only admins and owners change members, nobody grants or touches a role above their own,
 -- an organisation always keeps an owner, and only the member chooses their default organisation
@@ -256,3 +370,110 @@ BEGIN
   RETURN jsonb_build_object('reason', 'DEFAULT_SET', 'orgId', org_id);
 END
 $$;
+-- protect(): row-level security for any tenant table in one call.
+
+-- Ensures: RLS is on for tbl with the switchboard policies (select/insert/update/delete for
+-- authenticated members by minimum role, plus a service_role bypass), replacing earlier ones; the
+-- caller must own the table. Other roles (anon included) see no rows.
+-- scope 'active': a request reaches the rows of one organisation, switchboard.active_org_id() (the
+-- JWT's app_metadata.org_id, or the caller's only organisation): an equality the org_id index
+-- serves exactly like an explicit WHERE org_id = ... . scope 'all': the rows of every organisation
+-- the caller belongs to (for small tables such as the list of one's organisations).
+CREATE FUNCTION switchboard.protect(
+  tbl regclass,
+  org_column name DEFAULT 'org_id',
+  select_role switchboard.member_role DEFAULT 'viewer',
+  insert_role switchboard.member_role DEFAULT 'manager',
+  update_role switchboard.member_role DEFAULT 'agent',
+  delete_role switchboard.member_role DEFAULT 'admin',
+  scope text DEFAULT 'active')
+  RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_type regtype;
+  v_rule text := CASE scope
+    WHEN 'active' THEN '%I = (SELECT switchboard.active_org_id(%L::switchboard.member_role))'
+    WHEN 'all' THEN '%I = ANY ((SELECT switchboard.member_org_ids(%L::switchboard.member_role))::uuid[])'
+  END;
+  v_policy text;
+BEGIN
+  PERFORM switchboard.require_arg(tbl, 'tbl');
+  PERFORM switchboard.require_arg(org_column, 'org_column');
+  PERFORM switchboard.require_arg(select_role, 'select_role');
+  PERFORM switchboard.require_arg(insert_role, 'insert_role');
+  PERFORM switchboard.require_arg(update_role, 'update_role');
+  PERFORM switchboard.require_arg(delete_role, 'delete_role');
+  IF v_rule IS NULL THEN
+    RAISE EXCEPTION 'unknown protect scope' USING ERRCODE = '22023',
+      DETAIL = format('scope: %s', coalesce(scope, 'NULL')),
+      HINT = 'active (rows of the request''s organisation) or all (rows of every organisation of the caller)';
+  END IF;
+  SELECT a.atttypid::regtype INTO v_type FROM pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = org_column AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table % has no column %', tbl, quote_ident(org_column) USING ERRCODE = '42703',
+      HINT = 'pass the name of the column holding the organization id as org_column';
+  END IF;
+  IF v_type <> 'uuid'::regtype THEN
+    RAISE EXCEPTION 'column % of table % must be of type uuid', quote_ident(org_column), tbl
+      USING ERRCODE = '42804', DETAIL = format('its type is %s', v_type);
+  END IF;
+  FOR v_policy IN SELECT p.polname FROM pg_policy p WHERE p.polrelid = tbl
+                    AND p.polname IN ('switchboard_select', 'switchboard_insert', 'switchboard_update',
+                                      'switchboard_delete', 'switchboard_service') LOOP
+    EXECUTE format('DROP POLICY %I ON %s', v_policy, tbl);
+  END LOOP;
+  EXECUTE format('CREATE POLICY switchboard_select ON %s FOR SELECT TO authenticated USING (' || v_rule || ')',
+                 tbl, org_column, select_role);
+  EXECUTE format('CREATE POLICY switchboard_insert ON %s FOR INSERT TO authenticated WITH CHECK (' || v_rule || ')',
+                 tbl, org_column, insert_role);
+  EXECUTE format('CREATE POLICY switchboard_update ON %s FOR UPDATE TO authenticated USING (' || v_rule
+                 || ') WITH CHECK (' || v_rule || ')',
+                 tbl, org_column, update_role, org_column, update_role);
+  EXECUTE format('CREATE POLICY switchboard_delete ON %s FOR DELETE TO authenticated USING (' || v_rule || ')',
+                 tbl, org_column, delete_role);
+  EXECUTE format('CREATE POLICY switchboard_service ON %s TO service_role USING (true) WITH CHECK (true)', tbl);
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+  IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a
+                   ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                  WHERE i.indrelid = tbl AND a.attname = org_column) THEN
+    RAISE NOTICE 'no index of % starts with %', tbl, quote_ident(org_column)
+      USING HINT = 'policies filter on it: create an index leading with it, or queries scan the table';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION switchboard.protect(regclass, name, switchboard.member_role, switchboard.member_role,
+                                        switchboard.member_role, switchboard.member_role, text) IS
+  'enable row-level security on a tenant table with role-based policies in one call';
+
+SELECT switchboard.protect('switchboard.organizations', 'id', 'viewer', 'owner', 'admin', 'owner', 'all');
+SELECT switchboard.protect('switchboard.organization_members', 'org_id', 'viewer', 'admin', 'admin', 'admin', 'all');
+
+-------------------------------------------------------------------------------------------------
+-- Tenancy listings the REST routes need.
+-------------------------------------------------------------------------------------------------
+
+-- The members of an organisation the caller belongs to (P0002 for organisations the caller cannot
+-- see: row-level security decides).
+CREATE FUNCTION switchboard.list_members(org_id uuid)
+  RETURNS TABLE (user_id uuid, role switchboard.member_role, joined_at timestamptz)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_organization(list_members.org_id);
+  RETURN QUERY
+    SELECT m.user_id, m.role, m.created_at FROM switchboard.organization_members m
+     WHERE m.org_id = list_members.org_id
+     ORDER BY m.role DESC, m.created_at, m.user_id;
+END
+$$;
+COMMENT ON FUNCTION switchboard.list_members(uuid) IS
+  'the members of an organisation with their roles, highest role first';
+
+-- The organisations the caller belongs to, with the caller's role in each.
+CREATE FUNCTION switchboard.list_organizations()
+  RETURNS TABLE (id uuid, name text, slug text, role switchboard.member_role)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT o.id, o.name, o.slug, switchboard.member_role(o.id)
+    FROM switchboard.organizations o ORDER BY o.name, o.id
+$$;
+COMMENT ON FUNCTION switchboard.list_organizations() IS
+  'the organisations visible to the caller (row-level security), with the caller''s role';

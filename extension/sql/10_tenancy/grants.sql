@@ -1,4 +1,4 @@
--- Privileges of the tenancy area (99_privileges.sql revokes everything else from PUBLIC).
+-- Privileges of the tenancy area (99_privileges revokes everything else from PUBLIC).
 
 GRANT EXECUTE ON FUNCTION
   switchboard.current_user_id(), switchboard.current_org_id(), switchboard.current_claims(),
@@ -27,3 +27,8 @@ GRANT UPDATE (name, slug, settings, timezone, is_active) ON switchboard.organiza
 GRANT SELECT, INSERT, DELETE ON switchboard.organization_members TO authenticated;
 GRANT UPDATE (role) ON switchboard.organization_members TO authenticated;
 GRANT ALL ON switchboard.organizations, switchboard.organization_members TO service_role;
+GRANT EXECUTE ON FUNCTION switchboard.list_members(uuid), switchboard.list_organizations()
+  TO authenticated, service_role;
+-- The tenancy argument checks, used by the functions above as the caller (not as definer).
+GRANT EXECUTE ON FUNCTION switchboard.require_arg(anyelement, text), switchboard.require_organization(uuid)
+  TO authenticated, service_role;

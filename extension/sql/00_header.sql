@@ -1,2 +1,0 @@
--- Switchboard 0.1.0 install script, assembled at build time from extension/sql/*.sql.
-\echo Use "CREATE EXTENSION switchboard" to load this file. \quit

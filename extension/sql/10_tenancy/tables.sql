@@ -1,0 +1,44 @@
+-- Organisations and their members.
+
+CREATE TYPE switchboard.member_role AS ENUM ('viewer', 'agent', 'manager', 'admin', 'owner');
+COMMENT ON TYPE switchboard.member_role IS 'ordered: viewer < agent < manager < admin < owner';
+
+CREATE TABLE switchboard.organizations (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  name text NOT NULL CONSTRAINT organizations_name_check
+    CHECK (length(btrim(name)) BETWEEN 1 AND 200),
+  slug text NOT NULL CONSTRAINT organizations_slug_key UNIQUE
+    CONSTRAINT organizations_slug_check CHECK (slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+  settings jsonb NOT NULL DEFAULT '{}' CONSTRAINT organizations_settings_check
+    CHECK (jsonb_typeof(settings) = 'object'),
+  timezone text NOT NULL DEFAULT 'UTC' CONSTRAINT organizations_timezone_check
+    CHECK (now() AT TIME ZONE timezone IS NOT NULL),
+  is_active boolean NOT NULL DEFAULT true,
+  created_by uuid,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE switchboard.organizations IS 'tenants: every tenant row carries the id of one';
+COMMENT ON COLUMN switchboard.organizations.created_by IS
+  'the user who created it; may become its first owner';
+
+CREATE TABLE switchboard.organization_members (
+  org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  user_id uuid NOT NULL,
+  role switchboard.member_role NOT NULL,
+  is_default boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, id),
+  CONSTRAINT organization_members_user_key UNIQUE (org_id, user_id)
+);
+CREATE INDEX organization_members_user_idx ON switchboard.organization_members (user_id);
+COMMENT ON TABLE switchboard.organization_members IS
+  'who belongs to which organisation with which role: the truth behind every access check';
+COMMENT ON COLUMN switchboard.organization_members.is_default IS
+  'the member chose this organisation as their default (set_default_org; at most one per user, '
+  'kept by a per-user lock, not a unique index: a key without org_id is not distributable)';
+
+SELECT pg_catalog.pg_extension_config_dump('switchboard.organizations', '');
+SELECT pg_catalog.pg_extension_config_dump('switchboard.organization_members', '');
