@@ -149,4 +149,17 @@ TEST(Overflow, AddOnsBeyondTheRangeAreRefused) {
   EXPECT_THROW(limit("pro", kMax - 2999), sb::Error);
 }
 
+TEST(Catalog, BitmapsNameFeaturesByTheirBits) {
+  sb::ent::Catalog c;
+  c.features["calls"] = sb::ent::Feature{"calls", true, "call", 0};
+  c.features["sms"] = sb::ent::Feature{"sms", false, "", 9};
+  c.features["gone"] = sb::ent::Feature{"gone", false, "", -1};
+  std::map<std::string, sb::ent::Grant> grants{{"calls", {}}, {"sms", {}}, {"unknown", {}}};
+  EXPECT_EQ(c.bitmap_of(grants), std::string("\x01\x02", 2));  // bit 0, bit 9 = byte 1 mask 2
+  EXPECT_EQ(c.bitmap_of({}), "");
+  ASSERT_NE(c.key_of_bit(9), nullptr);
+  EXPECT_EQ(*c.key_of_bit(9), "sms");
+  EXPECT_EQ(c.key_of_bit(3), nullptr);
+}
+
 }  // namespace

@@ -175,4 +175,36 @@ TEST(Crypto, EncodingsAndConstantTimeCompare) {
   EXPECT_FALSE(sb::constant_time_equal("abc", "abcd"));
 }
 
+TEST(Base64Url, Rfc4648Vectors) {
+  EXPECT_EQ(sb::base64url_encode(""), "");
+  EXPECT_EQ(sb::base64url_encode("f"), "Zg");
+  EXPECT_EQ(sb::base64url_encode("fo"), "Zm8");
+  EXPECT_EQ(sb::base64url_encode("foo"), "Zm9v");
+  EXPECT_EQ(sb::base64url_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(sb::base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(*sb::base64url_decode("Zm9vYg"), "foob");
+  EXPECT_EQ(*sb::base64url_decode("-_8"), "\xfb\xff");
+  EXPECT_FALSE(sb::base64url_decode("Zm9vY").has_value());
+  EXPECT_FALSE(sb::base64url_decode("Zm9v+").has_value());
+  EXPECT_FALSE(sb::base64url_decode("Zh").has_value());  // non-canonical trailing bits
+}
+
+TEST(Jwt, Hs256KnownToken) {
+  // The example token of RFC 7519's most quoted debugger (secret "your-256-bit-secret").
+  std::string token = sb::sign_hs256(R"({"sub":"1234567890","name":"John Doe","iat":1516239022})",
+                                     "your-256-bit-secret");
+  EXPECT_EQ(token,
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+            "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
+}
+
+TEST(Jwt, HmacSha256Rfc4231Case2) {
+  std::string mac = sb::hmac_sha256("Jefe", "what do ya want for nothing?");
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : mac) hex += {kHex[c >> 4], kHex[c & 15]};
+  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 }  // namespace
