@@ -56,18 +56,26 @@ built_script() {
   sha256sum <"$SB_ROOT/extension/switchboard--$version.sql" | cut -c1-16
 }
 
-# Ensures: the embedded cluster's extension was installed from this checkout's script. Until the
-# first release, 0.1.0's script changes in place and ALTER EXTENSION UPDATE cannot follow it.
-check_installed_build() {
+# Succeeds when the embedded database holds switchboard from this checkout's install script, or no
+# switchboard yet. Until the first release, 0.1.0's script changes in place and ALTER EXTENSION
+# UPDATE cannot follow it.
+installed_build_current() {
   external_db && return 0
-  local want have
-  want="switchboard install script $(built_script)"
+  local have
   have=$(db_psql -tAc "select coalesce(pg_catalog.shobj_description(d.oid, 'pg_database'), 'unknown')
     from pg_database d where d.datname = current_database()
       and exists (select 1 from pg_extension where extname = 'switchboard')")
-  [ -z "$have" ] || [ "$have" = "$want" ] ||
-    die "the embedded cluster holds switchboard from older sources (0.1.0 is unreleased and changes in place): run 'make reset' (deletes the embedded cluster's data)"
-  db_psql -c "comment on database $DB is '$want'" >/dev/null
+  [ -z "$have" ] || [ "$have" = "switchboard install script $(built_script)" ]
+}
+
+STALE_CLUSTER="the embedded cluster holds switchboard from older sources (0.1.0 is unreleased and changes in place)"
+
+# Ensures: the embedded cluster's extension was installed from this checkout's script.
+check_installed_build() {
+  external_db && return 0
+  installed_build_current ||
+    die "$STALE_CLUSTER: run 'make reset' (deletes the embedded cluster's data)"
+  db_psql -c "comment on database $DB is 'switchboard install script $(built_script)'" >/dev/null
 }
 
 # Ensures: the extension is installed and current, the shim's login role has its password, and the
@@ -199,7 +207,15 @@ cmd_test() {
   local was_running=0
   ensure_os_user
   instance_running "$(pg_owned_dir "$CLUSTER")" && was_running=1
-  set_up
+  ensure_packages
+  build_all
+  external_db || start_cluster
+  # The suites run on their own instance: a stale embedded cluster only needs 'make reset' for 'make run'.
+  if installed_build_current; then
+    setup_database
+  else
+    say "$STALE_CLUSTER; the tests run on their own instance, 'make run' needs 'make reset' first"
+  fi
   local status=0
   "$SB_ROOT/tests/run_all.sh" || status=$?
   [ "$was_running" = 1 ] || external_db || stop_instance "$CLUSTER_DIR"
