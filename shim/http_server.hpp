@@ -28,6 +28,13 @@
 
 #include <httplib.h>
 
+#include <string_view>
+
+// The connection layer calls httplib::Server::process_request, a protected member whose signature
+// and stream contract are not a stable API: any other cpp-httplib than Debian 12's stops the build.
+static_assert(std::string_view(CPPHTTPLIB_VERSION) == "0.11.4",
+              "shim/http_server.cpp is written against cpp-httplib 0.11.4's process_request");
+
 namespace shim {
 
 struct HttpLimits {
