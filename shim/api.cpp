@@ -221,6 +221,10 @@ void handle_route(App& app, const httplib::Request& req, httplib::Response& res,
                ? send_error(res, 405, code::method_not_allowed, "method not allowed on " + req.path)
                : send_error(res, 404, code::not_found, "no route " + req.method + " " + req.path);
   current_request().route = route->path;
+  if (route->org_arg && who->anonymous)
+    return send_token_needed(
+        res, req.method + " " + route->path +
+                 " acts for the caller's organisation: it needs a signed-in member");
   auto body_args =
       req.method == "GET" ? std::optional<json>(json::object()) : body_object(app, body, res);
   if (!body_args) return;

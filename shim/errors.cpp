@@ -40,6 +40,11 @@ void send_unauthorized(httplib::Response& res, const std::string& why) {
                  "Bearer error=\"invalid_token\", error_description=\"" + why + "\"");
 }
 
+void send_token_needed(httplib::Response& res, const std::string& why) {
+  send_error(res, 401, code::unauthorized, why, "", "send a JWT: Authorization: Bearer <token>");
+  res.set_header("WWW-Authenticate", "Bearer");
+}
+
 void send_db_error(httplib::Response& res, const DbError& error, bool anonymous) {
   if (error.connection_failed || error.sqlstate.empty()) {
     send_error(res, 503, code::unavailable, "database unavailable", "", "retry shortly");

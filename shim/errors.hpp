@@ -32,6 +32,9 @@ void send_error(httplib::Response& res, int status, const std::string& error_cod
 // 401 for a refused token, with the Bearer challenge.
 void send_unauthorized(httplib::Response& res, const std::string& why);
 
+// Answers 401 for a request without a token where one is needed (RFC 6750: no error code).
+void send_token_needed(httplib::Response& res, const std::string& why);
+
 // The response for a database error; `anonymous` turns 42501 into 401 instead of 403.
 void send_db_error(httplib::Response& res, const DbError& error, bool anonymous);
 

@@ -6,7 +6,9 @@ SB_HOME="$SB_ROOT/.switchboard"
 # PG_BIN selects the PostgreSQL 15 installation (a relocated copy keeps parallel work apart).
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG="$PG_BIN/pg_config"
-SB_TEST_PORT_BASE=${SB_TEST_PORT_BASE:-54340}
+# Throwaway instances listen below Linux's ephemeral range (32768-60999): a test restarts its
+# instance, and while it is down any client socket may take a port in that range as its own.
+SB_TEST_PORT_BASE=${SB_TEST_PORT_BASE:-25440}
 SB_PORT=${SWITCHBOARD_PORT:-54329}
 SB_PG_OS_USER=switchboard
 

@@ -308,6 +308,22 @@ TEST_F(ShimTest, UnknownPathsAndMethodsAreJsonErrors) {
 // ---------------------------------------------------------------------------------------------
 // REST routes from switchboard.api_routes
 
+// A route that acts for the caller's organisation, called without a token: 401 saying a token is
+// needed (RFC 6750's bare Bearer challenge), never 404 "function not found"; with a token it runs.
+TEST_F(ShimTest, MemberRoutesWithoutATokenAre401) {
+  Shim shim;
+  auto client = shim.client();
+  auto get = client.Get("/api/features");
+  auto post = client.Post("/api/features/consume", R"({"feature": "calls"})", "application/json");
+  for (auto* res : {&*get, &*post}) {
+    EXPECT_EQ(res->status, 401) << res->body;
+    json error = json::parse(res->body);
+    EXPECT_EQ(error["code"], "SB401");
+    EXPECT_NE(error["message"].get<std::string>().find("signed-in member"), std::string::npos);
+    EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Bearer");
+  }
+}
+
 TEST_F(ShimTest, OrganizationRoutes) {
   Shim shim;
   Connection admin;
