@@ -57,14 +57,14 @@ TEST_F(ShimBilling, TenantsNarrowAndAskBillingDecides) {
     EXPECT_EQ(status, 403) << body.dump();
     EXPECT_EQ(body["message"], "a tenant override cannot raise a limit");
   }
-  // Anonymous: neither function exists for anon (it may not execute them; the route has no
-  // organisation without a JWT), so nothing runs.
+  // Anonymous: anon may not execute set_subscription (it does not exist for anon: 404), and the
+  // route acts for the caller's organisation (a token is needed: 401); nothing runs.
   auto [status, body] = call(shim, "POST", "/rpc/set_subscription", "",
                              json{{"org_id", org}, {"tier", "white_label"}}.dump());
   EXPECT_EQ(status, 404) << body.dump();
   std::tie(status, body) = call(shim, "PUT", "/api/features/calls", "",
                                 R"({"enabled": true, "usage_limit": 100000000})");
-  EXPECT_EQ(status, 404) << body.dump();
+  EXPECT_EQ(status, 401) << body.dump();
   EXPECT_EQ(
       admin.must("select tier from switchboard.subscriptions where org_id = $1", {org}).value(),
       "smart_broadcast_pro");

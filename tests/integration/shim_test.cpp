@@ -390,8 +390,8 @@ TEST_F(ShimTest, FeatureRoutes) {
   check = json::parse(post_json(shim, "/api/features/check", R"({"feature": "predictive_dialing"})",
                                 status, token));
   EXPECT_EQ(check["reason"], "OVERRIDE_DISABLED");
-  res = client.Get("/api/features");  // anon may not execute feature_matrix: not found for it
-  EXPECT_EQ(res->status, 404);
+  res = client.Get("/api/features");  // the route acts for the caller's organisation: a token first
+  EXPECT_EQ(res->status, 401);
 }
 
 // A new organisation, its owner's token and a calendar of it open around the clock, in UTC.
