@@ -5,3 +5,6 @@ CREATE FUNCTION switchboard._selftest_destructor_runs() RETURNS integer
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_destructor_runs';
 REVOKE ALL ON FUNCTION switchboard._selftest_boundary(text), switchboard._selftest_destructor_runs()
   FROM PUBLIC;
+CREATE FUNCTION switchboard._selftest_boundary_counts() RETURNS jsonb
+  LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_boundary_counts';
+REVOKE ALL ON FUNCTION switchboard._selftest_boundary_counts() FROM PUBLIC;
