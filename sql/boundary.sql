@@ -188,6 +188,9 @@ RESET switchboard.test_fault;
 UPDATE switchboard.calendars SET max_days_ahead = 90 WHERE org_id = :'org' AND id = :'cal';
 RESET client_min_messages;
 \set VERBOSITY default
+-- A background worker's main goes through the same wrapper (SB_WORKER_MAIN): a C++ exception in
+-- it is an ERROR that ends the worker (exit code 1), never the cluster.
+SELECT switchboard._selftest_worker('fail') AS failing_worker, switchboard._selftest_worker('ok') AS worker;
 SELECT pg_postmaster_start_time() = :'postmaster_started' AS same_postmaster,
        pg_backend_pid() = :'backend' AS same_backend, pg_temp.violations();
 -- Only superusers may set the switch.

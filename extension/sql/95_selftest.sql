@@ -8,3 +8,6 @@ REVOKE ALL ON FUNCTION switchboard._selftest_boundary(text), switchboard._selfte
 CREATE FUNCTION switchboard._selftest_boundary_counts() RETURNS jsonb
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_boundary_counts';
 REVOKE ALL ON FUNCTION switchboard._selftest_boundary_counts() FROM PUBLIC;
+CREATE FUNCTION switchboard._selftest_worker(mode text) RETURNS text
+  LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_worker';
+REVOKE ALL ON FUNCTION switchboard._selftest_worker(text) FROM PUBLIC;

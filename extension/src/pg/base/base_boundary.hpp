@@ -124,8 +124,8 @@ const BoundaryCounts& boundary_counts() noexcept;
   static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)
 
 // Declares a background worker's main function (bgw_function_name `name`) whose C++ body follows
-// the macro. A failure is an ERROR, which PostgreSQL makes FATAL in a worker: it exits and the
-// postmaster starts it again after its bgw_restart_time; the cluster is never restarted.
+// the macro. A failure is an ERROR, after which PostgreSQL ends the worker with exit code 1 and
+// starts it again after its bgw_restart_time; the cluster is never restarted.
 #define SB_WORKER_MAIN(name)                                               \
   static void name##_body(Datum main_arg);                                 \
   extern "C" PGDLLEXPORT void name(Datum main_arg);                        \

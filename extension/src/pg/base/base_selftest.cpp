@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "executor/spi.h"
+#include "postmaster/bgworker.h"
 }
 
 namespace {
@@ -72,4 +73,35 @@ SB_FUNCTION(sb_selftest_boundary_counts) {
       .number(static_cast<int64_t>(c.pg_errors_caught - c.pg_errors_raised))
       .end_object();
   return sb::pg::jsonb_datum(json.text());
+}
+
+// A background worker whose C++ main fails (main_arg 1) or returns (0).
+SB_WORKER_MAIN(sb_selftest_worker_main) {
+  if (DatumGetInt32(main_arg) == 1) throw std::runtime_error("selftest worker: c++ exception");
+}
+
+// Ensures: 'stopped' once a worker running sb_selftest_worker_main in mode 'fail' or 'ok' has
+// exited (a failure ends the worker, never the cluster); 'not started' when none was free.
+SB_FUNCTION(sb_selftest_worker) {
+  std::string mode(sb::pg::text_arg(fcinfo, 0));
+  if (mode != "fail" && mode != "ok")
+    throw sb::Error("22023", "unknown selftest worker mode", "mode: " + mode);
+  bool stopped = false;
+  sb::pg::guard([&] {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = BGW_NEVER_RESTART;
+    strlcpy(worker.bgw_library_name, "switchboard", BGW_MAXLEN);
+    strlcpy(worker.bgw_function_name, "sb_selftest_worker_main", BGW_MAXLEN);
+    strlcpy(worker.bgw_name, "switchboard selftest worker", BGW_MAXLEN);
+    strlcpy(worker.bgw_type, "switchboard selftest worker", BGW_MAXLEN);
+    worker.bgw_main_arg = Int32GetDatum(mode == "fail" ? 1 : 0);
+    worker.bgw_notify_pid = MyProcPid;
+    BackgroundWorkerHandle* handle = nullptr;
+    if (RegisterDynamicBackgroundWorker(&worker, &handle))
+      stopped = WaitForBackgroundWorkerShutdown(handle) == BGWH_STOPPED;
+  });
+  return sb::pg::text_datum(stopped ? "stopped" : "not started");
 }
