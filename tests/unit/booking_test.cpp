@@ -465,3 +465,61 @@ TEST(BookingJson, ParsesWhatJsonbPrints) {
 }
 
 }  // namespace
+
+namespace {
+
+// How often the interrupt check was called, and after how many calls it throws (0: never).
+int interrupt_checks = 0;
+int interrupt_after = 0;
+
+struct Interrupted {};
+
+void counting_check() {
+  ++interrupt_checks;
+  if (interrupt_after && interrupt_checks >= interrupt_after) throw Interrupted{};
+}
+
+}  // namespace
+
+// Every loop of a search calls the interrupt check it was given: per appointment, per day of the
+// window, per range of hours, and a check that throws stops the search where it is (the
+// PostgreSQL side's check raises a cancel that way).
+TEST(BookingInterrupts, EveryLoopChecksAndAThrowingCheckStopsTheSearch) {
+  Zone ny = new_york_2026();
+  CalendarRules rules = every_day(9 * 60, 17 * 60);
+  rules.daily_cap = 100;
+  std::vector<Booking> busy;
+  for (int d = 0; d < 1000; ++d) {
+    Micros t = utc(2020, 1, 1, 15, 0) + d * kDay;
+    busy.push_back({t, t, t + 30 * kMinute});
+  }
+  interrupt_checks = 0;
+  interrupt_after = 0;
+  Availability a(rules, ny, busy, counting_check);
+  int after_construction = interrupt_checks;
+  EXPECT_GE(after_construction, 2000);  // the running maximum and the per-day counts
+  auto slots = a.free_slots(utc(2026, 3, 1, 0, 0), utc(2026, 5, 31, 0, 0), 30 * kMinute, kLongAgo);
+  EXPECT_FALSE(slots.empty());
+  EXPECT_GE(interrupt_checks - after_construction, 2 * 91);  // days and their ranges at least
+  int before_alternatives = interrupt_checks;
+  a.alternatives(utc(2026, 3, 9, 14, 0), 30 * kMinute, kLongAgo, 3, 7 * kDay);
+  EXPECT_GT(interrupt_checks, before_alternatives);
+
+  interrupt_checks = 0;
+  interrupt_after = 50;
+  EXPECT_THROW(Availability(rules, ny, busy, counting_check), Interrupted);
+  EXPECT_EQ(interrupt_checks, 50);
+  interrupt_checks = 0;
+  interrupt_after = 0;
+  Availability quiet(rules, ny, {}, counting_check);
+  interrupt_after = interrupt_checks + 10;
+  EXPECT_THROW(
+      quiet.free_slots(utc(2026, 3, 1, 0, 0), utc(2026, 5, 31, 0, 0), 30 * kMinute, kLongAgo),
+      Interrupted);
+  interrupt_after = 0;
+  // Without a check (nullptr) nothing is called.
+  interrupt_checks = 0;
+  Availability unchecked(rules, ny, busy);
+  unchecked.free_slots(utc(2026, 3, 1, 0, 0), utc(2026, 5, 31, 0, 0), 30 * kMinute, kLongAgo);
+  EXPECT_EQ(interrupt_checks, 0);
+}

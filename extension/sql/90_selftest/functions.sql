@@ -3,3 +3,7 @@ CREATE FUNCTION switchboard._selftest_boundary(mode text) RETURNS text
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_boundary';
 CREATE FUNCTION switchboard._selftest_destructor_runs() RETURNS integer
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_destructor_runs';
+CREATE FUNCTION switchboard._selftest_boundary_counts() RETURNS jsonb
+  LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_boundary_counts';
+CREATE FUNCTION switchboard._selftest_worker(mode text) RETURNS text
+  LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_worker';

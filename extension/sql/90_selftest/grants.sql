@@ -1,2 +1,4 @@
 REVOKE ALL ON FUNCTION switchboard._selftest_boundary(text), switchboard._selftest_destructor_runs()
   FROM PUBLIC;
+REVOKE ALL ON FUNCTION switchboard._selftest_boundary_counts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION switchboard._selftest_worker(text) FROM PUBLIC;

@@ -83,20 +83,25 @@ std::string_view refusal_code(Refusal r) noexcept {
   return "";
 }
 
-Availability::Availability(const CalendarRules& rules, const Zone& zone, std::vector<Booking> busy)
-    : rules_(rules), zone_(zone), busy_(std::move(busy)) {
+Availability::Availability(const CalendarRules& rules, const Zone& zone, std::vector<Booking> busy,
+                           InterruptCheck check)
+    : rules_(rules), zone_(zone), busy_(std::move(busy)), check_(check) {
   auto by_start = [](const Booking& a, const Booking& b) { return a.block_start < b.block_start; };
   if (!std::is_sorted(busy_.begin(), busy_.end(), by_start))
     std::sort(busy_.begin(), busy_.end(), by_start);
   Micros max_end = kFarPast;
   max_end_.reserve(busy_.size());
   for (const Booking& b : busy_) {
+    checkpoint();
     max_end = std::max(max_end, b.block_end);
     max_end_.push_back(max_end);
   }
   if (!rules_.daily_cap) return;
   std::map<int, int> counts;
-  for (const Booking& b : busy_) ++counts[zone_.local_day(b.start)];
+  for (const Booking& b : busy_) {
+    checkpoint();
+    ++counts[zone_.local_day(b.start)];
+  }
   per_day_.assign(counts.begin(), counts.end());
 }
 
@@ -110,6 +115,7 @@ void Availability::append_day_starts(int day, Micros duration, std::vector<Micro
   size_t first = out->size();
   Micros step = rules_.step_minutes() * kMinute;
   for (const ClockRange& r : rules_.hours_on(day)) {
+    checkpoint();
     Micros wall_from = day * kDay + r.start * kMinute, wall_to = day * kDay + r.end * kMinute;
     std::vector<Piece> pieces = open_pieces(zone_, wall_from, continued_end(day, r));
     for (Micros wall = wall_from; wall < wall_to; wall += step)
@@ -178,6 +184,7 @@ std::vector<Slot> Availability::open_starts(Micros from, Micros to, Micros durat
   };
   Micros covered = kFarPast;  // the latest end of the blocks so far
   for (const Booking& b : busy_) {
+    checkpoint();
     if (b.block_start > covered) add_gap(covered, b.block_start);
     covered = std::max(covered, b.block_end);
     if (covered - before >= to) return open;
@@ -197,6 +204,7 @@ void Availability::for_each_free_start(Micros from, Micros to, Micros duration, 
   size_t day_open = 0, open_at = 0;  // the first open span not before the day, and before t
   std::vector<Micros> starts;
   for (int day = zone_.local_day(from) - 1; day <= zone_.local_day(to) + 1; ++day) {
+    checkpoint();
     while (day_open < open.size() && open[day_open].end <= day * kDay - kZoneReach) ++day_open;
     if (day_open == open.size()) return;
     if (open[day_open].start >= (day + 1) * kDay + kZoneReach) continue;

@@ -55,10 +55,16 @@ enum class Refusal { none, too_soon, too_far, outside_hours, daily_cap, slot_tak
 // The machine-readable reason of a refusal ("SLOT_TAKEN" ...); "" for none.
 std::string_view refusal_code(Refusal r) noexcept;
 
+// Called by every loop of a search that can run long (over the appointments, the days of the
+// window, the hours of a day); it may throw to stop the search. The PostgreSQL side passes
+// sb::pg::check_for_interrupts, so that a cancel or a statement timeout stops a search mid-way.
+using InterruptCheck = void (*)();
+
 // Answers availability questions about one calendar given its active appointments.
 class Availability {
  public:
-  Availability(const CalendarRules& rules, const Zone& zone, std::vector<Booking> busy);
+  Availability(const CalendarRules& rules, const Zone& zone, std::vector<Booking> busy,
+               InterruptCheck check = nullptr);
 
   // Free slots of `duration` starting in [from, to), in time order.
   std::vector<Slot> free_slots(Micros from, Micros to, Micros duration, Micros now) const;
@@ -84,12 +90,17 @@ class Availability {
   Refusal occupancy(Micros start, Micros duration, int day) const noexcept;
   bool overlaps(Micros from, Micros to) const noexcept;
   int booked_on(int day) const noexcept;
+  // Calls the interrupt check, when there is one.
+  void checkpoint() const {
+    if (check_) check_();
+  }
 
   const CalendarRules& rules_;
   const Zone& zone_;
   std::vector<Booking> busy_;                 // by block start
   std::vector<Micros> max_end_;               // max block end of busy_[0..i]
   std::vector<std::pair<int, int>> per_day_;  // (local day, active appointments), with a cap
+  InterruptCheck check_;
 };
 
 // The padded blocks that can bear on a booking of `duration` starting anywhere in [from, to]: the

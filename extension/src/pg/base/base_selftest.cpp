@@ -1,12 +1,17 @@
 // Probes of the C++/PostgreSQL boundary, used by the regression suite (not granted to clients).
+// They keep the rules they demonstrate: every PostgreSQL call made while a C++ object is alive
+// goes through guard().
 #include "pg/base/base_boundary.hpp"
 
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "pg/base/base_datums.hpp"
+
 extern "C" {
 #include "executor/spi.h"
+#include "postmaster/bgworker.h"
 }
 
 namespace {
@@ -18,13 +23,7 @@ struct Counted {
   ~Counted() { ++destructor_runs; }
 };
 
-std::string mode_arg(FunctionCallInfo fcinfo) {
-  char* value = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  std::string mode(value);
-  pfree(value);
-  return mode;
-}
-
+// Runs `sql` through SPI; an error leaves SPI to the abort that follows it.
 void run_sql(const char* sql) {
   sb::pg::guard([&] {
     SPI_connect();
@@ -38,7 +37,7 @@ void run_sql(const char* sql) {
 // Ensures: 'ok' for mode 'ok'; a C++ exception for 'cpp_error', 'sb_error' and 'bad_alloc'; and for
 // 'pg_error' a PostgreSQL error raised under guard() while C++ objects are alive.
 SB_FUNCTION(sb_selftest_boundary) {
-  std::string mode = mode_arg(fcinfo);
+  std::string mode(sb::pg::text_arg(fcinfo, 0));
   Counted alive;
   if (mode == "cpp_error") throw std::runtime_error("selftest: c++ exception");
   if (mode == "sb_error")
@@ -50,10 +49,59 @@ SB_FUNCTION(sb_selftest_boundary) {
     run_sql("select 1/0");
   }
   if (mode != "ok") throw sb::Error("22023", "unknown selftest mode", "mode: " + mode);
-  PG_RETURN_TEXT_P(cstring_to_text("ok"));
+  return sb::pg::text_datum("ok");
 }
 
 // Ensures: how many Counted objects this backend has destroyed so far.
 SB_FUNCTION(sb_selftest_destructor_runs) {
   PG_RETURN_INT32(destructor_runs);
+}
+
+// Ensures: this backend's boundary counts: {pgCallsWhileUnwinding, pgErrorsCaught,
+// pgErrorsRaised, pgErrorsSwallowed} (swallowed: caught and never raised again).
+SB_FUNCTION(sb_selftest_boundary_counts) {
+  const sb::pg::BoundaryCounts& c = sb::pg::boundary_counts();
+  sb::JsonWriter json;
+  json.begin_object()
+      .key("pgCallsWhileUnwinding")
+      .number(static_cast<int64_t>(c.pg_calls_while_unwinding))
+      .key("pgErrorsCaught")
+      .number(static_cast<int64_t>(c.pg_errors_caught))
+      .key("pgErrorsRaised")
+      .number(static_cast<int64_t>(c.pg_errors_raised))
+      .key("pgErrorsSwallowed")
+      .number(static_cast<int64_t>(c.pg_errors_caught - c.pg_errors_raised))
+      .end_object();
+  return sb::pg::jsonb_datum(json.text());
+}
+
+// A background worker whose C++ main fails (main_arg 1) or returns (0).
+SB_WORKER_MAIN(sb_selftest_worker_main) {
+  if (DatumGetInt32(main_arg) == 1) throw std::runtime_error("selftest worker: c++ exception");
+}
+
+// Ensures: 'stopped' once a worker running sb_selftest_worker_main in mode 'fail' or 'ok' has
+// exited (a failure ends the worker, never the cluster); 'not started' when none was free.
+SB_FUNCTION(sb_selftest_worker) {
+  std::string mode(sb::pg::text_arg(fcinfo, 0));
+  if (mode != "fail" && mode != "ok")
+    throw sb::Error("22023", "unknown selftest worker mode", "mode: " + mode);
+  bool stopped = false;
+  sb::pg::guard([&] {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = BGW_NEVER_RESTART;
+    strlcpy(worker.bgw_library_name, "switchboard", BGW_MAXLEN);
+    strlcpy(worker.bgw_function_name, "sb_selftest_worker_main", BGW_MAXLEN);
+    strlcpy(worker.bgw_name, "switchboard selftest worker", BGW_MAXLEN);
+    strlcpy(worker.bgw_type, "switchboard selftest worker", BGW_MAXLEN);
+    worker.bgw_main_arg = Int32GetDatum(mode == "fail" ? 1 : 0);
+    worker.bgw_notify_pid = MyProcPid;
+    BackgroundWorkerHandle* handle = nullptr;
+    if (RegisterDynamicBackgroundWorker(&worker, &handle))
+      stopped = WaitForBackgroundWorkerShutdown(handle) == BGWH_STOPPED;
+  });
+  return sb::pg::text_datum(stopped ? "stopped" : "not started");
 }

@@ -41,22 +41,35 @@ bool watches(const Cache& cache, Oid relid) noexcept {
   return false;
 }
 
-void on_relcache_inval(Datum, Oid relid) {
-  for (Cache& cache : caches())
-    if (relid == InvalidOid || watches(cache, relid)) clear_cache(cache);
-}
-
 void clear_all() noexcept {
   for (Cache& cache : caches()) clear_cache(cache);
 }
 
+void clear_for(Oid relid) noexcept {
+  for (Cache& cache : caches())
+    if (relid == InvalidOid || watches(cache, relid)) clear_cache(cache);
+}
+
+// Invalidation callbacks may run during abort: a failure is a WARNING, and clearing every cache
+// (noexcept) then keeps the caches from going stale.
+void on_relcache_inval(Datum, Oid relid) {
+  if (!callback("store relcache", WARNING, [relid] { clear_for(relid); })) clear_all();
+}
+
 // Own uncommitted changes may have been cached: forget everything when they roll back.
-void on_xact(XactEvent event, void*) {
+void forget_on_abort(XactEvent event) noexcept {
   if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) clear_all();
 }
 
+void on_xact(XactEvent event, void*) {
+  if (!xact_callback("store xact", event, [event] { forget_on_abort(event); })) clear_all();
+}
+
 void on_subxact(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
-  if (event == SUBXACT_EVENT_ABORT_SUB) clear_all();
+  auto work = [event] {
+    if (event == SUBXACT_EVENT_ABORT_SUB) clear_all();
+  };
+  if (!subxact_callback("store subxact", event, work)) clear_all();
 }
 
 Oid schema_owner() {

@@ -60,8 +60,10 @@ std::vector<Micros> times_arg(FunctionCallInfo fcinfo, int n) {
                       FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &items, &nulls, &count);
   });
   std::vector<Micros> out;
-  for (int i = 0; i < count; ++i)
+  for (int i = 0; i < count; ++i) {
+    sb::pg::check_for_interrupts();
     if (!nulls[i]) out.push_back(sb::pg::to_unix(DatumGetTimestampTz(items[i])));
+  }
   return out;
 }
 
@@ -142,7 +144,7 @@ SB_FUNCTION(sb_booking_slots) {
   bk::require_window(from, to);
   bk::require_duration(minutes);
   bk::Zone zone = zone_between(cal.time_zone, from - 2 * bk::kDay, to + 2 * bk::kDay);
-  bk::Availability availability(cal.rules, zone, std::move(busy));
+  bk::Availability availability(cal.rules, zone, std::move(busy), sb::pg::check_for_interrupts);
   std::vector<bk::Slot> slots = availability.free_slots(from, to, minutes * bk::kMinute, now);
   const bk::Slot* rows = slots.data();
   size_t count = slots.size();
@@ -150,6 +152,7 @@ SB_FUNCTION(sb_booking_slots) {
     InitMaterializedSRF(fcinfo, 0);
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (size_t i = 0; i < count; ++i) {
+      CHECK_FOR_INTERRUPTS();
       Datum values[2] = {time_datum(rows[i].start), time_datum(rows[i].end)};
       bool nulls[2] = {false, false};
       tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -163,7 +166,7 @@ SB_FUNCTION(sb_booking_slots) {
 SB_FUNCTION(sb_booking_refusal) {
   Question q = question_args(fcinfo);
   bk::Zone zone = zone_between(q.cal.time_zone, q.start - 2 * bk::kDay, q.start + 3 * bk::kDay);
-  bk::Availability availability(q.cal.rules, zone, std::move(q.busy));
+  bk::Availability availability(q.cal.rules, zone, std::move(q.busy), sb::pg::check_for_interrupts);
   std::string_view code = bk::refusal_code(availability.check(q.start, q.duration, q.now));
   if (code.empty()) PG_RETURN_NULL();
   Datum result = 0;
@@ -184,7 +187,7 @@ SB_FUNCTION(sb_booking_alternatives) {
   Micros radius = days * bk::kDay;
   bk::Zone zone = zone_between(q.cal.time_zone, q.start - radius - 2 * bk::kDay,
                                q.start + radius + 3 * bk::kDay);
-  bk::Availability availability(q.cal.rules, zone, std::move(q.busy));
+  bk::Availability availability(q.cal.rules, zone, std::move(q.busy), sb::pg::check_for_interrupts);
   std::vector<Micros> found =
       availability.alternatives(q.start, q.duration, q.now, kAlternatives, radius);
   return jsonb_datum(iso_list(found, zone));

@@ -4,6 +4,7 @@
 
 #include "pg/booking/booking_store.hpp"
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shmem.hpp"
 #include "pg/base/base_time.hpp"
 
 extern "C" {
@@ -11,9 +12,6 @@ extern "C" {
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "port/atomics.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/uuid.h"
@@ -32,8 +30,6 @@ struct Counters {
 };
 
 Counters* shared = nullptr;  // kSlots + 1 pairs; nullptr when change tracking is off
-shmem_request_hook_type previous_request = nullptr;
-shmem_startup_hook_type previous_startup = nullptr;
 
 // The slots this transaction changed, and whether their `begun` was bumped at pre-commit.
 std::unordered_set<uint32_t>& touched() {
@@ -53,22 +49,12 @@ Size shared_size() {
   return sizeof(Counters) * (kSlots + 1);
 }
 
-void request_shared() {
-  if (previous_request) previous_request();
-  RequestAddinShmemSpace(shared_size());
-}
-
-void start_shared() {
-  if (previous_startup) previous_startup();
-  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-  bool found = false;
-  auto* counters =
-      static_cast<Counters*>(ShmemInitStruct("switchboard booking changes", shared_size(), &found));
-  for (uint32_t i = 0; !found && i <= kSlots; ++i) {
+void attach(void* piece, bool fresh) {
+  auto* counters = static_cast<Counters*>(piece);
+  for (uint32_t i = 0; fresh && i <= kSlots; ++i) {
     pg_atomic_init_u64(&counters[i].begun, 0);
     pg_atomic_init_u64(&counters[i].ended, 0);
   }
-  LWLockRelease(AddinShmemInitLock);
   shared = counters;
 }
 
@@ -80,7 +66,7 @@ void bump(bool begun) noexcept {
 
 // Pre-commit (before the changes become visible): `begun`; at the end: `ended`. A prepared
 // transaction commits elsewhere later, so its slots stay unstable for good (safe, just uncached).
-void on_xact(XactEvent event, void*) {
+void track(XactEvent event) noexcept {
   if (touched().empty()) return;
   switch (event) {
     case XACT_EVENT_PRE_COMMIT:
@@ -98,6 +84,14 @@ void on_xact(XactEvent event, void*) {
     default:
       return;
   }
+}
+
+// A failure before the commit is an ERROR (the transaction aborts, and its abort ends what it
+// began); after it, or while aborting, tracking still ends (noexcept): a slot left between
+// `begun` and `ended` would only stay uncached, a stale `touched` set would leak into the next
+// transaction.
+void on_xact(XactEvent event, void*) {
+  if (!xact_callback("booking changes", event, [event] { track(event); })) track(event);
 }
 
 bool stable(uint32_t slot, uint64_t* version) noexcept {
@@ -155,12 +149,8 @@ std::optional<uint64_t> stable_version(const CalendarWeek& week) {
 }
 
 void init_booking_changes() {
+  register_shmem("booking changes", shared_size(), attach);
   RegisterXactCallback(on_xact, nullptr);
-  if (!process_shared_preload_libraries_in_progress) return;
-  previous_request = shmem_request_hook;
-  shmem_request_hook = request_shared;
-  previous_startup = shmem_startup_hook;
-  shmem_startup_hook = start_shared;
 }
 
 }  // namespace sb::pg

@@ -252,9 +252,10 @@ bool check(const Request& r, Micros now, bool kept_only, Check* c) {
   } else {
     sb::pg::AppointmentReader reader(r.org, r.calendar);
     for (const sb::pg::BookingRow& row : reader.rows(reach)) c->near.add(row, now);
+    reader.close();
   }
   c->zone = sb::pg::zone_between(c->calendar->time_zone, r.start - 9 * kDay, r.start + 10 * kDay);
-  c->availability.emplace(rules, c->zone, c->near.active);
+  c->availability.emplace(rules, c->zone, c->near.active, sb::pg::check_for_interrupts);
   c->refusal = c->availability->check(r.start, duration, now);
   return true;
 }
@@ -268,7 +269,7 @@ std::vector<Micros> alternatives(const Request& r, const Check& c, Micros now) {
   if (!c.wide) {
     sb::pg::Occupancy week =
         *sb::pg::committed_occupancy(r.org, r.calendar, alternatives_window(r, rules), now);
-    read.emplace(rules, c.zone, std::move(week.active));
+    read.emplace(rules, c.zone, std::move(week.active), sb::pg::check_for_interrupts);
   }
   const bk::Availability& around = c.wide ? *c.availability : *read;
   std::vector<Micros> found = around.alternatives(r.start, duration, now, kAlternatives, kDay);

@@ -204,8 +204,7 @@ void open_reader(ReaderState* st) {
   st->slot = table_slot_create(st->heap, nullptr);
 }
 
-void close_reader(void* state) {
-  auto* st = static_cast<ReaderState*>(state);
+void close_reader(ReaderState* st) {
   if (st->slot) ExecDropSingleTupleTableSlot(st->slot);
   if (st->scan) index_endscan(st->scan);
   if (st->index) index_close(st->index, AccessShareLock);
@@ -224,17 +223,28 @@ void rescan(ReaderState* st, const BusyWindow& w, TimestampTz from, TimestampTz 
   index_rescan(st->scan, keys, 4, nullptr, 0);
 }
 
+// Ensures: the next tuple of the scan in `direction` is in the reader's slot, or false at the end.
+// Call inside sb::pg::guard: a cancel raises, and so does the reader's test fault once a tuple is
+// held (the PostgreSQL work failing mid-way).
+bool next_tuple(ReaderState* st, ScanDirection direction) {
+  CHECK_FOR_INTERRUPTS();
+  if (!index_getnext_slot(st->scan, direction, st->slot)) return false;
+  if (test_fault_is("appointment reader"))
+    elog(ERROR, "switchboard test fault: appointment reader");
+  return true;
+}
+
 // Collects the appointments occupying blocks that meet the window. Those never overlap (the
 // exclusion constraint), so in order of start they are in order of block too: of those starting
 // before the window only the last can reach into it, and those starting later meet it until the
 // first whose block starts at its end (at most a day later: buffers are at most 1440 minutes).
-// Other statuses are skipped.
+// Other statuses are skipped. Call inside sb::pg::guard.
 void scan_window(ReaderState* st, const BusyWindow& w, RawBookings* out) {
   rescan(st, w, DT_NOBEGIN, w.from);
-  while (index_getnext_slot(st->scan, BackwardScanDirection, st->slot))
+  while (next_tuple(st, BackwardScanDirection))
     if (collect(st->slot, *st->columns, w, out) != Collected::inactive) break;
   rescan(st, w, w.from, w.to + USECS_PER_DAY);
-  while (index_getnext_slot(st->scan, ForwardScanDirection, st->slot))
+  while (next_tuple(st, ForwardScanDirection))
     if (collect(st->slot, *st->columns, w, out) == Collected::outside) break;
 }
 
@@ -321,6 +331,7 @@ std::shared_ptr<const WeekRows> week_rows(const CalendarWeek& week, bool kept_on
   fresh->version = before.value_or(0);
   AppointmentReader reader(week.org, week.calendar);
   fresh->rows = reader.rows({week.index * kWeek, (week.index + 1) * kWeek});
+  reader.close();
   if (before && stable_version(week) == before && cache_generation(week_cache_id) == generation) {
     if (cached_rows + fresh->rows.size() + 1 > kCachedRows) forget_weeks();
     std::shared_ptr<const WeekRows>& slot = cached_weeks[key];
@@ -401,16 +412,16 @@ bool Occupancy::expired_hold_meets(Micros from, Micros to) const noexcept {
 AppointmentReader::AppointmentReader(const Uuid& org, const Uuid& calendar) {
   memcpy(org_.data, org.bytes.data(), UUID_LEN);
   memcpy(calendar_.data, calendar.bytes.data(), UUID_LEN);
-  guard([&] { state_ = static_cast<ReaderState*>(palloc0(sizeof(ReaderState))); });
-  if (ErrorData* e = run_pg([](void* st) { open_reader(static_cast<ReaderState*>(st)); }, state_)) {
-    if (ErrorData* ignored = run_pg(close_reader, state_)) FreeErrorData(ignored);
-    throw PgError(e);
-  }
+  guard([&] {
+    state_ = static_cast<ReaderState*>(palloc0(sizeof(ReaderState)));
+    open_reader(state_);
+  });
 }
 
-AppointmentReader::~AppointmentReader() {
-  if (!state_) return;
-  if (ErrorData* e = run_pg(close_reader, state_)) FreeErrorData(e);
+void AppointmentReader::close() {
+  ReaderState* st = state_;
+  state_ = nullptr;
+  if (st) guard([&] { close_reader(st); });
 }
 
 std::vector<BookingRow> AppointmentReader::rows(const bk::Slot& window) {
@@ -439,6 +450,7 @@ std::optional<Occupancy> committed_occupancy(const Uuid& org, const Uuid& calend
                                              const bk::Slot& window, Micros now, bool kept_only) {
   std::vector<BookingRow> rows;
   for (int64_t week = week_index(window.start); week <= week_index(window.end - 1); ++week) {
+    check_for_interrupts();
     std::shared_ptr<const WeekRows> kept = week_rows({org, calendar, week}, kept_only);
     if (!kept) return std::nullopt;
     for (const BookingRow& row : kept->rows)
@@ -473,6 +485,7 @@ bk::Zone zone_between(const std::string& name, Micros from, Micros to) {
   std::vector<bk::ZoneSpan> spans;
   pg_time_t t = from / bk::kSecond, end = to / bk::kSecond + 1;
   for (int guard_count = 0; guard_count < 10000; ++guard_count) {
+    check_for_interrupts();
     long before_off = 0, after_off = 0;
     int before_dst = 0, after_dst = 0, found = 0;
     pg_time_t boundary = 0;

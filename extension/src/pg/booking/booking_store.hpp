@@ -83,16 +83,21 @@ struct ReaderState;
 
 // Reads the appointments occupying blocks (all but cancelled) of one calendar through
 // appointments_calendar_starts_idx, every read with the snapshot taken when the reader was made
-// (after the transaction's own changes).
+// (after the transaction's own changes). close() releases what it holds; the destructor makes no
+// PostgreSQL call (it may run while a PgError unwinds): when close() was not reached, an error is
+// on its way and the transaction's or subtransaction's abort releases the relations, scan and
+// snapshot (resource owners).
 class AppointmentReader {
  public:
   AppointmentReader(const Uuid& org, const Uuid& calendar);
-  ~AppointmentReader();
   AppointmentReader(const AppointmentReader&) = delete;
   AppointmentReader& operator=(const AppointmentReader&) = delete;
 
   // Ensures: the appointments whose padded blocks meet `window`, by block start.
   std::vector<BookingRow> rows(const booking::Slot& window);
+
+  // Ensures: the relations, scan and snapshot are released (call once, when done reading).
+  void close();
 
  private:
   pg_uuid_t org_;

@@ -221,10 +221,11 @@ bool restored(const Layout& l, TupleTableSlot* slot) {
 }
 
 // Ensures: `b` holds the next audit rows of the statement. An update that changes no audited
-// field is no change.
+// field is no change. Call inside sb::pg::guard (a cancel raises).
 void fill_batch(uint32 event, const Layout& l, Cursor& olds, Cursor& news, Batch* b) {
   b->rows = 0;
   while (b->rows < kBatch) {
+    CHECK_FOR_INTERRUPTS();
     bool has_old = !TRIGGER_FIRED_BY_INSERT(event) && next_row(olds);
     bool has_new = !TRIGGER_FIRED_BY_DELETE(event) && next_row(news);
     if (!has_old && !has_new) {

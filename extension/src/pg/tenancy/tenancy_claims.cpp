@@ -5,9 +5,9 @@
 #include "pg/base/base_boundary.hpp"
 
 extern "C" {
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/guc.h"
-#include "utils/jsonb.h"
-#include "utils/uuid.h"
 }
 
 namespace sb::pg {
@@ -36,44 +36,131 @@ const char* setting(const char* name) {
   return value && value[0] ? value : nullptr;
 }
 
-void read_field(JsonbContainer* container, const char* key, Field* out) {
-  JsonbValue buf;
-  JsonbValue* v = getKeyJsonValueFromContainer(container, key, strlen(key), &buf);
-  if (!v || v->type == jbvNull) return;
-  out->present = true;
-  out->is_string = v->type == jbvString;
-  if (out->is_string) out->text.assign(v->val.string.val, v->val.string.len);
+// A claim as the JSON parser saw it (its text in PostgreSQL memory).
+struct RawField {
+  bool present;
+  bool is_string;
+  const char* text;
+};
+
+enum class Key { other, sub, app_metadata };
+
+// What pg_parse_json's callbacks record of the claims: the root's kind, `sub` and
+// `app_metadata.org_id` (the last of repeated keys, as jsonb keeps). Plain data: the callbacks run
+// inside PostgreSQL's parser.
+struct ClaimScan {
+  JsonLexContext* lex;
+  bool root_is_object;
+  Key top_key;          // the key of the top-level field being parsed
+  bool meta_is_object;  // the current app_metadata is an object
+  bool at_org_id;       // the field being parsed is app_metadata.org_id
+  RawField sub, org_id;
+};
+
+// The field the value now starting belongs to, if it is one the scan records.
+RawField* recorded(ClaimScan* scan) {
+  int level = scan->lex->lex_level;
+  if (level == 1 && scan->top_key == Key::sub) return &scan->sub;
+  if (level == 2 && scan->at_org_id) return &scan->org_id;
+  return nullptr;
+}
+
+void on_object_start(void* state) {
+  auto* scan = static_cast<ClaimScan*>(state);
+  if (scan->lex->lex_level == 0) scan->root_is_object = true;
+  if (scan->lex->lex_level == 1 && scan->top_key == Key::app_metadata) scan->meta_is_object = true;
+  if (RawField* f = recorded(scan)) *f = {true, false, nullptr};
+}
+
+void on_array_start(void* state) {
+  auto* scan = static_cast<ClaimScan*>(state);
+  if (RawField* f = recorded(scan)) *f = {true, false, nullptr};
+}
+
+void on_field_start(void* state, char* name, bool) {
+  auto* scan = static_cast<ClaimScan*>(state);
+  int level = scan->lex->lex_level;
+  if (level == 1) {
+    scan->top_key = strcmp(name, "sub") == 0            ? Key::sub
+                    : strcmp(name, "app_metadata") == 0 ? Key::app_metadata
+                                                        : Key::other;
+    scan->at_org_id = false;
+    if (scan->top_key == Key::sub) scan->sub = {};
+    if (scan->top_key == Key::app_metadata) scan->org_id = {}, scan->meta_is_object = false;
+  } else if (level == 2) {
+    scan->at_org_id =
+        scan->top_key == Key::app_metadata && scan->meta_is_object && strcmp(name, "org_id") == 0;
+    if (scan->at_org_id) scan->org_id = {};
+  }
+}
+
+void on_scalar(void* state, char* token, JsonTokenType type) {
+  auto* scan = static_cast<ClaimScan*>(state);
+  if (RawField* f = recorded(scan))
+    *f = {type != JSON_TOKEN_NULL, type == JSON_TOKEN_STRING, token};
+}
+
+// Parses `text` with PostgreSQL's JSON parser, which reports malformed JSON as a result instead of
+// an error (only running out of memory or stack raises, and those are not caught). Call inside
+// sb::pg::guard; `*error` is the parser's detail, or nullptr.
+void scan_claims(const char* text, ClaimScan* scan, const char** error) {
+  scan->lex = makeJsonLexContextCstringLen(const_cast<char*>(text), static_cast<int>(strlen(text)),
+                                           GetDatabaseEncoding(), true);
+  JsonSemAction sem{};
+  sem.semstate = scan;
+  sem.object_start = on_object_start;
+  sem.array_start = on_array_start;
+  sem.object_field_start = on_field_start;
+  sem.scalar = on_scalar;
+  JsonParseErrorType result = pg_parse_json(scan->lex, &sem);
+  *error = result == JSON_SUCCESS ? nullptr : json_errdetail(result, scan->lex);
+}
+
+Field field_of(const RawField& raw) {
+  Field f;
+  f.present = raw.present;
+  f.is_string = raw.is_string;
+  if (raw.is_string && raw.text) f.text = raw.text;
+  return f;
 }
 
 // Parses the claims; returns an error text, or empty when they are a JSON object.
 std::string parse_claims(const char* text, Field* sub, Field* org_id) {
-  Jsonb* jb = nullptr;
-  try {
-    guard([&] { jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text))); });
-  } catch (const PgError& e) {
-    return e.data()->detail ? e.data()->detail : e.what();
-  }
-  if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb)) return "the claims are not a json object";
-  read_field(&jb->root, "sub", sub);
-  JsonbValue buf;
-  JsonbValue* meta = getKeyJsonValueFromContainer(&jb->root, "app_metadata", 12, &buf);
-  if (meta && meta->type == jbvBinary && JsonContainerIsObject(meta->val.binary.data))
-    read_field(meta->val.binary.data, "org_id", org_id);
+  ClaimScan scan{};
+  const char* error = nullptr;
+  guard([&] { scan_claims(text, &scan, &error); });
+  if (error) return error;
+  if (!scan.root_is_object) return "the claims are not a json object";
+  *sub = field_of(scan.sub);
+  *org_id = field_of(scan.org_id);
   return {};
 }
 
-// A uuid in any form PostgreSQL accepts (as auth.uid() does), or nothing.
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A uuid in any form PostgreSQL's uuid_in accepts (as auth.uid() does: braces, a hyphen after any
+// group of four digits, any case), or nothing; never raises.
 std::optional<Uuid> lenient_uuid(const std::string& text) {
   if (std::optional<Uuid> canonical = parse_uuid(text)) return canonical;
-  pg_uuid_t* value = nullptr;
-  try {
-    guard([&] {
-      value = DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(text.c_str())));
-    });
-  } catch (const PgError&) {
-    return std::nullopt;
+  const char* p = text.c_str();
+  bool braces = *p == '{';
+  if (braces) ++p;
+  Uuid u;
+  for (size_t i = 0; i < u.bytes.size(); ++i) {
+    int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+    if (lo < 0) return std::nullopt;
+    u.bytes[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    p += 2;
+    if (*p == '-' && i % 2 == 1 && i + 1 < u.bytes.size()) ++p;
   }
-  return Uuid::from_raw(value->data);
+  if (braces && *p++ != '}') return std::nullopt;
+  if (*p != '\0') return std::nullopt;
+  return u;
 }
 
 // Reads a uuid claim into `out`, or describes why it is not one into `error`.

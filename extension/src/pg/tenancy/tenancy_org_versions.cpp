@@ -3,14 +3,10 @@
 #include <vector>
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shmem.hpp"
 
 extern "C" {
-#include "access/xact.h"
-#include "miscadmin.h"
 #include "port/atomics.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 }
 
 namespace sb::pg {
@@ -23,9 +19,6 @@ struct Counters {
 };
 
 Counters* counters = nullptr;
-bool preloaded = false;
-shmem_request_hook_type previous_request = nullptr;
-shmem_startup_hook_type previous_startup = nullptr;
 
 // The buckets this transaction changed: a bitmap for membership, a list to walk at commit.
 struct Pending {
@@ -43,46 +36,38 @@ struct Pending {
   }
 };
 
-Pending& pending() {
-  static Pending changed;
-  return changed;
-}
+Pending* pending = nullptr;  // made by _PG_init: the transaction callback never allocates
 
 uint32 bucket_of(const Uuid& org) {
   return static_cast<uint32>(UuidHash{}(org) % kBuckets);
 }
 
-void request_memory() {
-  if (previous_request) previous_request();
-  RequestAddinShmemSpace(sizeof(Counters));
-}
-
-void attach_memory() {
-  if (previous_startup) previous_startup();
-  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-  bool found = false;
-  counters =
-      static_cast<Counters*>(ShmemInitStruct("switchboard org versions", sizeof(Counters), &found));
-  if (!found)
-    for (uint32 i = 0; i < kBuckets; ++i) pg_atomic_init_u64(&counters->bucket[i], 0);
-  LWLockRelease(AddinShmemInitLock);
+void attach(void* piece, bool fresh) {
+  counters = static_cast<Counters*>(piece);
+  for (uint32 i = 0; fresh && i < kBuckets; ++i) pg_atomic_init_u64(&counters->bucket[i], 0);
 }
 
 // Moves the counters of the organisations this transaction changed, once it has committed.
-void on_xact(XactEvent event, void*) {
+void publish(XactEvent event) noexcept {
   if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) {
     if (counters)
-      for (uint32 b : pending().list) pg_atomic_fetch_add_u64(&counters->bucket[b], 1);
-    pending().clear();
+      for (uint32 b : pending->list) pg_atomic_fetch_add_u64(&counters->bucket[b], 1);
+    pending->clear();
   } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
-    pending().clear();
+    pending->clear();
   }
+}
+
+// Should the callback fail all the same, publishing (no allocation, no PostgreSQL call) still
+// happens: a missed bump would leave other backends' caches of the organisation stale.
+void on_xact(XactEvent event, void*) {
+  if (!xact_callback("org versions", event, [event] { publish(event); })) publish(event);
 }
 
 }  // namespace
 
 bool org_versions_available() {
-  return preloaded;
+  return shmem_enabled();
 }
 
 uint64_t org_version(const Uuid& org) {
@@ -93,17 +78,13 @@ uint64_t org_version(const Uuid& org) {
 }
 
 void note_org_change(const Uuid& org) {
-  pending().add(bucket_of(org));
+  pending->add(bucket_of(org));
 }
 
 void init_org_versions() {
+  if (!pending) pending = new Pending();
+  register_shmem("org versions", sizeof(Counters), attach);
   RegisterXactCallback(on_xact, nullptr);
-  if (!process_shared_preload_libraries_in_progress) return;
-  preloaded = true;
-  previous_request = shmem_request_hook;
-  shmem_request_hook = request_memory;
-  previous_startup = shmem_startup_hook;
-  shmem_startup_hook = attach_memory;
 }
 
 }  // namespace sb::pg

@@ -19,7 +19,7 @@ uint64_t org_version(const Uuid& org);
 // commits (after the change is visible to new snapshots).
 void note_org_change(const Uuid& org);
 
-// Installs the shared memory hooks (from _PG_init, while preloading) and the commit callback.
+// Registers the shared memory piece (used when preloading) and the commit callback (from _PG_init).
 void init_org_versions();
 
 }  // namespace sb::pg
