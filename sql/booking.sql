@@ -291,6 +291,7 @@ select t.call, pg_temp.try(t.sql) from (values
   ('null org', format('select switchboard.book_appointment(null, %L, now(), 30)', :'clinic')),
   ('hold 0 seconds', format('select switchboard.hold_slot(%L, %L, %L, 30, hold_seconds => 0)', :'A', :'clinic', pg_temp.ny(:'mon', '16:00'))),
   ('empty key', format('select switchboard.hold_slot(%L, %L, %L, 30, idempotency_key => '''')', :'A', :'clinic', pg_temp.ny(:'mon', '16:00'))),
+  ('256-character key', format('select switchboard.hold_slot(%L, %L, %L, 30, idempotency_key => %L)', :'A', :'clinic', pg_temp.ny(:'mon', '16:00'), repeat('é', 256))),
   ('unknown detail', format('select switchboard.book_appointment(%L, %L, %L, 30, details => ''{"room": 4}'')', :'A', :'clinic', pg_temp.ny(:'mon', '16:00'))),
   ('unknown source', format('select switchboard.book_appointment(%L, %L, %L, 30, details => ''{"source": "fax"}'')', :'A', :'clinic', pg_temp.ny(:'mon', '16:00'))),
   ('null details', format('select switchboard.book_appointment(%L, %L, %L, 30, details => null)', :'A', :'clinic', pg_temp.ny(:'mon', '16:00'))),

@@ -5,6 +5,7 @@
 #include "pg/base/base_boundary.hpp"
 
 extern "C" {
+#include "mb/pg_wchar.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/uuid.h"
@@ -12,9 +13,30 @@ extern "C" {
 
 namespace sb::pg {
 
-Uuid uuid_arg(FunctionCallInfo fcinfo, int n) {
-  if (PG_ARGISNULL(n)) throw Error("22023", "organization id must not be null");
+void require_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (PG_ARGISNULL(n)) throw Error("22023", std::string(name) + " must not be null");
+}
+
+Uuid uuid_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+  require_arg(fcinfo, n, name);
   return Uuid::from_raw(PG_GETARG_UUID_P(n)->data);
+}
+
+std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int n) {
+  constexpr int kMaxCharacters = 255;
+  if (PG_ARGISNULL(n)) return std::nullopt;
+  std::string_view key = text_arg(fcinfo, n);
+  int characters = 0, shown = 0;
+  guard([&] {
+    characters = pg_mbstrlen_with_len(key.data(), static_cast<int>(key.size()));
+    shown = pg_mbcharcliplen(key.data(), static_cast<int>(key.size()), 80);
+  });
+  if (characters < 1 || characters > kMaxCharacters)
+    throw Error("22023", "idempotency_key must have 1 to 255 characters",
+                "idempotency_key: \"" + std::string(key.substr(0, shown)) +
+                    (static_cast<std::size_t>(shown) < key.size() ? "...\" (" : "\" (") +
+                    std::to_string(characters) + " characters)");
+  return std::string(key);
 }
 
 std::string_view text_arg(FunctionCallInfo fcinfo, int n) {

@@ -1,6 +1,7 @@
 // Converting between SQL call arguments / result Datums and C++ values, shared by every area.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,9 +11,17 @@
 
 namespace sb::pg {
 
-// A uuid / text argument of the current SQL call.
-Uuid uuid_arg(FunctionCallInfo fcinfo, int n);
+// Ensures: argument `n` is not NULL (22023 "<name> must not be null": the wording of the SQL
+// functions' switchboard.require_arg).
+void require_arg(FunctionCallInfo fcinfo, int n, const char* name);
+
+// A uuid argument, required (22023 naming it when NULL), and a text argument of the current call.
+Uuid uuid_arg(FunctionCallInfo fcinfo, int n, const char* name = "org_id");
 std::string_view text_arg(FunctionCallInfo fcinfo, int n);
+
+// An idempotency key argument: none for NULL, else 1 to 255 characters (22023 naming the key). One
+// rule for every command that takes a key (usage events, bookings).
+std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int n);
 
 // Datums for query arguments and results; valid until the SQL call returns.
 Datum uuid_datum(const Uuid& id);

@@ -95,10 +95,6 @@ struct Request {
   Micros end() const { return start + minutes * kMinute; }
 };
 
-void require_arg(FunctionCallInfo fcinfo, int n, const char* name) {
-  if (PG_ARGISNULL(n)) throw Error("22023", std::string(name) + " must not be null");
-}
-
 // Ensures: the caller is the service role or a member of org with at least `min_role`; 42501
 // otherwise.
 void authorize(const Uuid& org, sb::Role min_role) {
@@ -114,13 +110,13 @@ void authorize(const Uuid& org, sb::Role min_role) {
 // Ensures: the arguments every create request shares (org_id, calendar_id, starts_at,
 // duration_minutes, contact_id), checked in the order the callers see them; the caller authorised.
 Request request_args(FunctionCallInfo fcinfo, const char* verb) {
-  require_arg(fcinfo, 0, "org_id");
+  sb::pg::require_arg(fcinfo, 0, "org_id");
   Request r{verb, sb::pg::uuid_arg(fcinfo, 0), Uuid{}};
   authorize(r.org, sb::Role::agent);
-  require_arg(fcinfo, 1, "calendar_id");
+  sb::pg::require_arg(fcinfo, 1, "calendar_id");
   r.calendar = Uuid::from_raw(PG_GETARG_UUID_P(1)->data);
-  require_arg(fcinfo, 2, "starts_at");
-  require_arg(fcinfo, 3, "duration_minutes");
+  sb::pg::require_arg(fcinfo, 2, "starts_at");
+  sb::pg::require_arg(fcinfo, 3, "duration_minutes");
   r.start = sb::pg::time_arg(fcinfo, 2, "starts_at");
   r.minutes = PG_GETARG_INT32(3);
   bk::require_duration(r.minutes);
@@ -128,24 +124,9 @@ Request request_args(FunctionCallInfo fcinfo, const char* verb) {
   return r;
 }
 
-// Ensures: an idempotency key of 1 to 200 characters, or none for NULL (22023 otherwise).
-std::optional<std::string> key_arg(FunctionCallInfo fcinfo, int n) {
-  if (PG_ARGISNULL(n)) return std::nullopt;
-  std::string_view key = sb::pg::text_arg(fcinfo, n);
-  int chars = 0, shown = 0;
-  sb::pg::guard([&] {
-    chars = pg_mbstrlen_with_len(key.data(), static_cast<int>(key.size()));
-    shown = pg_mbcharcliplen(key.data(), static_cast<int>(key.size()), 220);
-  });
-  if (chars < 1 || chars > 200)
-    throw Error("22023", "idempotency_key must have 1 to 200 characters",
-                "idempotency_key: \"" + std::string(key.substr(0, shown)) + "\"");
-  return std::string(key);
-}
-
 // Ensures: the details jsonb argument, checked (see bk::require_details).
 Datum details_arg(FunctionCallInfo fcinfo, int n) {
-  require_arg(fcinfo, n, "details");
+  sb::pg::require_arg(fcinfo, n, "details");
   Jsonb* details = nullptr;
   const char* text = nullptr;
   sb::pg::guard([&] {
@@ -392,7 +373,7 @@ std::string create(const Request& r) {
 SB_FUNCTION(sb_book_appointment) {
   Request r = request_args(fcinfo, "booked");
   r.details = details_arg(fcinfo, 5);
-  r.key = key_arg(fcinfo, 6);
+  r.key = sb::pg::idempotency_key_arg(fcinfo, 6);
   if (r.key) r.fingerprint = fingerprint(r);
   return sb::pg::jsonb_datum(create(r));
 }
@@ -402,13 +383,13 @@ SB_FUNCTION(sb_book_appointment) {
 // for a known idempotency key; else {held: false, reason, alternatives}.
 SB_FUNCTION(sb_hold_slot) {
   Request r = request_args(fcinfo, "held");
-  require_arg(fcinfo, 5, "hold_seconds");
+  sb::pg::require_arg(fcinfo, 5, "hold_seconds");
   int seconds = PG_GETARG_INT32(5);
   if (seconds < 1 || seconds > 3600)
     throw Error("22023", "hold_seconds must be between 1 and 3600",
                 "hold_seconds: " + std::to_string(seconds));
   r.hold_seconds = seconds;
-  r.key = key_arg(fcinfo, 6);
+  r.key = sb::pg::idempotency_key_arg(fcinfo, 6);
   if (r.key) r.fingerprint = fingerprint(r);
   return sb::pg::jsonb_datum(create(r));
 }

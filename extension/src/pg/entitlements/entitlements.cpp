@@ -10,22 +10,6 @@ namespace {
 
 using sb::pg::Evaluation;
 
-int64_t quantity_arg(FunctionCallInfo fcinfo, int n) {
-  if (PG_ARGISNULL(n)) throw sb::Error("22023", "quantity must not be null");
-  int64_t q = PG_GETARG_INT32(n);
-  if (q <= 0)
-    throw sb::Error("22023", "quantity must be positive", "quantity: " + std::to_string(q));
-  return q;
-}
-
-// The feature argument: NULL or empty is bad input, an unknown key is an answer (UNKNOWN_FEATURE).
-std::string_view feature_arg(FunctionCallInfo fcinfo, int n) {
-  if (PG_ARGISNULL(n)) throw sb::Error("22023", "feature must not be null");
-  std::string_view f = sb::pg::text_arg(fcinfo, n);
-  if (f.empty()) throw sb::Error("22023", "feature must not be empty");
-  return f;
-}
-
 // Upgrade advice for a denial: the cheapest higher tier that would grant (more of) the feature.
 void write_upgrade(sb::JsonWriter& w, const Evaluation& e) {
   const sb::ent::Tier* tier = sb::ent::upgrade_tier(*e.catalog, e.decision);
@@ -75,7 +59,7 @@ Datum check_json(const sb::Uuid& org, const Evaluation& e, std::string_view feat
 // Ensures: whether the organisation may use one more unit of the feature now (the hot path).
 SB_FUNCTION(sb_has_feature) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
-  std::string_view feature = feature_arg(fcinfo, 1);
+  std::string_view feature = sb::pg::feature_arg(fcinfo, 1);
   sb::pg::require_role(org, sb::Role::viewer);
   PG_RETURN_BOOL(sb::pg::evaluate(org, feature, 1).decision.access);
 }
@@ -83,8 +67,8 @@ SB_FUNCTION(sb_has_feature) {
 // Ensures: the full answer for `quantity` units, with the reason that decided it.
 SB_FUNCTION(sb_check_feature) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
-  std::string_view feature = feature_arg(fcinfo, 1);
-  int64_t quantity = quantity_arg(fcinfo, 2);
+  std::string_view feature = sb::pg::feature_arg(fcinfo, 1);
+  int64_t quantity = sb::pg::positive_arg(fcinfo, 2, "quantity");
   sb::pg::require_role(org, sb::Role::viewer);
   Evaluation e = sb::pg::evaluate(org, feature, quantity);
   return check_json(org, e, feature);
@@ -108,7 +92,7 @@ SB_FUNCTION(sb_feature_matrix) {
 // set_feature_override for callers other than the service role; executable by the owner only.
 SB_FUNCTION(sb_assert_narrowing_override) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
-  std::string_view feature = feature_arg(fcinfo, 1);
+  std::string_view feature = sb::pg::feature_arg(fcinfo, 1);
   if (PG_ARGISNULL(2)) throw sb::Error("22023", "enabled must not be null");
   sb::ent::Override proposed;
   proposed.tenant = true;

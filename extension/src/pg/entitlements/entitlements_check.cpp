@@ -72,4 +72,22 @@ Evaluation evaluate(const Uuid& org, std::string_view feature, int64_t quantity)
   return e;
 }
 
+std::string_view feature_arg(FunctionCallInfo fcinfo, int n) {
+  require_arg(fcinfo, n, "feature");
+  std::string_view f = text_arg(fcinfo, n);
+  if (f.empty()) throw Error("22023", "feature must not be empty");
+  return f;
+}
+
+int64_t positive_arg(FunctionCallInfo fcinfo, int n, const char* name, bool zero_ok) {
+  require_arg(fcinfo, n, name);
+  int64_t value =
+      get_fn_expr_argtype(fcinfo->flinfo, n) == INT8OID ? PG_GETARG_INT64(n) : PG_GETARG_INT32(n);
+  if (value < 0 || (value == 0 && !zero_ok))
+    throw Error("22023",
+                std::string(name) + (zero_ok ? " must not be negative" : " must be positive"),
+                std::string(name) + ": " + std::to_string(value));
+  return value;
+}
+
 }  // namespace sb::pg

@@ -28,6 +28,13 @@ struct Evaluation {
   std::optional<int64_t> remaining;  // metered features with a limit
 };
 
+// The feature argument: NULL or empty is bad input (22023); an unknown key is an answer
+// (UNKNOWN_FEATURE), decided later.
+std::string_view feature_arg(FunctionCallInfo fcinfo, int n);
+
+// A positive (or, with zero_ok, non-negative) integer argument, int4 or int8 (22023 naming it).
+int64_t positive_arg(FunctionCallInfo fcinfo, int n, const char* name, bool zero_ok = false);
+
 // Decides access for `quantity` more units (precedence, then the hard limit of metered features).
 Evaluation evaluate(const Uuid& org, std::string_view feature, int64_t quantity);
 

@@ -154,24 +154,6 @@ int64_t overage_of(const Evaluation& e, int64_t taken, int64_t quantity) {
   return std::max<int64_t>(0, taken + quantity - std::max(*g.limit, taken));
 }
 
-int64_t positive_arg(FunctionCallInfo fcinfo, int n, const char* name, bool zero_ok = false) {
-  if (PG_ARGISNULL(n)) throw sb::Error("22023", std::string(name) + " must not be null");
-  int64_t value =
-      get_fn_expr_argtype(fcinfo->flinfo, n) == INT8OID ? PG_GETARG_INT64(n) : PG_GETARG_INT32(n);
-  if (value < 0 || (value == 0 && !zero_ok))
-    throw sb::Error("22023",
-                    std::string(name) + (zero_ok ? " must not be negative" : " must be positive"),
-                    std::string(name) + ": " + std::to_string(value));
-  return value;
-}
-
-std::string_view feature_arg(FunctionCallInfo fcinfo, int n) {
-  if (PG_ARGISNULL(n)) throw sb::Error("22023", "feature must not be null");
-  std::string_view f = sb::pg::text_arg(fcinfo, n);
-  if (f.empty()) throw sb::Error("22023", "feature must not be empty");
-  return f;
-}
-
 // The common fields of a counting answer.
 void write_usage(sb::JsonWriter& w, const Evaluation& e) {
   bool counted = e.decision.feature && e.decision.grant && e.decision.feature->metered;
@@ -252,15 +234,14 @@ void store_answer(const sb::Uuid& org, const sb::Uuid& event_id, const std::stri
 // consume(), answered once per idempotency key when one is given.
 Consumption consume_once(FunctionCallInfo fcinfo) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
-  std::string_view feature = feature_arg(fcinfo, 1);
-  int64_t quantity = PG_NARGS() > 2 ? positive_arg(fcinfo, 2, "quantity") : 1;
+  std::string_view feature = sb::pg::feature_arg(fcinfo, 1);
+  int64_t quantity = PG_NARGS() > 2 ? sb::pg::positive_arg(fcinfo, 2, "quantity") : 1;
   sb::pg::require_role(org, sb::Role::agent);
-  if (PG_NARGS() < 4 || PG_ARGISNULL(3)) return consume(org, feature, quantity);
-  std::string_view key = sb::pg::text_arg(fcinfo, 3);
-  if (key.empty() || key.size() > 255)
-    throw sb::Error("22023", "idempotency key must have 1 to 255 characters");
+  std::optional<std::string> key =
+      PG_NARGS() > 3 ? sb::pg::idempotency_key_arg(fcinfo, 3) : std::nullopt;
+  if (!key) return consume(org, feature, quantity);
   sb::Uuid event_id;
-  if (std::optional<Consumption> answer = replay(org, key, feature, quantity, &event_id))
+  if (std::optional<Consumption> answer = replay(org, *key, feature, quantity, &event_id))
     return *answer;
   Consumption c = consume(org, feature, quantity);
   store_answer(org, event_id, c.json);
@@ -282,8 +263,8 @@ SB_FUNCTION(sb_increment_feature_usage) {
 // Ensures: `quantity` units are held for `ttl` against the limit (given back when they expire).
 SB_FUNCTION(sb_reserve_feature) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
-  std::string_view feature = feature_arg(fcinfo, 1);
-  int64_t quantity = positive_arg(fcinfo, 2, "quantity");
+  std::string_view feature = sb::pg::feature_arg(fcinfo, 1);
+  int64_t quantity = sb::pg::positive_arg(fcinfo, 2, "quantity");
   if (PG_ARGISNULL(3)) throw sb::Error("22023", "ttl must not be null");
   Interval* ttl = PG_GETARG_INTERVAL_P(3);
   if (ttl->month < 0 || ttl->day < 0 || ttl->time < 0 || (!ttl->month && !ttl->day && !ttl->time))
@@ -390,9 +371,8 @@ std::string settle_json(const sb::Uuid& id, const char* reason, int64_t settled,
 // Ensures: the reservation is replaced by the real quantity (once; a repeat returns the answer).
 SB_FUNCTION(sb_settle_reservation) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
-  if (PG_ARGISNULL(1)) throw sb::Error("22023", "reservation_id must not be null");
-  sb::Uuid id = sb::Uuid::from_raw(PG_GETARG_UUID_P(1)->data);
-  int64_t actual = positive_arg(fcinfo, 2, "actual_quantity", true);
+  sb::Uuid id = sb::pg::uuid_arg(fcinfo, 1, "reservation_id");
+  int64_t actual = sb::pg::positive_arg(fcinfo, 2, "actual_quantity", true);
   sb::pg::require_role(org, sb::Role::agent);
   CounterKey key;
   sb::pg::Usage u;
@@ -427,8 +407,7 @@ SB_FUNCTION(sb_settle_reservation) {
 // Ensures: a live reservation gives its quantity back; releasing again changes nothing.
 SB_FUNCTION(sb_release_reservation) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
-  if (PG_ARGISNULL(1)) throw sb::Error("22023", "reservation_id must not be null");
-  sb::Uuid id = sb::Uuid::from_raw(PG_GETARG_UUID_P(1)->data);
+  sb::Uuid id = sb::pg::uuid_arg(fcinfo, 1, "reservation_id");
   sb::pg::require_role(org, sb::Role::agent);
   CounterKey key;
   sb::pg::Usage u;
