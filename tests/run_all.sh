@@ -68,7 +68,7 @@ run_shell_tests() {
   done
 }
 
-# Each fuzz target runs briefly (tests/fuzz/run.sh --ci: FUZZ_SECONDS each, default 3) and counts
+# Each fuzz target runs briefly (tests/fuzz/run.sh --ci: FUZZ_SECONDS each, default 2) and counts
 # as one test: passed when it neither crashed nor broke a property. A failed build is one failure.
 run_fuzz() {
   say "suite fuzz (libFuzzer)"

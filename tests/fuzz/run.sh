@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, in build-fuzz/) and runs each in
 # turn, one process at a time. `make fuzz` runs it; `make test` runs it with --ci.
-#   FUZZ_SECONDS   seconds per target (default 60; 3 with --ci)
+#   FUZZ_SECONDS   seconds per target (default 60; 2 with --ci)
 #   FUZZ_RUNS      stop a target after this many executions instead (e.g. 10000000)
 #   FUZZ_TARGETS   the targets to run, space-separated (default: every tests/fuzz/*_fuzz.cpp)
 # A target starts from its seeds (tests/fuzz/corpus/<name>, with tests/fuzz/dict/<name>.dict when
@@ -14,7 +14,7 @@ FUZZ_DIR="$SB_ROOT/tests/fuzz"
 BUILD="$SB_ROOT/build-fuzz"
 WORK="$SB_HOME/fuzz"
 SECONDS_DEFAULT=60
-[ "${1:-}" = --ci ] && SECONDS_DEFAULT=3
+[ "${1:-}" = --ci ] && SECONDS_DEFAULT=2
 
 # Ensures: build-fuzz/ holds an up-to-date fuzz_<name> binary for every target.
 build_fuzzers() {
