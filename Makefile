@@ -16,7 +16,7 @@ OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
 MODULEDIR = extension
 DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql)
 DATA_built = extension/switchboard--$(EXTENSION_VERSION).sql
-EXTRA_CLEAN = build results regression.diffs regression.out tests/isolation/output
+EXTRA_CLEAN = build build-fuzz results regression.diffs regression.out tests/isolation/output
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=btree_gist --load-extension=switchboard
