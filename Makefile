@@ -1,6 +1,7 @@
 # Switchboard: the PostgreSQL extension (PGXS) and the developer commands.
 #   make run    install what is missing, build, start the embedded cluster and the shim
 #   make test   the same set-up, then every test suite; ends with "N passed, N failed"
+#   make fuzz   build the libFuzzer targets (clang) and run each [FUZZ_SECONDS=60 FUZZ_RUNS= FUZZ_TARGETS=]
 
 EXTENSION_VERSION = 0.1.0
 
@@ -15,7 +16,7 @@ OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
 MODULEDIR = extension
 DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql)
 DATA_built = extension/switchboard--$(EXTENSION_VERSION).sql
-EXTRA_CLEAN = build results regression.diffs regression.out tests/isolation/output
+EXTRA_CLEAN = build build-fuzz results regression.diffs regression.out tests/isolation/output
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=btree_gist --load-extension=switchboard
@@ -62,7 +63,7 @@ $(OBJS): $(wildcard extension/src/core/*/*.hpp extension/src/pg/*/*.hpp)
 
 TOOL = extension/tools/switchboard.sh
 
-.PHONY: run test deps build stop reset psql bench format format-check shim
+.PHONY: run test deps build stop reset psql bench format format-check shim fuzz
 run:
 	@$(TOOL) run
 test:
@@ -79,6 +80,8 @@ psql:
 	@$(TOOL) psql
 bench:
 	@$(TOOL) bench
+fuzz:
+	@tests/fuzz/run.sh
 shim:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every suite against a throwaway PostgreSQL instance (never the embedded cluster's data):
-# unit tests, the pg_regress suite, integration tests and shell tests. Ends with "N passed, N failed".
+# unit tests, the fuzz targets (briefly), the pg_regress suite, integration tests and shell tests.
+# Ends with "N passed, N failed".
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../extension/tools/lib.sh"
 
@@ -67,6 +68,21 @@ run_shell_tests() {
   done
 }
 
+# Each fuzz target runs briefly (tests/fuzz/run.sh --ci: FUZZ_SECONDS each, default 2) and counts
+# as one test: passed when it neither crashed nor broke a property. A failed build is one failure.
+run_fuzz() {
+  say "suite fuzz (libFuzzer)"
+  "$SB_ROOT/tests/fuzz/run.sh" --ci >"$LOGS/fuzz.log" 2>&1
+  local status=$? passed failed
+  passed=$(grep -c '^fuzz .* passed' "$LOGS/fuzz.log")
+  failed=$(grep -c '^fuzz .* FAILED' "$LOGS/fuzz.log")
+  if [ "$status" -ne 0 ]; then
+    tail -40 "$LOGS/fuzz.log" >&2
+    [ "$failed" -eq 0 ] && failed=1
+  fi
+  count "$passed" "$failed"
+}
+
 start_test_instance() {
   ensure_os_user
   mkdir -p "$SB_HOME" "$LOGS"
@@ -105,6 +121,7 @@ main() {
   start_test_instance
   trap 'stop_instance "$TEST_HOME"; rm -rf "$TEST_HOME/data"' EXIT
   run_gtest unit "$SB_ROOT/build/switchboard_unit_tests"
+  run_fuzz
   run_regress
   # The shim tests start switchboard-shim processes on free ports from SB_SHIM_PORT_BASE and
   # restart the test instance (SB_TEST_HOME) once, to prove the shim recovers.

@@ -15,7 +15,7 @@ SB_PG_OS_USER=switchboard
 # Debian packages the build, the cluster and the tests need.
 SB_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
   libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev cmake g++ make pkg-config
-  openssl"
+  openssl clang libclang-rt-dev"
 
 say() { printf '%s\n' "switchboard: $*" >&2; }
 die() { say "$*"; exit 1; }

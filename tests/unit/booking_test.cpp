@@ -166,6 +166,15 @@ TEST(BookingCalendar, OptionsAreRangeCheckedIntegers) {
       R"("bufferBeforeMinutes":0,"bufferAfterMinutes":0,"minNoticeMinutes":0,"maxDaysAhead":90,"dailyCap":null})");
 }
 
+// Found by tests/fuzz/booking_hours_fuzz.cpp: the reader takes "-" for a number, and the option
+// check handed it to std::stoi, whose std::invalid_argument escaped instead of sb::Error 22023.
+TEST(BookingCalendar, ASignWithoutDigitsIsRefusedWith22023) {
+  for (const char* text : {R"({"dailyCap": -})", R"({"slotMinutes": -})"}) {
+    CalendarRules rules;
+    EXPECT_EQ(sqlstate_of([&] { apply_options(parse_json(text), &rules); }), "22023") << text;
+  }
+}
+
 TEST(BookingSlots, OrdinaryDayInLocalTime) {
   Zone ny = new_york_2026();
   CalendarRules rules = every_day(9 * 60, 12 * 60);

@@ -83,8 +83,9 @@ int parse_option_value(const OptionSpec& spec, const Json& value) {
   std::string range = std::to_string(spec.min) + " and " + std::to_string(spec.max);
   std::string message = std::string(spec.key) + " must be an integer between " + range;
   const std::string& t = value.text;
-  bool integer = value.kind == Json::Kind::number && !t.empty() && t.size() < 10 &&
-                 digits(t, t[0] == '-' ? 1 : 0, t.size() - (t[0] == '-' ? 1 : 0)) >= 0;
+  size_t sign = !t.empty() && t[0] == '-' ? 1 : 0;  // at least one digit follows it
+  bool integer = value.kind == Json::Kind::number && t.size() > sign && t.size() < 10 &&
+                 digits(t, sign, t.size() - sign) >= 0;
   if (!integer) throw Error("22023", message, std::string(spec.key) + ": " + json_text(value));
   int n = std::stoi(t);
   if (n < spec.min || n > spec.max) throw Error("22023", message, std::string(spec.key) + ": " + t);
@@ -222,7 +223,9 @@ std::map<int, DayHours> parse_exceptions(const Json& value) {
 void apply_options(const Json& options, CalendarRules* rules) {
   if (options.kind != Json::Kind::object)
     throw Error("22023", "options must be a json object", "options: " + json_text(options));
-  for (const auto& [key, value] : options.members) {
+  for (const auto& member : options.members) {
+    const std::string& key = member.first;  // a plain name: lambdas capture no structured binding
+    const Json& value = member.second;
     if (key == "exceptions") {
       rules->exceptions = parse_exceptions(value);
       continue;
