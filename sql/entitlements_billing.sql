@@ -34,9 +34,6 @@ CREATE FUNCTION pg_temp.as_actor(label text, stmt text, keep boolean DEFAULT fal
 LANGUAGE sql AS $$
   SELECT pg_temp.attempt(a.api_role, a.claims, stmt, keep) FROM bl_actor a WHERE a.label = as_actor.label
 $$;
-CREATE FUNCTION pg_temp.short(outcome text) RETURNS text LANGUAGE sql AS $$
-  SELECT CASE WHEN outcome ~ '^[0-9A-Z]{5}: ' THEN left(outcome, 5) ELSE outcome END
-$$;
 -- Runs stmt as actor `who` (NULL: the superuser) and keeps its effects; returns its value, or
 -- the error with its detail.
 CREATE FUNCTION pg_temp.detailed(who text, stmt text) RETURNS text LANGUAGE plpgsql AS $$

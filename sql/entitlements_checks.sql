@@ -345,9 +345,6 @@ INSERT INTO ck_action VALUES
   (16, 'purge_usage_events', 'SELECT switchboard.purge_usage_events()::text'),
   (17, 'request_plan_change', 'SELECT switchboard.request_plan_change({0000a}, ''white_label'') ->> ''reason'''),
   (18, 'pending_plan_changes', 'SELECT count(*)::text FROM switchboard.pending_plan_changes({0000a})');
-CREATE FUNCTION pg_temp.short(outcome text) RETURNS text LANGUAGE sql AS $$
-  SELECT CASE WHEN outcome ~ '^[0-9A-Z]{5}: ' THEN left(outcome, 5) ELSE outcome END
-$$;
 SELECT a.action,
        pg_temp.short(pg_temp.as_actor('A viewer', a.stmt)) AS viewer,
        pg_temp.short(pg_temp.as_actor('A agent', a.stmt)) AS agent,

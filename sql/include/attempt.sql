@@ -35,3 +35,8 @@ BEGIN
   RETURN result;
 END
 $$;
+
+-- An attempt's outcome in brief: the SQLSTATE alone for an error, else the value.
+CREATE FUNCTION pg_temp.short(outcome text) RETURNS text LANGUAGE sql AS $$
+  SELECT CASE WHEN outcome ~ '^[0-9A-Z]{5}: ' THEN left(outcome, 5) ELSE outcome END
+$$;
