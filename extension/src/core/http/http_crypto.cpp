@@ -10,10 +10,9 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <limits>
 #include <stdexcept>
 #include <vector>
-
-#include "core/http/http_jwt.hpp"
 
 namespace sb {
 namespace {
@@ -105,6 +104,26 @@ std::string bio_text(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(size));
 }
 
+// The longest base64 text decoded (OpenSSL takes int lengths).
+constexpr std::size_t kMaxBase64 = std::numeric_limits<int>::max() / 2;
+
+// Ensures: the bytes of standard base64 written without padding (OpenSSL's EVP_DecodeBlock on the
+// padded text), or nothing unless encoding them again gives exactly `text` back: so characters
+// outside the alphabet, whitespace OpenSSL would skip and non-zero trailing bits are refused.
+std::optional<std::string> base64_decode_unpadded(std::string_view text) {
+  if (text.size() % 4 == 1 || text.size() > kMaxBase64) return std::nullopt;
+  std::string padded(text);
+  std::size_t pad = (4 - text.size() % 4) % 4;
+  padded.append(pad, '=');
+  std::string out(padded.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes_of(padded),
+                          static_cast<int>(padded.size()));
+  if (n < static_cast<int>(pad)) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  if (base64_encode(out) != padded) return std::nullopt;
+  return out;
+}
+
 }  // namespace
 
 std::string digest(Digest algorithm, std::string_view data) {
@@ -167,13 +186,22 @@ std::string base64_encode(std::string_view bytes) {
 
 std::optional<std::string> base64_decode(std::string_view text) {
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  std::string url(text);
-  for (char& c : url) {
-    if (c == '-' || c == '_') return std::nullopt;
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return base64url_decode(url);
+  if (text.find_first_of("-_") != std::string_view::npos) return std::nullopt;
+  return base64_decode_unpadded(text);
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string out = base64_encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.find_first_of("+/=") != std::string_view::npos) return std::nullopt;
+  std::string standard(text);
+  for (char& c : standard) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  return base64_decode_unpadded(standard);
 }
 
 PublicKey public_key_from_pem(std::string_view pem) {

@@ -1,4 +1,5 @@
-// Cryptographic building blocks of the shim (OpenSSL EVP): digests, HMAC, encodings, public keys,
+// Cryptographic building blocks of the shim (OpenSSL EVP): digests, HMAC, encodings (base64 and
+// base64url through OpenSSL's EVP_EncodeBlock / EVP_DecodeBlock), public keys,
 // signature checks and, for tests and dev tokens, key generation and signing.
 #pragma once
 
@@ -36,6 +37,12 @@ std::string base64_encode(std::string_view bytes);
 
 // Standard base64, padded or not, or nothing when malformed.
 std::optional<std::string> base64_decode(std::string_view text);
+
+// base64url without padding (RFC 4648 section 5).
+std::string base64url_encode(std::string_view bytes);
+
+// The decoded bytes, or nothing when `text` is not unpadded, canonical base64url.
+std::optional<std::string> base64url_decode(std::string_view text);
 
 // A public key from PEM text (SubjectPublicKeyInfo); throws std::runtime_error when unreadable.
 PublicKey public_key_from_pem(std::string_view pem);

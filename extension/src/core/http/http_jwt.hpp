@@ -1,17 +1,13 @@
-// JSON Web Tokens signed with HS256 (RFC 7519 / RFC 7515), and the base64url they are built from.
+// JSON Web Tokens signed with HS256 (RFC 7519 / RFC 7515).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/http/http_crypto.hpp"  // base64url_encode, base64url_decode
+
 namespace sb {
-
-// base64url without padding (RFC 4648 section 5).
-std::string base64url_encode(std::string_view bytes);
-
-// The decoded bytes, or nothing when `text` is not unpadded base64url.
-std::optional<std::string> base64url_decode(std::string_view text);
 
 // HMAC-SHA256 of `message` under `key`, as raw bytes.
 std::string hmac_sha256(std::string_view key, std::string_view message);

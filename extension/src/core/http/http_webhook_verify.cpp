@@ -1,7 +1,11 @@
 #include "core/http/http_webhook_verify.hpp"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <cctype>
+#include <limits>
+#include <new>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -374,18 +378,17 @@ WebhookVerdict verify_vapi(const VapiConfig& config, const HeaderMap& headers,
 }
 
 std::string url_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    auto byte = c == '%' && i + 2 < text.size() ? hex_decode(text.substr(i + 1, 2)) : std::nullopt;
-    if (byte) {
-      out += *byte;
-      i += 2;
-    } else {
-      out.push_back(c == '+' && plus_is_space ? ' ' : c);
-    }
-  }
+  if (text.empty()) return "";  // (libcurl takes a length of 0 to mean a NUL-terminated string)
+  if (text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw std::length_error("url_decode: text too long");
+  std::string input(text);
+  if (plus_is_space) std::replace(input.begin(), input.end(), '+', ' ');
+  int length = 0;
+  char* decoded =
+      curl_easy_unescape(nullptr, input.data(), static_cast<int>(input.size()), &length);
+  if (!decoded) throw std::bad_alloc();
+  std::string out(decoded, static_cast<std::size_t>(length));
+  curl_free(decoded);
   return out;
 }
 

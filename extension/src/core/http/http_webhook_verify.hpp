@@ -105,7 +105,8 @@ std::string twilio_signature(std::string_view auth_token, std::string_view url,
 // The URL variants Twilio may have signed: as given, with the default port, without a port.
 std::vector<std::string> twilio_url_variants(std::string_view url);
 
-// Percent-decoding; '+' becomes a space when `plus_is_space` (form encoding).
+// Percent-decoding (libcurl's curl_easy_unescape: %XX with two hex digits is a byte, anything
+// else stays as written); '+' becomes a space when `plus_is_space` (form encoding).
 std::string url_decode(std::string_view text, bool plus_is_space);
 
 // The name/value pairs of application/x-www-form-urlencoded text (or a query string), decoded.
