@@ -187,6 +187,33 @@ SELECT switchboard.book_appointment(:'org', :'cal', (:'nine'::timestamptz + inte
 RESET switchboard.test_fault;
 UPDATE switchboard.calendars SET max_days_ahead = 90 WHERE org_id = :'org' AND id = :'cal';
 RESET client_min_messages;
+-- One callback chain (pg/base/base_callbacks): PostgreSQL calls one transaction, one
+-- subtransaction and one relcache callback of the extension, which calls the areas' handlers in
+-- the order they registered, each through the boundary wrapper.
+SELECT h ->> 'kind' AS kind, h ->> 'name' AS handler
+  FROM jsonb_array_elements(switchboard._selftest_callbacks()) h;
+CREATE TEMP TABLE handler_calls AS
+  SELECT h ->> 'name' AS name, (h ->> 'calls')::bigint AS calls, (h ->> 'failures')::bigint AS failures
+    FROM jsonb_array_elements(switchboard._selftest_callbacks()) h
+   WHERE h ->> 'kind' = 'xact';
+-- The first handler failing once the commit is durable is a WARNING; the handlers after it run.
+BEGIN;
+SET LOCAL switchboard.test_fault = 'store xact:commit';
+SELECT 'committed' AS probe;
+COMMIT;
+-- The first handler failing before the commit is an ERROR: the handlers after it are not called
+-- for that event, and the abort that follows reaches every handler.
+BEGIN;
+SET LOCAL switchboard.test_fault = 'store xact:pre-commit';
+SELECT 'rolled back' AS probe;
+COMMIT;
+-- (each handler also saw the pre-commit and commit of the CREATE TABLE above)
+SELECT b.name AS handler, (h ->> 'calls')::bigint - b.calls AS calls,
+       (h ->> 'failures')::bigint - b.failures AS failures
+  FROM jsonb_array_elements(switchboard._selftest_callbacks()) h
+  JOIN handler_calls b ON b.name = h ->> 'name'
+ ORDER BY calls DESC, handler;
+DROP TABLE handler_calls;
 \set VERBOSITY default
 -- A background worker's main goes through the same wrapper (SB_WORKER_MAIN): a C++ exception in
 -- it is an ERROR that ends the worker (exit code 1), never the cluster.

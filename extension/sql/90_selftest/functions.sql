@@ -7,3 +7,6 @@ CREATE FUNCTION switchboard._selftest_boundary_counts() RETURNS jsonb
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_boundary_counts';
 CREATE FUNCTION switchboard._selftest_worker(mode text) RETURNS text
   LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_worker';
+-- The handlers of the one callback chain, in calling order, with their calls and failures here.
+CREATE FUNCTION switchboard._selftest_callbacks() RETURNS jsonb
+  LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'sb_selftest_callbacks';

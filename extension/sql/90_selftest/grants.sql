@@ -2,3 +2,4 @@ REVOKE ALL ON FUNCTION switchboard._selftest_boundary(text), switchboard._selfte
   FROM PUBLIC;
 REVOKE ALL ON FUNCTION switchboard._selftest_boundary_counts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION switchboard._selftest_worker(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION switchboard._selftest_callbacks() FROM PUBLIC;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_datums.hpp"
 
 extern "C" {
@@ -73,6 +74,23 @@ SB_FUNCTION(sb_selftest_boundary_counts) {
       .number(static_cast<int64_t>(c.pg_errors_caught - c.pg_errors_raised))
       .end_object();
   return sb::pg::jsonb_datum(json.text());
+}
+
+// Ensures: the handlers of the one callback chain in calling order, with what they did in this
+// backend: [{name, kind, calls, failures}].
+SB_FUNCTION(sb_selftest_callbacks) {
+  sb::JsonWriter json;
+  json.begin_array();
+  for (const sb::pg::HandlerCounts& h : sb::pg::handler_counts())
+    json.begin_object()
+        .field("name", std::string_view(h.name))
+        .field("kind", std::string_view(h.kind))
+        .key("calls")
+        .number(static_cast<int64_t>(h.calls))
+        .key("failures")
+        .number(static_cast<int64_t>(h.failures))
+        .end_object();
+  return sb::pg::jsonb_datum(json.end_array().text());
 }
 
 // A background worker whose C++ main fails (main_arg 1) or returns (0).

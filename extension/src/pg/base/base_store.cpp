@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_callbacks.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -50,26 +51,20 @@ void clear_for(Oid relid) noexcept {
     if (relid == InvalidOid || watches(cache, relid)) clear_cache(cache);
 }
 
-// Invalidation callbacks may run during abort: a failure is a WARNING, and clearing every cache
-// (noexcept) then keeps the caches from going stale.
-void on_relcache_inval(Datum, Oid relid) {
-  if (!callback("store relcache", WARNING, [relid] { clear_for(relid); })) clear_all();
-}
-
 // Own uncommitted changes may have been cached: forget everything when they roll back.
 void forget_on_abort(XactEvent event) noexcept {
   if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) clear_all();
 }
 
-void on_xact(XactEvent event, void*) {
-  if (!xact_callback("store xact", event, [event] { forget_on_abort(event); })) clear_all();
+void forget_on_subabort(SubXactEvent event) noexcept {
+  if (event == SUBXACT_EVENT_ABORT_SUB) clear_all();
 }
 
-void on_subxact(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
-  auto work = [event] {
-    if (event == SUBXACT_EVENT_ABORT_SUB) clear_all();
-  };
-  if (!subxact_callback("store subxact", event, work)) clear_all();
+// When a callback failed (a WARNING: during abort, or an invalidation), clearing every cache
+// keeps the caches from going stale.
+template <typename Event>
+void clear_after_failure(Event) noexcept {
+  clear_all();
 }
 
 Oid schema_owner() {
@@ -136,9 +131,9 @@ void invalidate_table(Oid relid) {
 }
 
 void init_store() {
-  CacheRegisterRelcacheCallback(on_relcache_inval, 0);
-  RegisterXactCallback(on_xact, nullptr);
-  RegisterSubXactCallback(on_subxact, nullptr);
+  register_xact_handler("store xact", forget_on_abort, clear_after_failure<XactEvent>);
+  register_subxact_handler("store subxact", forget_on_subabort, clear_after_failure<SubXactEvent>);
+  register_relcache_handler("store relcache", clear_for, clear_after_failure<Oid>);
 }
 
 // Executes the prepared plan as `mode` says.

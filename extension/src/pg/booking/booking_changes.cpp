@@ -4,6 +4,7 @@
 
 #include "pg/booking/booking_store.hpp"
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_shmem.hpp"
 #include "pg/base/base_time.hpp"
 
@@ -86,14 +87,6 @@ void track(XactEvent event) noexcept {
   }
 }
 
-// A failure before the commit is an ERROR (the transaction aborts, and its abort ends what it
-// began); after it, or while aborting, tracking still ends (noexcept): a slot left between
-// `begun` and `ended` would only stay uncached, a stale `touched` set would leak into the next
-// transaction.
-void on_xact(XactEvent event, void*) {
-  if (!xact_callback("booking changes", event, [event] { track(event); })) track(event);
-}
-
 bool stable(uint32_t slot, uint64_t* version) noexcept {
   pg_memory_barrier();
   uint64_t ended = pg_atomic_read_u64(&shared[slot].ended);
@@ -150,7 +143,11 @@ std::optional<uint64_t> stable_version(const CalendarWeek& week) {
 
 void init_booking_changes() {
   register_shmem("booking changes", shared_size(), attach);
-  RegisterXactCallback(on_xact, nullptr);
+  // A failure before the commit is an ERROR (the transaction aborts, and its abort ends what it
+  // began); after it, or while aborting, tracking still ends (noexcept): a slot left between
+  // `begun` and `ended` would only stay uncached, a stale `touched` set would leak into the next
+  // transaction.
+  register_xact_handler("booking changes", track, track);
 }
 
 }  // namespace sb::pg

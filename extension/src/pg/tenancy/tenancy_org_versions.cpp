@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_shmem.hpp"
 
 extern "C" {
@@ -58,12 +59,6 @@ void publish(XactEvent event) noexcept {
   }
 }
 
-// Should the callback fail all the same, publishing (no allocation, no PostgreSQL call) still
-// happens: a missed bump would leave other backends' caches of the organisation stale.
-void on_xact(XactEvent event, void*) {
-  if (!xact_callback("org versions", event, [event] { publish(event); })) publish(event);
-}
-
 }  // namespace
 
 bool org_versions_available() {
@@ -84,7 +79,9 @@ void note_org_change(const Uuid& org) {
 void init_org_versions() {
   if (!pending) pending = new Pending();
   register_shmem("org versions", sizeof(Counters), attach);
-  RegisterXactCallback(on_xact, nullptr);
+  // Should the handler fail all the same, publishing (no allocation, no PostgreSQL call) still
+  // happens: a missed bump would leave other backends' caches of the organisation stale.
+  register_xact_handler("org versions", publish, publish);
 }
 
 }  // namespace sb::pg
