@@ -132,6 +132,19 @@ stop_instance() {
   as_pg "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null 2>&1
 }
 
+# Ensures: a fresh throwaway instance in home $1 on port $2 (extra postgresql.conf lines $3) runs,
+# with database $4 holding switchboard; the caller stops and removes it (trap).
+start_bench_instance() {
+  local home=$1 port=$2 db=$4
+  stop_instance "$home"
+  rm -rf "$home/data"
+  init_instance "$home" "$port" "${3:-}"
+  start_instance "$home"
+  sb_psql "$home" "$port" -d postgres -c "create database $db"
+  sb_psql "$home" "$port" -d "$db" -c "set client_min_messages = warning" \
+    -c "create extension switchboard cascade"
+}
+
 # A free TCP port on 127.0.0.1 at or above $1.
 free_port() {
   local port=$1

@@ -9,17 +9,11 @@ build_all
 ensure_os_user
 mkdir -p "$SB_HOME"
 BENCH_HOME=$(pg_owned_dir "$SB_HOME/bench-instance")
-stop_instance "$BENCH_HOME"
-rm -rf "$BENCH_HOME/data"
 BENCH_PORT=$(free_port $((SB_TEST_PORT_BASE + 5)))
-# SB_BENCH_CONF adds postgresql.conf lines (e.g. "synchronous_commit = off") to compare settings.
-init_instance "$BENCH_HOME" "$BENCH_PORT" "shared_buffers = 256MB
-${SB_BENCH_CONF:-}"
 trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
-start_instance "$BENCH_HOME"
-sb_psql "$BENCH_HOME" "$BENCH_PORT" -d postgres -c "create database switchboard_bench"
-sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -c "set client_min_messages = warning" \
-  -c "create extension switchboard cascade"
+# SB_BENCH_CONF adds postgresql.conf lines (e.g. "synchronous_commit = off") to compare settings.
+start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "shared_buffers = 256MB
+${SB_BENCH_CONF:-}" switchboard_bench
 say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores, settings: defaults${SB_BENCH_CONF:+ + $SB_BENCH_CONF}"
 SWITCHBOARD_BENCH_DSN="host=$BENCH_HOME port=$BENCH_PORT user=postgres dbname=switchboard_bench" \
   "$SB_ROOT/build/booking_bench"

@@ -6,7 +6,7 @@
 
 #include "core/base/base_error.hpp"
 #include "core/booking/booking_hours.hpp"
-#include "core/booking/booking_json.hpp"
+#include "core/base/base_json.hpp"
 #include "fuzz_support.hpp"
 
 namespace bk = sb::booking;
@@ -29,29 +29,29 @@ bool accepted(Read read) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  bk::Json value;
+  sb::Json value;
   try {
-    value = bk::parse_json(sb::fuzz::text_of(data, size));
+    value = sb::read_json(sb::fuzz::text_of(data, size));
   } catch (const sb::Error&) {
     return 0;  // the reader's own target covers malformed text
   }
   std::array<bk::DayHours, 7> weekly;
   if (accepted([&] { weekly = bk::parse_weekly(value); })) {
     std::string text = bk::weekly_json(weekly);
-    sb::fuzz::require(bk::weekly_json(bk::parse_weekly(bk::parse_json(text))) == text,
+    sb::fuzz::require(bk::weekly_json(bk::parse_weekly(sb::read_json(text))) == text,
                       "weekly hours are normalised");
   }
   std::map<int, bk::DayHours> exceptions;
   if (accepted([&] { exceptions = bk::parse_exceptions(value); })) {
     std::string text = bk::exceptions_json(exceptions);
-    sb::fuzz::require(bk::exceptions_json(bk::parse_exceptions(bk::parse_json(text))) == text,
+    sb::fuzz::require(bk::exceptions_json(bk::parse_exceptions(sb::read_json(text))) == text,
                       "exceptions are normalised");
   }
   bk::CalendarRules rules;
   if (accepted([&] { bk::apply_options(value, &rules); })) {
-    bk::Json written = bk::parse_json(bk::rules_json(rules));
+    sb::Json written = sb::read_json(bk::rules_json(rules));
     bk::CalendarRules again;
-    const bk::Json* hours = written.find("businessHours");
+    const sb::Json* hours = written.find("businessHours");
     sb::fuzz::require(hours != nullptr, "rules_json names the business hours");
     again.weekly = bk::parse_weekly(*hours);
     written.members.erase(written.members.begin());  // apply_options takes the rest

@@ -10,7 +10,7 @@
 
 #include "core/base/base_error.hpp"
 #include "core/booking/booking_hours.hpp"
-#include "core/booking/booking_json.hpp"
+#include "core/base/base_json.hpp"
 #include "core/booking/booking_slots.hpp"
 #include "fuzz_support.hpp"
 
@@ -50,8 +50,8 @@ std::vector<bk::Micros> minutes(std::string_view text) {
 std::optional<bk::CalendarRules> rules_of(std::string_view weekly, std::string_view options) {
   try {
     bk::CalendarRules rules;
-    rules.weekly = bk::parse_weekly(bk::parse_json(weekly));
-    bk::apply_options(bk::parse_json(options), &rules);
+    rules.weekly = bk::parse_weekly(sb::read_json(weekly));
+    bk::apply_options(sb::read_json(options), &rules);
     return rules;
   } catch (const sb::Error&) {
     return std::nullopt;

@@ -40,9 +40,9 @@ std::string refused_answer(std::string_view verb, std::string_view reason,
   return w.end_array().end_object().text();
 }
 
-void require_details(const Json& details, std::string_view text) {
+void require_details(const Json& details) {
   if (details.kind != Json::Kind::object)
-    throw Error("22023", "details must be a json object", "details: " + std::string(text));
+    throw Error("22023", "details must be a json object", "details: " + jsonb_text(details));
   for (const auto& [key, value] : details.members)
     if (!is_detail(key))
       throw Error("22023", "unknown appointment detail", "key: " + key,

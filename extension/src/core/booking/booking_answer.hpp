@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/booking/booking_json.hpp"
+#include "core/base/base_json.hpp"
 #include "core/booking/booking_slots.hpp"
 #include "core/base/base_uuid.hpp"
 
@@ -32,9 +32,9 @@ std::string accepted_answer(std::string_view verb, std::string_view reason,
 std::string refused_answer(std::string_view verb, std::string_view reason,
                            const std::vector<Micros>& alternatives, const Zone& zone);
 
-// Ensures: `details` (`text` is how jsonb prints it) holds only service and notes (strings),
-// metadata (an object) and source (ai_call, dashboard or api); sb::Error 22023 naming the first
-// offending key or value otherwise.
-void require_details(const Json& details, std::string_view text);
+// Ensures: `details` holds only service and notes (strings), metadata (an object) and source
+// (ai_call, dashboard or api); sb::Error 22023 naming the first offending key or value (as jsonb
+// prints it) otherwise.
+void require_details(const Json& details);
 
 }  // namespace sb::booking

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/booking/booking_json.hpp"
+#include "core/base/base_json.hpp"
 
 namespace sb::booking {
 

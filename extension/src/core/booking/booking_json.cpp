@@ -1,7 +1,5 @@
 #include "core/booking/booking_json.hpp"
 
-#include <cstdio>
-
 #include "core/base/base_error.hpp"
 
 namespace sb::booking {
@@ -186,76 +184,10 @@ class Reader {
   size_t pos_ = 0;
 };
 
-// The escape of control character `c`: jsonb names \b \f \n \r \t when `named`.
-std::string control_escape(char c, bool named) {
-  static const char kNamed[] = "\b\f\n\r\t", kLetters[] = "bfnrt";
-  for (int i = 0; named && i < 5; ++i)
-    if (c == kNamed[i]) return std::string("\\") + kLetters[i];
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "\\u%04x", c);
-  return buf;
-}
-
-// `text` as a JSON string literal, quotes included; control characters escaped as `named` says.
-std::string quote(std::string_view text, bool named) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += control_escape(c, named);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-// `v` as JSON text: compact, or spaced as jsonb prints it when `jsonb`.
-std::string render(const Json& v, bool jsonb) {
-  const char* comma = jsonb ? ", " : ",";
-  switch (v.kind) {
-    case Json::Kind::null:
-      return "null";
-    case Json::Kind::boolean:
-      return v.boolean ? "true" : "false";
-    case Json::Kind::number:
-      return v.text;
-    case Json::Kind::string:
-      return quote(v.text, jsonb);
-    case Json::Kind::array: {
-      std::string out = "[";
-      for (const Json& item : v.items) out += (out.size() > 1 ? comma : "") + render(item, jsonb);
-      return out + "]";
-    }
-    case Json::Kind::object: {
-      std::string out = "{";
-      for (const auto& [k, item] : v.members)
-        out += (out.size() > 1 ? comma : "") + quote(k, jsonb) + (jsonb ? ": " : ":") +
-               render(item, jsonb);
-      return out + "}";
-    }
-  }
-  return "null";
-}
-
 }  // namespace
 
 Json parse_json(std::string_view text) {
   return Reader(text).document();
-}
-
-std::string json_quote(std::string_view text) {
-  return quote(text, false);
-}
-
-std::string json_text(const Json& v) {
-  return render(v, false);
-}
-
-std::string jsonb_text(const Json& v) {
-  return render(v, true);
 }
 
 }  // namespace sb::booking

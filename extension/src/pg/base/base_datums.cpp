@@ -135,4 +135,92 @@ Datum jsonb_datum(const JsonWriter& json) {
   return out;
 }
 
+namespace {
+
+// One token of a jsonb as its iterator returns it, with what the Json needs of a scalar (texts in
+// PostgreSQL memory).
+struct JsonbStep {
+  JsonbIteratorToken token;
+  Json::Kind kind;
+  const char* text;
+  int length;
+  bool flag;  // a boolean's value; a raw scalar's wrapping array
+};
+
+struct JsonbSteps {
+  JsonbStep* items = nullptr;
+  int count = 0;
+  int capacity = 0;
+};
+
+// The scalar `v` into `step`: numbers as jsonb prints them (PostgreSQL calls only).
+void scalar_step(const JsonbValue& v, JsonbStep* step) {
+  step->kind = v.type == jbvString    ? Json::Kind::string
+               : v.type == jbvNumeric ? Json::Kind::number
+               : v.type == jbvBool    ? Json::Kind::boolean
+                                      : Json::Kind::null;
+  step->flag = v.type == jbvBool && v.val.boolean;
+  if (v.type == jbvString) {
+    step->text = v.val.string.val;
+    step->length = v.val.string.len;
+  } else if (v.type == jbvNumeric) {
+    step->text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+    step->length = static_cast<int>(strlen(step->text));
+  }
+}
+
+// Every token of `jb` in order, in PostgreSQL memory (PostgreSQL calls only: run under guard).
+void read_jsonb_steps(Jsonb* jb, JsonbSteps* out) {
+  JsonbIterator* it = JsonbIteratorInit(&jb->root);
+  JsonbValue v;
+  JsonbIteratorToken token;
+  while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
+    if (out->count == out->capacity) {
+      out->capacity = out->capacity ? out->capacity * 2 : 16;
+      Size size = sizeof(JsonbStep) * out->capacity;
+      out->items = static_cast<JsonbStep*>(out->items ? repalloc(out->items, size) : palloc(size));
+    }
+    JsonbStep* step = &out->items[out->count++];
+    *step = JsonbStep{token, Json::Kind::null, nullptr, 0, false};
+    if (token == WJB_KEY || token == WJB_VALUE || token == WJB_ELEM) scalar_step(v, step);
+    if (token == WJB_BEGIN_ARRAY) step->flag = v.val.array.rawScalar;
+  }
+}
+
+// Ensures: `s` given to `out`; false when its value lies deeper than kJsonMaxDepth.
+bool assemble(const JsonbStep& s, JsonAssembler* out) {
+  switch (s.token) {
+    case WJB_BEGIN_ARRAY:
+      return s.flag || out->open(Json::Kind::array);  // a raw scalar's array is not a value
+    case WJB_BEGIN_OBJECT:
+      return out->open(Json::Kind::object);
+    case WJB_END_ARRAY:
+    case WJB_END_OBJECT:
+      out->close();
+      return true;
+    case WJB_KEY:
+      out->key(s.text ? std::string(s.text, s.length) : std::string());
+      return true;
+    default: {
+      Json value;
+      value.kind = s.kind;
+      value.boolean = s.flag;
+      if (s.text) value.text.assign(s.text, s.length);
+      return out->scalar(std::move(value));
+    }
+  }
+}
+
+}  // namespace
+
+Json jsonb_value(Datum value) {
+  JsonbSteps steps;
+  guard([&] { read_jsonb_steps(DatumGetJsonbP(value), &steps); });
+  JsonAssembler assembler;
+  for (int i = 0; i < steps.count; ++i)
+    if (!assemble(steps.items[i], &assembler))
+      throw Error("22P02", "invalid json", json_too_deep());
+  return std::move(assembler.root());
+}
+
 }  // namespace sb::pg

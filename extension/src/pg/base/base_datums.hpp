@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/base/base_json.hpp"
 #include "core/base/base_json_writer.hpp"
 #include "core/base/base_uuid.hpp"
 #include "pg/base/base_postgres.hpp"
@@ -31,5 +32,10 @@ Datum text_datum(std::string_view text);
 Datum jsonb_datum(const std::string& json);
 // The same built from a JsonWriter in tokens mode, without parsing text.
 Datum jsonb_datum(const JsonWriter& json);
+
+// Ensures: the value of a jsonb Datum as plain C++, read with PostgreSQL's jsonb API (numbers as
+// jsonb prints them, members in jsonb's order); sb::Error 22P02 "invalid json" when it nests
+// deeper than kJsonMaxDepth.
+Json jsonb_value(Datum jsonb);
 
 }  // namespace sb::pg

@@ -38,15 +38,6 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
   return std::string(sb::pg::text_arg(fcinfo, n));
 }
 
-bk::Json json_datum(Datum value) {
-  const char* text = nullptr;
-  sb::pg::guard([&] {
-    Jsonb* jb = DatumGetJsonbP(value);
-    text = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
-  });
-  return bk::parse_json(text);
-}
-
 Datum time_datum(Micros t) {
   return TimestampTzGetDatum(sb::pg::from_unix(t));
 }
@@ -113,7 +104,7 @@ Question question_args(FunctionCallInfo fcinfo) {
 std::string iso_list(const std::vector<Micros>& times, const bk::Zone& zone) {
   std::string out = "[";
   for (Micros t : times)
-    out += (out.size() > 1 ? "," : "") + bk::json_quote(bk::format_local_iso(t, zone.offset_at(t)));
+    out += (out.size() > 1 ? "," : "") + sb::json_quote(bk::format_local_iso(t, zone.offset_at(t)));
   return out + "]";
 }
 
@@ -123,8 +114,8 @@ std::string iso_list(const std::vector<Micros>& times, const bk::Zone& zone) {
 // (22007 for a bad exception date) naming the problem otherwise.
 SB_FUNCTION(sb_booking_rules) {
   bk::CalendarRules rules;
-  rules.weekly = bk::parse_weekly(json_datum(PG_GETARG_DATUM(0)));
-  bk::apply_options(json_datum(PG_GETARG_DATUM(1)), &rules);
+  rules.weekly = bk::parse_weekly(sb::pg::jsonb_value(PG_GETARG_DATUM(0)));
+  bk::apply_options(sb::pg::jsonb_value(PG_GETARG_DATUM(1)), &rules);
   return jsonb_datum(bk::rules_json(rules));
 }
 

@@ -128,13 +128,9 @@ Request request_args(FunctionCallInfo fcinfo, const char* verb) {
 Datum details_arg(FunctionCallInfo fcinfo, int n) {
   sb::pg::require_arg(fcinfo, n, "details");
   Jsonb* details = nullptr;
-  const char* text = nullptr;
-  sb::pg::guard([&] {
-    details = PG_GETARG_JSONB_P(n);
-    if (!JB_ROOT_IS_OBJECT(details) || JB_ROOT_COUNT(details) != 0)
-      text = JsonbToCString(nullptr, &details->root, VARSIZE(details));
-  });
-  if (text) bk::require_details(bk::parse_json(text), text);
+  sb::pg::guard([&] { details = PG_GETARG_JSONB_P(n); });
+  if (!JB_ROOT_IS_OBJECT(details) || JB_ROOT_COUNT(details) != 0)
+    bk::require_details(sb::pg::jsonb_value(PointerGetDatum(details)));
   return PointerGetDatum(details);
 }
 

@@ -5,6 +5,7 @@
 
 #include "pg/booking/booking_changes.hpp"
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_datums.hpp"
 #include "pg/base/base_store.hpp"
 #include "pg/base/base_time.hpp"
 
@@ -264,13 +265,22 @@ std::optional<int> int_column(ColumnReader read, void* row, const char* name) {
   return DatumGetInt32(value);
 }
 
-const char* text_column(ColumnReader read, void* row, const char* name, bool jsonb) {
+const char* text_column(ColumnReader read, void* row, const char* name) {
   bool isnull = false;
   Datum value = read(row, name, &isnull);
-  if (isnull) return nullptr;
-  if (!jsonb) return TextDatumGetCString(value);
-  Jsonb* jb = DatumGetJsonbP(value);
-  return JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+  return isnull ? nullptr : TextDatumGetCString(value);
+}
+
+Jsonb* jsonb_column(ColumnReader read, void* row, const char* name) {
+  bool isnull = false;
+  Datum value = read(row, name, &isnull);
+  return isnull ? nullptr : DatumGetJsonbPCopy(value);
+}
+
+// The rules in `value`; an empty object for NULL.
+sb::Json rules_value(Jsonb* value) {
+  if (!value) return sb::Json{sb::Json::Kind::object};
+  return jsonb_value(JsonbPGetDatum(value));
 }
 
 bool by_block_start(const BookingRow& a, const BookingRow& b) {
@@ -363,9 +373,9 @@ const AppointmentColumns& appointment_columns(Relation rel) {
 }
 
 void read_calendar_columns(ColumnReader read, void* row, CalendarColumns* out) {
-  out->time_zone = text_column(read, row, "time_zone", false);
-  out->business_hours = text_column(read, row, "business_hours", true);
-  out->exceptions = text_column(read, row, "exceptions", true);
+  out->time_zone = text_column(read, row, "time_zone");
+  out->business_hours = jsonb_column(read, row, "business_hours");
+  out->exceptions = jsonb_column(read, row, "exceptions");
   out->slot_minutes = int_column(read, row, "slot_minutes");
   out->slot_step_minutes = int_column(read, row, "slot_step_minutes");
   out->buffer_before_minutes = int_column(read, row, "buffer_before_minutes");
@@ -378,8 +388,8 @@ void read_calendar_columns(ColumnReader read, void* row, CalendarColumns* out) {
 Calendar calendar_from(const CalendarColumns& c) {
   Calendar cal;
   cal.time_zone = c.time_zone ? c.time_zone : "";
-  cal.rules.weekly = bk::parse_weekly(bk::parse_json(c.business_hours ? c.business_hours : "{}"));
-  cal.rules.exceptions = bk::parse_exceptions(bk::parse_json(c.exceptions ? c.exceptions : "{}"));
+  cal.rules.weekly = bk::parse_weekly(rules_value(c.business_hours));
+  cal.rules.exceptions = bk::parse_exceptions(rules_value(c.exceptions));
   cal.rules.slot_minutes = c.slot_minutes.value_or(30);
   cal.rules.slot_step_minutes = c.slot_step_minutes;
   cal.rules.buffer_before_minutes = c.buffer_before_minutes.value_or(0);

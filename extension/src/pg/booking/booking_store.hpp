@@ -12,6 +12,7 @@
 #include "pg/base/base_postgres.hpp"
 
 extern "C" {
+#include "utils/jsonb.h"
 #include "utils/relcache.h"
 #include "utils/uuid.h"
 }
@@ -30,8 +31,8 @@ struct Calendar {
 // A calendar row's columns as PostgreSQL returned them (texts live in PostgreSQL memory).
 struct CalendarColumns {
   const char* time_zone = nullptr;
-  const char* business_hours = nullptr;  // jsonb text
-  const char* exceptions = nullptr;      // jsonb text
+  Jsonb* business_hours = nullptr;  // a copy
+  Jsonb* exceptions = nullptr;      // a copy
   std::optional<int> slot_minutes, slot_step_minutes, buffer_before_minutes, buffer_after_minutes,
       min_notice_minutes, max_days_ahead, daily_cap;
 };
