@@ -6,7 +6,6 @@
 #include <string>
 
 #include "core/base/base_json.hpp"
-#include "core/booking/booking_json.hpp"
 
 extern "C" {
 #include "utils/jsonb.h"
@@ -33,13 +32,12 @@ const char* jsonb_text_of(Datum value) {
   return text;
 }
 
-// Ensures: `value` read once by `reader`: "jsonb" (PostgreSQL's jsonb API), "text" (jsonb's text
-// read by nlohmann-json) or "hand" (jsonb's text read by the hand-written reader).
+// Ensures: `value` read once by `reader`: "jsonb" (PostgreSQL's jsonb API, what the extension
+// uses) or "text" (jsonb's text output read by nlohmann-json).
 sb::Json read_with(const std::string& reader, Datum value) {
   if (reader == "jsonb") return sb::pg::jsonb_value(value);
   if (reader == "text") return sb::read_json(jsonb_text_of(value));
-  if (reader == "hand") return sb::booking::parse_json(jsonb_text_of(value));
-  throw sb::Error("22023", "unknown json reader", "reader: " + reader, "use jsonb, text or hand");
+  throw sb::Error("22023", "unknown json reader", "reader: " + reader, "use jsonb or text");
 }
 
 }  // namespace
