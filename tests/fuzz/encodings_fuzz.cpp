@@ -1,4 +1,4 @@
-// The byte encodings under the JWT and webhook checks (core/http/http_jwt, http_crypto): base64url,
+// The byte encodings under the JWT and webhook checks (core/http/http_crypto, OpenSSL): base64url,
 // base64, hex and the DER <-> JOSE forms of ECDSA signatures, on any bytes. Whatever decodes
 // encodes back to the canonical text it came from (padding aside), and any bytes round-trip.
 #include <cstdint>
