@@ -483,7 +483,7 @@ BEGIN
   INSERT INTO switchboard.plan_change_requests AS r (org_id, tier, current_tier, requested_by)
   VALUES (org_id, tier, v_sub.tier, switchboard.current_user_id())
   RETURNING * INTO v_new;
-  PERFORM pg_catalog.pg_notify('switchboard_billing', jsonb_build_object(
+  PERFORM switchboard.notify('switchboard_billing', jsonb_build_object(
     'event', 'plan_change.requested', 'orgId', v_new.org_id, 'requestId', v_new.id,
     'tier', v_new.tier, 'currentTier', v_new.current_tier, 'requestedBy', v_new.requested_by,
     'requestedAt', v_new.requested_at, 'supersedes', v_pending.id)::text);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shards.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -130,6 +131,7 @@ void prepare_cache_load(int id) {
 }
 
 void invalidate_table(Oid relid) {
+  relid = logical_table(relid);  // a Citus shard's changes clear what is built from its table
   for (Cache& cache : caches())
     if (watches(cache, relid)) clear_cache(cache);
   guard([&] { CacheInvalidateRelcacheByRelid(relid); });
