@@ -309,7 +309,7 @@ BEGIN
          trial_ends_at = excluded.trial_ends_at, current_period_start = excluded.current_period_start,
          current_period_end = excluded.current_period_end,
          cancelled_at = CASE WHEN excluded.status = 'cancelled'
-                             THEN coalesce(s.cancelled_at, now()) END,
+                             THEN coalesce(s.cancelled_at, excluded.cancelled_at) END,
          addons = CASE WHEN options ? 'addons' THEN excluded.addons ELSE s.addons END
   RETURNING s.id INTO v_id;
   UPDATE switchboard.plan_change_requests r SET status = 'applied', decided_at = now()
@@ -430,7 +430,7 @@ BEGIN
   VALUES (feature, enabled, reason, switchboard.current_user_id())
   ON CONFLICT ON CONSTRAINT global_feature_flags_pkey DO UPDATE
      SET enabled = excluded.enabled, reason = excluded.reason, set_by = excluded.set_by,
-         updated_at = now();
+         updated_at = excluded.updated_at;
   RETURN jsonb_build_object('reason', CASE WHEN enabled THEN 'ENABLED' ELSE 'KILLED' END,
                             'feature', feature, 'enabled', enabled);
 END
