@@ -83,6 +83,27 @@ run_fuzz() {
   count "$passed" "$failed"
 }
 
+# The Citus suite (tests/citus/run.sh) on a coordinator and two workers of its own: each "ok:" or
+# "FAILED:" line it prints is one test; where PostgreSQL has no citus library it says so and counts
+# as skipped.
+run_citus() {
+  say "suite citus (coordinator and two workers)"
+  SB_ROOT="$SB_ROOT" PG_BIN="$PG_BIN" bash "$SB_ROOT/tests/citus/run.sh" >"$LOGS/citus.log" 2>&1
+  local status=$? passed failed
+  if grep -q '^skipped:' "$LOGS/citus.log"; then
+    say "suite citus $(grep -m1 '^skipped:' "$LOGS/citus.log")"
+    SKIPPED=$((SKIPPED + 1))
+    return
+  fi
+  passed=$(grep -c '^ok:' "$LOGS/citus.log")
+  failed=$(grep -c '^FAILED:' "$LOGS/citus.log")
+  if [ "$status" -ne 0 ]; then
+    grep '^FAILED:' "$LOGS/citus.log" >&2 || tail -30 "$LOGS/citus.log" >&2
+    [ "$failed" -eq 0 ] && failed=1
+  fi
+  count "$passed" "$failed"
+}
+
 start_test_instance() {
   ensure_os_user
   mkdir -p "$SB_HOME" "$LOGS"
@@ -131,6 +152,7 @@ main() {
     run_gtest integration "$SB_ROOT/build/switchboard_integration_tests"
   run_shell_tests
   run_without_preload
+  run_citus
   echo
   if [ "$SKIPPED" -gt 0 ]; then
     echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"

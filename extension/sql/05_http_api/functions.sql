@@ -1,10 +1,28 @@
 -- The HTTP API's functions: schema change notices for running shims, the callable functions,
 -- the schema document the shim caches and the OpenAPI document.
--- Ensures: switchboard-shim instances reload their cached schema after the transaction commits.
-CREATE FUNCTION switchboard.notify_api_changed() RETURNS trigger
+-- Ensures: a NOTIFY on `channel`, delivered when the transaction commits - except in a session
+-- Citus opened to run its part of a distributed transaction (a worker executing DDL, a reference
+-- table write or a delegated call), which Citus commits with PREPARE TRANSACTION, and PostgreSQL
+-- refuses to prepare a transaction that sent NOTIFY. Listeners (switchboard-shim, billing
+-- backends) connect to the coordinator, whose own transaction is never prepared and notifies.
+CREATE FUNCTION switchboard.notify(channel text, payload text) RETURNS void
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM pg_catalog.pg_notify('switchboard_api', 'reload');
+  IF pg_catalog.current_setting('application_name') OPERATOR(pg_catalog.~)
+       '^citus_(internal|rebalancer|run_command) gpid=' THEN
+    RETURN;
+  END IF;
+  PERFORM pg_catalog.pg_notify(channel, payload);
+END
+$$;
+
+-- Ensures: switchboard-shim instances reload their cached schema after the transaction commits.
+-- (Both notices run as the owner: switchboard.notify is not executable by the roles changing
+-- routes or running DDL.)
+CREATE FUNCTION switchboard.notify_api_changed() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.notify('switchboard_api', 'reload');
   RETURN NULL;
 END
 $$;
@@ -14,9 +32,9 @@ CREATE TRIGGER api_routes_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 
 -- Ensures: the same after any DDL (functions created, replaced or dropped).
 CREATE FUNCTION switchboard.notify_ddl_changed() RETURNS event_trigger
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM pg_catalog.pg_notify('switchboard_api', 'reload');
+  PERFORM switchboard.notify('switchboard_api', 'reload');
 END
 $$;
 

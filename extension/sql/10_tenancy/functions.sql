@@ -378,7 +378,9 @@ $$;
 -- scope 'active': a request reaches the rows of one organisation, switchboard.active_org_id() (the
 -- JWT's app_metadata.org_id, or the caller's only organisation): an equality the org_id index
 -- serves exactly like an explicit WHERE org_id = ... . scope 'all': the rows of every organisation
--- the caller belongs to (for small tables such as the list of one's organisations).
+-- the caller belongs to (for small tables such as the list of one's organisations). The stable
+-- functions are compared directly, without a sub-select: the index scans them the same way (once
+-- per scan), and Citus refuses policies with sub-selects on distributed and reference tables.
 CREATE FUNCTION switchboard.protect(
   tbl regclass,
   org_column name DEFAULT 'org_id',
@@ -391,8 +393,8 @@ CREATE FUNCTION switchboard.protect(
 DECLARE
   v_type regtype;
   v_rule text := CASE scope
-    WHEN 'active' THEN '%I = (SELECT switchboard.active_org_id(%L::switchboard.member_role))'
-    WHEN 'all' THEN '%I = ANY ((SELECT switchboard.member_org_ids(%L::switchboard.member_role))::uuid[])'
+    WHEN 'active' THEN '%I = switchboard.active_org_id(%L::switchboard.member_role)'
+    WHEN 'all' THEN '%I = ANY (switchboard.member_org_ids(%L::switchboard.member_role)::uuid[])'
   END;
   v_policy text;
 BEGIN

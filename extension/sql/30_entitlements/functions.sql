@@ -309,7 +309,7 @@ BEGIN
          trial_ends_at = excluded.trial_ends_at, current_period_start = excluded.current_period_start,
          current_period_end = excluded.current_period_end,
          cancelled_at = CASE WHEN excluded.status = 'cancelled'
-                             THEN coalesce(s.cancelled_at, now()) END,
+                             THEN coalesce(s.cancelled_at, excluded.cancelled_at) END,
          addons = CASE WHEN options ? 'addons' THEN excluded.addons ELSE s.addons END
   RETURNING s.id INTO v_id;
   UPDATE switchboard.plan_change_requests r SET status = 'applied', decided_at = now()
@@ -430,7 +430,7 @@ BEGIN
   VALUES (feature, enabled, reason, switchboard.current_user_id())
   ON CONFLICT ON CONSTRAINT global_feature_flags_pkey DO UPDATE
      SET enabled = excluded.enabled, reason = excluded.reason, set_by = excluded.set_by,
-         updated_at = now();
+         updated_at = excluded.updated_at;
   RETURN jsonb_build_object('reason', CASE WHEN enabled THEN 'ENABLED' ELSE 'KILLED' END,
                             'feature', feature, 'enabled', enabled);
 END
@@ -483,7 +483,7 @@ BEGIN
   INSERT INTO switchboard.plan_change_requests AS r (org_id, tier, current_tier, requested_by)
   VALUES (org_id, tier, v_sub.tier, switchboard.current_user_id())
   RETURNING * INTO v_new;
-  PERFORM pg_catalog.pg_notify('switchboard_billing', jsonb_build_object(
+  PERFORM switchboard.notify('switchboard_billing', jsonb_build_object(
     'event', 'plan_change.requested', 'orgId', v_new.org_id, 'requestId', v_new.id,
     'tier', v_new.tier, 'currentTier', v_new.current_tier, 'requestedBy', v_new.requested_by,
     'requestedAt', v_new.requested_at, 'supersedes', v_pending.id)::text);

@@ -4,6 +4,7 @@
 
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_callbacks.hpp"
+#include "pg/base/base_shards.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -125,6 +126,7 @@ void prepare_cache_load(int id) {
 }
 
 void invalidate_table(Oid relid) {
+  relid = logical_table(relid);  // a Citus shard's changes clear what is built from its table
   for (Cache& cache : caches())
     if (watches(cache, relid)) clear_cache(cache);
   guard([&] { CacheInvalidateRelcacheByRelid(relid); });

@@ -6,6 +6,7 @@
 #include "pg/booking/booking_changes.hpp"
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_datums.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/base/base_store.hpp"
 #include "pg/base/base_time.hpp"
 
@@ -62,12 +63,6 @@ using CalendarMap =
 CalendarMap cached_calendars;
 int calendar_cache_id = -1;
 
-Oid relation(const char* name) {
-  Oid relid = get_relname_relid(name, get_namespace_oid("switchboard", false));
-  if (!OidIsValid(relid)) elog(ERROR, "switchboard.%s is missing", name);
-  return relid;
-}
-
 // A calendar row as a heap tuple of its relation.
 struct StoredRow {
   HeapTuple tuple;
@@ -82,16 +77,17 @@ Datum stored_column(void* row, const char* name, bool* isnull) {
 
 // Reads the row of calendar (org, id) through the primary key with a snapshot taken now; *found
 // says whether there is one.
-void read_calendar_row(pg_uuid_t* org, pg_uuid_t* id, CalendarColumns* out, bool* found) {
+void read_calendar_row(OrgRelation where, pg_uuid_t* org, pg_uuid_t* id, CalendarColumns* out,
+                       bool* found) {
   CommandCounterIncrement();
   Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-  Relation rel = table_open(relation("calendars"), AccessShareLock);
+  Relation rel = table_open(where.table, AccessShareLock);
   ScanKeyData keys[2];
   ScanKeyInit(&keys[0], get_attnum(RelationGetRelid(rel), "org_id"), BTEqualStrategyNumber,
               F_UUID_EQ, UUIDPGetDatum(org));
   ScanKeyInit(&keys[1], get_attnum(RelationGetRelid(rel), "id"), BTEqualStrategyNumber, F_UUID_EQ,
               UUIDPGetDatum(id));
-  SysScanDesc scan = systable_beginscan(rel, relation("calendars_pkey"), true, snapshot, 2, keys);
+  SysScanDesc scan = systable_beginscan(rel, where.index, true, snapshot, 2, keys);
   HeapTuple tuple = systable_getnext(scan);
   *found = HeapTupleIsValid(tuple);
   StoredRow row{tuple, rel};
@@ -107,7 +103,8 @@ std::shared_ptr<const Calendar> load_calendar(const Uuid& org, const Uuid& id) {
   memcpy(id_key.data, id.bytes.data(), 16);
   CalendarColumns columns;
   bool found = false;
-  guard([&] { read_calendar_row(&org_key, &id_key, &columns, &found); });
+  OrgRelation where = org_relation("calendars", "calendars_pkey", org_key);
+  guard([&] { read_calendar_row(where, &org_key, &id_key, &columns, &found); });
   if (!found) return nullptr;
   return std::make_shared<const Calendar>(calendar_from(columns));
 }
@@ -193,11 +190,11 @@ struct ReaderState {
 
 namespace {
 
-void open_reader(ReaderState* st) {
+void open_reader(ReaderState* st, OrgRelation where) {
   CommandCounterIncrement();
   st->snapshot = RegisterSnapshot(GetTransactionSnapshot());
-  st->heap = table_open(relation("appointments"), AccessShareLock);
-  st->index = index_open(relation("appointments_calendar_starts_idx"), AccessShareLock);
+  st->heap = table_open(where.table, AccessShareLock);
+  st->index = index_open(where.index, AccessShareLock);
   if (IndexRelationGetNumberOfKeyAttributes(st->index) != 3)
     elog(ERROR, "switchboard: appointments_calendar_starts_idx is not the expected index");
   st->columns = &appointment_columns(st->heap);
@@ -422,9 +419,10 @@ bool Occupancy::expired_hold_meets(Micros from, Micros to) const noexcept {
 AppointmentReader::AppointmentReader(const Uuid& org, const Uuid& calendar) {
   memcpy(org_.data, org.bytes.data(), UUID_LEN);
   memcpy(calendar_.data, calendar.bytes.data(), UUID_LEN);
+  OrgRelation where = org_relation("appointments", "appointments_calendar_starts_idx", org_);
   guard([&] {
     state_ = static_cast<ReaderState*>(palloc0(sizeof(ReaderState)));
-    open_reader(state_);
+    open_reader(state_, where);
   });
 }
 

@@ -1,6 +1,7 @@
 #include "pg/entitlements/entitlements_org_reader.hpp"
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/base/base_time.hpp"
 
 extern "C" {
@@ -71,22 +72,16 @@ char* time_column(HeapTuple t, Relation rel, const char* name) {
   return column(t, rel, name, &d) ? int_text(to_unix(DatumGetTimestampTz(d))) : nullptr;
 }
 
-Oid relation(const char* name) {
-  Oid relid = get_relname_relid(name, get_namespace_oid("switchboard", false));
-  if (!OidIsValid(relid)) elog(ERROR, "switchboard.%s is missing", name);
-  return relid;
-}
-
-// Calls `each` for every row of table `table` whose column `key_column` equals `org`, using
-// index `index`.
+// Calls `each` for every row of `where` (a table and its index) whose column `key_column` equals
+// `org`.
 template <typename Each>
-void scan_org(const char* table, const char* index, const char* key_column, pg_uuid_t* org,
-              Snapshot snapshot, Each each) {
-  Relation rel = table_open(relation(table), AccessShareLock);
+void scan_org(OrgRelation where, const char* key_column, pg_uuid_t* org, Snapshot snapshot,
+              Each each) {
+  Relation rel = table_open(where.table, AccessShareLock);
   ScanKeyData key;
   ScanKeyInit(&key, get_attnum(RelationGetRelid(rel), key_column), BTEqualStrategyNumber, F_UUID_EQ,
               UUIDPGetDatum(org));
-  SysScanDesc scan = systable_beginscan(rel, relation(index), true, snapshot, 1, &key);
+  SysScanDesc scan = systable_beginscan(rel, where.index, true, snapshot, 1, &key);
   HeapTuple tuple;
   while (HeapTupleIsValid(tuple = systable_getnext(scan))) each(tuple, rel);
   systable_endscan(scan);
@@ -169,31 +164,36 @@ void add_override(Collector& rows, HeapTuple t, Relation rel) {
   row[6] = text_column(t, rel, "source");
 }
 
-void read_rows(pg_uuid_t* org, TextRows* out) {
+// The relations read_rows reads for one organisation.
+struct OrgTables {
+  OrgRelation organizations, subscriptions, overrides;
+};
+
+void read_rows(pg_uuid_t* org, const OrgTables& tables, TextRows* out) {
   AcceptInvalidationMessages();
   Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
   out->columns = kColumns;
   out->cells = static_cast<char**>(palloc0(sizeof(char*) * 16 * kColumns));
   Collector rows{out, 16};
   char** head = nullptr;
-  scan_org("organizations", "organizations_pkey", "id", org, snapshot,
-           [&](HeapTuple t, Relation rel) {
-             head = rows.add_row();
-             head[0] = pstrdup("o");
-             head[1] = text_column(t, rel, "timezone");
-           });
+  scan_org(tables.organizations, "id", org, snapshot, [&](HeapTuple t, Relation rel) {
+    head = rows.add_row();
+    head[0] = pstrdup("o");
+    head[1] = text_column(t, rel, "timezone");
+  });
   if (head) {
-    scan_org("subscriptions", "subscriptions_one_per_org", "org_id", org, snapshot,
+    scan_org(tables.subscriptions, "org_id", org, snapshot,
              [&](HeapTuple t, Relation rel) { add_subscription(rows, t, rel); });
-    scan_org("feature_overrides", "feature_overrides_one_per_feature", "org_id", org, snapshot,
+    scan_org(tables.overrides, "org_id", org, snapshot,
              [&](HeapTuple t, Relation rel) { add_override(rows, t, rel); });
   }
   UnregisterSnapshot(snapshot);
 }
 
 // Finds the counter row and copies its three counts.
-void read_usage(pg_uuid_t* org, text* feature, TimestampTz start, bool* found, int64* out) {
-  Relation rel = table_open(relation("feature_usage"), AccessShareLock);
+void read_usage(OrgRelation where, pg_uuid_t* org, text* feature, TimestampTz start, bool* found,
+                int64* out) {
+  Relation rel = table_open(where.table, AccessShareLock);
   Oid relid = RelationGetRelid(rel);
   ScanKeyData keys[3];
   ScanKeyInit(&keys[0], get_attnum(relid, "org_id"), BTEqualStrategyNumber, F_UUID_EQ,
@@ -202,8 +202,7 @@ void read_usage(pg_uuid_t* org, text* feature, TimestampTz start, bool* found, i
                          InvalidOid, DEFAULT_COLLATION_OID, F_TEXTEQ, PointerGetDatum(feature));
   ScanKeyInit(&keys[2], get_attnum(relid, "period_start"), BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ,
               TimestampTzGetDatum(start));
-  SysScanDesc scan = systable_beginscan(rel, relation("feature_usage_period_key"), true,
-                                        GetActiveSnapshot(), 3, keys);
+  SysScanDesc scan = systable_beginscan(rel, where.index, true, GetActiveSnapshot(), 3, keys);
   HeapTuple tuple = systable_getnext(scan);
   *found = HeapTupleIsValid(tuple);
   const char* names[3] = {"used", "reserved", "overage"};
@@ -223,9 +222,10 @@ bool read_usage_row(const Uuid& org, std::string_view feature, int64_t period_st
   memcpy(key.data, org.bytes.data(), 16);
   bool found = false;
   int64 counts[3] = {0, 0, 0};
+  OrgRelation where = org_relation("feature_usage", "feature_usage_period_key", key);
   guard([&] {
     text* name = cstring_to_text_with_len(feature.data(), static_cast<int>(feature.size()));
-    read_usage(&key, name, from_unix(period_start), &found, counts);
+    read_usage(where, &key, name, from_unix(period_start), &found, counts);
   });
   for (int i = 0; i < 3; ++i) out[i] = counts[i];
   return found;
@@ -235,7 +235,10 @@ TextRows read_org_rows(const Uuid& org) {
   pg_uuid_t key;
   memcpy(key.data, org.bytes.data(), 16);
   TextRows rows;
-  guard([&] { read_rows(&key, &rows); });
+  OrgTables tables{org_relation("organizations", "organizations_pkey", key),
+                   org_relation("subscriptions", "subscriptions_one_per_org", key),
+                   org_relation("feature_overrides", "feature_overrides_one_per_feature", key)};
+  guard([&] { read_rows(&key, tables, &rows); });
   return rows;
 }
 

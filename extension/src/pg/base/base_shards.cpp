@@ -1,0 +1,148 @@
+#include "pg/base/base_shards.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pg/base/base_boundary.hpp"
+#include "pg/base/base_store.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+}
+
+namespace sb::pg {
+namespace {
+
+struct Shard {
+  int32 low;
+  int32 high;
+  std::string suffix;  // "_<shardid>"
+};
+
+// How Citus places one table: no shards (not a Citus table), one shard (reference or Citus local
+// table) or hash ranges ordered by their low end.
+struct Placement {
+  bool hashed = false;
+  std::vector<Shard> shards;
+};
+
+std::unordered_map<std::string, Placement> placements;
+
+void clear_placements() noexcept {
+  placements.clear();
+}
+
+// Cleared on any invalidation of these tables: Citus invalidates a table when its shards change.
+int placement_cache() {
+  static int id =
+      register_cache({"organizations", "organization_members", "subscriptions", "feature_overrides",
+                      "feature_usage", "calendars", "appointments"},
+                     clear_placements);
+  return id;
+}
+
+Query shard_query{
+    "SELECT p.partmethod::pg_catalog.text, s.shardid::pg_catalog.text, s.shardminvalue,"
+    "       s.shardmaxvalue"
+    "  FROM pg_catalog.pg_dist_partition p"
+    "  LEFT JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid OPERATOR(pg_catalog.=) p.logicalrelid"
+    " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1",
+    1,
+    {OIDOID}};
+
+Oid switchboard_relid(const std::string& name) {
+  Oid relid = InvalidOid;
+  guard([&] { relid = get_relname_relid(name.c_str(), get_namespace_oid("switchboard", false)); });
+  return relid;
+}
+
+bool citus_present() {
+  Oid relid = InvalidOid;
+  guard([&] { relid = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE); });
+  return OidIsValid(relid);
+}
+
+Placement load_placement(const char* table) {
+  Placement placement;
+  Oid relid = switchboard_relid(table);
+  if (!OidIsValid(relid)) throw Error("XX000", std::string("switchboard.") + table + " is missing");
+  if (!citus_present()) return placement;
+  Datum arg = ObjectIdGetDatum(relid);
+  TextRows rows = spi_query(shard_query, &arg, " ", ReadMode::fresh);
+  for (uint64 r = 0; r < rows.count; ++r) {
+    if (!rows.at(r, 1)) continue;
+    placement.hashed = rows.at(r, 0)[0] == 'h';
+    int32 low = rows.at(r, 2) ? static_cast<int32>(std::strtol(rows.at(r, 2), nullptr, 10)) : 0;
+    int32 high = rows.at(r, 3) ? static_cast<int32>(std::strtol(rows.at(r, 3), nullptr, 10)) : 0;
+    placement.shards.push_back(Shard{low, high, std::string("_") + rows.at(r, 1)});
+  }
+  std::sort(placement.shards.begin(), placement.shards.end(),
+            [](const Shard& a, const Shard& b) { return a.low < b.low; });
+  return placement;
+}
+
+const Placement& placement_of(const char* table) {
+  auto found = placements.find(table);
+  if (found != placements.end()) return found->second;
+  int cache = placement_cache();
+  bool keep = false;
+  Placement placement = load_for_cache(
+      cache, [&] { return load_placement(table); }, &keep);
+  if (!keep) {
+    static Placement once;
+    once = std::move(placement);
+    return once;
+  }
+  return placements.emplace(table, std::move(placement)).first->second;
+}
+
+// The shard suffix holding `org` ("" when the table is not a Citus table).
+std::string suffix_for(const Placement& placement, const pg_uuid_t& org) {
+  if (placement.shards.empty()) return "";
+  if (!placement.hashed) return placement.shards.front().suffix;
+  int32 hash = 0;
+  guard([&] {
+    hash =
+        DatumGetInt32(DirectFunctionCall1(uuid_hash, UUIDPGetDatum(const_cast<pg_uuid_t*>(&org))));
+  });
+  for (const Shard& shard : placement.shards)
+    if (hash >= shard.low && hash <= shard.high) return shard.suffix;
+  throw Error("XX000", "switchboard: no shard covers the organization's hash value");
+}
+
+}  // namespace
+
+OrgRelation org_relation(const char* table, const char* index, const pg_uuid_t& org) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string suffix = suffix_for(placement_of(table), org);
+    OrgRelation found{switchboard_relid(table + suffix), switchboard_relid(index + suffix)};
+    if (OidIsValid(found.table) && OidIsValid(found.index)) return found;
+    clear_placements();  // a shard moved or was split since the placement was read: read it again
+  }
+  throw Error("0A000", "the organization's rows are on another node",
+              std::string("table: switchboard.") + table,
+              "call the function through the Citus coordinator, which delegates it to the node "
+              "holding the organization");
+}
+
+Oid logical_table(Oid relid) {
+  Oid logical = relid;
+  guard([&] {
+    const char* name = get_rel_name(relid);
+    if (!name || get_rel_namespace(relid) != get_namespace_oid("switchboard", true)) return;
+    const char* cut = strrchr(name, '_');
+    if (!cut || cut[1] == '\0' || strspn(cut + 1, "0123456789") != strlen(cut + 1)) return;
+    char* base = pnstrdup(name, cut - name);
+    Oid base_relid = get_relname_relid(base, get_rel_namespace(relid));
+    if (OidIsValid(base_relid)) logical = base_relid;
+  });
+  return logical;
+}
+
+}  // namespace sb::pg

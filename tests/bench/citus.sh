@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Citus benchmark: the cost of distribution per call. has_feature and consume_feature on 1,000
+# organisations, 8 pgbench clients, on one server and through the coordinator of a coordinator
+# plus two workers on loopback (calls delegated to the worker holding the organisation), rounds
+# alternating between the two, medians. Needs Citus in PG_BIN (otherwise says so and exits 0).
+# Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3]
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../../extension/tools/lib.sh"
+source "$here/../citus/cluster.sh"
+citus_installed || { echo "skipped: citus is not installed (no citus.so in $("$PG_CONFIG" --pkglibdir))"; exit 0; }
+
+SECONDS_EACH=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
+CLIENTS=8
+WORK=$(mktemp -d)
+chmod 755 "$WORK"
+
+ensure_os_user
+ONE_HOME=$(pg_owned_dir "$SB_HOME/bench-citus-one")
+stop_instance "$ONE_HOME"
+rm -rf "$ONE_HOME/data"
+ONE_PORT=$(free_port $((CITUS_PORT_BASE + 40)))
+init_instance "$ONE_HOME" "$ONE_PORT" "shared_preload_libraries = 'citus,switchboard'
+fsync = off
+synchronous_commit = off"
+start_instance "$ONE_HOME"
+trap 'stop_instance "$ONE_HOME"; rm -rf "$ONE_HOME/data"; citus_stop; rm -rf "$WORK"' EXIT
+sb_psql "$ONE_HOME" "$ONE_PORT" -d postgres -c "create database $CITUS_DB"
+say "starting the coordinator and two workers"
+citus_start
+
+# 1,000 organisations e0000000-0000-4000-8000-000000100000 .. 100999, each on a plan with calls.
+SETUP="set client_min_messages = warning;
+create extension if not exists switchboard cascade;
+select switchboard.distribute('{\"shardCount\": 32}') is not null as distributed;
+insert into switchboard.organizations (id, name, slug)
+  select ('e0000000-0000-4000-8000-000000' || g)::uuid, 'Bench ' || g, 'bench-' || g
+    from generate_series(100000, 100999) g;
+insert into switchboard.subscriptions (org_id, tier)
+  select id, 'enterprise_elite' from switchboard.organizations where slug like 'bench-%';"
+sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB" -q -c "$SETUP" >/dev/null
+citus_psql 0 -q -c "$SETUP" >/dev/null
+
+# One call per transaction, alone in its statement (so Citus delegates it), a random organisation.
+cat >"$WORK/has_feature.sql" <<'SQL'
+\set n random(100000, 100999)
+SELECT switchboard.has_feature('e0000000-0000-4000-8000-000000:n', 'calls');
+SQL
+cat >"$WORK/consume_feature.sql" <<'SQL'
+\set n random(100000, 100999)
+SELECT switchboard.consume_feature('e0000000-0000-4000-8000-000000:n', 'calls', 1);
+SQL
+
+# Transactions per second of script $1 against instance $2 (home) port $3; adds the number of
+# transactions pgbench completed to file $4.
+tps() {
+  local out
+  out=$("$PG_BIN/pgbench" -n -M simple -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -f "$1" -h "$2" -p "$3" \
+    -U postgres "$CITUS_DB" 2>>"$WORK/pgbench.err")
+  sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out" >>"$4"
+  sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out"
+}
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+declare -A runs
+for round in $(seq 1 "$ROUNDS"); do
+  for call in has_feature consume_feature; do
+    runs[$call.one]+="$(tps "$WORK/$call.sql" "$ONE_HOME" "$ONE_PORT" "$WORK/$call.one.done") "
+    runs[$call.citus]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
+  done
+done
+
+# Zero wrong answers: every call counted once, on both.
+used() { "$@" -tA -c "select sum(used) from switchboard.feature_usage where feature = 'calls'"; }
+one_used=$(used sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB")
+citus_used=$(used citus_psql 0)
+
+echo
+echo "Citus benchmark: $CLIENTS pgbench clients, $ROUNDS alternating rounds of ${SECONDS_EACH}s per row (medians), 1,000 organisations, $(nproc) CPU cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), Citus $(citus_psql 0 -tA -c "select extversion from pg_extension where extname = 'citus'")"
+echo
+echo "| call | one server (calls/s) | coordinator + 2 workers (calls/s) | ratio | per round: one server / Citus |"
+echo "| --- | ---: | ---: | ---: | --- |"
+for call in has_feature consume_feature; do
+  one=$(echo "${runs[$call.one]}" | tr ' ' '\n' | grep . | median)
+  cit=$(echo "${runs[$call.citus]}" | tr ' ' '\n' | grep . | median)
+  ratio=$(awk -v a="$cit" -v b="$one" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
+  printf '| `%s` | %.0f | %.0f | %sx | %s / %s |\n' "$call" "$one" "$cit" "$ratio" \
+    "$(printf '%.0f ' ${runs[$call.one]})" "$(printf '%.0f ' ${runs[$call.citus]})"
+done
+echo
+done_calls() { awk '{n += $1} END {print n + 0}' "$WORK/consume_feature.$1.done"; }
+echo "calls consumed: one server $one_used counted for $(done_calls one) completed, Citus $citus_used counted for $(done_calls citus) completed"
+[ -s "$WORK/pgbench.err" ] && grep -m3 ERROR "$WORK/pgbench.err" >&2 || true

@@ -1,0 +1,18 @@
+# Installation through the coordinator: CREATE EXTENSION reaches both workers (its NOTIFYs are not
+# sent inside Citus's prepared transactions), and the API roles exist everywhere.
+if out=$(citus_psql 0 -c "set client_min_messages = warning" -c "create extension switchboard cascade" 2>&1); then
+  ok "create extension switchboard through the coordinator"
+else
+  failed "create extension switchboard through the coordinator: $out"
+fi
+for n in 1 2; do
+  check "switchboard installed on worker $n" 0.1.0 "$n" \
+    "select extversion from pg_extension where extname = 'switchboard'"
+  check "schema auth and auth.uid() on worker $n" t "$n" "select to_regprocedure('auth.uid()') is not null"
+done
+check "the route catalog is filled on the coordinator" t 0 "select count(*) > 0 from switchboard.api_routes"
+# The shim listens on the coordinator: a route change there still announces itself.
+heard=$(citus_psql 0 -c "listen switchboard_api" \
+  -c "insert into switchboard.api_routes (method, path, function_name, summary) values ('GET', '/api/citus-check', 'is_member', 'citus check')" \
+  -c "delete from switchboard.api_routes where path = '/api/citus-check'" -c "select 1" 2>&1 | grep -c 'notification "switchboard_api"')
+check "a route change on the coordinator notifies switchboard_api" yes 0 "select case when $heard > 0 then 'yes' else 'no ($heard)' end"
