@@ -1,6 +1,7 @@
 // Booking benchmark: switchboard.book_appointment next to a naive check-then-insert (no lock) and
 // an exclusion-constraint-only insert, same workload, same server, one run in alternating rounds
-// (rates are medians over the rounds); then available_slots latency. Prints markdown tables. Needs
+// (rates are medians over the rounds); then the commands on existing appointments (confirm,
+// reschedule, cancel) and available_slots latency. Prints markdown tables. Needs
 // SWITCHBOARD_BENCH_DSN (tests/bench/booking.sh sets it).
 #include <algorithm>
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -331,6 +333,99 @@ std::pair<double, double> slots_latency(const std::string& dsn, Connection& admi
   return {percentile(ms, 0.5), percentile(ms, 0.99)};
 }
 
+// What one command on existing appointments did over a workload: its rates round by round, every
+// call's latency, and how many calls it refused or failed.
+struct CommandOutcome {
+  std::vector<double> rates;  // calls/s of each round
+  std::vector<double> ms;     // each call
+  long refused = 0;
+  long errors = 0;
+};
+
+// Runs `call(client)` on every client's thread at once; returns the seconds until all are done.
+double in_parallel(const std::function<void(int)>& call) {
+  std::vector<std::thread> clients;
+  auto start = Clock::now();
+  for (int c = 0; c < kClients; ++c) clients.emplace_back(call, c);
+  for (auto& t : clients) t.join();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// confirm_appointment, reschedule_appointment and cancel_appointment, in that order, on holds
+// each client made (kRound per client per round, untimed) on `calendars` calendars: every client
+// confirms its holds, then moves each by a random number of 15-minute steps within 60 days, then
+// cancels each. Rates are medians over 10 rounds; latencies cover every call.
+std::vector<CommandOutcome> appointment_commands(const std::string& dsn, Connection& admin,
+                                                 const Setup& s, int calendars, unsigned seed) {
+  admin.must("delete from switchboard.appointments where org_id in ($1, $2)",
+             {s.org, s.reference_org});
+  admin.must("vacuum analyze switchboard.appointments");
+  std::vector<std::unique_ptr<Connection>> conns;
+  for (int c = 0; c < kClients; ++c) {
+    conns.push_back(std::make_unique<Connection>(dsn));
+    conns.back()->become_user(s.agent);
+  }
+  std::vector<CommandOutcome> out(3);
+  std::vector<std::mutex> locks(3);
+  for (int round = 0; round < 10; ++round) {
+    std::vector<std::vector<std::string>> held(kClients);
+    in_parallel([&](int c) {
+      std::mt19937 rng(seed + 1000 * round + c);
+      for (size_t i = 0; i < kRound; ++i) {
+        auto r = conns[c]->run(
+            "select switchboard.hold_slot($1, $2, $3::timestamptz + make_interval(mins => "
+            "$4::int), "
+            "30, hold_seconds => 3600) ->> 'appointmentId'",
+            {s.org, s.calendars[rng() % calendars], s.base,
+             std::to_string(static_cast<int>(rng() % kStarts) * 15)});
+        if (r.ok() && r.value() != "<null>") held[c].push_back(r.value());
+      }
+    });
+    const char* sql[] = {
+        "select (switchboard.confirm_appointment($1, $2) ->> 'confirmed')::boolean",
+        "select (switchboard.reschedule_appointment($1, $2, $3::timestamptz + make_interval(mins "
+        "=> $4::int)) ->> 'rescheduled')::boolean",
+        "select (switchboard.cancel_appointment($1, $2, 'bench') ->> 'cancelled')::boolean"};
+    for (int k = 0; k < 3; ++k) {
+      std::atomic<long> calls{0};
+      double seconds = in_parallel([&](int c) {
+        std::mt19937 rng(seed + 7 * round + c);
+        std::vector<double> ms;
+        long refused = 0, errors = 0;
+        for (const std::string& id : held[c]) {
+          std::vector<std::string> args = {s.org, id};
+          if (k == 1) {
+            args.push_back(s.base);
+            args.push_back(std::to_string(static_cast<int>(rng() % kStarts) * 15));
+          }
+          auto t0 = Clock::now();
+          auto r = conns[c]->run(sql[k], args);
+          ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+          if (!r.ok())
+            ++errors;
+          else if (r.value() != "t")
+            ++refused;
+        }
+        calls += static_cast<long>(held[c].size());
+        std::lock_guard<std::mutex> guard(locks[k]);
+        out[k].ms.insert(out[k].ms.end(), ms.begin(), ms.end());
+        out[k].refused += refused;
+        out[k].errors += errors;
+      });
+      out[k].rates.push_back(calls / seconds);
+    }
+  }
+  return out;
+}
+
+void print_commands(const char* scenario, const std::vector<CommandOutcome>& o) {
+  const char* names[] = {"confirm_appointment", "reschedule_appointment", "cancel_appointment"};
+  for (size_t i = 0; i < o.size(); ++i)
+    std::printf("| %s | %s | %.0f | %.3f | %.3f | %ld | %ld |\n", scenario, names[i],
+                median(o[i].rates), percentile(o[i].ms, 0.5), percentile(o[i].ms, 0.99),
+                o[i].refused, o[i].errors);
+}
+
 }  // namespace
 
 int main() {
@@ -361,6 +456,14 @@ int main() {
       "\nthroughput of switchboard.book_appointment vs naive: %.2fx on 1 hot calendar, %.2fx on "
       "1,000 calendars (vs naive on the 7-column table: %.2fx, %.2fx)\n",
       ratio(hot, 0), ratio(spread, 0), ratio(hot, 3), ratio(spread, 3));
+  std::vector<CommandOutcome> commands_hot = appointment_commands(dsn, admin, s, 1, 31);
+  std::vector<CommandOutcome> commands_spread = appointment_commands(dsn, admin, s, kCalendars, 37);
+  std::printf(
+      "\n| workload (%d clients, 10 rounds of %zu holds each) | command | calls/s | p50 (ms) | p99 "
+      "(ms) | refused | errors |\n|---|---|---|---|---|---|---|\n",
+      kClients, kRound);
+  print_commands("1 hot calendar", commands_hot);
+  print_commands("1,000 calendars", commands_spread);
   auto [p50, p99] = slots_latency(dsn, admin, s);
   std::printf(
       "available_slots, 7-day window, calendar with 500 appointments (400 calls): p50 %.2f ms, p99 "
@@ -369,5 +472,7 @@ int main() {
       p50, p99);
   bool clean = hot[2].errors == 0 && hot[2].double_bookings == 0 && spread[2].errors == 0 &&
                spread[2].double_bookings == 0;
+  for (const auto* commands : {&commands_hot, &commands_spread})
+    for (const CommandOutcome& o : *commands) clean = clean && o.errors == 0;
   return clean ? 0 : 1;
 }

@@ -225,15 +225,10 @@ CREATE TRIGGER organization_members_rules
   BEFORE INSERT OR UPDATE OR DELETE ON switchboard.organization_members
   FOR EACH ROW EXECUTE FUNCTION switchboard.enforce_membership_rules();
 
--- Ensures: a clear 22023 error when a required argument is NULL.
+-- Ensures: a clear 22023 error ("<name> must not be null") when a required argument is NULL: the
+-- rule and wording of the C++ functions' sb::pg::require_arg, which it calls.
 CREATE FUNCTION switchboard.require_arg(value anyelement, name text) RETURNS void
-  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF value IS NULL THEN
-    RAISE EXCEPTION '% must not be null', name USING ERRCODE = '22023';
-  END IF;
-END
-$$;
+  LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'sb_require_arg';
 
 -- Ensures: the organisation exists (P0002 otherwise).
 CREATE FUNCTION switchboard.require_organization(org uuid) RETURNS void
@@ -356,8 +351,12 @@ BEGIN
   PERFORM switchboard.lock_member_defaults(v_user);
   IF NOT EXISTS (SELECT 1 FROM switchboard.organization_members m
                   WHERE m.org_id = set_default_org.org_id AND m.user_id = v_user) THEN
-    RAISE EXCEPTION 'not a member of this organization' USING ERRCODE = '42501',
-      DETAIL = format('org_id: %s', org_id), HINT = 'a default organization must be one of yours';
+    -- The caller's refusal in the wording of every area (switchboard.assert_role); the service
+    -- role passes that check, but a default organization must be one of the caller's own too.
+    PERFORM switchboard.assert_role(org_id, 'viewer');
+    RAISE EXCEPTION 'permission denied for this organization' USING ERRCODE = '42501',
+      DETAIL = format('Organization %s is not one of the caller''s own.', org_id),
+      HINT = 'A default organization must be one of yours.';
   END IF;
   IF EXISTS (SELECT 1 FROM switchboard.organization_members m
               WHERE m.org_id = set_default_org.org_id AND m.user_id = v_user AND m.is_default) THEN

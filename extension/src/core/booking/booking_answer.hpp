@@ -23,14 +23,37 @@ struct AppointmentFacts {
   std::optional<Micros> expires;  // the hold's expiry
 };
 
-// Ensures: {<verb>: true, reason, appointmentId, calendarId, status, startsAt, endsAt} with times
-// as ISO local times of `zone`, plus expiresAt while held and replayed: true for a replay.
-std::string accepted_answer(std::string_view verb, std::string_view reason,
-                            const AppointmentFacts& a, const Zone& zone, bool replayed);
+// What an accepted answer says beyond the appointment: that it replays an earlier answer (for
+// an idempotency key), and where a rescheduled appointment was before.
+struct AcceptedExtras {
+  bool replayed = false;
+  std::optional<Slot> previous;
+};
 
-// Ensures: {<verb>: false, reason, alternatives: [ISO local times of `zone`]}.
+// Ensures: {<verb>: true, reason, appointmentId, calendarId, status, startsAt, endsAt} with times
+// as ISO local times of `zone`, plus expiresAt while held, replayed: true for a replay and
+// previousStartsAt/previousEndsAt for a move. The one answer of every booking command that
+// accepts (book, hold, confirm, reschedule, cancel, complete, no-show).
+std::string accepted_answer(std::string_view verb, std::string_view reason,
+                            const AppointmentFacts& a, const Zone& zone,
+                            const AcceptedExtras& extras = {});
+
+// What a refusal says beyond its reason and alternatives: why the slot itself is refused (an
+// expired hold whose slot is gone) and the appointment's status (a command its state forbids).
+struct RefusedExtras {
+  std::string_view slot_reason;  // empty: none
+  std::string_view status;       // empty: none
+};
+
+// Ensures: {<verb>: false, reason, alternatives: [ISO local times of `zone`]}, plus slotReason
+// and status when given. The one answer of every booking command that refuses.
 std::string refused_answer(std::string_view verb, std::string_view reason,
-                           const std::vector<Micros>& alternatives, const Zone& zone);
+                           const std::vector<Micros>& alternatives, const Zone& zone,
+                           const RefusedExtras& extras = {});
+
+// Ensures: {updated: true, reason, calendar} with `calendar` (JSON text) as it is, or
+// {updated: false, reason} without one.
+std::string calendar_answer(std::string_view reason, std::optional<std::string_view> calendar);
 
 // Ensures: `details` holds only service and notes (strings), metadata (an object) and source
 // (ai_call, dashboard or api); sb::Error 22023 naming the first offending key or value (as jsonb

@@ -93,7 +93,7 @@ SB_FUNCTION(sb_feature_matrix) {
 SB_FUNCTION(sb_assert_narrowing_override) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
   std::string_view feature = sb::pg::feature_arg(fcinfo, 1);
-  if (PG_ARGISNULL(2)) throw sb::Error("22023", "enabled must not be null");
+  sb::pg::require_arg(fcinfo, 2, "enabled");
   sb::ent::Override proposed;
   proposed.tenant = true;
   proposed.enabled = PG_GETARG_BOOL(2);

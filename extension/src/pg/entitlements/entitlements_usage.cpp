@@ -265,7 +265,7 @@ SB_FUNCTION(sb_reserve_feature) {
   sb::Uuid org = sb::pg::uuid_arg(fcinfo, 0);
   std::string_view feature = sb::pg::feature_arg(fcinfo, 1);
   int64_t quantity = sb::pg::positive_arg(fcinfo, 2, "quantity");
-  if (PG_ARGISNULL(3)) throw sb::Error("22023", "ttl must not be null");
+  sb::pg::require_arg(fcinfo, 3, "ttl");
   Interval* ttl = PG_GETARG_INTERVAL_P(3);
   if (ttl->month < 0 || ttl->day < 0 || ttl->time < 0 || (!ttl->month && !ttl->day && !ttl->time))
     throw sb::Error("22023", "ttl must be positive");

@@ -156,11 +156,20 @@ SB_FUNCTION(sb_invalidate_caches) {
   return PointerGetDatum(nullptr);
 }
 
+// Ensures: 22023 "<name> must not be null" when the value is NULL (switchboard.require_arg, for
+// the SQL functions: the one rule and wording of sb::pg::require_arg).
+SB_FUNCTION(sb_require_arg) {
+  sb::pg::require_arg(fcinfo, 1, "name");
+  std::string name(sb::pg::text_arg(fcinfo, 1));
+  sb::pg::require_arg(fcinfo, 0, name.c_str());
+  PG_RETURN_VOID();
+}
+
 // Ensures: the caller is the service role or a member with at least the role (42501 otherwise);
 // for the service role, that the organisation exists (P0002 otherwise).
 SB_FUNCTION(sb_assert_role) {
-  if (PG_ARGISNULL(0)) throw sb::Error("22023", "org_id must not be null");
-  if (PG_ARGISNULL(1)) throw sb::Error("22023", "min_role must not be null");
+  sb::pg::require_arg(fcinfo, 0, "org_id");
+  sb::pg::require_arg(fcinfo, 1, "min_role");
   sb::Uuid org = uuid_arg(fcinfo, 0);
   sb::pg::require_role(org, role_arg(fcinfo, 1));
   if (!sb::role_in(sb::pg::caller_memberships(), org)) sb::pg::org_state(org);

@@ -24,16 +24,13 @@ void require_role(const Uuid& org, Role min_role) {
   std::optional<Role> role = role_in(caller_memberships(), org);
   if (role && role_at_least(*role, min_role)) return;
   if (caller_is_service_role()) return;
-  if (!caller_user())
-    throw Error("42501", "this action needs a signed-in user",
-                "request.jwt.claims carries no sub claim", "send a jwt whose sub is a member");
-  if (!role)
-    throw Error("42501", "not a member of this organization", "org_id: " + to_string(org),
-                "use a token of a member of this organization, or the service role");
-  throw Error(
-      "42501",
-      "role " + std::string(role_name(min_role)) + " or above is required in this organization",
-      "your role: " + std::string(role_name(*role)));
+  std::string needed = "Role " + std::string(role_name(min_role)) + " or above in organization " +
+                       to_string(org) + " is required; ";
+  std::string caller = !caller_user() ? "the request has no signed-in user (no sub claim)."
+                       : !role        ? "the caller is not a member."
+                               : "the caller's role is " + std::string(role_name(*role)) + ".";
+  throw Error("42501", "permission denied for this organization", needed + caller,
+              "Use the token of a member with that role or above, or the service role.");
 }
 
 }  // namespace sb::pg

@@ -11,7 +11,9 @@ namespace sb::pg {
 bool caller_is_service_role();
 
 // Ensures the caller is the service role or a member of `org` with at least `min_role`; raises
-// 42501 naming what is missing otherwise.
+// 42501 otherwise. The one authorisation of every area (SQL: switchboard.assert_role), with one
+// wording: "permission denied for this organization", the detail naming the organisation, the
+// role needed and what the caller lacks.
 void require_role(const Uuid& org, Role min_role);
 
 }  // namespace sb::pg
