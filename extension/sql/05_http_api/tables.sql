@@ -59,6 +59,7 @@ INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('api_path_params', 'part of openapi() and api_route_problems()', true),
   ('api_route_problems', 'an operator''s check, run in SQL', true),
   ('require_organization', 'an argument check of the tenancy functions', true),
+  ('answer_time', 'how command answers write times (SQL-written answers)', true),
   ('webhook_facts', 'part of receive_webhook()', true),
   ('webhook_kept_headers', 'part of receive_webhook()', true),
   ('resolve_provider_org', 'part of receive_webhook()', true),
