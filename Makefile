@@ -76,8 +76,9 @@ stop:
 	@$(TOOL) stop
 reset:
 	@$(TOOL) reset
+# make psql ARGS='-c "select 1"' passes ARGS to psql (make itself would take -- and flags).
 psql:
-	@$(TOOL) psql
+	@$(TOOL) psql $(ARGS)
 bench:
 	@$(TOOL) bench
 fuzz:

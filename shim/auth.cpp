@@ -42,17 +42,25 @@ AuthOutcome refused(std::string why) {
 }  // namespace
 
 Authenticator::Authenticator(const Config& config)
-    : config_(config), anonymous_(identity_of(config.anon_role, nlohmann::json::object(), true)) {}
+    : config_(config),
+      keys_(config),
+      anonymous_(identity_of(config.anon_role, nlohmann::json::object(), true)) {}
 
 std::shared_ptr<const Identity> Authenticator::remembered(const std::string& token) const {
+  std::uint64_t generation = keys_.generation();
   std::lock_guard<std::mutex> lock(mutex_);
+  if (generation != verified_generation_) {  // keys were rotated: verify every token again
+    verified_.clear();
+    verified_generation_ = generation;
+  }
   auto it = verified_.find(token);
   return it == verified_.end() ? nullptr : it->second;
 }
 
-void Authenticator::remember(const std::string& token,
-                             std::shared_ptr<const Identity> identity) const {
+void Authenticator::remember(const std::string& token, std::shared_ptr<const Identity> identity,
+                             std::uint64_t generation) const {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (generation != verified_generation_) return;  // verified with keys no longer in force
   if (verified_.size() >= kRememberedTokens) verified_.clear();
   verified_.emplace(token, std::move(identity));
 }
@@ -61,18 +69,29 @@ AuthOutcome Authenticator::authenticate(const std::string& authorization) const 
   if (authorization.empty()) return AuthOutcome{anonymous_, ""};
   auto bearer = bearer_token(authorization);
   if (!bearer) return refused("authorization header is not a bearer token");
-  if (config_.jwt.keys.empty()) return refused("jwt verification is not configured");
+  if (keys_.policy()->keys.empty() && config_.jwks_url.empty())
+    return refused("jwt verification is not configured");
   const std::string& token = *bearer;
   if (auto known = remembered(token)) {
     std::string problem =
         sb::jwt_time_problem(known->claims, config_.now(), config_.jwt.leeway_seconds);
     return problem.empty() ? AuthOutcome{known, ""} : refused(problem);
   }
-  auto verdict = sb::verify_jwt(token, config_.jwt, config_.now());
+  std::uint64_t generation = keys_.generation();
+  auto verdict = verify(token);
   if (!verdict.ok) return refused(verdict.error);
   auto identity = from_claims(config_, std::move(verdict.claims));
-  remember(token, identity);
+  remember(token, identity, generation);
   return AuthOutcome{identity, ""};
+}
+
+sb::JwtResult Authenticator::verify(const std::string& token) const {
+  auto policy = keys_.policy();
+  auto verdict = sb::verify_jwt(token, *policy, config_.now());
+  if (verdict.ok || verdict.error != "jwt signature invalid") return verdict;
+  std::string kid = sb::jwt_kid(token);
+  if (sb::has_kid(*policy, kid) || !keys_.refresh_for_kid(kid)) return verdict;
+  return sb::verify_jwt(token, *keys_.policy(), config_.now());
 }
 
 std::optional<std::string> bearer_token(const std::string& authorization) {

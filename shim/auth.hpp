@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config.hpp"
+#include "jwks.hpp"
 
 namespace shim {
 
@@ -27,7 +28,7 @@ struct AuthOutcome {
 };
 
 // Verifies bearer tokens; a verified token is remembered (its signature is not checked again,
-// its time claims are, on every use).
+// its time claims are, on every use) while the key set stays the same.
 class Authenticator {
  public:
   explicit Authenticator(const Config& config);
@@ -37,12 +38,20 @@ class Authenticator {
 
  private:
   std::shared_ptr<const Identity> remembered(const std::string& token) const;
-  void remember(const std::string& token, std::shared_ptr<const Identity> identity) const;
+  // Ensures: `token` is remembered when `generation` (of the keys it was verified with) is still
+  // the key set in force.
+  void remember(const std::string& token, std::shared_ptr<const Identity> identity,
+                std::uint64_t generation) const;
+
+  // The verdict on `token`, fetching the JWKS again (rate-limited) when its kid is unknown.
+  sb::JwtResult verify(const std::string& token) const;
 
   const Config& config_;
+  mutable JwtKeys keys_;
   std::shared_ptr<const Identity> anonymous_;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // verified_, verified_generation_
   mutable std::unordered_map<std::string, std::shared_ptr<const Identity>> verified_;
+  mutable std::uint64_t verified_generation_ = 0;  // the key set the remembered tokens passed
 };
 
 // The token of an Authorization header value "Bearer <token>" ("Bearer" in any case), or nothing.

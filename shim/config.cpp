@@ -12,24 +12,89 @@
 namespace shim {
 namespace {
 
-// "pool-size" -> "SWITCHBOARD_POOL_SIZE".
-std::string env_name(const std::string& name) {
-  std::string out = "SWITCHBOARD_";
-  for (char c : name) out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
-  return out;
+// Every setting of the server, with what it means: --help prints them, and a flag not listed is
+// refused. A setting read through setting() must be listed here (or in kTokenFlags).
+const SettingInfo kSettings[] = {
+    {"database-url",
+     "libpq URL or conninfo of the authenticator role (default: the embedded cluster)"},
+    {"listen", "host:port to serve (127.0.0.1:8080)"},
+    {"jwt-secret", "HS256 secret (Supabase's JWT secret)"},
+    {"jwks-file", "JWKS file (RS256, ES256, HS256 keys)"},
+    {"jwks-url", "JWKS URL, e.g. https://<project>/auth/v1/.well-known/jwks.json"},
+    {"jwks-refresh-seconds", "fetch the JWKS URL again this often (600)"},
+    {"jwks-min-refresh-seconds", "at most one fetch per this many seconds for an unknown kid (30)"},
+    {"jwt-audience", "aud a token must name (unchecked when unset)"},
+    {"jwt-max-lifetime-seconds", "longest token lifetime accepted; 0: no limit (86400)"},
+    {"anon-role", "role of requests without a token (anon)"},
+    {"max-body-bytes", "largest request body (1048576)"},
+    {"max-json-depth", "deepest request JSON nesting (64)"},
+    {"max-header-bytes", "largest request head (16384)"},
+    {"max-headers", "most request header lines (100)"},
+    {"max-connections", "open client connections (1000)"},
+    {"max-connections-per-client", "open connections per client address (100)"},
+    {"pool-size", "database connections (10)"},
+    {"threads", "HTTP worker threads (max(32, 4 x pool size))"},
+    {"request-timeout-ms", "wait for a pooled connection, statement_timeout (10000)"},
+    {"client-timeout-seconds", "slow clients are cut off after (10)"},
+    {"keep-alive-seconds", "idle keep-alive connections are closed after (5)"},
+    {"metrics-access", "who reads /metrics: service_role or public (service_role)"},
+    {"metrics-token", "bearer token for scrapers of /metrics"},
+    {"public-url", "externally visible base URL (OpenAPI servers, Twilio's signed URL)"},
+    {"twilio-webhook-url", "the exact URL Twilio calls, when a proxy rewrites the path"},
+    {"standard-webhook-secrets", "space-separated whsec_ secrets (Standard Webhooks v1)"},
+    {"standard-webhook-public-keys", "space-separated whpk_ Ed25519 keys (Standard Webhooks v1a)"},
+    {"stripe-webhook-secret", "Stripe endpoint secret(s), space-separated"},
+    {"twilio-auth-token", "Twilio auth token(s), space-separated"},
+    {"ghl-ed25519-public-key", "GoHighLevel Ed25519 public key (PEM text or file)"},
+    {"ghl-public-key", "GoHighLevel legacy RSA public key (PEM text or file)"},
+    {"vapi-secret", "Vapi shared secret, bearer token or HMAC key"},
+    {"vapi-auth", "secret, bearer or hmac (secret)"},
+    {"vapi-bearer-header", "header of the Vapi bearer credential (authorization)"},
+    {"vapi-hmac-algorithm", "sha256, sha512 or sha1 (sha256)"},
+    {"vapi-signature-header", "Vapi HMAC signature header (x-signature)"},
+    {"vapi-signature-prefix", "text before the Vapi signature, e.g. sha256="},
+    {"vapi-signature-encoding", "hex or base64 (hex)"},
+    {"vapi-timestamp-header", "Vapi timestamp header (x-timestamp)"},
+    {"vapi-signed-payload", "template of the bytes Vapi signs ({timestamp}.{body})"},
+    {"fixed-now", "tests only: a fixed clock in Unix seconds"},
+};
+
+// The flags of `switchboard-shim token`.
+const SettingInfo kTokenFlags[] = {
+    {"sub", "the user id (a uuid)"},
+    {"org", "app_metadata.org_id (a uuid)"},
+    {"role", "the role claim (authenticated)"},
+    {"aud", "the audience claim (authenticated)"},
+    {"ttl", "seconds until exp (86400)"},
+    {"secret-file", "file holding the HS256 secret (else SWITCHBOARD_JWT_SECRET or --jwt-secret)"},
+    {"jwt-secret", "the HS256 secret"},
+    {"key", "PEM private key for RS256 or ES256"},
+    {"alg", "RS256 or ES256, with --key (RS256)"},
+    {"kid", "key id written into the header, with --key"},
+};
+
+// True when `name` is listed in `table`.
+template <std::size_t N>
+bool listed(const SettingInfo (&table)[N], const std::string& name) {
+  for (const auto& s : table)
+    if (name == s.name) return true;
+  return false;
 }
 
-// An integer setting within [min, max]; throws naming the variable otherwise.
+}  // namespace
+
 long integer_setting(int argc, char** argv, const std::string& name, long fallback, long min,
                      long max) {
   std::string text = setting(argc, argv, name, std::to_string(fallback));
   char* end = nullptr;
   long value = std::strtol(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || value < min || value > max)
-    throw std::runtime_error(env_name(name) + " must be an integer from " + std::to_string(min) +
-                             " to " + std::to_string(max));
+    throw std::runtime_error(variable_name(name) + " (--" + name + ") must be an integer from " +
+                             std::to_string(min) + " to " + std::to_string(max));
   return value;
 }
+
+namespace {
 
 // The space-separated words of `text`.
 std::vector<std::string> words(const std::string& text) {
@@ -46,7 +111,8 @@ sb::PublicKey pem_setting(const std::string& name, const std::string& value) {
   try {
     return sb::public_key_from_pem(pem);
   } catch (const std::exception&) {
-    throw std::runtime_error(env_name(name) + " is not a PEM public key (or a file holding one)");
+    throw std::runtime_error(variable_name(name) +
+                             " is not a PEM public key (or a file holding one)");
   }
 }
 
@@ -71,15 +137,19 @@ void load_listen(Config& c, const std::string& text) {
     throw std::runtime_error("SWITCHBOARD_LISTEN has no valid port");
 }
 
-// The JWT keys (HS256 secret, JWKS file) and the audience.
+// The JWT keys (HS256 secret; the JWKS file and URL that JwtKeys loads) and the audience.
 void load_jwt(Config& c, int argc, char** argv) {
   std::string secret = setting(argc, argv, "jwt-secret", "");
   if (!secret.empty()) c.jwt.keys.push_back({"", "HS256", secret, nullptr});
-  std::string jwks = setting(argc, argv, "jwks-file", "");
-  if (!jwks.empty()) {
-    auto keys = sb::parse_jwks(read_text_file(jwks));
-    c.jwt.keys.insert(c.jwt.keys.end(), keys.begin(), keys.end());
-  }
+  c.jwks_file = setting(argc, argv, "jwks-file", "");
+  c.jwks_url = setting(argc, argv, "jwks-url", "");
+  if (!c.jwks_url.empty() && c.jwks_url.rfind("http://", 0) != 0 &&
+      c.jwks_url.rfind("https://", 0) != 0)
+    throw std::runtime_error("SWITCHBOARD_JWKS_URL must be an http:// or https:// URL");
+  c.jwks_refresh =
+      std::chrono::seconds(integer_setting(argc, argv, "jwks-refresh-seconds", 600, 1, 7L * 86400));
+  c.jwks_min_refresh =
+      std::chrono::seconds(integer_setting(argc, argv, "jwks-min-refresh-seconds", 30, 0, 86400));
   c.jwt.audience = setting(argc, argv, "jwt-audience", "");
   c.jwt.max_lifetime_seconds =
       integer_setting(argc, argv, "jwt-max-lifetime-seconds", 86400, 0, 20L * 366 * 86400);
@@ -176,10 +246,45 @@ void load_webhooks(Config& c, int argc, char** argv) {
 }  // namespace
 
 std::string setting(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return argv[i + 1];
-  const char* value = std::getenv(env_name(name).c_str());
+  if (!listed(kSettings, name) && !listed(kTokenFlags, name))
+    throw std::logic_error("setting " + name + " is not declared in shim/config.cpp");
+  const std::string flag = "--" + name;
+  for (int i = 1; i < argc; ++i) {
+    if (i + 1 < argc && argv[i] == flag) return argv[i + 1];
+    if (std::string_view(argv[i]).substr(0, flag.size() + 1) == flag + "=")
+      return argv[i] + flag.size() + 1;
+  }
+  const char* value = std::getenv(variable_name(name).c_str());
   return value && *value ? value : fallback;
+}
+
+std::string variable_name(const std::string& name) {
+  std::string out = "SWITCHBOARD_";
+  for (char c : name) out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  return out;
+}
+
+std::vector<SettingInfo> server_settings() {
+  return {std::begin(kSettings), std::end(kSettings)};
+}
+
+std::vector<SettingInfo> token_flags() {
+  return {std::begin(kTokenFlags), std::end(kTokenFlags)};
+}
+
+void check_flags(int argc, char** argv, int first, bool token) {
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0)
+      throw UsageError("unexpected argument " + arg);
+    std::string name =
+        arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+    if (!(token ? listed(kTokenFlags, name) : listed(kSettings, name)))
+      throw UsageError("unknown flag --" + name);
+    if (arg.find('=') != std::string::npos) continue;
+    if (i + 1 >= argc) throw UsageError("flag --" + name + " needs a value");
+    ++i;
+  }
 }
 
 std::string lowercase(std::string text) {

@@ -4,18 +4,35 @@
 
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/http/http_jwt_verify.hpp"
 #include "core/http/http_webhook_verify.hpp"
 
 namespace shim {
 
+// A flag or variable of the command line, with what it means (for --help).
+struct SettingInfo {
+  const char* name;  // the flag without "--"; the variable is SWITCHBOARD_<NAME>
+  const char* meaning;
+};
+
+// A command line the shim cannot act on (exit status 2).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct Config {
   std::string database_url;
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;
-  sb::JwtPolicy jwt;  // HS256 secret and/or JWKS keys, audience
+  sb::JwtPolicy jwt;                          // HS256 secret and/or JWKS keys, audience
+  std::string jwks_file;                      // read at start and on every refresh
+  std::string jwks_url;                       // fetched at start and on every refresh
+  std::chrono::seconds jwks_refresh{600};     // refresh period of the JWKS file or URL
+  std::chrono::seconds jwks_min_refresh{30};  // at most one unknown-kid refresh per period
   std::string anon_role = "anon";
   std::string schema = "switchboard";
   std::size_t max_body_bytes = 1 << 20;
@@ -48,8 +65,24 @@ struct Config {
 // setting.
 Config load_config(int argc, char** argv);
 
-// The value of SWITCHBOARD_<NAME> (flag --<name> first), or `fallback`.
+// The value of SWITCHBOARD_<NAME> (flag --<name> VALUE or --<name>=VALUE first), or `fallback`.
+// `name` must be one of server_settings() or token_flags().
 std::string setting(int argc, char** argv, const std::string& name, const std::string& fallback);
+
+// An integer setting within [min, max]; throws std::runtime_error naming the variable otherwise.
+long integer_setting(int argc, char** argv, const std::string& name, long fallback, long min,
+                     long max);
+
+// "pool-size" -> "SWITCHBOARD_POOL_SIZE".
+std::string variable_name(const std::string& name);
+
+// The settings of the server and the flags of the token command, for --help.
+std::vector<SettingInfo> server_settings();
+std::vector<SettingInfo> token_flags();
+
+// Ensures: argv[first..] are only --flag VALUE or --flag=VALUE of the server's settings (or of
+// the token command's flags); throws UsageError naming the first that is not.
+void check_flags(int argc, char** argv, int first, bool token);
 
 // `text` in ASCII lowercase (header names).
 std::string lowercase(std::string text);

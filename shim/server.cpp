@@ -279,6 +279,12 @@ int serve(const Config& config) {
     return 1;
   }
   log_note("listening on http://" + config.listen_host + ":" + std::to_string(config.listen_port));
+  if (config.jwt.keys.empty() && config.jwks_file.empty() && config.jwks_url.empty())
+    log_note(
+        "warning: no JWT secret or JWKS is configured (SWITCHBOARD_JWT_SECRET, "
+        "SWITCHBOARD_JWKS_FILE or SWITCHBOARD_JWKS_URL): every request with a token gets 401, "
+        "requests without one run as " +
+        config.anon_role);
   if (config.fixed_now)
     log_note("SWITCHBOARD_FIXED_NOW is set: the clock is fixed (for tests only)");
   server.run();

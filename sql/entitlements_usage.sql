@@ -153,8 +153,8 @@ SELECT switchboard.set_subscription(pg_temp.org('U'), 'usage_lab', 'active',
                             'currentPeriodEnd', now() - interval '1 hour' + interval '1 month')) IS NOT NULL AS renewed;
 SELECT pg_temp.a(switchboard.check_feature(pg_temp.org('U'), 'test_billing')) AS check_in_new_period,
        (switchboard.check_feature(pg_temp.org('U'), 'test_billing') ->> 'resetsAt')::timestamptz
-         = (SELECT current_period_end FROM switchboard.subscriptions WHERE org_id = pg_temp.org('U'))
-         AS resets_at_new_period_end;
+         = (SELECT date_trunc('second', current_period_end) FROM switchboard.subscriptions
+             WHERE org_id = pg_temp.org('U')) AS resets_at_new_period_end;
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('U'), 'test_billing', 4)) AS consume_in_new_period;
 SELECT pg_temp.counters('U', 'test_billing', pg_temp.sub_start('U')) AS test_billing,
        pg_temp.counters('U', 'test_soft', pg_temp.sub_start('U')) AS test_soft;
@@ -217,15 +217,15 @@ SELECT (switchboard.check_feature(pg_temp.org('K'), 'test_daily') ->> 'resetsAt'
   FROM pg_temp.calendar_window('day', 'UTC');
 
 --
--- Idempotency keys (R's calls: 10, hard): a replay returns the original answer and consumes
--- nothing; the same key for a different feature or quantity is refused (23505); keys belong to
--- one organisation.
+-- Idempotency keys (R's calls: 10, hard): a replay returns the original answer (with replayed:
+-- true) and consumes nothing; the same key for a different feature or quantity is refused
+-- (23505); keys belong to one organisation.
 --
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1')) AS first;
 SELECT count(*) AS replays,
        count(DISTINCT pg_temp.a(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1'))) AS distinct_answers,
        bool_and(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1')
-                = (SELECT e.result FROM switchboard.usage_events e
+                = (SELECT e.result || '{"replayed": true}' FROM switchboard.usage_events e
                     WHERE e.org_id = pg_temp.org('R') AND e.idempotency_key = 'order-1')) AS same_as_stored
   FROM generate_series(1, 5);
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1')) AS replay,
@@ -273,7 +273,8 @@ BEGIN
   INSERT INTO res VALUES (name, (r ->> 'reservationId')::uuid);
   RETURN pg_temp.a(r) || format(' id=%s expiresAt=%s', CASE WHEN r ->> 'reservationId' IS NULL THEN 'null' ELSE 'set' END,
                                 CASE WHEN r ->> 'expiresAt' IS NULL THEN 'null'
-                                     WHEN (r ->> 'expiresAt')::timestamptz = now() + ttl THEN 'now+ttl'
+                                     WHEN (r ->> 'expiresAt')::timestamptz = date_trunc('second', now() + ttl)
+                                       AND r ->> 'expiresAt' LIKE '%:__Z' THEN 'now+ttl'
                                      ELSE r ->> 'expiresAt' END);
 END
 $$;
@@ -294,10 +295,11 @@ SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('R'), 'calls', 4)) AS c
 SELECT pg_temp.reserve('r_denied', 2) AS reserve_beyond_limit;
 SELECT pg_temp.r_state() AS after_reserve;
 -- Settling replaces the reservation by the actual quantity; settling again returns the same answer
--- and changes nothing; releasing a settled reservation gives nothing back.
+-- (with replayed: true) and changes nothing; releasing a settled reservation gives nothing back.
 SELECT pg_temp.a(switchboard.settle_reservation(pg_temp.org('R'), pg_temp.rid('r1'), 2)) AS settle_2;
 SELECT switchboard.settle_reservation(pg_temp.org('R'), pg_temp.rid('r1'), 2)
-       = (SELECT result FROM switchboard.feature_reservations WHERE id = pg_temp.rid('r1')) AS settle_again_same_answer,
+       = (SELECT result || '{"replayed": true}' FROM switchboard.feature_reservations
+           WHERE id = pg_temp.rid('r1')) AS settle_again_same_answer,
        pg_temp.a(switchboard.release_reservation(pg_temp.org('R'), pg_temp.rid('r1'))) AS release_settled;
 SELECT pg_temp.r_state() AS after_settle;
 -- Releasing gives the whole quantity back, once; a released reservation cannot be settled.

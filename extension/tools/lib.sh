@@ -12,20 +12,35 @@ SB_TEST_PORT_BASE=${SB_TEST_PORT_BASE:-25440}
 SB_PORT=${SWITCHBOARD_PORT:-54329}
 SB_PG_OS_USER=switchboard
 
-# Debian packages the build, the cluster and the tests need.
-SB_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
-  libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev cmake g++ make pkg-config
-  openssl clang libclang-rt-dev"
+# Debian packages `make run` needs (build, cluster, shim), and what only the tests add.
+SB_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
+  libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev cmake g++ make pkg-config openssl"
+SB_TEST_PACKAGES="libgtest-dev clang libclang-rt-dev"
 
 say() { printf '%s\n' "switchboard: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
-# Ensures: every package in SB_PACKAGES is installed (as root), or says the exact command to run.
+# The time since the command started, as [m:ss].
+clock() { printf '[%d:%02d]' $((SECONDS / 60)) $((SECONDS % 60)); }
+
+# Runs "$@" as one step of a developer command: says what it does, then how long it took
+# ("switchboard: [1:42] building the shim: done in 63 s"); a failing step ends the command.
+step() {
+  local what=$1 start=$SECONDS
+  shift
+  say "$(clock) $what ..."
+  "$@" || exit $?
+  say "$(clock) $what: done in $((SECONDS - start)) s"
+}
+
+# Ensures: the packages of `make run` ($1 = run) or of everything (test, the default) are
+# installed (as root), or says the exact command to run.
 ensure_packages() {
-  local missing=() p
-  for p in $SB_PACKAGES; do
+  local wanted=$SB_RUN_PACKAGES missing=() p
+  [ "${1:-test}" = run ] || wanted="$wanted $SB_TEST_PACKAGES"
+  for p in $wanted; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -38,8 +53,8 @@ ensure_packages() {
   apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
 }
 
-# Ensures: the extension and the shim are built and the extension is installed into PostgreSQL.
-build_all() {
+# Ensures: switchboard.so is built and installed into PostgreSQL.
+build_extension() {
   make -s -C "$SB_ROOT" -j2 PG_CONFIG="$PG_CONFIG" all >/dev/null || die "building the extension failed"
   local libdir
   libdir=$("$PG_BIN/pg_config" --pkglibdir)
@@ -49,9 +64,27 @@ build_all() {
   elif ! cmp -s "$SB_ROOT/switchboard.so" "$libdir/switchboard.so"; then
     die "the extension is not installed; run: sudo make -C '$SB_ROOT' install"
   fi
+}
+
+# Ensures: build/ holds the shim ($1 = run) or the shim, the tests and the benchmarks (all).
+build_native() {
   cmake -S "$SB_ROOT" -B "$SB_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \
     || die "cmake configure failed"
-  cmake --build "$SB_ROOT/build" -j2 >/dev/null || die "building the shim and tests failed"
+  if [ "${1:-all}" = run ]; then
+    cmake --build "$SB_ROOT/build" -j2 --target switchboard-shim >/dev/null || die "building the shim failed"
+  else
+    cmake --build "$SB_ROOT/build" -j2 >/dev/null || die "building the shim and tests failed"
+  fi
+}
+
+# Ensures: the extension is built and installed, and the shim (run) or everything (all) is built.
+build_all() {
+  step "building the extension" build_extension
+  if [ "${1:-all}" = run ]; then
+    step "building the shim" build_native run
+  else
+    step "building the shim, the tests and the benchmarks" build_native all
+  fi
 }
 
 # The connection string of the shim's login role on instance dir $1, port $2, database $3, with
@@ -69,9 +102,10 @@ ensure_os_user() {
     "$SB_PG_OS_USER" || die "could not create OS user $SB_PG_OS_USER"
 }
 
-# Runs a command as the cluster's OS user.
+# Runs a command as the cluster's OS user, from / : that user may not be able to read the current
+# directory (a clone under /root), and PostgreSQL's programs start by changing back to it.
 as_pg() {
-  if is_root; then runuser -u "$SB_PG_OS_USER" -- "$@"; else "$@"; fi
+  if is_root; then (cd / && runuser -u "$SB_PG_OS_USER" -- "$@"); else "$@"; fi
 }
 
 # Ensures: directory $1 exists and belongs to the cluster's OS user; prints a usable path

@@ -137,12 +137,19 @@ service_token() {
   SWITCHBOARD_JWT_SECRET=$(jwt_secret) "$SHIM" token --role service_role --ttl 86400
 }
 
-# Ensures: packages, build, cluster (unless SWITCHBOARD_DATABASE_URL) and database are ready.
+# Ensures: packages, build, cluster (unless SWITCHBOARD_DATABASE_URL) and database are ready; with
+# $1 = run only what `make run` needs (no tests, no benchmarks), else everything.
 set_up() {
-  ensure_packages
-  build_all
-  external_db || start_cluster
-  setup_database
+  local what=${1:-all}
+  step "checking packages" ensure_packages "$([ "$what" = run ] && echo run || echo test)"
+  build_all "$what"
+  external_db || step "starting the embedded cluster" start_cluster
+  step "setting up database $DB" setup_database
+}
+
+# The `make psql` command line for this setup (SWITCHBOARD_PORT when it is not the default).
+make_psql() {
+  [ "$SB_PORT" = 54329 ] && echo "make psql" || echo "SWITCHBOARD_PORT=$SB_PORT make psql"
 }
 
 print_welcome() {
@@ -151,7 +158,7 @@ print_welcome() {
 
 Switchboard is running.
   shim:      $url   (Ctrl-C stops the shim and the embedded cluster)
-  database:  $(external_db && echo "\$SWITCHBOARD_DATABASE_URL" || echo "psql -h $CLUSTER_DIR -p $SB_PORT -U postgres $DB   (or: make psql)")
+  database:  $(external_db && echo "\$SWITCHBOARD_DATABASE_URL" || echo "psql -h $CLUSTER_DIR -p $SB_PORT -U postgres $DB   (or: $(make_psql))")
 
 Demo organisation $DEMO_ORG ("Demo Clinic"); signed demo JWTs, valid 24 hours (run make run again for new ones):
 EOF
@@ -173,7 +180,7 @@ Try the HTTP API (paste the export line first):
   curl -s -X POST \$SB_URL/api/organizations -H "Authorization: Bearer \$OWNER" -d '{"name": "Second Clinic", "slug": "second-clinic"}'
   curl -s \$SB_URL/openapi.json
   curl -s \$SB_URL/metrics -H "Authorization: Bearer \$SERVICE"
-  make psql <<< "select provider, event_id, status from switchboard.webhook_inbox order by id desc limit 5;"
+  $(make_psql) ARGS='-c "select provider, event_id, status from switchboard.webhook_inbox order by id desc limit 5"'
 Inbound webhooks need their provider secrets (README.md, switchboard-shim), e.g.
   SWITCHBOARD_STANDARD_WEBHOOK_SECRETS=whsec_... make run
 Twilio also needs the public URL it calls and signs (the shim will not start without it):
@@ -182,8 +189,22 @@ Twilio also needs the public URL it calls and signs (the shim will not start wit
 EOF
 }
 
+# Waits until the shim (process $1) accepts connections on $LISTEN; fails when it exits first or
+# after 60 s.
+wait_for_shim() {
+  local pid=$1 host=${LISTEN%:*} port=${LISTEN##*:} i
+  host=${host#[}
+  host=${host%]}
+  for i in $(seq 1 600); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 cmd_run() {
-  set_up
+  set_up run
   STARTED_CLUSTER=0 # global: the EXIT trap may run after cmd_run has returned
   external_db || STARTED_CLUSTER=1
   cleanup() {
@@ -195,10 +216,17 @@ cmd_run() {
     fi
   }
   trap cleanup INT TERM EXIT
-  print_welcome
+  say "$(clock) starting the shim on $LISTEN ..."
   SWITCHBOARD_DATABASE_URL=$(shim_database_url) SWITCHBOARD_JWT_SECRET=$(jwt_secret) \
     SWITCHBOARD_LISTEN="$LISTEN" "$SHIM" &
   SHIM_PID=$!
+  if ! wait_for_shim "$SHIM_PID"; then
+    wait "$SHIM_PID" 2>/dev/null
+    SHIM_PID=""
+    die "the shim did not start (its messages are above)"
+  fi
+  say "$(clock) the shim is listening"
+  print_welcome
   wait "$SHIM_PID" || true
   SHIM_PID=""
 }
@@ -207,9 +235,9 @@ cmd_test() {
   local was_running=0
   ensure_os_user
   instance_running "$(pg_owned_dir "$CLUSTER")" && was_running=1
-  ensure_packages
-  build_all
-  external_db || start_cluster
+  step "checking packages" ensure_packages test
+  build_all all
+  external_db || step "starting the embedded cluster" start_cluster
   # The suites run on their own instance: a stale embedded cluster only needs 'make reset' for 'make run'.
   if installed_build_current; then
     setup_database

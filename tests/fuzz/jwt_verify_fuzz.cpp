@@ -1,4 +1,5 @@
-// verify_jwt (core/http/http_jwt_verify) under a policy with HS256, RS256 and ES256 keys.
+// verify_jwt and jwt_kid (core/http/http_jwt_verify) under a policy with HS256, RS256 and ES256
+// keys.
 // Input: mode, now, audience, then the rest. Mode "raw": the rest is the token as sent. Mode
 // "hs256" or "es256": the rest is a header line and the claims, which the target signs with the
 // policy's own key so that the header and claim checks behind the signature are reached too.
@@ -42,6 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       f[0] == "raw" ? std::string(f[3]) : signed_token(std::string(f[0]), parts[0], parts[1]);
   sb::JwtResult result = sb::verify_jwt(token, policy, now);
   sb::fuzz::require(result.ok == result.error.empty(), "a token is either accepted or refused");
+  std::string kid = sb::jwt_kid(token);  // what the shim reads to decide on a JWKS refresh
+  sb::fuzz::require(kid.empty() || token.find('.') != std::string::npos,
+                    "only a token with a header part names a kid");
   if (result.ok) {
     sb::fuzz::require(result.claims.is_object(), "accepted claims are an object");
     sb::fuzz::require(sb::jwt_time_problem(result.claims, now, policy.leeway_seconds).empty(),

@@ -53,3 +53,19 @@ TEST(JsonWriter, TokensModeRecordsEveryStepAndNoText) {
 }
 
 }  // namespace
+
+TEST(AnswerTime, SecondsWithTheOffsetOfTheZoneShown) {
+  const int64_t t = 1796502805123456;  // 2026-12-05T20:33:25.123456Z
+  EXPECT_EQ(sb::answer_time(t), "2026-12-05T20:33:25Z");
+  EXPECT_EQ(sb::answer_time(t, -5 * 3600), "2026-12-05T15:33:25-05:00");
+  EXPECT_EQ(sb::answer_time(t, 5 * 3600 + 45 * 60), "2026-12-06T02:18:25+05:45");
+  EXPECT_EQ(sb::answer_time(-1),
+            "1969-12-31T23:59:59Z");  // a fraction is dropped, never rounded up
+  EXPECT_EQ(sb::answer_time(0), "1970-01-01T00:00:00Z");
+}
+
+TEST(MarkReplayed, AddsTheFlagToAnyObject) {
+  EXPECT_EQ(sb::mark_replayed(R"({"ok": true})"), R"({"ok": true, "replayed": true})");
+  EXPECT_EQ(sb::mark_replayed("{}"), R"({"replayed": true})");
+  EXPECT_EQ(sb::mark_replayed(R"({"a": {"b": 1}})"), R"({"a": {"b": 1}, "replayed": true})");
+}

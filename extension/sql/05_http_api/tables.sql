@@ -3,10 +3,11 @@
 -- The shim only authenticates, verifies and translates; every decision below is made here.
 
 -------------------------------------------------------------------------------------------------
--- REST routes. Each area registers its own routes in its own SQL file, for example:
---   INSERT INTO switchboard.api_routes (method, path, function_name, arg_names, org_arg, summary, area, builtin)
---   VALUES ('POST', '/api/appointments/{id}/confirm', 'confirm_appointment', '{"id": "appointment_id"}',
---           'org_id', 'confirm an appointment', 'booking', true);
+-- REST routes. Each area registers its own routes in its routes.sql (builtin = true: pg_dump leaves
+-- them out, CREATE EXTENSION makes them); users add theirs with builtin = false (the default), e.g.
+--   INSERT INTO switchboard.api_routes (method, path, function_name, arg_names, summary)
+--   VALUES ('POST', '/api/calendars/{id}/holds', 'hold_slot', '{"id": "calendar_id"}',
+--           'hold a slot for a few minutes');
 -- Path parameters ({name}), query parameters and JSON body keys become named arguments of the
 -- function (renamed through arg_names); org_arg names the argument that receives the caller's
 -- app_metadata.org_id from the JWT (NULL: the route takes the organisation from the request).
@@ -58,6 +59,7 @@ INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('api_path_params', 'part of openapi() and api_route_problems()', true),
   ('api_route_problems', 'an operator''s check, run in SQL', true),
   ('require_organization', 'an argument check of the tenancy functions', true),
+  ('answer_time', 'how command answers write times (SQL-written answers)', true),
   ('webhook_facts', 'part of receive_webhook()', true),
   ('webhook_kept_headers', 'part of receive_webhook()', true),
   ('resolve_provider_org', 'part of receive_webhook()', true),

@@ -21,12 +21,16 @@ CREATE FUNCTION switchboard.is_service_role() RETURNS boolean
 COMMENT ON FUNCTION switchboard.is_service_role() IS
   'true when the current role is a superuser or has the privileges of service_role';
 
--- Supabase's auth.uid(), auth.role() and auth.jwt(), created only where the database lacks them.
+-- Supabase's auth.uid(), auth.role() and auth.jwt(), created only where the database lacks them;
+-- nothing at all is created in a Supabase auth schema (one with auth.users): it is Supabase's.
 -- SQL-standard bodies are parsed here, once: the caller's search_path cannot change what they call.
 -- auth.uid() is switchboard.current_user_id(): a legacy request.jwt.claim.sub naming another user
 -- than request.jwt.claims is an error (28000), never the answer.
 DO $auth$
 BEGIN
+  IF pg_catalog.to_regclass('auth.users') IS NOT NULL THEN
+    RETURN;
+  END IF;
   IF pg_catalog.to_regnamespace('auth') IS NULL THEN
     CREATE SCHEMA auth;
     GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
@@ -151,6 +155,7 @@ DECLARE
   v_creator uuid;
   v_actor uuid;
   v_actor_role switchboard.member_role;
+  v_user_deleted boolean := false;
 BEGIN
   IF TG_OP = 'UPDATE' AND (NEW.org_id <> OLD.org_id OR NEW.user_id <> OLD.user_id) THEN
     RAISE EXCEPTION 'the organization and user of a membership cannot change'
@@ -170,7 +175,17 @@ BEGIN
     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;  -- the organisation itself is being deleted
     RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002', DETAIL = format('org_id: %s', v_org);
   END IF;
-  IF NOT switchboard.is_service_role() THEN
+  -- Removed with its Supabase Auth user (the foreign key's ON DELETE CASCADE): whoever could
+  -- delete the user may remove the memberships; the last-owner rule below still holds.
+  IF TG_OP = 'DELETE' AND EXISTS (
+       SELECT 1 FROM pg_catalog.pg_constraint c
+        WHERE c.conname = 'organization_members_user_fkey'
+          AND c.conrelid = 'switchboard.organization_members'::pg_catalog.regclass
+          AND c.confrelid = pg_catalog.to_regclass('auth.users')) THEN
+    EXECUTE 'SELECT NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = $1)'
+      INTO v_user_deleted USING OLD.user_id;
+  END IF;
+  IF NOT v_user_deleted AND NOT switchboard.is_service_role() THEN
     v_actor := switchboard.current_user_id();
     SELECT m.role INTO v_actor_role FROM switchboard.organization_members m
      WHERE m.org_id = v_org AND m.user_id = v_actor;
@@ -182,7 +197,9 @@ BEGIN
                       WHERE m.org_id = v_org AND m.role = 'owner' AND m.id <> OLD.id) THEN
     RAISE EXCEPTION 'an organization must keep at least one owner'
       USING ERRCODE = '42501', DETAIL = format('user %s is the last owner of %s', OLD.user_id, v_org),
-            HINT = 'make another member owner first';
+            HINT = CASE WHEN v_user_deleted
+                        THEN 'make another member owner, or delete the organization, before deleting the user'
+                        ELSE 'make another member owner first' END;
   END IF;
   RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END

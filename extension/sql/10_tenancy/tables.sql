@@ -40,5 +40,18 @@ COMMENT ON COLUMN switchboard.organization_members.is_default IS
   'the member chose this organisation as their default (set_default_org; at most one per user, '
   'kept by a per-user lock, not a unique index: a key without org_id is not distributable)';
 
+-- On Supabase, members are Supabase Auth's users: deleting a user removes their memberships (the
+-- membership trigger still refuses to remove the last owner of an organisation, so deleting that
+-- user is refused). Added where auth.users exists when the extension is created.
+DO $users$
+BEGIN
+  IF pg_catalog.to_regclass('auth.users') IS NOT NULL THEN
+    ALTER TABLE switchboard.organization_members
+      ADD CONSTRAINT organization_members_user_fkey FOREIGN KEY (user_id)
+      REFERENCES auth.users (id) ON DELETE CASCADE;
+  END IF;
+END
+$users$;
+
 SELECT pg_catalog.pg_extension_config_dump('switchboard.organizations', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.organization_members', '');

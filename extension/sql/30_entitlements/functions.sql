@@ -387,7 +387,7 @@ BEGIN
   END IF;
   RETURN jsonb_build_object('reason', 'SET', 'feature', feature, 'enabled', enabled,
                             'usageLimit', usage_limit, 'limitMode', limit_mode,
-                            'expiresAt', expires_at, 'source', v_source);
+                            'expiresAt', switchboard.answer_time(expires_at), 'source', v_source);
 END
 $$;
 
@@ -440,8 +440,10 @@ $$;
 CREATE FUNCTION switchboard.plan_change_answer(r switchboard.plan_change_requests, reason text)
   RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT jsonb_build_object('requestId', r.id, 'status', r.status, 'reason', reason, 'tier', r.tier,
-                            'currentTier', r.current_tier, 'requestedAt', r.requested_at,
-                            'decidedAt', r.decided_at, 'decisionReason', r.decision_reason)
+                            'currentTier', r.current_tier,
+                            'requestedAt', switchboard.answer_time(r.requested_at),
+                            'decidedAt', switchboard.answer_time(r.decided_at),
+                            'decisionReason', r.decision_reason)
 $$;
 
 -- Ensures: the organisation has a pending request to move to `tier` (an owner asks; nothing is
@@ -486,7 +488,7 @@ BEGIN
   PERFORM switchboard.notify('switchboard_billing', jsonb_build_object(
     'event', 'plan_change.requested', 'orgId', v_new.org_id, 'requestId', v_new.id,
     'tier', v_new.tier, 'currentTier', v_new.current_tier, 'requestedBy', v_new.requested_by,
-    'requestedAt', v_new.requested_at, 'supersedes', v_pending.id)::text);
+    'requestedAt', switchboard.answer_time(v_new.requested_at), 'supersedes', v_pending.id)::text);
   RETURN switchboard.plan_change_answer(v_new, 'REQUESTED')
          || jsonb_build_object('supersedes', v_pending.id);
 END

@@ -148,6 +148,30 @@ void iso8601_utc(int64_t unix_micros, char* buf) noexcept {
                 static_cast<long long>(micros));
 }
 
+std::string mark_replayed(std::string_view json) {
+  auto end = json.find_last_of('}');
+  if (end == std::string_view::npos) return std::string(json);
+  bool empty = json.find_first_not_of(" \t\r\n{", 0) == end;
+  return std::string(json.substr(0, end)) + (empty ? "" : ", ") + "\"replayed\": true}";
+}
+
+std::string answer_time(int64_t unix_micros, int offset_seconds) {
+  int64_t seconds = unix_micros / 1000000 - (unix_micros % 1000000 < 0 ? 1 : 0);
+  std::time_t t = static_cast<std::time_t>(seconds + offset_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[kIso8601Size];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  int off = offset_seconds < 0 ? -offset_seconds : offset_seconds;
+  if (offset_seconds == 0)
+    std::snprintf(buf + n, sizeof buf - n, "Z");
+  else
+    std::snprintf(buf + n, sizeof buf - n, "%c%02d:%02d", offset_seconds < 0 ? '-' : '+',
+                  off / 3600, off / 60 % 60);
+  return buf;
+}
+
 }  // namespace sb
 
 #include "core/base/base_cpp_only.hpp"  // last: fails the build if a PostgreSQL header came in above

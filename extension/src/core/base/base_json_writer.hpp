@@ -77,4 +77,12 @@ std::string iso8601_utc(int64_t unix_micros);
 constexpr size_t kIso8601Size = 96;
 void iso8601_utc(int64_t unix_micros, char* buf) noexcept;
 
+// The JSON object text `json` with "replayed": true added: how every command marks an answer it
+// gives again for a repeated idempotency key.
+std::string mark_replayed(std::string_view json);
+
+// A time as every command answers it: ISO 8601 to the second (a fraction is dropped) with the
+// offset of the zone it is shown in: "Z" for UTC (offset 0), else e.g. 2027-03-15T10:00:00-04:00.
+std::string answer_time(int64_t unix_micros, int offset_seconds = 0);
+
 }  // namespace sb

@@ -157,6 +157,18 @@ std::string jwks_of(const PublicKey& key, const std::string& kid) {
   return json{{"keys", json::array({jwk})}}.dump();
 }
 
+std::string jwt_kid(std::string_view token) {
+  auto dot = token.find('.');
+  if (dot == std::string_view::npos) return "";
+  return member_or(decode_part(token.substr(0, dot)), "kid", "");
+}
+
+bool has_kid(const JwtPolicy& policy, const std::string& kid) {
+  for (const auto& key : policy.keys)
+    if (key.kid == kid) return true;
+  return false;
+}
+
 JwtResult verify_jwt(std::string_view token, const JwtPolicy& policy, std::int64_t now) {
   auto dot1 = token.find('.');
   auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);

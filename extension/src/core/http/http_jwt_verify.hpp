@@ -45,6 +45,12 @@ struct JwtResult {
   nlohmann::json claims;
 };
 
+// The kid of the compact JWS `token`'s header, or "" (none, or not a JWS).
+std::string jwt_kid(std::string_view token);
+
+// True when some key of `policy` has exactly `kid`.
+bool has_kid(const JwtPolicy& policy, const std::string& kid);
+
 // Checks the compact JWS `token` at time `now` (Unix seconds) against `policy`.
 JwtResult verify_jwt(std::string_view token, const JwtPolicy& policy, std::int64_t now);
 

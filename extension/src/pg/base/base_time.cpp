@@ -1,6 +1,8 @@
 #include "pg/base/base_time.hpp"
 
+#include "core/base/base_json_writer.hpp"
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_datums.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -76,3 +78,10 @@ Window usage_window(ent::Period period, const ent::OrgState& org, ent::Micros no
 }
 
 }  // namespace sb::pg
+
+// Ensures: the time as command answers write it (sb::answer_time, UTC), for the SQL-written
+// answers.
+SB_FUNCTION(sb_answer_time) {
+  if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+  return sb::pg::text_datum(sb::answer_time(sb::pg::to_unix(PG_GETARG_TIMESTAMPTZ(0))));
+}

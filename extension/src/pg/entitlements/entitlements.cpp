@@ -45,7 +45,7 @@ Datum check_json(const sb::Uuid& org, const Evaluation& e, std::string_view feat
   w.field("limit", metered ? d.grant->limit : std::nullopt);
   w.field("used", metered ? std::optional<int64_t>(e.usage.used) : std::nullopt);
   w.field("remaining", e.remaining);
-  w.field("resetsAt", metered ? sb::iso8601_utc(e.window.end) : std::string());
+  w.field("resetsAt", metered ? sb::answer_time(e.window.end) : std::string());
   write_overage_rate(w, e);
   write_upgrade(w, e);
   w.field("callsRemaining", calls_remaining(org, e, feature));

@@ -162,7 +162,7 @@ void write_usage(sb::JsonWriter& w, const Evaluation& e) {
   w.field("reserved", counted ? std::optional<int64_t>(e.usage.reserved) : std::nullopt);
   w.field("limit", counted ? e.decision.grant->limit : std::nullopt);
   w.field("remaining", e.remaining);
-  w.field("resetsAt", counted ? sb::iso8601_utc(e.window.end) : std::string());
+  w.field("resetsAt", counted ? sb::answer_time(e.window.end) : std::string());
 }
 
 // Evaluates access and, for an entitled metered feature, locks its counter for a change.
@@ -223,7 +223,8 @@ std::optional<Consumption> replay(const sb::Uuid& org, std::string_view key,
   TextRows stored = spi_query(replay_key_query, args, nullptr, ReadMode::read_write);
   if (feature != stored.at(0, 0) || quantity != to_int(stored.at(0, 1)))
     throw sb::reused_key_error(std::string(key));
-  return Consumption{is_true(stored.at(0, 3)), stored.at(0, 2) ? stored.at(0, 2) : "{}"};
+  return Consumption{is_true(stored.at(0, 3)),
+                     sb::mark_replayed(stored.at(0, 2) ? stored.at(0, 2) : "{}")};
 }
 
 void store_answer(const sb::Uuid& org, const sb::Uuid& event_id, const std::string& json) {
@@ -293,7 +294,7 @@ SB_FUNCTION(sb_reserve_feature) {
   w.begin_object().field("ok", e.decision.access);
   w.key("feature").string(feature);
   w.field("reservationId", id ? std::string_view(*id) : std::string_view());
-  w.field("expiresAt", expires ? sb::iso8601_utc(*expires) : std::string());
+  w.field("expiresAt", expires ? sb::answer_time(*expires) : std::string());
   write_usage(w, e);
   w.end_object();
   return sb::pg::jsonb_datum(w.text());
@@ -383,7 +384,7 @@ SB_FUNCTION(sb_settle_reservation) {
       throw sb::Error("23505", "reservation already settled with another quantity",
                       "settled: " + std::to_string(r.settled) + ", now: " + std::to_string(actual));
     write_counter(key, 0, -expired, 0);
-    return sb::pg::jsonb_datum(r.result);
+    return sb::pg::jsonb_datum(sb::mark_replayed(r.result));
   }
   if (r.status == "released")
     throw sb::Error("22023", "reservation was released", "reservation_id: " + sb::to_string(id));
