@@ -194,9 +194,10 @@ std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
   DbError error;
   auto schema = app.schema.get(error);
   if (schema) return schema;
-  log_note(
-      (error.connection_failed ? "cannot reach the database: " : "cannot load the api schema: ") +
-      error.message);
+  if (error.connection_failed)  // an outage: the listener notes it once, the request's line says it
+    current_request().error = "database unavailable: " + error.message;
+  else
+    log_note("cannot load the api schema: " + error.message);
   send_error(res, 503, code::schema_unavailable, "api schema unavailable", "", "retry shortly");
   return nullptr;
 }

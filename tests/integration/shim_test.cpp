@@ -762,6 +762,15 @@ TEST_F(ShimTest, ReadyzFollowsTheDatabase) {
   EXPECT_EQ(res->get_header_value("Retry-After"), "1");
   EXPECT_EQ(down.client().Get("/healthz")->status, 200);
   EXPECT_EQ(down.client().Post("/rpc/is_member", "{}", "application/json")->status, 503);
+  // Every line is JSON or a "switchboard-shim: " note, the outage included.
+  std::istringstream lines(down.output());
+  bool outage = false;
+  for (std::string line; std::getline(lines, line);) {
+    bool note = line.rfind("switchboard-shim: ", 0) == 0;
+    EXPECT_TRUE(note || json::accept(line)) << line;
+    outage = outage || (note && line.find("database outage") != std::string::npos);
+  }
+  EXPECT_TRUE(outage) << down.output();
 }
 
 TEST_F(ShimTest, MetricsCountRequestsAndPool) {
@@ -781,8 +790,8 @@ TEST_F(ShimTest, MetricsCountRequestsAndPool) {
       << text;
   EXPECT_NE(text.find("# TYPE switchboard_db_pool_size gauge"), std::string::npos);
   auto value = [&](const std::string& series) {
-    auto at = text.find(series + " ");
-    return at == std::string::npos ? -1 : std::stoi(text.substr(at + series.size() + 1));
+    auto at = text.find("\n" + series + " ");  // a sample line, not its # HELP
+    return at == std::string::npos ? -1 : std::stoi(text.substr(at + series.size() + 2));
   };
   int in_use = value("switchboard_db_pool_connections{state=\"in_use\"}");
   int idle = value("switchboard_db_pool_connections{state=\"idle\"}");
