@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "auth.hpp"
+#include "core/http/http_pgrst.hpp"
 #include "config.hpp"
+#include "logging.hpp"
 #include "metrics.hpp"
 #include "pool.hpp"
 #include "schema.hpp"
@@ -26,27 +28,29 @@ struct App {
   Metrics metrics;
 };
 
-// What the log line and the metrics of the request in progress on this thread report.
-struct RequestState {
-  std::chrono::steady_clock::time_point start;
-  std::string route = "unmatched";
-  std::string role;
-  std::string org_id;
-};
-RequestState& current_request();
-
-// One translated call: the function, its $1 argument text and the transaction mode.
+// One translated call: the function, its $1 argument text and the transaction mode; for /rpc,
+// PostgREST's read contract (select, filters, order, page, representation) and preferences.
 struct Call {
   const sb::FunctionInfo* fn = nullptr;
   std::set<std::string> keys;
   std::string arg;
   bool read_only = false;
+  std::optional<sb::ReadPlan> plan;  // read the result through read_sql
+  sb::ReadOptions read;
+  sb::Preferences prefer;
 };
 
 // Runs `call` as `who` in one transaction and writes the response. A function the role may not
 // execute is answered with `denied_status`.
 void execute(App& app, const httplib::Request& req, httplib::Response& res, const Identity& who,
              const Call& call, int denied_status);
+
+// The call of function `name` with the named arguments of `args`, or nothing (404 written).
+std::optional<Call> resolve(const Schema& schema, const std::string& name,
+                            const nlohmann::json& args, httplib::Response& res);
+
+// What a function's result looks like to the read contract.
+sb::ResultShape shape_of(const sb::FunctionInfo& fn);
 
 // The cached API schema, or nothing (503 written, the cause logged) when it cannot be loaded.
 std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res);
@@ -76,6 +80,13 @@ void handle_rpc(App& app, const httplib::Request& req, httplib::Response& res,
 void handle_route(App& app, const httplib::Request& req, httplib::Response& res,
                   const std::string& body);
 void handle_openapi(App& app, const httplib::Request& req, httplib::Response& res);
+// Requests no endpoint took: 405 with Allow for a known path, 404 naming what serves a table for
+// /<table>, else 404.
+void handle_unmatched(App& app, const httplib::Request& req, httplib::Response& res);
+// OPTIONS: a CORS preflight (allowed origins only) or the methods of the path.
+void handle_options(App& app, const httplib::Request& req, httplib::Response& res);
+// Adds the CORS headers of an allowed Origin to an answer.
+void add_cors_headers(const App& app, const httplib::Request& req, httplib::Response& res);
 void handle_ready(App& app, httplib::Response& res);
 void handle_webhook(App& app, const httplib::Request& req, httplib::Response& res,
                     const std::string& body);

@@ -243,6 +243,21 @@ void load_webhooks(Config& c, int argc, char** argv) {
         "SWITCHBOARD_TWILIO_WEBHOOK_URL): the public URL Twilio calls and signs");
 }
 
+// The PostgREST contract's settings: transaction end (PostgREST's db-tx-end) and CORS origins.
+void load_api(Config& c, int argc, char** argv) {
+  std::string tx = setting(argc, argv, "tx-end", "commit");
+  if (tx != "commit" && tx != "commit-allow-override" && tx != "rollback" &&
+      tx != "rollback-allow-override")
+    throw std::runtime_error(
+        "SWITCHBOARD_TX_END must be commit, commit-allow-override, rollback or "
+        "rollback-allow-override");
+  c.tx_rollback = tx.rfind("rollback", 0) == 0;
+  c.tx_override = tx.find("allow-override") != std::string::npos;
+  std::string origins = setting(argc, argv, "cors-origins", "");
+  std::replace(origins.begin(), origins.end(), ',', ' ');
+  c.cors_origins = words(origins);
+}
+
 }  // namespace
 
 std::string setting(int argc, char** argv, const std::string& name, const std::string& fallback) {
@@ -327,6 +342,7 @@ Config load_config(int argc, char** argv) {
       static_cast<int>(integer_setting(argc, argv, "client-timeout-seconds", 10, 1, 3600));
   c.fixed_now = integer_setting(argc, argv, "fixed-now", 0, 0, 1L << 40);
   load_webhooks(c, argc, argv);
+  load_api(c, argc, argv);
   return c;
 }
 

@@ -48,9 +48,12 @@ struct Config {
   std::size_t max_headers = 100;
   bool metrics_public = false;  // else /metrics needs a service_role JWT or the metrics token
   std::string metrics_token;
-  std::string public_url;          // the externally visible base URL (no trailing slash)
-  std::string twilio_webhook_url;  // the exact URL Twilio calls, when a proxy rewrites paths
-  std::int64_t fixed_now = 0;      // tests only: the clock, in Unix seconds
+  std::string public_url;                 // the externally visible base URL (no trailing slash)
+  std::string twilio_webhook_url;         // the exact URL Twilio calls, when a proxy rewrites paths
+  std::int64_t fixed_now = 0;             // tests only: the clock, in Unix seconds
+  bool tx_rollback = false;               // every /rpc transaction rolls back (SWITCHBOARD_TX_END)
+  bool tx_override = false;               // Prefer: tx=commit|rollback decides instead
+  std::vector<std::string> cors_origins;  // origins a browser may call from ("*": any)
   sb::StandardWebhookConfig standard;
   sb::StripeConfig stripe;
   sb::TwilioConfig twilio;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/http/http_api.hpp"
+#include "logging.hpp"
 
 namespace shim {
 namespace {
@@ -34,33 +35,53 @@ void send_error(httplib::Response& res, int status, const std::string& error_cod
   if (sb::status_is_retryable(status)) res.set_header("Retry-After", "1");
 }
 
+void send_api_error(httplib::Response& res, const sb::ApiError& error) {
+  send_error(res, error.status(), error.code(), error.what(), error.details(), error.hint());
+}
+
 void send_unauthorized(httplib::Response& res, const std::string& why) {
-  send_error(res, 401, code::unauthorized, why);
+  send_error(res, 401, code::jwt_invalid, why);
   res.set_header("WWW-Authenticate",
                  "Bearer error=\"invalid_token\", error_description=\"" + why + "\"");
 }
 
 void send_token_needed(httplib::Response& res, const std::string& why) {
-  send_error(res, 401, code::unauthorized, why, "", "send a JWT: Authorization: Bearer <token>");
+  send_error(res, 401, code::token_needed, why, "", "send a JWT: Authorization: Bearer <token>");
   res.set_header("WWW-Authenticate", "Bearer");
 }
 
+void send_internal_error(httplib::Response& res, const std::string& cause) {
+  RequestState& r = current_request();
+  if (r.error.empty()) r.error = cause;
+  send_error(res, 500, code::internal, "internal server error", "",
+             "request id " + r.request_id + ": the server's log has the cause");
+}
+
 void send_db_error(httplib::Response& res, const DbError& error, bool anonymous) {
+  current_request().sqlstate = error.sqlstate;
   if (error.connection_failed || error.sqlstate.empty()) {
-    send_error(res, 503, code::unavailable, "database unavailable", "", "retry shortly");
+    current_request().error = "database unavailable: " + error.message;
+    send_error(res, 503, code::db_unreachable, "database unavailable", "", "retry shortly");
     return;
   }
   int status = sb::http_status_for_sqlstate(error.sqlstate, anonymous);
-  if (status >= 500 && status != 503 && status != 504) {
-    send_error(res, status, error.sqlstate, "internal server error");
-    return;
-  }
+  if (status >= 500 && status != 503 && status != 504)
+    return send_internal_error(res, error.message);
   send_error(res, status, error.sqlstate, error.message, error.detail, error.hint);
   if (status == 401) res.set_header("WWW-Authenticate", "Bearer");
 }
 
+void send_method_not_allowed(httplib::Response& res, const std::string& path,
+                             const std::set<std::string>& allowed) {
+  std::string list;
+  for (const auto& m : allowed) list += (list.empty() ? "" : ", ") + m;
+  send_error(res, 405, code::method_not_allowed, "method not allowed on " + path,
+             "allowed: " + list);
+  res.set_header("Allow", list);
+}
+
 void send_pool_exhausted(httplib::Response& res) {
-  send_error(res, 503, code::unavailable, "no database connection available", "", "retry shortly");
+  send_error(res, 503, code::pool_timeout, "no database connection available", "", "retry shortly");
 }
 
 }  // namespace shim

@@ -17,6 +17,7 @@
 
 #include "core/http/http_framing.hpp"
 #include "errors.hpp"
+#include "logging.hpp"
 
 namespace shim {
 
@@ -83,7 +84,8 @@ std::string refusal_response(int status, const std::string& message) {
   std::string body = error_json("SB" + std::to_string(status), message);
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) +
                     "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n";
+                    std::to_string(body.size()) +
+                    "\r\nConnection: close\r\nX-Request-Id: " + new_request_id() + "\r\n";
   if (status == 503) out += "Retry-After: 1\r\n";
   return out + "\r\n" + body;
 }

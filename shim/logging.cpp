@@ -1,10 +1,12 @@
 #include "logging.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,7 @@ namespace shim {
 namespace {
 
 std::mutex output_mutex;
+thread_local RequestState request_state;
 
 // The current UTC time as ISO-8601 with milliseconds.
 std::string timestamp() {
@@ -40,28 +43,82 @@ void append_string(std::string& out, const std::string& value) {
     out += nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace
-
-void log_request(const RequestLog& entry) {
-  char duration[32];
-  std::snprintf(duration, sizeof duration, "%.3f", entry.duration_ms);
-  std::string line = "{\"duration_ms\":";
-  line += duration;
-  line += ",\"method\":";
-  append_string(line, entry.method);
-  line += ",\"org_id\":";
-  if (entry.org_id.empty())
+// Appends ,"key":"value" (or null for "").
+void append_field(std::string& line, const char* key, const std::string& value) {
+  line += ",\"";
+  line += key;
+  line += "\":";
+  if (value.empty())
     line += "null";
   else
-    append_string(line, entry.org_id);
-  line += ",\"role\":";
-  append_string(line, entry.role);
-  line += ",\"route\":";
-  append_string(line, entry.route);
-  line += ",\"status\":" + std::to_string(entry.status) + ",\"time\":\"" + timestamp() + "\"}\n";
+    append_string(line, value);
+}
+
+// Writes one line on stdout.
+void write_line(const std::string& line) {
   std::lock_guard<std::mutex> lock(output_mutex);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
+}
+
+}  // namespace
+
+RequestState& current_request() {
+  return request_state;
+}
+
+void begin_request() {
+  request_state = RequestState{};
+  request_state.start = std::chrono::steady_clock::now();
+}
+
+std::string new_request_id() {
+  static const std::uint64_t prefix = [] {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  }();
+  static std::atomic<std::uint64_t> counter{0};
+  char text[33];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(prefix),
+                static_cast<unsigned long long>(++counter));
+  return text;
+}
+
+std::string request_id_from(const std::string& sent) {
+  bool usable =
+      !sent.empty() && sent.size() <= 128 && std::all_of(sent.begin(), sent.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+               c == ':';
+      });
+  return usable ? sent : new_request_id();
+}
+
+void log_request(const std::string& method, int status, double duration_ms) {
+  const RequestState& r = request_state;
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.3f", duration_ms);
+  std::string line = "{\"duration_ms\":";
+  line += duration;
+  append_field(line, "method", method);
+  append_field(line, "org_id", r.org_id);
+  append_field(line, "request_id", r.request_id);
+  append_field(line, "role", r.role);
+  append_field(line, "route", r.route);
+  if (r.route == "unmatched") append_field(line, "path", r.path);
+  if (!r.sqlstate.empty()) append_field(line, "sqlstate", r.sqlstate);
+  if (!r.error.empty()) append_field(line, "error", r.error);
+  line += ",\"status\":" + std::to_string(status);
+  append_field(line, "sub", r.subject);
+  line += ",\"time\":\"" + timestamp() + "\"}\n";
+  write_line(line);
+}
+
+void log_refusal(const std::string& reason, int status, const std::string& client) {
+  std::string line = "{\"client\":";
+  append_string(line, client);
+  append_field(line, "route", "refused:" + reason);
+  line += ",\"status\":" + std::to_string(status) + ",\"time\":\"" + timestamp() + "\"}\n";
+  write_line(line);
 }
 
 void log_note(const std::string& message) {

@@ -25,10 +25,11 @@ void Metrics::observe_request(const std::string& method, const std::string& rout
                               double seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++requests_[{method, route, status}];
+  Histogram& h = latency_[{method, route}];
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
-    if (seconds <= kBuckets[i]) ++bucket_counts_[i];
-  ++observations_;
-  seconds_sum_ += seconds;
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  ++h.count;
+  h.sum += seconds;
 }
 
 void Metrics::count_webhook(const std::string& provider, const std::string& outcome) {
@@ -49,18 +50,28 @@ std::string Metrics::render(const PoolStats& pool) const {
   for (const auto& [key, count] : requests_)
     out << "switchboard_http_requests_total{method=\"" << label(std::get<0>(key)) << "\",route=\""
         << label(std::get<1>(key)) << "\",status=\"" << std::get<2>(key) << "\"} " << count << "\n";
-  out << "# HELP switchboard_http_request_duration_seconds Time to answer a request.\n"
+  out << "# HELP switchboard_http_request_duration_seconds Time to answer a request, by method "
+         "and route.\n"
       << "# TYPE switchboard_http_request_duration_seconds histogram\n";
-  for (std::size_t i = 0; i < kBuckets.size(); ++i)
-    out << "switchboard_http_request_duration_seconds_bucket{le=\"" << kBuckets[i] << "\"} "
-        << bucket_counts_[i] << "\n";
-  out << "switchboard_http_request_duration_seconds_bucket{le=\"+Inf\"} " << observations_ << "\n"
-      << "switchboard_http_request_duration_seconds_sum " << seconds_sum_ << "\n"
-      << "switchboard_http_request_duration_seconds_count " << observations_ << "\n";
-  out << "# HELP switchboard_db_pool_connections Database connections of the pool by state.\n"
+  for (const auto& [key, h] : latency_) {
+    std::string labels = "method=\"" + label(key.first) + "\",route=\"" + label(key.second) + "\"";
+    for (std::size_t i = 0; i < kBuckets.size(); ++i)
+      out << "switchboard_http_request_duration_seconds_bucket{" << labels << ",le=\""
+          << kBuckets[i] << "\"} " << h.buckets[i] << "\n";
+    out << "switchboard_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} "
+        << h.count << "\n"
+        << "switchboard_http_request_duration_seconds_sum{" << labels << "} " << h.sum << "\n"
+        << "switchboard_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
+  }
+  out << "# HELP switchboard_db_pool_connections Database connections of the pool by state "
+         "(in_use + idle + unconnected = switchboard_db_pool_size).\n"
       << "# TYPE switchboard_db_pool_connections gauge\n"
       << "switchboard_db_pool_connections{state=\"in_use\"} " << pool.in_use << "\n"
       << "switchboard_db_pool_connections{state=\"idle\"} " << pool.idle << "\n"
+      << "switchboard_db_pool_connections{state=\"unconnected\"} " << pool.unconnected << "\n"
+      << "# HELP switchboard_db_pool_size Connections the pool may hold "
+         "(SWITCHBOARD_POOL_SIZE).\n"
+      << "# TYPE switchboard_db_pool_size gauge\n"
       << "switchboard_db_pool_size " << pool.size << "\n";
   out << "# HELP switchboard_webhook_verifications_total Inbound webhook verifications by provider "
          "and outcome.\n"

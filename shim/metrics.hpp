@@ -1,4 +1,5 @@
-// Prometheus metrics of the shim: requests by route and status, a latency histogram, the pool,
+// Prometheus metrics of the shim: requests by method, route and status, a latency histogram by
+// method and route, the pool (in use + idle + unconnected = size),
 // webhook verifications by provider and outcome, and refusals (limits, broken framing) by reason.
 #pragma once
 
@@ -25,11 +26,15 @@ class Metrics {
  private:
   static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                    0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  // The latency histogram of one method and route.
+  struct Histogram {
+    std::array<long, kBuckets.size()> buckets{};  // cumulative: observations <= the bound
+    long count = 0;
+    double sum = 0;
+  };
   mutable std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, int>, long> requests_;
-  std::array<long, kBuckets.size()> bucket_counts_{};
-  long observations_ = 0;
-  double seconds_sum_ = 0;
+  std::map<std::pair<std::string, std::string>, Histogram> latency_;  // by method and route
   std::map<std::pair<std::string, std::string>, long> webhooks_;
   std::map<std::string, long> refusals_;
 };

@@ -84,14 +84,27 @@ std::vector<Result> read_pipeline(PGconn* conn, bool& synced) {
   return results;
 }
 
-// Fills `out` from the settings and call results (privilege check, value).
+// Fills `out` from the settings and call results (privilege check, first row).
 void read_results(const PGresult* settings, const PGresult* call, CallResult& out) {
   out.settings_ok = PQresultStatus(settings) == PGRES_TUPLES_OK;
   if (out.settings_ok && !PQgetisnull(settings, 0, kMayExecuteColumn))
     out.may_execute = PQgetvalue(settings, 0, kMayExecuteColumn)[0] == 't';
-  if (PQresultStatus(call) == PGRES_TUPLES_OK && PQntuples(call) > 0 && !PQgetisnull(call, 0, 0))
-    out.value =
-        std::string(PQgetvalue(call, 0, 0), static_cast<std::size_t>(PQgetlength(call, 0, 0)));
+  if (PQresultStatus(call) != PGRES_TUPLES_OK || PQntuples(call) == 0) return;
+  for (int column = 0; column < PQnfields(call); ++column) {
+    std::optional<std::string> value;
+    if (!PQgetisnull(call, 0, column))
+      value = std::string(PQgetvalue(call, 0, column),
+                          static_cast<std::size_t>(PQgetlength(call, 0, column)));
+    if (column == 0)
+      out.value = std::move(value);
+    else
+      out.more.push_back(std::move(value));
+  }
+}
+
+// Queues a statement without parameters or preparing (BEGIN, ROLLBACK).
+bool queue_plain(PGconn* conn, const char* sql) {
+  return PQsendQueryParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
 }
 
 }  // namespace
@@ -135,6 +148,7 @@ bool Connection::spoke_while_idle() const {
 
 bool Connection::ready(DbError& error) {
   if (prepared_.size() > 500) drop();  // bounded: forget statements of old schemas
+  if (conn_ && PQtransactionStatus(conn_) != PQTRANS_IDLE) drop();  // never reuse an open one
   if (conn_ && spoke_while_idle())
     drop();  // closed by the server: replaced before anything is sent
   return ensure_connected(error);
@@ -145,41 +159,76 @@ bool Connection::queue(const std::string& sql, int n_params, const char* const* 
   auto it = prepared_.find(sql);
   prepared_now = it == prepared_.end();
   std::string name = prepared_now ? "sb_" + std::to_string(prepared_.size()) : it->second;
-  if (prepared_now && !PQsendPrepare(conn_, name.c_str(), sql.c_str(), n_params, nullptr))
+  std::vector<unsigned int> types(static_cast<std::size_t>(n_params), 0);
+  if (n_params > 0) types[0] = 25;  // $1 is text: declared, so it may go unused
+  if (prepared_now &&
+      !PQsendPrepare(conn_, name.c_str(), sql.c_str(), n_params, n_params ? types.data() : nullptr))
     return false;
   if (prepared_now) prepared_.emplace(sql, name);  // forgotten again below if the prepare fails
   return PQsendQueryPrepared(conn_, name.c_str(), n_params, values, nullptr, nullptr, 0) == 1;
 }
 
+void Connection::close_transaction() {
+  if (!conn_ || PQtransactionStatus(conn_) == PQTRANS_IDLE) return;
+  Result r(PQexec(conn_, "ROLLBACK"), PQclear);
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) drop();
+}
+
+std::optional<DbError> Connection::finish(bool commit) {
+  if (!conn_ || PQtransactionStatus(conn_) != PQTRANS_INTRANS) {
+    close_transaction();
+    if (!commit) return std::nullopt;
+    return connection_error("the transaction was lost before its commit");
+  }
+  Result r(PQexec(conn_, commit ? "COMMIT" : "ROLLBACK"), PQclear);
+  std::optional<DbError> error;
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) error = error_of(r.get(), conn_);
+  if (error || PQtransactionStatus(conn_) != PQTRANS_IDLE) drop();
+  return error;
+}
+
 CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
                             const std::string& arg) {
+  if (sql.find("$1") == std::string::npos) return call(ctx, sql, {}, TxEnd::commit);
+  return call(ctx, sql, std::vector<std::string>{arg}, TxEnd::commit);
+}
+
+CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
+                            const std::vector<std::string>& params, TxEnd end) {
   CallResult out;
   if (!ready(out.error)) return out;
   std::string oid = std::to_string(ctx.function_oid);
   const char* settings[] = {ctx.role.c_str(), ctx.claims_json.c_str(),  ctx.method.c_str(),
                             ctx.path.c_str(), ctx.headers_json.c_str(), oid.c_str()};
-  const char* call_args[] = {arg.c_str()};
-  int call_params = sql.find("$1") == std::string::npos ? 0 : 1;
+  std::vector<const char*> call_args;
+  for (const auto& p : params) call_args.push_back(p.c_str());
+  int call_params = static_cast<int>(params.size());
   const std::string& settings_sql = ctx.read_only ? kReadOnlySettingsSql : kSettingsSql;
+  bool explicit_tx = end != TxEnd::commit;
   bool new_settings = false, new_call = false;
   // The call is parsed after the settings ran: name lookup happens as the request's role.
-  bool sent = PQenterPipelineMode(conn_) == 1 &&
+  bool sent = PQenterPipelineMode(conn_) == 1 && (!explicit_tx || queue_plain(conn_, "BEGIN")) &&
               queue(settings_sql, kSettingsParams, settings, new_settings) &&
-              queue(sql, call_params, call_args, new_call) && PQpipelineSync(conn_) == 1;
+              queue(sql, call_params, call_args.data(), new_call) &&
+              (end != TxEnd::rollback || queue_plain(conn_, "ROLLBACK")) &&
+              PQpipelineSync(conn_) == 1;
   bool synced = false;
   std::vector<Result> results;
   if (sent) results = read_pipeline(conn_, synced);
-  // Results in order: [prepare settings] settings [prepare call] call.
-  std::size_t settings_at = new_settings ? 1 : 0;
+  // Results in order: [BEGIN] [prepare settings] settings [prepare call] call [ROLLBACK].
+  std::size_t settings_at = (explicit_tx ? 1 : 0) + (new_settings ? 1 : 0);
   std::size_t call_at = settings_at + (new_call ? 2 : 1);
-  if (!synced || results.size() != call_at + 1 || PQexitPipelineMode(conn_) != 1 ||
-      PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+  std::size_t count = call_at + 1 + (end == TxEnd::rollback ? 1 : 0);
+  PGTransactionStatusType after = PQtransactionStatus(conn_);
+  bool tx_as_expected =
+      after == PQTRANS_IDLE || (explicit_tx && after != PQTRANS_ACTIVE && after != PQTRANS_UNKNOWN);
+  if (!synced || results.size() != count || PQexitPipelineMode(conn_) != 1 || !tx_as_expected) {
     out.error = first_error(results, conn_).value_or(connection_error(PQerrorMessage(conn_)));
     out.error.connection_failed = true;
     drop();
     return out;
   }
-  if (new_settings && PQresultStatus(results[0].get()) != PGRES_COMMAND_OK)
+  if (new_settings && PQresultStatus(results[settings_at - 1].get()) != PGRES_COMMAND_OK)
     prepared_.erase(settings_sql);
   if (new_call && PQresultStatus(results[call_at - 1].get()) != PGRES_COMMAND_OK)
     prepared_.erase(sql);
@@ -187,6 +236,7 @@ CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
   auto error = first_error(results, conn_);
   if (error) out.error = *error;
   out.ok = !error;
+  if (end != TxEnd::decide || !out.ok) close_transaction();
   return out;
 }
 
@@ -223,6 +273,7 @@ PoolStats Pool::stats() const {
   s.size = static_cast<int>(all_.size());
   s.in_use = s.size - static_cast<int>(free_.size());
   for (Connection* c : free_) s.idle += c->healthy();
+  s.unconnected = s.size - s.in_use - s.idle;
   return s;
 }
 

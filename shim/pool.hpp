@@ -39,15 +39,20 @@ struct DbError {
   bool connection_failed = false;
 };
 
-// The outcome of one call: its single text value (nullopt for SQL NULL) or an error; and
-// whether the role may execute the function (nullopt when unknown).
+// The outcome of one call: its first text value (nullopt for SQL NULL) and the other values of its
+// first row, or an error; and whether the role may execute the function (nullopt when unknown).
 struct CallResult {
   bool ok = false;
   bool settings_ok = false;  // the settings statement ran (its privilege check is meaningful)
   std::optional<std::string> value;
+  std::vector<std::optional<std::string>> more;  // the row's second and later columns
   std::optional<bool> may_execute;
   DbError error;
 };
+
+// How a call's transaction ends: committed at once, rolled back at once (Prefer: tx=rollback), or
+// left open for Connection::finish to decide once the answer has been seen.
+enum class TxEnd { commit, rollback, decide };
 
 // One libpq connection with its prepared statements.
 class Connection {
@@ -60,6 +65,14 @@ class Connection {
 
   // Runs `sql` (one text parameter, $1) after the settings of `ctx`, in one transaction.
   CallResult call(const RequestContext& ctx, const std::string& sql, const std::string& arg);
+  // Runs `sql` with `params` ($1 is text, the others take the type their use gives them) after the
+  // settings of `ctx`, in one transaction that ends as `end` says (a failed call always rolls
+  // back).
+  CallResult call(const RequestContext& ctx, const std::string& sql,
+                  const std::vector<std::string>& params, TxEnd end);
+  // Ends the transaction a TxEnd::decide call left open: commits or rolls back; the error when
+  // the commit failed (a deferred constraint, a lost connection).
+  std::optional<DbError> finish(bool commit);
   bool healthy() const;
 
  private:
@@ -70,6 +83,8 @@ class Connection {
   bool ready(DbError& error);
   // Queues the prepared statement of `sql` (preparing it first when new) in the pipeline.
   bool queue(const std::string& sql, int n_params, const char* const* values, bool& prepared_now);
+  // Ensures: no transaction is left open (rolled back, or the connection replaced).
+  void close_transaction();
   void drop();
 
   std::string conninfo_;
@@ -78,10 +93,12 @@ class Connection {
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
 
+// The pool's connections by state: in_use + idle + unconnected = size.
 struct PoolStats {
   int size = 0;
   int in_use = 0;
-  int idle = 0;
+  int idle = 0;         // free and connected
+  int unconnected = 0;  // free, to be connected on first use
 };
 
 class Pool {

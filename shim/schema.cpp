@@ -3,10 +3,13 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "logging.hpp"
 
 namespace shim {
 namespace {
@@ -24,6 +27,8 @@ sb::FunctionInfo function_of(const json& f) {
   for (const auto& a : f.at("args"))
     info.args.push_back({a.at("name").get<std::string>(), a.at("type").get<std::string>(),
                          a.at("hasDefault").get<bool>()});
+  if (f.contains("columns") && f.at("columns").is_array())
+    info.columns = f.at("columns").get<std::vector<std::string>>();
   return info;
 }
 
@@ -46,8 +51,8 @@ void nap(const std::atomic<bool>& stopping, int ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
-// A connection listening on channel switchboard_api, or nullptr.
-PGconn* listening_connection(const std::string& conninfo) {
+// A connection listening on channel switchboard_api, or nullptr (`problem` says why, on one line).
+PGconn* listening_connection(const std::string& conninfo, std::string& problem) {
   const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
   const char* values[] = {"5", "switchboard-shim-listener", conninfo.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 1);
@@ -57,20 +62,26 @@ PGconn* listening_connection(const std::string& conninfo) {
     PQclear(r);
     if (ok) return conn;
   }
+  problem = conn ? PQerrorMessage(conn) : "out of memory";
+  std::replace(problem.begin(), problem.end(), '\n', ' ');
+  while (!problem.empty() && problem.back() == ' ') problem.pop_back();
   PQfinish(conn);
   return nullptr;
 }
 
-// Waits for notifications until the connection breaks or `stopping`; calls `changed` for each.
+// Waits for notifications until the connection breaks or `stopping`; calls `changed` once for
+// the notifications that arrived together.
 template <typename F>
 void wait_for_notifications(PGconn* conn, const std::atomic<bool>& stopping, F changed) {
   while (!stopping) {
     pollfd p{PQsocket(conn), POLLIN, 0};
     if (poll(&p, 1, 200) < 0 || (p.revents && !PQconsumeInput(conn))) return;
+    bool any = false;  // a burst of changes (a migration) is one reload
     while (PGnotify* n = PQnotifies(conn)) {
       PQfreemem(n);
-      changed();
+      any = true;
     }
+    if (any) changed();
     if (PQstatus(conn) != CONNECTION_OK) return;
   }
 }
@@ -82,6 +93,11 @@ const std::vector<sb::FunctionInfo>* Schema::overloads(const std::string& name) 
   return it == functions.end() ? nullptr : &it->second;
 }
 
+const TableInfo* Schema::table(const std::string& name) const {
+  auto it = tables.find(name);
+  return it == tables.end() ? nullptr : &it->second;
+}
+
 Schema parse_schema(const std::string& text) {
   json doc = json::parse(text);
   Schema schema;
@@ -90,6 +106,11 @@ Schema parse_schema(const std::string& text) {
     schema.functions[info.name].push_back(std::move(info));
   }
   for (const auto& r : doc.at("routes")) schema.routes.push_back(route_of(r));
+  if (doc.contains("tables"))
+    for (const auto& t : doc.at("tables"))
+      schema.tables[t.at("name").get<std::string>()] = {
+          t.at("functions").get<std::vector<std::string>>(),
+          t.at("routes").get<std::vector<std::string>>()};
   return schema;
 }
 
@@ -133,10 +154,25 @@ std::shared_ptr<const Schema> SchemaCache::get(DbError& error) {
 }
 
 void SchemaCache::listen_loop() {
+  bool reachable = true;
   while (!stopping_) {
-    PGconn* conn = listening_connection(conninfo_);
+    std::string problem;
+    PGconn* conn = listening_connection(conninfo_, problem);
+    if (!conn && reachable)
+      log_note("database outage: cannot listen for schema changes (" + problem +
+               "); retrying every second");
+    else if (conn && !reachable)
+      log_note("database reachable again: listening for schema changes");
+    reachable = conn != nullptr;
     invalidate();  // changes may have been missed while not listening
-    if (conn) wait_for_notifications(conn, stopping_, [this] { invalidate(); });
+    DbError ignored;
+    if (conn) get(ignored);  // loaded now, not by the first request
+    if (conn)
+      wait_for_notifications(conn, stopping_, [this] {
+        invalidate();
+        DbError ignored;
+        get(ignored);
+      });
     PQfinish(conn);
     nap(stopping_, 1000);
   }

@@ -26,11 +26,26 @@ struct Route {
   int specificity = 0;
 };
 
+// A table or view of the schema: not served by the shim; what serves its rows instead.
+struct TableInfo {
+  std::vector<std::string> functions;  // that return its rows
+  std::vector<std::string> routes;     // "GET /api/..." calling those functions
+};
+
+// The OpenAPI documents of one schema version, by role (computed on first request).
+struct DocumentCache {
+  std::mutex mutex;
+  std::map<std::string, std::string> by_role;
+};
+
 struct Schema {
   std::map<std::string, std::vector<sb::FunctionInfo>> functions;  // by name: the overloads
   std::vector<Route> routes;
+  std::map<std::string, TableInfo> tables;  // by name
+  std::shared_ptr<DocumentCache> documents = std::make_shared<DocumentCache>();
 
   const std::vector<sb::FunctionInfo>* overloads(const std::string& name) const;
+  const TableInfo* table(const std::string& name) const;
 };
 
 // The schema parsed from the JSON that switchboard.api_schema() returns; throws when malformed.

@@ -21,8 +21,6 @@ using httplib::Request;
 using httplib::Response;
 using Handled = httplib::Server::HandlerResponse;
 
-thread_local RequestState request_state;
-
 // Milliseconds since `start`.
 double elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -64,8 +62,18 @@ void send_too_large(App& app, Response& res) {
   res.set_header("Connection", "close");
 }
 
-// Refuses oversized bodies before reading them.
+// Ensures: the answer carries the request's id (the client's X-Request-Id when usable).
+void stamp_request_id(const Request& req, Response& res) {
+  RequestState& r = current_request();
+  if (r.request_id.empty()) r.request_id = request_id_from(req.get_header_value("X-Request-Id"));
+  if (r.path.empty()) r.path = req.path;
+  if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", r.request_id);
+}
+
+// Stamps the request id and CORS headers, and refuses oversized bodies before reading them.
 Handled before_routing(App& app, const Request& req, Response& res) {
+  stamp_request_id(req, res);
+  add_cors_headers(app, req, res);
   if (!declared_too_large(app, req)) return Handled::Unhandled;
   send_too_large(app, res);
   return Handled::Handled;
@@ -90,20 +98,19 @@ bool may_read_metrics(App& app, const Request& req, Response& res) {
 
 // One log line and the metrics of a finished request.
 void after_response(App& app, const Request& req, const Response& res) {
-  double ms = elapsed_ms(request_state.start);
-  app.metrics.observe_request(req.method, request_state.route, res.status, ms / 1000.0);
-  log_request(
-      {req.method, request_state.route, res.status, ms, request_state.role, request_state.org_id});
+  const RequestState& r = current_request();
+  double ms = elapsed_ms(r.start);
+  app.metrics.observe_request(req.method, r.route, res.status, ms / 1000.0);
+  log_request(req.method, res.status, ms);
 }
 
-// Runs a handler; any exception becomes a 500 without internals.
+// Runs a handler; any exception becomes a 500 that tells the request id only.
 template <typename F>
 void guarded(Response& res, F handler) {
   try {
     handler();
   } catch (const std::exception& e) {
-    log_note(std::string("request failed: ") + e.what());
-    send_error(res, 500, code::internal, "internal server error");
+    send_internal_error(res, e.what());
   }
 }
 
@@ -127,7 +134,7 @@ httplib::Server::Handler without_body(App& app, void (*handler)(App&, const Requ
   };
 }
 
-// Registers every endpoint of the shim.
+// Registers every endpoint of the shim; what none of them takes goes to handle_unmatched.
 void add_routes(httplib::Server& server, App& app) {
   const char* rpc = R"(/rpc/([A-Za-z_][A-Za-z0-9_]*))";
   const char* api = R"(/api/.+)";
@@ -148,14 +155,32 @@ void add_routes(httplib::Server& server, App& app) {
   server.Get("/openapi.json", [&app](const Request& req, Response& res) {
     guarded(res, [&] { handle_openapi(app, req, res); });
   });
-  server.Get(rpc, without_body(app, handle_rpc));
+  server.Get(rpc, without_body(app, handle_rpc));  // HEAD too
   server.Post(rpc, with_body(app, handle_rpc));
+  server.Put(rpc, with_body(app, handle_rpc));
+  server.Patch(rpc, with_body(app, handle_rpc));
+  server.Delete(rpc, with_body(app, handle_rpc));
   server.Get(api, without_body(app, handle_route));
   server.Post(api, with_body(app, handle_route));
   server.Put(api, with_body(app, handle_route));
   server.Patch(api, with_body(app, handle_route));
   server.Delete(api, with_body(app, handle_route));
   server.Post(R"(/webhooks/([A-Za-z0-9_-]+))", with_body(app, handle_webhook));
+  server.Options(".*", [&app](const Request& req, Response& res) {
+    guarded(res, [&] { handle_options(app, req, res); });
+  });
+  auto unmatched = [&app](const Request& req, Response& res, const httplib::ContentReader& r) {
+    guarded(res, [&] {
+      if (read_body(app, r, res)) handle_unmatched(app, req, res);
+    });
+  };
+  server.Get(".*", [&app](const Request& req, Response& res) {
+    guarded(res, [&] { handle_unmatched(app, req, res); });
+  });
+  server.Post(".*", unmatched);
+  server.Put(".*", unmatched);
+  server.Patch(".*", unmatched);
+  server.Delete(".*", unmatched);
 }
 
 // The connection limits of the configuration.
@@ -189,17 +214,14 @@ void raise_file_limit(const Config& c) {
 // Counts and logs a refused connection or request.
 void refused(App& app, const Refusal& r) {
   app.metrics.count_refusal(r.reason);
-  log_request({"", "refused:" + r.reason, r.status, 0, "", ""});
+  log_refusal(r.reason, r.status, r.client);
 }
 
 // Limits, error and exception handlers, logging and routes.
 void configure(HttpServer& http, App& app) {
   const Config& c = app.config;
   httplib::Server& server = http.routes();
-  http.before_request = [] {
-    request_state = RequestState{};
-    request_state.start = std::chrono::steady_clock::now();
-  };
+  http.before_request = [] { begin_request(); };
   http.on_refusal = [&app](const Refusal& r) { refused(app, r); };
   server.set_keep_alive_max_count(1000000);  // (both only describe the connection to the client)
   server.set_keep_alive_timeout(c.keep_alive_seconds);
@@ -209,13 +231,16 @@ void configure(HttpServer& http, App& app) {
   server.set_expect_100_continue_handler([&app](const Request& req, Response& res) {
     return before_routing(app, req, res) == Handled::Handled ? 413 : 100;
   });
-  server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
-    if (!res.body.empty()) return Handled::Unhandled;
-    send_error(res, res.status, "SB" + std::to_string(res.status), reason_phrase(res.status));
-    return Handled::Handled;
-  }));
-  server.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
-    send_error(res, 500, code::internal, "internal server error");
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const Request& req, Response& res) {
+        stamp_request_id(req, res);
+        if (!res.body.empty()) return Handled::Unhandled;
+        send_error(res, res.status, "SB" + std::to_string(res.status), reason_phrase(res.status));
+        return Handled::Handled;
+      }));
+  server.set_exception_handler([](const Request& req, Response& res, std::exception_ptr) {
+    stamp_request_id(req, res);
+    send_internal_error(res, "unexpected exception");
   });
   server.set_logger(
       [&app](const Request& req, const Response& res) { after_response(app, req, res); });
@@ -223,10 +248,6 @@ void configure(HttpServer& http, App& app) {
 }
 
 }  // namespace
-
-RequestState& current_request() {
-  return request_state;
-}
 
 std::optional<std::string> read_body(App& app, const httplib::ContentReader& reader,
                                      Response& res) {

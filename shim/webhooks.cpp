@@ -80,6 +80,19 @@ std::optional<json> payload_of(App& app, const httplib::Request& req, const std:
   return std::move(parsed.value);
 }
 
+// The settings that configure a provider's verification, for the hint of an unconfigured one.
+std::string provider_settings(const std::string& provider) {
+  if (provider == "standard")
+    return "SWITCHBOARD_STANDARD_WEBHOOK_SECRETS (or SWITCHBOARD_STANDARD_WEBHOOK_PUBLIC_KEYS)";
+  if (provider == "stripe") return "SWITCHBOARD_STRIPE_WEBHOOK_SECRET";
+  if (provider == "twilio")
+    return "SWITCHBOARD_TWILIO_AUTH_TOKEN (with SWITCHBOARD_PUBLIC_URL or "
+           "SWITCHBOARD_TWILIO_WEBHOOK_URL)";
+  if (provider == "ghl")
+    return "SWITCHBOARD_GHL_ED25519_PUBLIC_KEY (or the legacy SWITCHBOARD_GHL_PUBLIC_KEY)";
+  return "SWITCHBOARD_VAPI_SECRET (and SWITCHBOARD_VAPI_AUTH for bearer or hmac)";
+}
+
 // The headers stored with the event: all but those carrying credentials or signatures.
 json stored_headers(const sb::HeaderMap& headers) {
   json out = json::object();
@@ -101,6 +114,10 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   current_request().route = "/webhooks/" + provider;
   auto verdict = verify(app.config, provider, req, body);
   app.metrics.count_webhook(provider, verdict.outcome);
+  if (verdict.outcome == "not_configured")
+    return send_error(res, 503, code::unavailable,
+                      "webhooks of provider " + provider + " are not configured", verdict.message,
+                      "set " + provider_settings(provider) + " and restart switchboard-shim");
   if (!verdict.ok()) return send_error(res, 401, code::unauthorized, verdict.message);
   auto service = service_identity();
   current_request().role = service->role;
@@ -116,8 +133,7 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   Call call;
   call.keys = {"provider", "payload", "headers", "body_sha256"};
   call.fn = overloads ? sb::choose_overload(*overloads, call.keys) : nullptr;
-  if (!call.fn)
-    return send_error(res, 500, code::internal, "switchboard.receive_webhook is missing");
+  if (!call.fn) return send_internal_error(res, "switchboard.receive_webhook is missing");
   call.arg = args.dump(-1, ' ', false, json::error_handler_t::replace);
   execute(app, req, res, *service, call, 500);
 }

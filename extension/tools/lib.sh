@@ -16,6 +16,10 @@ SB_PG_OS_USER=switchboard
 SB_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
   libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev cmake g++ make pkg-config openssl"
 SB_TEST_PACKAGES="libgtest-dev clang libclang-rt-dev"
+# Commands only the shim's client tests need (tests/js: postgrest-js and an OpenAPI validator;
+# promtool checks /metrics), as command:Debian package; a command found elsewhere (NodeSource's
+# node and npm) is used as it is.
+SB_TEST_COMMANDS="node:nodejs npm:npm promtool:prometheus"
 
 say() { printf '%s\n' "switchboard: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -42,6 +46,9 @@ ensure_packages() {
   [ "${1:-test}" = run ] || wanted="$wanted $SB_TEST_PACKAGES"
   for p in $wanted; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ "${1:-test}" = run ] || for p in $SB_TEST_COMMANDS; do
+    command -v "${p%%:*}" >/dev/null || missing+=("${p#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if ! is_root; then

@@ -67,9 +67,9 @@ TEST(CallSql, ShapesByResultAndArguments) {
       "SELECT pg_catalog.to_json(_r)::text FROM pg_catalog.json_to_record($1::json) AS "
       "_a(\"org_id\" uuid), LATERAL \"switchboard\".\"is_member\"(\"org_id\" := _a.\"org_id\") _r");
   auto s = fn("list", {{"a", "integer", true}}, true);
-  EXPECT_EQ(
-      sb::call_sql("switchboard", s, {}),
-      "SELECT coalesce(pg_catalog.json_agg(_r), '[]')::text FROM \"switchboard\".\"list\"() _r");
+  EXPECT_EQ(sb::call_sql("switchboard", s, {}),
+            "SELECT coalesce(pg_catalog.json_agg(_r), '[]')::text, pg_catalog.count(*) FROM "
+            "\"switchboard\".\"list\"() _r");
   auto b = fn("body", {{"", "jsonb", false}});
   EXPECT_EQ(sb::call_sql("switchboard", b, {"x"}),
             "SELECT pg_catalog.to_json(_r)::text FROM \"switchboard\".\"body\"($1::jsonb) _r");

@@ -55,6 +55,9 @@ $$;
 CREATE TRIGGER api_internal_functions_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON switchboard.api_internal_functions
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.notify_api_changed();
+CREATE TRIGGER api_result_schemas_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON switchboard.api_result_schemas
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.notify_api_changed();
 
 -- The functions of schema switchboard the HTTP API can call: plain functions over concrete types
 -- (nothing polymorphic, internal or variadic; no trigger), that an API role may execute and that
@@ -72,7 +75,15 @@ SELECT p.oid,
                           'hasDefault', a.arg_position > p.pronargs - p.pronargdefaults)
                         ORDER BY a.arg_position)
                    FROM switchboard.api_function_args(p.oid) a), '[]') AS args,
-       pg_catalog.obj_description(p.oid, 'pg_proc') AS description
+       pg_catalog.obj_description(p.oid, 'pg_proc') AS description,
+       CASE WHEN rt.typtype = 'c'
+            THEN (SELECT pg_catalog.jsonb_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = rt.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+            WHEN rt.oid = 'pg_catalog.record'::pg_catalog.regtype
+            THEN (SELECT pg_catalog.jsonb_agg(o.name ORDER BY o.ord)
+                    FROM ROWS FROM (pg_catalog.unnest(p.proargnames), pg_catalog.unnest(p.proargmodes::text[]))
+                           WITH ORDINALITY o(name, mode, ord)
+                   WHERE o.mode IN ('o', 'b', 't')) END AS result_columns
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_type rt ON rt.oid = p.prorettype
  WHERE p.pronamespace = 'switchboard'::pg_catalog.regnamespace
@@ -93,11 +104,28 @@ COMMENT ON VIEW switchboard.api_functions IS
 -- Ensures: everything the shim caches, in one document: the callable functions and the routes.
 CREATE FUNCTION switchboard.api_schema() RETURNS jsonb
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  WITH fns AS MATERIALIZED (SELECT f.* FROM switchboard.api_functions f),  -- read once
+  tables AS (
+    SELECT c.relname::text AS name,
+           coalesce((SELECT pg_catalog.jsonb_agg(DISTINCT f.name) FROM fns f
+                      WHERE f.return_type OPERATOR(pg_catalog.=) c.reltype), '[]') AS functions,
+           coalesce((SELECT pg_catalog.jsonb_agg(r.method || ' ' || r.path ORDER BY r.path, r.method)
+                       FROM switchboard.api_routes r
+                      WHERE EXISTS (SELECT 1 FROM fns f
+                                     WHERE f.name OPERATOR(pg_catalog.=) r.function_name
+                                       AND f.return_type OPERATOR(pg_catalog.=) c.reltype)), '[]') AS routes
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'switchboard'::pg_catalog.regnamespace
+       AND c.relkind IN ('r', 'v', 'm', 'p', 'f'))
   SELECT pg_catalog.jsonb_build_object(
     'functions', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                              'oid', f.oid::bigint, 'name', f.name, 'volatility', f.volatility,
-                             'returnsSet', f.returns_set, 'returnsVoid', f.returns_void, 'args', f.args)
-                           ORDER BY f.name, f.oid) FROM switchboard.api_functions f), '[]'),
+                             'returnsSet', f.returns_set, 'returnsVoid', f.returns_void, 'args', f.args,
+                             'columns', f.result_columns)
+                           ORDER BY f.name, f.oid) FROM fns f), '[]'),
+    'tables', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                          'name', t.name, 'functions', t.functions, 'routes', t.routes) ORDER BY t.name)
+                         FROM tables t), '[]'),
     'routes', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                           'method', r.method, 'path', r.path, 'function', r.function_name,
                           'argNames', r.arg_names, 'orgArg', r.org_arg)
@@ -166,44 +194,77 @@ CREATE FUNCTION switchboard.api_json_schema(t oid) RETURNS jsonb
   FROM pg_catalog.pg_type ty WHERE ty.oid = t
 $$;
 
--- The response schema of a function: its value, an array of them for set-returning functions.
-CREATE FUNCTION switchboard.api_result_schema(f switchboard.api_functions) RETURNS jsonb
+-- The JSON Schema of the rows of function fn (a composite type or OUT/TABLE columns), or NULL.
+CREATE FUNCTION switchboard.api_row_schema(fn oid) RETURNS jsonb
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE WHEN f.returns_set
-              THEN pg_catalog.jsonb_build_object('type', 'array',
-                                                 'items', switchboard.api_json_schema(f.return_type))
-              ELSE switchboard.api_json_schema(f.return_type) END
+  WITH columns AS (
+    SELECT a.attname::text AS name, a.atttypid AS type
+      FROM pg_catalog.pg_proc p
+      JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) p.prorettype
+      JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.typrelid
+     WHERE p.oid OPERATOR(pg_catalog.=) fn AND t.typtype = 'c' AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT o.name, o.type
+      FROM pg_catalog.pg_proc p,
+           ROWS FROM (pg_catalog.unnest(p.proallargtypes), pg_catalog.unnest(p.proargnames),
+                      pg_catalog.unnest(p.proargmodes::text[])) o(type, name, mode)
+     WHERE p.oid OPERATOR(pg_catalog.=) fn
+       AND p.prorettype OPERATOR(pg_catalog.=) 'pg_catalog.record'::pg_catalog.regtype
+       AND o.mode IN ('o', 'b', 't'))
+  SELECT pg_catalog.jsonb_build_object('type', 'object', 'properties',
+           pg_catalog.jsonb_object_agg(c.name, switchboard.api_json_schema(c.type)))
+    FROM columns c HAVING pg_catalog.count(*) > 0
 $$;
 
--- One OpenAPI operation calling f. Arguments named in path_args come from the path, those in
--- skip_args (the JWT's org) from nowhere; the others from the query (GET, DELETE) or the body.
+-- The response schema of a function: its registered answer (api_result_schemas), its row, or its
+-- type; an array of them for set-returning functions.
+CREATE FUNCTION switchboard.api_result_schema(f switchboard.api_functions) RETURNS jsonb
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN f.returns_set THEN pg_catalog.jsonb_build_object('type', 'array', 'items', v.s)
+              ELSE v.s END
+    FROM (SELECT coalesce((SELECT r.schema FROM switchboard.api_result_schemas r
+                            WHERE r.function_name OPERATOR(pg_catalog.=) f.name),
+                          switchboard.api_row_schema(f.oid),
+                          switchboard.api_json_schema(f.return_type)) AS s) v
+$$;
+
+-- One OpenAPI operation calling f. request_names maps the names a request uses (path, query and
+-- body) to argument names where they differ; the arguments in path_params come from the path,
+-- those in skip_args (the JWT's org) from nowhere, the others from the query (GET, DELETE) or the
+-- body, each under its request name.
 CREATE FUNCTION switchboard.api_operation(
-  f switchboard.api_functions, method text, summary text, tag text, path_args jsonb, skip_args text[])
+  f switchboard.api_functions, method text, summary text, tag text, request_names jsonb,
+  path_params text[], skip_args text[])
   RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   WITH args AS (
-    SELECT a ->> 'name' AS name, (a ->> 'typeOid')::oid AS type, (a ->> 'hasDefault')::boolean AS optional,
-           (SELECT p.key FROM pg_catalog.jsonb_each_text(path_args) p WHERE p.value = a ->> 'name') AS path_name
+    SELECT coalesce((SELECT n.key FROM pg_catalog.jsonb_each_text(request_names) n
+                      WHERE n.value OPERATOR(pg_catalog.=) (a ->> 'name') ORDER BY n.key LIMIT 1),
+                    a ->> 'name') AS name,
+           (a ->> 'typeOid')::oid AS type, (a ->> 'hasDefault')::boolean AS optional
       FROM pg_catalog.jsonb_array_elements(f.args) a
      WHERE a ->> 'name' <> '' AND NOT (a ->> 'name') = ANY (coalesce(skip_args, '{}'))),
+  placed AS (
+    SELECT a.*, a.name = ANY (coalesce(path_params, '{}')) AS in_path FROM args a),
   params AS (
-    SELECT pg_catalog.jsonb_build_object('name', coalesce(path_name, name),
-             'in', CASE WHEN path_name IS NOT NULL THEN 'path' ELSE 'query' END,
-             'required', path_name IS NOT NULL OR NOT optional,
+    SELECT pg_catalog.jsonb_build_object('name', name,
+             'in', CASE WHEN in_path THEN 'path' ELSE 'query' END,
+             'required', in_path OR NOT optional,
              'schema', switchboard.api_json_schema(type)) AS p
-      FROM args WHERE path_name IS NOT NULL OR method IN ('get', 'delete')),
+      FROM placed WHERE in_path OR method IN ('get', 'delete')),
   body AS (
     SELECT pg_catalog.jsonb_build_object('type', 'object',
              'properties', pg_catalog.jsonb_object_agg(name, switchboard.api_json_schema(type)),
-             'required', coalesce(pg_catalog.jsonb_agg(name) FILTER (WHERE NOT optional), '[]')) AS s
-      FROM args WHERE path_name IS NULL AND method NOT IN ('get', 'delete') HAVING pg_catalog.count(*) > 0)
+             'required', pg_catalog.jsonb_agg(name) FILTER (WHERE NOT optional)) AS s,
+           pg_catalog.bool_or(NOT optional) AS required
+      FROM placed WHERE NOT in_path AND method NOT IN ('get', 'delete') HAVING pg_catalog.count(*) > 0)
   SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
     'summary', coalesce(summary, f.description),
-    'operationId', method || '_' || f.name,
+    'operationId', method || '_' || f.name || CASE WHEN tag = 'rpc' THEN '_rpc' ELSE '' END,
     'tags', pg_catalog.jsonb_build_array(tag),
     'parameters', (SELECT pg_catalog.jsonb_agg(p) FROM params),
-    'requestBody', (SELECT pg_catalog.jsonb_build_object('required', true, 'content',
-                      pg_catalog.jsonb_build_object('application/json', pg_catalog.jsonb_build_object('schema', s)))
-                      FROM body),
+    'requestBody', (SELECT pg_catalog.jsonb_build_object('required', b.required, 'content',
+                      pg_catalog.jsonb_build_object('application/json', pg_catalog.jsonb_build_object('schema', b.s)))
+                      FROM body b),
     'responses', CASE WHEN f.returns_void
       THEN '{"204": {"description": "done"}, "default": {"$ref": "#/components/responses/Error"}}'::jsonb
       ELSE pg_catalog.jsonb_build_object('200', pg_catalog.jsonb_build_object('description', 'the result',
@@ -212,26 +273,61 @@ CREATE FUNCTION switchboard.api_operation(
              'default', '{"$ref": "#/components/responses/Error"}'::jsonb) END))
 $$;
 
+-- The endpoints switchboard-shim serves besides the routes and /rpc (OpenAPI path items).
+CREATE FUNCTION switchboard.api_shim_paths() RETURNS jsonb
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT '{
+    "/healthz": {"get": {"summary": "the shim is running", "operationId": "get_healthz",
+      "tags": ["operations"], "security": [],
+      "responses": {"200": {"description": "running", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}}}}},
+    "/readyz": {"get": {"summary": "the shim can reach the database", "operationId": "get_readyz",
+      "tags": ["operations"], "security": [],
+      "responses": {"200": {"description": "ready", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"status": {"type": "string", "enum": ["ready"]}}}}}},
+        "503": {"$ref": "#/components/responses/Error"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics (the metrics token or a service_role JWT)",
+      "operationId": "get_metrics", "tags": ["operations"],
+      "responses": {"200": {"description": "the text exposition format 0.0.4",
+        "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/openapi.json": {"get": {"summary": "this document (the /rpc functions the caller may execute)",
+      "operationId": "get_openapi", "tags": ["operations"],
+      "responses": {"200": {"description": "an OpenAPI 3.0 document",
+        "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/webhooks/{provider}": {"post": {"summary": "an inbound webhook, verified with the provider''s signature and stored once",
+      "operationId": "post_webhook", "tags": ["webhooks"], "security": [],
+      "parameters": [{"name": "provider", "in": "path", "required": true,
+        "schema": {"type": "string", "enum": ["standard", "stripe", "twilio", "ghl", "vapi"]}}],
+      "requestBody": {"required": true, "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+      "responses": {"200": {"description": "the event was stored (or was a replay)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookReceipt"}}}},
+        "401": {"$ref": "#/components/responses/Error"},
+        "503": {"$ref": "#/components/responses/Error"}}}}
+  }'::jsonb
+$$;
+
 -- Ensures: an OpenAPI 3.0 document of every route of api_routes whose function exists, and of
 -- /rpc/{function} for each function the current role may execute (GET too for stable ones).
 CREATE FUNCTION switchboard.openapi(server_url text DEFAULT NULL) RETURNS jsonb
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  WITH ops AS (
+  WITH fns AS MATERIALIZED (  -- read once; the first overload of each name is documented
+    SELECT f, f.name, f.oid, f.volatility,
+           pg_catalog.row_number() OVER (PARTITION BY f.name ORDER BY f.oid) AS nth
+      FROM switchboard.api_functions f),
+  ops AS (
     SELECT r.path, pg_catalog.lower(r.method) AS method,
-           switchboard.api_operation(f, pg_catalog.lower(r.method), r.summary, r.area,
-             (SELECT coalesce(pg_catalog.jsonb_object_agg(p, coalesce(r.arg_names ->> p, p)), '{}')
-                FROM pg_catalog.unnest(switchboard.api_path_params(r.path)) p),
-             pg_catalog.array_remove(ARRAY[r.org_arg], NULL)) AS op
+           switchboard.api_operation(x.f, pg_catalog.lower(r.method), r.summary, r.area, r.arg_names,
+             switchboard.api_path_params(r.path), pg_catalog.array_remove(ARRAY[r.org_arg], NULL)) AS op
       FROM switchboard.api_routes r
-      JOIN LATERAL (SELECT f.* FROM switchboard.api_functions f WHERE f.name = r.function_name
-                     ORDER BY f.oid LIMIT 1) f ON true
+      JOIN fns x ON x.name OPERATOR(pg_catalog.=) r.function_name AND x.nth OPERATOR(pg_catalog.=) 1
     UNION ALL
-    SELECT '/rpc/' || f.name, m.method, switchboard.api_operation(f, m.method, NULL, 'rpc', '{}', '{}')
-      FROM switchboard.api_functions f,
-           LATERAL (VALUES ('post'), ('get')) m(method)
-     WHERE pg_catalog.has_function_privilege(f.oid, 'EXECUTE')
-       AND (m.method = 'post' OR f.volatility IN ('s', 'i'))
-       AND f.oid = (SELECT min(g.oid) FROM switchboard.api_functions g WHERE g.name = f.name)),
+    SELECT '/rpc/' || x.name, m.method, switchboard.api_operation(x.f, m.method, NULL, 'rpc', '{}', '{}', '{}')
+      FROM fns x, LATERAL (VALUES ('post'), ('get')) m(method)
+     WHERE x.nth OPERATOR(pg_catalog.=) 1 AND pg_catalog.has_function_privilege(x.oid, 'EXECUTE')
+       AND (m.method = 'post' OR x.volatility IN ('s', 'i'))),
   paths AS (
     SELECT o.path, pg_catalog.jsonb_object_agg(o.method, o.op) AS item FROM ops o GROUP BY o.path)
   SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
@@ -241,10 +337,16 @@ CREATE FUNCTION switchboard.openapi(server_url text DEFAULT NULL) RETURNS jsonb
     'servers', CASE WHEN server_url IS NOT NULL
                     THEN pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('url', server_url)) END,
     'security', '[{"bearerAuth": []}]'::jsonb,
-    'paths', coalesce((SELECT pg_catalog.jsonb_object_agg(p.path, p.item) FROM paths p), '{}'),
+    'paths', coalesce((SELECT pg_catalog.jsonb_object_agg(p.path, p.item) FROM paths p), '{}')
+             OPERATOR(pg_catalog.||) switchboard.api_shim_paths(),
     'components', '{
       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-      "schemas": {"Error": {"type": "object", "properties": {
+      "schemas": {"WebhookReceipt": {"type": "object", "properties": {
+        "received": {"type": "boolean"}, "duplicate": {"type": "boolean"},
+        "reason": {"type": "string", "enum": ["PROCESSED", "UNMATCHED", "DUPLICATE"]},
+        "inboxId": {"type": "integer"}, "eventId": {"type": "string"},
+        "orgId": {"type": "string", "format": "uuid", "nullable": true}}},
+      "Error": {"type": "object", "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
         "details": {"type": "string", "nullable": true}, "hint": {"type": "string", "nullable": true}}}},
       "responses": {"Error": {"description": "an error, with the SQLSTATE as code",

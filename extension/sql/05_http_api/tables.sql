@@ -67,3 +67,20 @@ INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('twilio_account_keys', 'part of receive_webhook()', true),
   ('twilio_direction', 'part of receive_webhook()', true),
   ('twilio_event_id', 'part of receive_webhook()', true);
+
+-- The JSON Schema of the answer of a function that returns json or jsonb (the type alone says
+-- nothing about it): /openapi.json documents the answer with it. Each area registers the answers
+-- of its functions in its routes.sql.
+CREATE TABLE switchboard.api_result_schemas (
+  function_name text PRIMARY KEY CONSTRAINT api_result_schemas_function_check
+    CHECK (function_name ~ '^[a-z_][a-z0-9_]*$'),
+  schema jsonb NOT NULL CONSTRAINT api_result_schemas_schema_check
+    CHECK (jsonb_typeof(schema) = 'object'),
+  builtin boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE switchboard.api_result_schemas IS
+  'JSON Schema (OpenAPI 3.0) of the json/jsonb answer of a function, for /openapi.json';
+SELECT pg_catalog.pg_extension_config_dump('switchboard.api_result_schemas', 'WHERE NOT builtin');
+INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
+  ('api_row_schema', 'part of openapi()', true),
+  ('api_shim_paths', 'part of openapi()', true);

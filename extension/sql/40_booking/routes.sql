@@ -17,3 +17,25 @@ VALUES
    'record that a confirmed appointment took place (once it has started; idempotent)', 'booking', true),
   ('POST', '/api/appointments/{id}/no-show', 'mark_no_show', '{"id": "appointment_id"}', 'org_id',
    'record that the customer did not come (once it has started; idempotent)', 'booking', true);
+
+-- The answers of the booking commands, for /openapi.json: the appointment as it now is, or a
+-- refusal with up to three alternative start times (in the calendar's zone).
+INSERT INTO switchboard.api_result_schemas (function_name, schema, builtin)
+SELECT c.function_name, pg_catalog.jsonb_build_object('type', 'object', 'required', ARRAY[c.verb, 'reason'],
+         'properties', '{
+           "reason": {"type": "string"},
+           "appointmentId": {"type": "string", "format": "uuid"},
+           "calendarId": {"type": "string", "format": "uuid"},
+           "status": {"type": "string", "enum": ["held", "confirmed", "cancelled", "completed", "no_show"]},
+           "startsAt": {"type": "string", "format": "date-time"},
+           "endsAt": {"type": "string", "format": "date-time"},
+           "expiresAt": {"type": "string", "format": "date-time"},
+           "previousStartsAt": {"type": "string", "format": "date-time"},
+           "previousEndsAt": {"type": "string", "format": "date-time"},
+           "slotReason": {"type": "string"},
+           "replayed": {"type": "boolean"},
+           "alternatives": {"type": "array", "items": {"type": "string", "format": "date-time"}}}'::jsonb
+           || pg_catalog.jsonb_build_object(c.verb, '{"type": "boolean"}'::jsonb)), true
+  FROM (VALUES ('book_appointment', 'booked'), ('confirm_appointment', 'confirmed'),
+               ('reschedule_appointment', 'rescheduled'), ('cancel_appointment', 'cancelled'),
+               ('complete_appointment', 'completed'), ('mark_no_show', 'noShow')) c(function_name, verb);

@@ -49,10 +49,11 @@ bool takes_keys(const FunctionInfo& fn, const std::set<std::string>& keys) {
   return known == keys.size();
 }
 
-// The expression that turns the call's rows (alias _r) into one JSON text value.
+// The expression that turns the call's rows (alias _r) into one JSON text value (and for a set,
+// the number of rows).
 const char* result_expression(const FunctionInfo& fn) {
   if (fn.returns_void) return "NULL::text";
-  if (fn.returns_set) return "coalesce(pg_catalog.json_agg(_r), '[]')::text";
+  if (fn.returns_set) return "coalesce(pg_catalog.json_agg(_r), '[]')::text, pg_catalog.count(*)";
   return "pg_catalog.to_json(_r)::text";
 }
 
@@ -152,11 +153,11 @@ const FunctionInfo* choose_overload(const std::vector<FunctionInfo>& overloads,
   return nullptr;
 }
 
-std::string call_sql(const std::string& schema, const FunctionInfo& fn,
-                     const std::set<std::string>& keys) {
+std::string call_from(const std::string& schema, const FunctionInfo& fn,
+                      const std::set<std::string>& keys, const std::string& column) {
   std::string callee = quote_ident(schema) + "." + quote_ident(fn.name);
-  std::string sql = std::string("SELECT ") + result_expression(fn) + " FROM ";
-  if (fn.takes_whole_body()) return sql + callee + "($1::" + fn.args[0].type + ") _r";
+  std::string alias = column.empty() ? " _r" : " AS _r(" + quote_ident(column) + ")";
+  if (fn.takes_whole_body()) return callee + "($1::" + fn.args[0].type + ")" + alias;
   std::string columns, call_args;
   for (const auto& arg : fn.args) {
     if (!keys.count(arg.name)) continue;
@@ -164,9 +165,14 @@ std::string call_sql(const std::string& schema, const FunctionInfo& fn,
     columns += (columns.empty() ? "" : ", ") + name + " " + arg.type;
     call_args += (call_args.empty() ? "" : ", ") + name + " := _a." + name;
   }
-  if (columns.empty()) return sql + callee + "() _r";
-  return sql + "pg_catalog.json_to_record($1::json) AS _a(" + columns + "), LATERAL " + callee +
-         "(" + call_args + ") _r";
+  if (columns.empty()) return callee + "()" + alias;
+  return "pg_catalog.json_to_record($1::json) AS _a(" + columns + "), LATERAL " + callee + "(" +
+         call_args + ")" + alias;
+}
+
+std::string call_sql(const std::string& schema, const FunctionInfo& fn,
+                     const std::set<std::string>& keys) {
+  return std::string("SELECT ") + result_expression(fn) + " FROM " + call_from(schema, fn, keys);
 }
 
 ParsedJson parse_json(std::string_view text, std::size_t max_depth) {

@@ -41,6 +41,7 @@ struct FunctionInfo {
   bool returns_set = false;
   bool returns_void = false;
   std::vector<FunctionArg> args;
+  std::optional<std::vector<std::string>> columns;  // of a composite result; none for a scalar
 
   bool read_only() const { return volatility == 'i' || volatility == 's'; }
   // One unnamed json/jsonb argument: it receives the whole request body.
@@ -52,8 +53,14 @@ struct FunctionInfo {
 const FunctionInfo* choose_overload(const std::vector<FunctionInfo>& overloads,
                                     const std::set<std::string>& keys);
 
+// The FROM item calling `fn` with the arguments named in `keys`, read from $1, as relation _r (its
+// one column named `column` when given: for a scalar result).
+std::string call_from(const std::string& schema, const FunctionInfo& fn,
+                      const std::set<std::string>& keys, const std::string& column = "");
+
 // SQL calling `fn` with the arguments named in `keys`, read from $1 (a JSON object, or the whole
-// body for takes_whole_body()); it returns one text column: the JSON result, or NULL for void.
+// body for takes_whole_body()); it returns one text column: the JSON result, or NULL for void (a
+// set adds a second column: its number of rows).
 std::string call_sql(const std::string& schema, const FunctionInfo& fn,
                      const std::set<std::string>& keys);
 

@@ -8,13 +8,6 @@ namespace {
 constexpr std::size_t kMaxSizeDigits = 15;        // chunk sizes below 2^60
 constexpr std::size_t kMaxExtensionBytes = 1024;  // chunk extensions are ignored, but bounded
 
-// `text` without leading and trailing spaces and tabs (OWS).
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // True when `a` and `b` are equal ignoring ASCII case.
 bool same_name(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -61,6 +54,12 @@ RequestFraming chunked_framing(std::string_view codings) {
 }
 
 }  // namespace
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
 
 std::size_t request_head_end(std::string_view received, std::size_t scanned) {
   std::size_t from = scanned > 3 ? scanned - 3 : 0;

@@ -10,6 +10,9 @@
 
 namespace sb {
 
+// `text` without leading and trailing spaces and tabs (OWS).
+std::string_view trimmed(std::string_view text);
+
 // The offset just after the blank line that ends the request head at the start of `received`, or
 // 0 while it is incomplete. Bytes before `scanned` are known to hold no end (pass the size of the
 // previous call's input to search only what is new).
