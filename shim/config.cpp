@@ -37,6 +37,10 @@ const SettingInfo kSettings[] = {
     {"request-timeout-ms", "wait for a pooled connection, statement_timeout (10000)"},
     {"client-timeout-seconds", "slow clients are cut off after (10)"},
     {"keep-alive-seconds", "idle keep-alive connections are closed after (5)"},
+    {"tx-end",
+     "how rpc transactions end: commit, commit-allow-override, rollback, rollback-allow-override "
+     "(commit)"},
+    {"cors-origins", "browser origins allowed to call the API, comma-separated, or * (none)"},
     {"metrics-access", "who reads /metrics: service_role or public (service_role)"},
     {"metrics-token", "bearer token for scrapers of /metrics"},
     {"public-url", "externally visible base URL (OpenAPI servers, Twilio's signed URL)"},
