@@ -127,5 +127,5 @@ insert into switchboard.organization_members (org_id, user_id, role) values
 SQL
 out=$(q -c "set role authenticated" -c "select set_config('request.jwt.claims', '{\"sub\": \"$AGENT\"}', false)" \
   -c "select switchboard.remove_member('$ORG', '$OWNER')" 2>&1) && fail "an agent removed the owner"
-grep -q 'role admin or above is required' <<<"$out" || fail "$out"
+grep -q 'Role admin or above in organization' <<<"$out" || fail "$out"
 echo "ok: members' own changes keep their rules"

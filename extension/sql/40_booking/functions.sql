@@ -22,6 +22,10 @@ SELECT switchboard.protect('switchboard.calendars', 'org_id', 'viewer', 'manager
 SELECT switchboard.protect('switchboard.appointments', 'org_id', 'viewer', 'agent', 'agent', 'admin');
 
 -- The slot generator with a fixed "now", for the tests (C++). Internal: not granted.
+CREATE FUNCTION switchboard._booking_rules(business_hours jsonb, options jsonb) RETURNS jsonb
+  LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_rules';
+COMMENT ON FUNCTION switchboard._booking_rules(jsonb, jsonb) IS
+  'the normalised rules of valid business hours and options; 22023/22007 naming the problem';
 CREATE FUNCTION switchboard._booking_slots(
   cal switchboard.calendars, busy_starts timestamptz[], busy_block_starts timestamptz[],
   busy_block_ends timestamptz[], from_ts timestamptz, to_ts timestamptz, duration_minutes integer,

@@ -27,6 +27,7 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('provider_accounts', 'reference', 15, 'a provider account key belongs to one organisation at most'),
   ('api_routes', 'local', 20, 'read by switchboard-shim on the coordinator'),
   ('api_internal_functions', 'local', 21, 'read by switchboard-shim on the coordinator'),
+  ('api_result_schemas', 'local', 25, 'read by switchboard-shim on the coordinator'),
   ('webhook_inbox', 'local', 22, 'unmatched events have no organisation yet'),
   ('kill_switch_audit', 'local', 23, 'written where kill switches are set'),
   ('distribution_layout', 'local', 24, 'this list'),

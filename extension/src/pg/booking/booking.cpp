@@ -226,6 +226,12 @@ void return_slots(FunctionCallInfo fcinfo, const std::vector<bk::Slot>& slots) {
 
 }  // namespace
 
+// Ensures: the normalised rules (businessHours, exceptions, every option) of valid input; 22023
+// (22007 for a bad exception date) naming the problem otherwise.
+SB_FUNCTION(sb_booking_rules) {
+  return jsonb_datum(bk::rules_json(calendar_rules(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1))));
+}
+
 // Ensures: a new calendar of the organisation (caller: a manager or above, or service_role) with
 // valid hours and options; 22023/22007 naming the problem and nothing written otherwise.
 SB_FUNCTION(sb_create_calendar) {
