@@ -186,6 +186,19 @@ start_bench_instance() {
     -c "create extension switchboard cascade"
 }
 
+# Ensures: a fresh throwaway benchmark instance under $SB_HOME/$1 on a free port at or above $2, with
+# postgresql.conf lines $3 and database $4 holding the extension, named by BENCH_HOME and BENCH_PORT
+# and removed when the script exits; prints the PostgreSQL version and core count, then $5.
+open_bench_instance() {
+  ensure_os_user
+  mkdir -p "$SB_HOME"
+  BENCH_HOME=$(pg_owned_dir "$SB_HOME/$1")
+  BENCH_PORT=$(free_port "$2")
+  trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
+  start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "$3" "$4"
+  say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores${5:+, $5}"
+}
+
 # A free TCP port on 127.0.0.1 at or above $1.
 free_port() {
   local port=$1

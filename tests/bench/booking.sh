@@ -6,14 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../extension/tools/lib.sh"
 
 ensure_packages
 build_all
-ensure_os_user
-mkdir -p "$SB_HOME"
-BENCH_HOME=$(pg_owned_dir "$SB_HOME/bench-instance")
-BENCH_PORT=$(free_port $((SB_TEST_PORT_BASE + 5)))
-trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
 # SB_BENCH_CONF adds postgresql.conf lines (e.g. "synchronous_commit = off") to compare settings.
-start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "shared_buffers = 256MB
-${SB_BENCH_CONF:-}" switchboard_bench
-say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores, settings: defaults${SB_BENCH_CONF:+ + $SB_BENCH_CONF}"
+open_bench_instance bench-instance $((SB_TEST_PORT_BASE + 5)) "shared_buffers = 256MB
+${SB_BENCH_CONF:-}" switchboard_bench "settings: defaults${SB_BENCH_CONF:+ + $SB_BENCH_CONF}"
 SWITCHBOARD_BENCH_DSN="host=$BENCH_HOME port=$BENCH_PORT user=postgres dbname=switchboard_bench" \
   "$SB_ROOT/build/booking_bench"

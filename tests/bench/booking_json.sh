@@ -13,13 +13,8 @@ READERS=${SB_JSON_READERS:-jsonb text}
 
 ensure_packages
 build_all
-ensure_os_user
-mkdir -p "$SB_HOME"
-BENCH_HOME=$(pg_owned_dir "$SB_HOME/bench-json-instance")
-BENCH_PORT=$(free_port $((SB_TEST_PORT_BASE + 6)))
-trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
-start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "" switchboard_bench
-say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores; $ROUNDS rounds of $READS reads per document and reader"
+open_bench_instance bench-json-instance $((SB_TEST_PORT_BASE + 6)) "" switchboard_bench \
+  "$ROUNDS rounds of $READS reads per document and reader"
 
 readers_sql=$(printf "('%s')," $READERS)
 rows=$(sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -At -F '|' <<SQL
