@@ -223,6 +223,7 @@ void configure(HttpServer& http, App& app) {
   httplib::Server& server = http.routes();
   http.before_request = [] { begin_request(); };
   http.on_refusal = [&app](const Refusal& r) { refused(app, r); };
+  http.on_connections = [&app](std::size_t open) { app.metrics.set_http_connections(open); };
   server.set_keep_alive_max_count(1000000);  // (both only describe the connection to the client)
   server.set_keep_alive_timeout(c.keep_alive_seconds);
   server.set_payload_max_length(c.max_body_bytes);
