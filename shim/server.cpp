@@ -273,8 +273,9 @@ std::optional<std::string> read_body(App& app, const httplib::ContentReader& rea
 App::App(Config c)
     : config(std::move(c)),
       auth(config),
-      pool(config.database_url, config.pool_size, config.request_timeout),
-      schema(pool, config.schema, config.database_url) {}
+      pool(config.database_url, config.pool_size, config.request_timeout,
+           !config.transaction_pooler),
+      schema(pool, config.schema, config.database_url, !config.transaction_pooler) {}
 
 int serve(const Config& config) {
   sigset_t signals;
