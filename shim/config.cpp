@@ -33,6 +33,9 @@ const SettingInfo kSettings[] = {
     {"max-connections", "open client connections (1000)"},
     {"max-connections-per-client", "open connections per client address (100)"},
     {"pool-size", "database connections (10)"},
+    {"db-pooler",
+     "what the database URL reaches: direct (a server, or a session-mode pooler) or transaction "
+     "(a transaction-mode pooler: no prepared statements by name, no LISTEN) (direct)"},
     {"threads", "HTTP worker threads (max(32, 4 x pool size))"},
     {"request-timeout-ms", "wait for a pooled connection, statement_timeout (10000)"},
     {"client-timeout-seconds", "slow clients are cut off after (10)"},
@@ -247,7 +250,8 @@ void load_webhooks(Config& c, int argc, char** argv) {
         "SWITCHBOARD_TWILIO_WEBHOOK_URL): the public URL Twilio calls and signs");
 }
 
-// The PostgREST contract's settings: transaction end (PostgREST's db-tx-end) and CORS origins.
+// The PostgREST contract's settings: transaction end (PostgREST's db-tx-end), CORS origins, and
+// what the database URL reaches (a transaction-mode pooler or not).
 void load_api(Config& c, int argc, char** argv) {
   std::string tx = setting(argc, argv, "tx-end", "commit");
   if (tx != "commit" && tx != "commit-allow-override" && tx != "rollback" &&
@@ -255,6 +259,10 @@ void load_api(Config& c, int argc, char** argv) {
     throw std::runtime_error(
         "SWITCHBOARD_TX_END must be commit, commit-allow-override, rollback or "
         "rollback-allow-override");
+  std::string pooler = setting(argc, argv, "db-pooler", "direct");
+  if (pooler != "direct" && pooler != "transaction")
+    throw std::runtime_error("SWITCHBOARD_DB_POOLER must be direct or transaction");
+  c.transaction_pooler = pooler == "transaction";
   c.tx_rollback = tx.rfind("rollback", 0) == 0;
   c.tx_override = tx.find("allow-override") != std::string::npos;
   std::string origins = setting(argc, argv, "cors-origins", "");

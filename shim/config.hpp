@@ -53,6 +53,7 @@ struct Config {
   std::int64_t fixed_now = 0;             // tests only: the clock, in Unix seconds
   bool tx_rollback = false;               // every /rpc transaction rolls back (SWITCHBOARD_TX_END)
   bool tx_override = false;               // Prefer: tx=commit|rollback decides instead
+  bool transaction_pooler = false;        // the database URL reaches a transaction-mode pooler
   std::vector<std::string> cors_origins;  // origins a browser may call from ("*": any)
   sb::StandardWebhookConfig standard;
   sb::StripeConfig stripe;

@@ -413,6 +413,7 @@ void HttpServer::admit(int fd, const std::string& client, int port) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   watch(epoll_fd_, fd, c->id, EPOLL_CTL_ADD);
   connections_.emplace(c->id, std::move(c));
+  if (on_connections) on_connections(connections_.size());
 }
 
 void HttpServer::on_input(std::uint64_t id) {
@@ -560,6 +561,7 @@ void HttpServer::close_connection(ClientConnection& c) {
     auto it = per_client_.find(c.client);
     if (it != per_client_.end() && --it->second <= 0) per_client_.erase(it);
     connections_.erase(c.id);  // destroys c
+    if (on_connections) on_connections(connections_.size());
   }
   close_socket(fd);
 }

@@ -67,6 +67,9 @@ class HttpServer {
   httplib::Server& routes() { return parser_; }
   // Told of every refusal, from any thread.
   std::function<void(const Refusal&)> on_refusal;
+  // Told the number of open client connections whenever it changes (with the server's lock
+  // held: it must only record the number).
+  std::function<void(std::size_t)> on_connections;
   // Called on the worker's thread before each request is parsed.
   std::function<void()> before_request;
 

@@ -84,6 +84,10 @@ std::string Metrics::render(const PoolStats& pool) const {
       << "# TYPE switchboard_http_refused_total counter\n";
   for (const auto& [reason, count] : refusals_)
     out << "switchboard_http_refused_total{reason=\"" << label(reason) << "\"} " << count << "\n";
+  out << "# HELP switchboard_http_connections Client connections open now, this one included "
+         "(SWITCHBOARD_MAX_CONNECTIONS at most).\n"
+      << "# TYPE switchboard_http_connections gauge\n"
+      << "switchboard_http_connections " << http_connections_.load() << "\n";
   return out.str();
 }
 

@@ -1,9 +1,11 @@
 // Prometheus metrics of the shim: requests by method, route and status, a latency histogram by
 // method and route, the pool (in use + idle + unconnected = size),
-// webhook verifications by provider and outcome, and refusals (limits, broken framing) by reason.
+// webhook verifications by provider and outcome, refusals (limits, broken framing) by reason,
+// and the client connections open now.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,6 +22,8 @@ class Metrics {
   void count_webhook(const std::string& provider, const std::string& outcome);
   // A connection or request refused for a limit or for broken framing.
   void count_refusal(const std::string& reason);
+  // The number of client connections open now.
+  void set_http_connections(std::size_t open) { http_connections_ = open; }
   // The text exposition format (version 0.0.4).
   std::string render(const PoolStats& pool) const;
 
@@ -37,6 +41,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, Histogram> latency_;  // by method and route
   std::map<std::pair<std::string, std::string>, long> webhooks_;
   std::map<std::string, long> refusals_;
+  std::atomic<std::size_t> http_connections_{0};
 };
 
 }  // namespace shim

@@ -6,8 +6,10 @@
 namespace shim {
 namespace {
 
-// The per-request settings of tenancy.md, all bound and transaction-local, and whether the role
-// may execute the called function; the read-only variant also makes the transaction read-only.
+// The per-request settings of tenancy.md and the statement timeout, all bound and
+// transaction-local (nothing stays on the session: a transaction-mode pooler may hand the next
+// transaction another server connection), and whether the role may execute the called function;
+// the read-only variant also makes the transaction read-only.
 const std::string kSettingsSql =
     "SELECT pg_catalog.set_config('role', $1::text, true), "
     "pg_catalog.set_config('request.jwt.claims', $2::text, true), "
@@ -15,10 +17,11 @@ const std::string kSettingsSql =
     "pg_catalog.set_config('request.path', $4::text, true), "
     "pg_catalog.set_config('request.headers', $5::text, true), "
     "CASE WHEN $6::oid = 0 THEN NULL "
-    "ELSE pg_catalog.has_function_privilege($1::text::name, $6::oid, 'EXECUTE') END";
+    "ELSE pg_catalog.has_function_privilege($1::text::name, $6::oid, 'EXECUTE') END, "
+    "pg_catalog.set_config('statement_timeout', $7::text, true)";
 const std::string kReadOnlySettingsSql =
     kSettingsSql + ", pg_catalog.set_config('transaction_read_only', 'on', true)";
-constexpr int kSettingsParams = 6;
+constexpr int kSettingsParams = 7;
 constexpr int kMayExecuteColumn = 5;
 
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
@@ -132,9 +135,7 @@ bool Connection::ensure_connected(DbError& error) {
   if (healthy()) {
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
-    std::string timeout = "SET statement_timeout = " + std::to_string(timeout_.count());
-    Result r(PQexec(conn_, timeout.c_str()), PQclear);
-    if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
+    return true;
   }
   error = connection_error(conn_ ? PQerrorMessage(conn_) : "out of memory");
   drop();
@@ -156,6 +157,13 @@ bool Connection::ready(DbError& error) {
 
 bool Connection::queue(const std::string& sql, int n_params, const char* const* values,
                        bool& prepared_now) {
+  if (!named_statements_) {  // the unnamed statement: parsed again each time, kept by no session
+    prepared_now = false;
+    std::vector<unsigned int> types(static_cast<std::size_t>(n_params), 0);
+    if (n_params > 0) types[0] = 25;
+    return PQsendQueryParams(conn_, sql.c_str(), n_params, n_params ? types.data() : nullptr,
+                             values, nullptr, nullptr, 0) == 1;
+  }
   auto it = prepared_.find(sql);
   prepared_now = it == prepared_.end();
   std::string name = prepared_now ? "sb_" + std::to_string(prepared_.size()) : it->second;
@@ -198,8 +206,10 @@ CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
   CallResult out;
   if (!ready(out.error)) return out;
   std::string oid = std::to_string(ctx.function_oid);
+  std::string timeout = std::to_string(timeout_.count());
   const char* settings[] = {ctx.role.c_str(), ctx.claims_json.c_str(),  ctx.method.c_str(),
-                            ctx.path.c_str(), ctx.headers_json.c_str(), oid.c_str()};
+                            ctx.path.c_str(), ctx.headers_json.c_str(), oid.c_str(),
+                            timeout.c_str()};
   std::vector<const char*> call_args;
   for (const auto& p : params) call_args.push_back(p.c_str());
   int call_params = static_cast<int>(params.size());
@@ -240,9 +250,10 @@ CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
   return out;
 }
 
-Pool::Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout) {
+Pool::Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout,
+           bool named_statements) {
   for (int i = 0; i < size; ++i) {
-    all_.push_back(std::make_unique<Connection>(conninfo, statement_timeout));
+    all_.push_back(std::make_unique<Connection>(conninfo, statement_timeout, named_statements));
     free_.push_back(all_.back().get());
   }
 }

@@ -1,6 +1,6 @@
 // A fixed-size pool of libpq connections, and the one-transaction-per-request call: a pipeline of
 // the settings statement (role, claims, method, path, headers, read-only) and the call, committed
-// at its Sync. Each connection has the request timeout as statement_timeout. Broken connections
+// at its Sync. Each transaction has the request timeout as statement_timeout. Broken connections
 // are replaced on their next use, and a connection the server has closed while it sat in the pool
 // (a database restart, a terminated backend) is replaced before the request is sent on it.
 #pragma once
@@ -54,11 +54,15 @@ struct CallResult {
 // left open for Connection::finish to decide once the answer has been seen.
 enum class TxEnd { commit, rollback, decide };
 
-// One libpq connection with its prepared statements.
+// One libpq connection with its prepared statements (none behind a transaction-mode pooler:
+// `named_statements` false sends every statement as the unnamed one).
 class Connection {
  public:
-  Connection(std::string conninfo, std::chrono::milliseconds statement_timeout)
-      : conninfo_(std::move(conninfo)), timeout_(statement_timeout) {}
+  Connection(std::string conninfo, std::chrono::milliseconds statement_timeout,
+             bool named_statements = true)
+      : conninfo_(std::move(conninfo)),
+        timeout_(statement_timeout),
+        named_statements_(named_statements) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -89,6 +93,7 @@ class Connection {
 
   std::string conninfo_;
   std::chrono::milliseconds timeout_;
+  bool named_statements_;
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
@@ -103,7 +108,8 @@ struct PoolStats {
 
 class Pool {
  public:
-  Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout);
+  Pool(const std::string& conninfo, int size, std::chrono::milliseconds statement_timeout,
+       bool named_statements = true);
 
   // A connection lent for one request; returned to the pool when the lease ends.
   class Lease {

@@ -114,9 +114,12 @@ Schema parse_schema(const std::string& text) {
   return schema;
 }
 
-SchemaCache::SchemaCache(Pool& pool, std::string schema, std::string conninfo)
+SchemaCache::SchemaCache(Pool& pool, std::string schema, std::string conninfo, bool listen)
     : pool_(pool), schema_(std::move(schema)), conninfo_(std::move(conninfo)) {
-  listener_ = std::thread([this] { listen_loop(); });
+  if (listen)
+    listener_ = std::thread([this] { listen_loop(); });
+  else
+    listener_ = std::thread([this] { poll_loop(); });
 }
 
 SchemaCache::~SchemaCache() {
@@ -133,24 +136,46 @@ void SchemaCache::invalidate() {
   current_.reset();
 }
 
-std::shared_ptr<const Schema> SchemaCache::get(DbError& error) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (current_) return current_;
+std::optional<std::string> SchemaCache::read_schema(DbError& error) {
   auto lease = pool_.acquire(std::chrono::seconds(5));
   if (!lease) {
     error.message = "no database connection available";
     error.connection_failed = true;
-    return nullptr;
+    return std::nullopt;
   }
   RequestContext ctx{"service_role", R"({"role":"service_role"})", "GET", "/", "{}", true, 0};
   CallResult r =
       (*lease)->call(ctx, "SELECT " + sb::quote_ident(schema_) + ".api_schema()::text", "");
   if (!r.ok || !r.value) {
     error = r.error;
-    return nullptr;
+    return std::nullopt;
   }
-  current_ = std::make_shared<const Schema>(parse_schema(*r.value));
+  return r.value;
+}
+
+std::shared_ptr<const Schema> SchemaCache::get(DbError& error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (current_) return current_;
+  std::optional<std::string> text = read_schema(error);
+  if (!text) return nullptr;
+  current_ = std::make_shared<const Schema>(parse_schema(*text));
+  current_text_ = std::move(*text);
   return current_;
+}
+
+void SchemaCache::poll_loop() {
+  while (!stopping_) {
+    DbError ignored;
+    std::optional<std::string> text = read_schema(ignored);
+    if (text) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!current_ || *text != current_text_) {  // unchanged: the cached answers stay
+        current_ = std::make_shared<const Schema>(parse_schema(*text));
+        current_text_ = std::move(*text);
+      }
+    }
+    nap(stopping_, kPollSeconds * 1000);
+  }
 }
 
 void SchemaCache::listen_loop() {

@@ -53,7 +53,10 @@ Schema parse_schema(const std::string& json);
 
 class SchemaCache {
  public:
-  SchemaCache(Pool& pool, std::string schema, std::string conninfo);
+  // With `listen`, a connection of its own waits for NOTIFY switchboard_api; without (behind a
+  // transaction-mode pooler, where a LISTEN would stay on some server connection nobody reads),
+  // the schema is read again every kPollSeconds and replaced only when it changed.
+  SchemaCache(Pool& pool, std::string schema, std::string conninfo, bool listen = true);
   ~SchemaCache();
 
   // The current schema, loaded first when needed; nullptr (with `error`) when the database
@@ -62,14 +65,20 @@ class SchemaCache {
   void invalidate();
   void stop();
 
+  static constexpr int kPollSeconds = 5;
+
  private:
   void listen_loop();
+  void poll_loop();
+  // The text of api_schema(), read through the pool; nothing (with `error`) on failure.
+  std::optional<std::string> read_schema(DbError& error);
 
   Pool& pool_;
   std::string schema_;
   std::string conninfo_;
   std::mutex mutex_;
   std::shared_ptr<const Schema> current_;
+  std::string current_text_;  // what current_ was parsed from
   std::atomic<bool> stopping_{false};
   std::thread listener_;
 };

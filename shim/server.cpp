@@ -223,6 +223,7 @@ void configure(HttpServer& http, App& app) {
   httplib::Server& server = http.routes();
   http.before_request = [] { begin_request(); };
   http.on_refusal = [&app](const Refusal& r) { refused(app, r); };
+  http.on_connections = [&app](std::size_t open) { app.metrics.set_http_connections(open); };
   server.set_keep_alive_max_count(1000000);  // (both only describe the connection to the client)
   server.set_keep_alive_timeout(c.keep_alive_seconds);
   server.set_payload_max_length(c.max_body_bytes);
@@ -272,8 +273,9 @@ std::optional<std::string> read_body(App& app, const httplib::ContentReader& rea
 App::App(Config c)
     : config(std::move(c)),
       auth(config),
-      pool(config.database_url, config.pool_size, config.request_timeout),
-      schema(pool, config.schema, config.database_url) {}
+      pool(config.database_url, config.pool_size, config.request_timeout,
+           !config.transaction_pooler),
+      schema(pool, config.schema, config.database_url, !config.transaction_pooler) {}
 
 int serve(const Config& config) {
   sigset_t signals;

@@ -46,7 +46,7 @@ $$;
 
 -- Local starts ("HH:MI") of the free slots of calendar `cal` in org A on local date `day`.
 create function pg_temp.free_on(cal uuid, day date, minutes integer default null) returns text language sql as $$
-  select coalesce(string_agg(to_char(s.starts_at at time zone 'America/New_York', 'HH24:MI'), ' ' order by s.starts_at), '-')
+  select coalesce(string_agg(to_char(s.starts_at::timestamptz at time zone 'America/New_York', 'HH24:MI'), ' ' order by s.starts_at::timestamptz), '-')
     from switchboard.available_slots('00000000-0000-4000-8000-00000000a000', cal,
       day::timestamp at time zone 'America/New_York', (day + 1)::timestamp at time zone 'America/New_York', minutes) s
 $$;
@@ -165,8 +165,8 @@ select switchboard.book_appointment(:'A', :'strict', date_trunc('hour', now()) +
        switchboard.book_appointment(:'A', :'strict', date_trunc('hour', now()) - interval '5 hours', 60) ->> 'reason' as past,
        switchboard.book_appointment(:'A', :'strict', date_trunc('hour', now()) + interval '3 hours', 60) ->> 'reason' as fine,
        switchboard.book_appointment(:'A', :'strict', date_trunc('hour', now()) + interval '21 days', 60) ->> 'reason' as far;
-select min(starts_at) >= now() + interval '120 minutes' as notice_kept,
-       max(starts_at) <= now() + interval '20 days' as horizon_kept
+select min(starts_at::timestamptz) >= now() + interval '120 minutes' as notice_kept,
+       max(starts_at::timestamptz) <= now() + interval '20 days' as horizon_kept
   from switchboard.available_slots(:'A', :'strict', now(), now() + interval '30 days');
 
 --

@@ -57,6 +57,20 @@ SELECT d -> 'openapi', d -> 'servers',
                   'application/json', 'schema'],
        d #> ARRAY['paths', '/api/organizations/{id}/members/{user_id}', 'delete', 'parameters']
   FROM switchboard.openapi('https://api.example.com') d;
+-- Every routed function answering json or jsonb has an answer schema (api_result_schemas), and no
+-- route's answer is left as {} in the document (a route added without one shows up here).
+SELECT r.method, r.path, r.function_name AS without_answer_schema
+  FROM switchboard.api_routes r JOIN switchboard.api_functions f ON f.name = r.function_name
+ WHERE f.return_type IN ('json'::regtype, 'jsonb'::regtype)
+   AND NOT EXISTS (SELECT FROM switchboard.api_result_schemas s WHERE s.function_name = r.function_name)
+ ORDER BY r.path, r.method;
+SELECT p.key AS path, o.key AS method, o.value #> '{responses,200,content,application/json,schema}' AS left_empty
+  FROM switchboard.openapi() d, jsonb_each(d -> 'paths') p, jsonb_each(p.value) o
+ WHERE p.key LIKE '/api/%'
+   AND o.value #> '{responses,200,content,application/json,schema}' IN ('{}', '{"type": "array", "items": {}}')
+ ORDER BY 1, 2;
+SELECT d #> ARRAY['paths', '/api/calendars/{id}/slots', 'get', 'responses', '200', 'content', 'application/json', 'schema'] AS slots
+  FROM switchboard.openapi() d;
 SET ROLE anon;
 SELECT d -> 'paths' ? '/rpc/is_member' AS anon_sees_is_member,
        d -> 'paths' ? '/rpc/create_organization' AS anon_sees_create_organization,

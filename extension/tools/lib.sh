@@ -17,9 +17,9 @@ SB_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-client-15 lib
   libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev cmake g++ make pkg-config openssl"
 SB_TEST_PACKAGES="libgtest-dev clang libclang-rt-dev"
 # Commands only the shim's client tests need (tests/js: postgrest-js and an OpenAPI validator;
-# promtool checks /metrics), as command:Debian package; a command found elsewhere (NodeSource's
-# node and npm) is used as it is.
-SB_TEST_COMMANDS="node:nodejs npm:npm promtool:prometheus"
+# promtool checks /metrics; pgbouncer is the transaction-mode pooler of shim_pgbouncer.sh), as
+# command:Debian package; a command found elsewhere (NodeSource's node and npm) is used as it is.
+SB_TEST_COMMANDS="node:nodejs npm:npm promtool:prometheus pgbouncer:pgbouncer"
 
 say() { printf '%s\n' "switchboard: $*" >&2; }
 die() { say "$*"; exit 1; }

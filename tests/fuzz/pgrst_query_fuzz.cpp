@@ -1,6 +1,7 @@
 // PostgREST's read contract (core/http/http_pgrst): query parameters, Range, Prefer and Accept, and
 // the SQL of the read. Input: lines of name=value query parameters until an empty line, then the
-// Range, Prefer and Accept headers. Only ApiError is thrown (400, 406 or 416 with a PGRST or
+// Range, Prefer and Accept headers (logical trees, or=(...) and=(...) nested with not., included).
+// Only ApiError is thrown (400, 406 or 416 with a PGRST or
 // SQLSTATE code); every filter value becomes a parameter, never SQL text: the read's parameters are
 // $1 and one per value.
 #include <cstdint>
@@ -16,7 +17,7 @@ sb::ResultShape shape_naming_all(const sb::ReadPlan& plan) {
   sb::ResultShape shape{true, {}, "f"};
   auto add = [&](const std::string& c) { shape.columns.push_back(c); };
   for (const auto& s : plan.select) add(s.column);
-  for (const auto& f : plan.filters) add(f.column);
+  for (const sb::Filter* f : sb::every_filter(plan)) add(f->column);
   for (const auto& o : plan.order) add(o.column);
   if (shape.columns.empty()) shape.columns.push_back("id");
   return shape;
@@ -25,8 +26,8 @@ sb::ResultShape shape_naming_all(const sb::ReadPlan& plan) {
 // The number of values the plan's filters pass as parameters.
 std::size_t value_count(const sb::ReadPlan& plan) {
   std::size_t n = 0;
-  for (const auto& f : plan.filters)
-    if (f.op != sb::FilterOp::is) n += f.values.size();
+  for (const sb::Filter* f : sb::every_filter(plan))
+    if (f->op != sb::FilterOp::is) n += f->values.size();
   return n;
 }
 

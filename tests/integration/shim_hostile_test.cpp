@@ -150,41 +150,86 @@ long refused_count(const std::string& text, const std::string& reason) {
   return at == std::string::npos ? 0 : std::stol(text.substr(at + key.size()));
 }
 
+// Probes the total cap turned away (a probe made while closes are still being counted): the
+// refusals of reason "connections" the test did not make itself.
+int refused_probes = 0;
+
+// The /metrics text read over a connection of its own from 127.0.0.9 (never at its per-client
+// cap), once the shim has closed that connection again (Connection: close; the shim counts the
+// close before the client reads the end of the stream).
+std::string probe_metrics(const Shim& shim) {
+  RawSocket probe(shim.port(), "127.0.0.9");
+  probe.send_text(
+      raw_request("GET", "/metrics",
+                  "Authorization: Bearer " + sbtest::kMetricsToken + "\r\nConnection: close\r\n"));
+  std::string answer = probe.receive(10);
+  probe.closed_by_peer(10);
+  refused_probes += status_of(answer) == 503;
+  return answer;
+}
+
+// The client connections the shim had open besides the probe's.
+long open_connections(const Shim& shim) {
+  std::string text = probe_metrics(shim);
+  const std::string key = "\nswitchboard_http_connections ";
+  auto at = text.find(key);
+  return at == std::string::npos ? -1 : std::stol(text.substr(at + key.size())) - 1;
+}
+
+// Ensures: the shim has `n` client connections open (it has seen every connect and close the test
+// made); fails the test when it never gets there. A condition waited for, not a time assumed.
+void wait_for_open_connections(const Shim& shim, long n) {
+  long open = -1;
+  for (int i = 0; i < 600 && (open = open_connections(shim)) != n; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(open, n) << "the shim never had " << n << " connections open";
+}
+
+// Deterministic under any load: each step waits until the shim has counted the connections the
+// test opened or closed (the switchboard_http_connections gauge) instead of sleeping, and "at
+// once" is proven by the answer itself: the five connections that fill the client's share stay
+// open and idle, so a shim that queued the sixth would never answer it.
 TEST_F(ShimHostileTest, ConnectionCapsAnswer503AtOnce) {
-  Shim shim(
-      Env{{"SWITCHBOARD_MAX_CONNECTIONS", "20"}, {"SWITCHBOARD_MAX_CONNECTIONS_PER_CLIENT", "5"}});
+  // Idle connections stay open for the whole test, however slowly a loaded machine runs it.
+  Shim shim(Env{{"SWITCHBOARD_MAX_CONNECTIONS", "20"},
+                {"SWITCHBOARD_MAX_CONNECTIONS_PER_CLIENT", "5"},
+                {"SWITCHBOARD_KEEP_ALIVE_SECONDS", "600"}});
+  refused_probes = 0;
+  wait_for_open_connections(shim, 0);  // the start-up check's connection is closed and counted
   std::vector<std::unique_ptr<RawSocket>> mine;
   for (int i = 0; i < 5; ++i) mine.push_back(std::make_unique<RawSocket>(shim.port()));
-  auto start = Clock::now();
+  wait_for_open_connections(shim, 5);
   RawSocket sixth(shim.port());
   sixth.send_text(raw_request("GET", "/healthz", ""));
-  std::string answer = sixth.receive(5);
+  std::string answer = sixth.receive(30);
   EXPECT_EQ(status_of(answer), 503) << answer;
   EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos);
-  EXPECT_LT(seconds_since(start), 1.0);
+  EXPECT_TRUE(sixth.closed_by_peer(30));
   RawSocket other_client(shim.port(), "127.0.0.2");
   other_client.send_text(raw_request("GET", "/healthz", ""));
-  EXPECT_EQ(status_of(other_client.receive(5)), 200);
+  EXPECT_EQ(status_of(other_client.receive(30)), 200);
   mine.pop_back();  // a connection of 127.0.0.1 closes: the next one is admitted
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  wait_for_open_connections(shim, 5);
   RawSocket again(shim.port());
   again.send_text(raw_request("GET", "/healthz", ""));
-  EXPECT_EQ(status_of(again.receive(5)), 200);
-  std::vector<std::unique_ptr<RawSocket>> crowd;  // 20 in total, from four more addresses
-  for (int i = 0; crowd.size() + 6 < 20; ++i)
+  EXPECT_EQ(status_of(again.receive(30)), 200);
+  // 20 in total: 4 + 1 + 1 open, 14 more from four other addresses (the last one once the probe
+  // has seen 19, so the probe itself is never turned away).
+  std::vector<std::unique_ptr<RawSocket>> crowd;
+  for (int i = 0; crowd.size() < 13; ++i)
     crowd.push_back(
         std::make_unique<RawSocket>(shim.port(), ("127.0.1." + std::to_string(i % 4 + 1)).c_str()));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  RawSocket over(shim.port(), "127.0.0.5");
+  wait_for_open_connections(shim, 19);
+  crowd.push_back(std::make_unique<RawSocket>(shim.port(), "127.0.1.4"));
+  RawSocket over(shim.port(), "127.0.0.5");  // accepted after the 20th: refused
   over.send_text(raw_request("GET", "/healthz", ""));
-  EXPECT_EQ(status_of(over.receive(5)), 503);
+  EXPECT_EQ(status_of(over.receive(30)), 503);
   crowd.clear();
   mine.clear();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  // At least the two refusals above (a loaded machine may refuse a reconnect that raced a close).
-  std::string text = shim.metrics();
-  EXPECT_GE(refused_count(text, "client_connections"), 1) << text;
-  EXPECT_GE(refused_count(text, "connections"), 1) << text;
+  wait_for_open_connections(shim, 2);  // other_client and again
+  std::string text = probe_metrics(shim);
+  EXPECT_EQ(refused_count(text, "client_connections"), 1) << text;
+  EXPECT_EQ(refused_count(text, "connections"), 1 + refused_probes) << text;
   EXPECT_NE(shim.output().find(R"("route":"refused:client_connections","status":503)"),
             std::string::npos);
 }

@@ -603,12 +603,23 @@ TEST_F(ShimTest, AppointmentRoutes) {
       status, token));
   ASSERT_EQ(status, 200) << booked.dump();
   ASSERT_EQ(booked["booked"], true);
+  // One rule for times: the slot listing and the answer write the same time the same way.
+  EXPECT_EQ(booked["startsAt"], slots[0]["starts_at"]);
+  EXPECT_EQ(booked["endsAt"], slots[0]["ends_at"]);
   std::string id = booked["appointmentId"];
   res = client.Patch(("/api/appointments/" + id).c_str(), bearer(token),
                      json{{"starts_at", slots[3]["starts_at"]}}.dump(), "application/json");
   ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["startsAt"], slots[3]["starts_at"]);
   res = client.Delete(("/api/appointments/" + id).c_str(), bearer(token));
   ASSERT_EQ(res->status, 200) << res->body;
+  // Cancelling again is a replay of the idempotent command: it says so, with no alternatives.
+  res = client.Delete(("/api/appointments/" + id).c_str(), bearer(token));
+  ASSERT_EQ(res->status, 200) << res->body;
+  json again = json::parse(res->body);
+  EXPECT_EQ(again["reason"], "ALREADY_CANCELLED");
+  EXPECT_EQ(again["replayed"], true);
+  EXPECT_FALSE(again.contains("alternatives"));
   EXPECT_EQ(admin
                 .must("select status from switchboard.appointments where org_id = $1 and id = $2",
                       {org, id})

@@ -41,6 +41,27 @@ test('rpc filters: eq, neq, gt, gte, lt, lte, in, is, like, ilike', async () => 
   }
 });
 
+test('rpc logical trees: or(), nested and() and not.or(), quoted values, side by side', async () => {
+  const items = () => anon.rpc('pgrsttest_items').select('id,name').order('id');
+  const cases = [
+    [items().or('score.lt.20,score.gt.40'), ['Alpha', 'Epsilon']],
+    [items().or('tag.is.null,and(done.is.true,score.gte.30)'), ['beta', 'Gamma', 'delta', 'Epsilon']],
+    [items().eq('done', true).or('id.eq.1,name.eq."Epsilon"'), ['Alpha', 'Epsilon']],
+    [items().or('not.or(id.in.(1,2),name.ilike.*ta)'), ['Gamma', 'Epsilon']],
+    [items().or('score.gt.10').or('score.lt.40'), ['beta', 'Gamma']],
+  ];
+  for (const [query, expected] of cases) {
+    const { data, error, status } = await query;
+    assert.equal(error, null);
+    assert.equal(status, 200);
+    assert.deepEqual(names(data), expected);
+  }
+  const embedded = await anon.rpc('pgrsttest_items').select('id,other(name)');
+  assert.equal(embedded.status, 400);
+  assert.equal(embedded.error.code, 'PGRST100');
+  assert.match(embedded.error.message, /resource embedding is not supported/);
+});
+
 test('rpc select, order, limit and range on POST and GET', async () => {
   let { data } = await anon.rpc('pgrsttest_items_above', { min_score: 15 })
     .select('name,points:score').order('score', { ascending: false }).limit(2);

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/base/base_json_writer.hpp"
 #include "core/booking/booking_answer.hpp"
 
 namespace {
@@ -59,14 +60,40 @@ TEST(BookingAnswer, ARescheduleSaysWhereTheAppointmentWas) {
 
 TEST(BookingAnswer, RefusalsCarryAlternativesAndWhatElseExplainsThem) {
   Zone ny = new_york_march();
-  EXPECT_EQ(refused_answer("cancelled", "NOT_FOUND", {}, ny),
-            R"({"cancelled":false,"reason":"NOT_FOUND","alternatives":[]})");
-  EXPECT_EQ(refused_answer("noShow", "INVALID_STATE", {}, ny, {{}, "held"}),
-            R"({"noShow":false,"reason":"INVALID_STATE","status":"held","alternatives":[]})");
-  EXPECT_EQ(
-      refused_answer("confirmed", "HOLD_EXPIRED", {utc(2026, 3, 9, 15, 0)}, ny, {"SLOT_TAKEN", {}}),
-      R"({"confirmed":false,"reason":"HOLD_EXPIRED","slotReason":"SLOT_TAKEN",)"
-      R"("alternatives":["2026-03-09T11:00:00-04:00"]})");
+  // A refusal about the appointment (an outcome, a state, an unknown id) has no alternatives.
+  EXPECT_EQ(refused_answer("cancelled", "NOT_FOUND", std::nullopt, ny),
+            R"({"cancelled":false,"reason":"NOT_FOUND"})");
+  EXPECT_EQ(refused_answer("noShow", "INVALID_STATE", std::nullopt, ny, {{}, "held"}),
+            R"({"noShow":false,"reason":"INVALID_STATE","status":"held"})");
+  EXPECT_EQ(refused_answer("booked", "CALENDAR_NOT_FOUND", std::vector<Micros>{}, ny),
+            R"({"booked":false,"reason":"CALENDAR_NOT_FOUND","alternatives":[]})");
+  EXPECT_EQ(refused_answer("confirmed", "HOLD_EXPIRED", std::vector<Micros>{utc(2026, 3, 9, 15, 0)},
+                           ny, {"SLOT_TAKEN", {}}),
+            R"({"confirmed":false,"reason":"HOLD_EXPIRED","slotReason":"SLOT_TAKEN",)"
+            R"("alternatives":["2026-03-09T11:00:00-04:00"]})");
+}
+
+TEST(BookingAnswer, TimesFollowTheOneRuleOfAnswers) {
+  Zone ny = new_york_march();
+  // To the second (a fraction is dropped, not rounded), the zone's offset, Z for offset 0.
+  EXPECT_EQ(answer_time(utc(2026, 3, 9, 14, 0) + 999999, ny), "2026-03-09T10:00:00-04:00");
+  EXPECT_EQ(answer_time(utc(2026, 3, 7, 14, 0), ny), "2026-03-07T09:00:00-05:00");
+  EXPECT_EQ(answer_time(utc(2026, 3, 9, 14, 0), Zone({})), "2026-03-09T14:00:00Z");
+  EXPECT_EQ(answer_time(utc(2026, 3, 9, 14, 0), ny),
+            sb::answer_time(utc(2026, 3, 9, 14, 0), -4 * 3600));
+  AppointmentFacts held = appointment("held", utc(2026, 3, 9, 14, 0));
+  held.expires = *held.expires + 123456;
+  EXPECT_NE(
+      accepted_answer("held", "HELD", held, ny).find(R"("expiresAt":"2026-03-09T09:50:00-04:00")"),
+      std::string::npos);
+}
+
+TEST(BookingAnswer, RepeatedIdempotentCommandsSayTheyReplay) {
+  Zone ny = new_york_march();
+  AppointmentFacts done = appointment("cancelled", utc(2026, 3, 9, 14, 0));
+  std::string again = accepted_answer("cancelled", "ALREADY_CANCELLED", done, ny, {true, {}});
+  EXPECT_NE(again.find(R"("replayed":true)"), std::string::npos);
+  EXPECT_EQ(again.find("alternatives"), std::string::npos);
 }
 
 TEST(BookingAnswer, CalendarAnswers) {

@@ -8,6 +8,7 @@
 
 #include "core/booking/booking_hours.hpp"
 #include "core/base/base_error.hpp"
+#include "core/base/base_json_writer.hpp"
 #include "core/booking/booking_slots.hpp"
 
 namespace {
@@ -80,7 +81,7 @@ CalendarRules every_day(int from_min, int to_min) {
 // The wall-clock times ("HH:MM") of `starts` in zone `z`.
 std::vector<std::string> wall_times(const Zone& z, const std::vector<Micros>& starts) {
   std::vector<std::string> out;
-  for (Micros t : starts) out.push_back(format_local_iso(t, z.offset_at(t)).substr(11, 5));
+  for (Micros t : starts) out.push_back(sb::answer_time(t, z.offset_at(t)).substr(11, 5));
   return out;
 }
 
@@ -439,10 +440,10 @@ TEST(BookingSlots, RequestValidation) {
 }
 
 TEST(BookingFormat, LocalIsoAndLockKeys) {
-  EXPECT_EQ(format_local_iso(utc(2026, 3, 9, 14, 0), -4 * 3600), "2026-03-09T10:00:00-04:00");
-  EXPECT_EQ(format_local_iso(utc(2026, 3, 9, 0, 0) + 1500, 5 * 3600 + 1800),
-            "2026-03-09T05:30:00.001500+05:30");
-  EXPECT_EQ(format_local_iso(-kSecond, 0), "1969-12-31T23:59:59+00:00");
+  EXPECT_EQ(sb::answer_time(utc(2026, 3, 9, 14, 0), -4 * 3600), "2026-03-09T10:00:00-04:00");
+  EXPECT_EQ(sb::answer_time(utc(2026, 3, 9, 0, 0) + 1500, 5 * 3600 + 1800),
+            "2026-03-09T05:30:00+05:30");
+  EXPECT_EQ(sb::answer_time(-kSecond, 0), "1969-12-31T23:59:59Z");
   sb::Uuid org = *sb::parse_uuid("00000000-0000-4000-8000-00000000000a");
   sb::Uuid other = *sb::parse_uuid("00000000-0000-4000-8000-00000000000b");
   EXPECT_EQ(lock_key(org, "cal"), lock_key(org, "cal"));

@@ -59,7 +59,14 @@ TEST(Pgrst, WhatTheGrammarRefusesIsPgrst100) {
                                                                   {"select", "id,calendar(*)"},
                                                                   {"select", "id::text"},
                                                                   {"data->>x", "eq.1"},
-                                                                  {"or", "(a.eq.1,b.eq.2)"},
+                                                                  {"or", "a.eq.1,b.eq.2"},
+                                                                  {"or", "(a.eq.1,)"},
+                                                                  {"and", "(a.eq.1,or(b.eq.2)"},
+                                                                  {"and", "(a.eq.1))"},
+                                                                  {"or", "(a.cs.{1})"},
+                                                                  {"or", "(a)"},
+                                                                  {"or", "(a.eq.\"x\"y\")"},
+                                                                  {"not.and", "(x(y).eq.1)"},
                                                                   {"limit", "-1"},
                                                                   {"offset", "x"},
                                                                   {"order", "id.up"},
@@ -74,6 +81,73 @@ TEST(Pgrst, WhatTheGrammarRefusesIsPgrst100) {
   }
   EXPECT_TRUE(sb::reserved_query_param("select"));
   EXPECT_FALSE(sb::reserved_query_param("org_id"));
+}
+
+TEST(Pgrst, LogicalTreesNestWithNot) {
+  auto plan = plan_of({{"or", "(age.lt.18,age.gt.21)"},
+                       {"and",
+                        "(grade.gte.90,student.is.true,or(age.eq.14,not.and(age.gte.11,"
+                        "age.lte.17)))"},
+                       {"not.or", "(name.eq.\"Smith, Jr.\",id.in.(1,\"2,3\"),name.not.like.A*)"}});
+  ASSERT_EQ(plan.trees.size(), 3u);
+  EXPECT_TRUE(plan.shapes_rows());
+  const sb::LogicTree& any = plan.trees[0];
+  EXPECT_TRUE(any.any);
+  EXPECT_FALSE(any.negated);
+  ASSERT_EQ(any.filters.size(), 2u);
+  EXPECT_EQ(any.filters[1].op, sb::FilterOp::gt);
+  EXPECT_EQ(any.filters[1].values, std::vector<std::string>{"21"});
+  const sb::LogicTree& all = plan.trees[1];
+  EXPECT_FALSE(all.any);
+  ASSERT_EQ(all.filters.size(), 2u);
+  ASSERT_EQ(all.trees.size(), 1u);
+  EXPECT_TRUE(all.trees[0].any);
+  ASSERT_EQ(all.trees[0].trees.size(), 1u);
+  EXPECT_TRUE(all.trees[0].trees[0].negated);
+  EXPECT_FALSE(all.trees[0].trees[0].any);
+  const sb::LogicTree& none = plan.trees[2];
+  EXPECT_TRUE(none.negated);
+  ASSERT_EQ(none.filters.size(), 3u);
+  EXPECT_EQ(none.filters[0].values, std::vector<std::string>{"Smith, Jr."});
+  EXPECT_EQ(none.filters[1].values, (std::vector<std::string>{"1", "2,3"}));
+  EXPECT_TRUE(none.filters[2].negated);
+  EXPECT_EQ(none.filters[2].values, std::vector<std::string>{"A%"});
+  EXPECT_EQ(sb::every_filter(plan).size(), 10u);
+  // Nesting is bounded (a query cannot exhaust the stack).
+  std::string deep = "(a.eq.1)";
+  for (int i = 1; i < sb::kMaxLogicDepth; ++i) deep = "(or" + deep + ")";
+  EXPECT_EQ(plan_of({{"or", deep.c_str()}}).trees.size(), 1u);
+  deep = "(and" + deep + ")";
+  EXPECT_EQ(error_code([&] { plan_of({{"or", deep.c_str()}}); }), "PGRST100/400");
+  // Resource embedding stays refused, with a message that says so.
+  try {
+    plan_of({{"select", "id,calendar(name)"}});
+    ADD_FAILURE() << "embedding accepted";
+  } catch (const sb::ApiError& e) {
+    EXPECT_NE(std::string(e.what()).find("resource embedding is not supported"), std::string::npos);
+  }
+}
+
+TEST(Pgrst, LogicalTreesBecomeConditionsWithParameters) {
+  sb::FunctionInfo fn;
+  fn.name = "list";
+  fn.returns_set = true;
+  sb::ResultShape shape{true, {"a", "b"}, "list"};
+  auto plan = plan_of({{"a", "eq.0"}, {"not.or", "(a.eq.1,and(b.is.null,b.not.in.(2,3)))"}});
+  std::vector<std::string> params{"{}"};
+  std::string sql = sb::read_sql("switchboard", fn, {}, shape, plan, {}, params);
+  EXPECT_EQ(params, (std::vector<std::string>{"{}", "0", "1", "2", "3"}));
+  EXPECT_NE(sql.find(" WHERE _r.\"a\" OPERATOR(pg_catalog.=) $2 AND NOT (_r.\"a\" "
+                     "OPERATOR(pg_catalog.=) $3 OR (_r.\"b\" IS NULL AND NOT ((_r.\"b\" "
+                     "OPERATOR(pg_catalog.=) $4 OR _r.\"b\" OPERATOR(pg_catalog.=) $5))))"),
+            std::string::npos)
+      << sql;
+  // Columns inside trees are checked like any other.
+  EXPECT_EQ(
+      error_code([&] {
+        sb::check_columns(plan_of({{"or", "(a.eq.1,and(c.eq.2))"}}), shape, "switchboard.list");
+      }),
+      "42703/400");
 }
 
 TEST(Pgrst, RangeHeaderNarrowsThePage) {

@@ -54,10 +54,12 @@ CREATE FUNCTION switchboard.update_calendar(org_id uuid, calendar_id uuid, chang
   RETURNS jsonb LANGUAGE c AS 'MODULE_PATHNAME', 'sb_update_calendar';
 
 -- Ensures: the free slots of the calendar starting in [from_ts, to_ts) (at most 92 days), of
--- duration_minutes (default: the calendar's slot length).
+-- duration_minutes (default: the calendar's slot length), in order, their times written as every
+-- booking answer writes them (switchboard.answer_time's form in the calendar's zone:
+-- 2027-03-15T10:00:00-04:00); starts_at::timestamptz reads one back.
 CREATE FUNCTION switchboard.available_slots(org_id uuid, calendar_id uuid, from_ts timestamptz,
   to_ts timestamptz, duration_minutes integer DEFAULT NULL)
-  RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
+  RETURNS TABLE (starts_at text, ends_at text)
   LANGUAGE c STABLE ROWS 50 AS 'MODULE_PATHNAME', 'sb_available_slots';
 
 -- Ensures: a hold on the slot for hold_seconds (default 300) when it can be booked now:

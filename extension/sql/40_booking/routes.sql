@@ -39,3 +39,9 @@ SELECT c.function_name, pg_catalog.jsonb_build_object('type', 'object', 'require
   FROM (VALUES ('book_appointment', 'booked'), ('confirm_appointment', 'confirmed'),
                ('reschedule_appointment', 'rescheduled'), ('cancel_appointment', 'cancelled'),
                ('complete_appointment', 'completed'), ('mark_no_show', 'noShow')) c(function_name, verb);
+
+-- The rows of available_slots, for /openapi.json: times as every booking answer writes them.
+INSERT INTO switchboard.api_result_schemas (function_name, schema, builtin) VALUES
+  ('available_slots', '{"type": "object", "required": ["starts_at", "ends_at"], "properties": {
+     "starts_at": {"type": "string", "format": "date-time"},
+     "ends_at": {"type": "string", "format": "date-time"}}}', true);

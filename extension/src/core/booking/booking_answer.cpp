@@ -6,10 +6,6 @@
 namespace sb::booking {
 namespace {
 
-std::string local_iso(Micros t, const Zone& zone) {
-  return format_local_iso(t, zone.offset_at(t));
-}
-
 bool is_detail(std::string_view key) noexcept {
   return key == "service" || key == "notes" || key == "metadata" || key == "source";
 }
@@ -20,33 +16,40 @@ bool is_source(std::string_view value) noexcept {
 
 }  // namespace
 
+std::string answer_time(Micros t, const Zone& zone) {
+  return sb::answer_time(t, zone.offset_at(t));
+}
+
 std::string accepted_answer(std::string_view verb, std::string_view reason,
                             const AppointmentFacts& a, const Zone& zone,
                             const AcceptedExtras& extras) {
   JsonWriter w;
   w.begin_object().field(verb, true).field("reason", reason);
   w.field("appointmentId", to_string(a.id)).field("calendarId", to_string(a.calendar));
-  w.field("status", a.status).field("startsAt", local_iso(a.start, zone));
-  w.field("endsAt", local_iso(a.end, zone));
-  if (a.status == "held" && a.expires) w.field("expiresAt", local_iso(*a.expires, zone));
+  w.field("status", a.status).field("startsAt", answer_time(a.start, zone));
+  w.field("endsAt", answer_time(a.end, zone));
+  if (a.status == "held" && a.expires) w.field("expiresAt", answer_time(*a.expires, zone));
   if (extras.replayed) w.field("replayed", true);
   if (extras.previous) {
-    w.field("previousStartsAt", local_iso(extras.previous->start, zone));
-    w.field("previousEndsAt", local_iso(extras.previous->end, zone));
+    w.field("previousStartsAt", answer_time(extras.previous->start, zone));
+    w.field("previousEndsAt", answer_time(extras.previous->end, zone));
   }
   return w.end_object().text();
 }
 
 std::string refused_answer(std::string_view verb, std::string_view reason,
-                           const std::vector<Micros>& alternatives, const Zone& zone,
+                           const std::optional<std::vector<Micros>>& alternatives, const Zone& zone,
                            const RefusedExtras& extras) {
   JsonWriter w;
   w.begin_object().field(verb, false).field("reason", reason);
   if (!extras.slot_reason.empty()) w.field("slotReason", extras.slot_reason);
   if (!extras.status.empty()) w.field("status", extras.status);
-  w.key("alternatives").begin_array();
-  for (Micros t : alternatives) w.string(local_iso(t, zone));
-  return w.end_array().end_object().text();
+  if (alternatives) {
+    w.key("alternatives").begin_array();
+    for (Micros t : *alternatives) w.string(answer_time(t, zone));
+    w.end_array();
+  }
+  return w.end_object().text();
 }
 
 std::string calendar_answer(std::string_view reason, std::optional<std::string_view> calendar) {

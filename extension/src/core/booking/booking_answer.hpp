@@ -1,5 +1,6 @@
-// What the booking commands answer (the JSON text of their jsonb, times local to the calendar's
-// zone) and the check of their `details` argument. Pure C++: unit-tested without a server.
+// What the booking commands answer (the JSON text of their jsonb, times in the calendar's zone as
+// sb::answer_time writes them) and the check of their `details` argument. Pure C++: unit-tested
+// without a server.
 #pragma once
 
 #include <optional>
@@ -13,6 +14,10 @@
 
 namespace sb::booking {
 
+// Ensures: `t` as every booking answer and slot listing writes it: sb::answer_time (ISO 8601 to
+// the second) with the offset `zone` has at `t`, e.g. 2027-03-15T10:00:00-04:00 (Z for offset 0).
+std::string answer_time(Micros t, const Zone& zone);
+
 // An appointment as a command's answer describes it.
 struct AppointmentFacts {
   Uuid id;
@@ -23,8 +28,9 @@ struct AppointmentFacts {
   std::optional<Micros> expires;  // the hold's expiry
 };
 
-// What an accepted answer says beyond the appointment: that it replays an earlier answer (for
-// an idempotency key), and where a rescheduled appointment was before.
+// What an accepted answer says beyond the appointment: that it replays an earlier answer (an
+// idempotency key used again, or an idempotent command repeated: ALREADY_*), and where a
+// rescheduled appointment was before.
 struct AcceptedExtras {
   bool replayed = false;
   std::optional<Slot> previous;
@@ -45,10 +51,12 @@ struct RefusedExtras {
   std::string_view status;       // empty: none
 };
 
-// Ensures: {<verb>: false, reason, alternatives: [ISO local times of `zone`]}, plus slotReason
-// and status when given. The one answer of every booking command that refuses.
+// Ensures: {<verb>: false, reason, alternatives: [times of `zone`]}, plus slotReason and status
+// when given. The one answer of every booking command that refuses; a refusal about the
+// appointment rather than a slot (an outcome, a cancellation, a state the command forbids, an
+// unknown appointment) has no alternatives: std::nullopt leaves the key out.
 std::string refused_answer(std::string_view verb, std::string_view reason,
-                           const std::vector<Micros>& alternatives, const Zone& zone,
+                           const std::optional<std::vector<Micros>>& alternatives, const Zone& zone,
                            const RefusedExtras& extras = {});
 
 // Ensures: {updated: true, reason, calendar} with `calendar` (JSON text) as it is, or

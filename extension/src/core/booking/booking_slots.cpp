@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/base/base_error.hpp"
+#include "core/base/base_json_writer.hpp"
 
 namespace sb::booking {
 namespace {
@@ -44,7 +45,7 @@ bool fits(const std::vector<Piece>& pieces, Micros from, Micros to) noexcept {
 }
 
 std::string utc_text(Micros t) {
-  return format_local_iso(t, 0);
+  return sb::answer_time(t);
 }
 
 }  // namespace
@@ -276,22 +277,6 @@ void require_window(Micros from, Micros to) {
     throw Error("22023", "the window is longer than 92 days",
                 "from_ts: " + utc_text(from) + ", to_ts: " + utc_text(to),
                 "ask for availability in windows of at most 92 days");
-}
-
-std::string format_local_iso(Micros t, int offset_seconds) {
-  Micros wall = t + offset_seconds * kSecond;
-  Micros days = floor_div(wall, kDay), rest = wall - days * kDay;
-  int y, mo, d;
-  civil_from_days(static_cast<int>(days), &y, &mo, &d);
-  int secs = static_cast<int>(rest / kSecond), micros = static_cast<int>(rest % kSecond);
-  int off = offset_seconds < 0 ? -offset_seconds : offset_seconds;
-  char buf[96];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, secs / 3600,
-                        secs / 60 % 60, secs % 60);
-  if (micros) n += std::snprintf(buf + n, sizeof buf - n, ".%06d", micros);
-  std::snprintf(buf + n, sizeof buf - n, "%c%02d:%02d", offset_seconds < 0 ? '-' : '+', off / 3600,
-                off / 60 % 60);
-  return buf;
 }
 
 std::int64_t lock_key(const Uuid& org, std::string_view name) noexcept {

@@ -113,9 +113,6 @@ Slot reach(const CalendarRules& rules, Micros from, Micros to, Micros duration) 
 void require_duration(int minutes);
 void require_window(Micros from, Micros to);
 
-// `t` as ISO 8601 local time with its offset, e.g. "2026-03-09T10:00:00-04:00".
-std::string format_local_iso(Micros t, int offset_seconds);
-
 // A stable 64-bit advisory-lock key for `name` within organisation `org`.
 std::int64_t lock_key(const Uuid& org, std::string_view name) noexcept;
 

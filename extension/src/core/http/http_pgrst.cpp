@@ -143,12 +143,30 @@ std::optional<FilterOp> filter_op(std::string_view op) {
   return std::nullopt;
 }
 
-// `column=[not.]op.value`.
-Filter parse_filter(std::string_view name, std::string_view value) {
-  require_plain_column(name, name, value);
+// A value of a logical tree as written: "a,b" (double quotes, backslash escapes) is a,b; any
+// other text is itself.
+std::string unquoted(const std::string& text, std::string_view name, std::string_view value) {
+  if (text.size() < 2 || text.front() != '"' || text.back() != '"') return text;
+  std::string out;
+  for (std::size_t i = 1; i + 1 < text.size(); ++i) {
+    if (text[i] == '\\' && i + 2 < text.size())
+      out.push_back(text[++i]);
+    else if (text[i] == '"')
+      throw query_error("a double quote inside a quoted value must be escaped: \\\"", name, value);
+    else
+      out.push_back(text[i]);
+  }
+  return out;
+}
+
+// The filter `column`=`rest` ([not.]op.value) of query parameter `name`=`value`: the parameter
+// itself, or one condition of a logical tree (`in_tree`: column.[not.]op.value, a value may be
+// double-quoted).
+Filter parse_filter(std::string_view column, std::string_view rest, std::string_view name,
+                    std::string_view value, bool in_tree) {
+  require_plain_column(column, name, value);
   Filter f;
-  f.column = std::string(name);
-  std::string_view rest = value;
+  f.column = std::string(column);
   if (rest.substr(0, 4) == "not.") {
     f.negated = true;
     rest.remove_prefix(4);
@@ -163,7 +181,8 @@ Filter parse_filter(std::string_view name, std::string_view value) {
         "operator " + std::string(rest.substr(0, dot)) + " is not supported by switchboard-shim",
         name, value, std::string("operators: ") + kSupportedOperators);
   f.op = *op;
-  std::string_view operand = rest.substr(dot + 1);
+  std::string operand(rest.substr(dot + 1));
+  if (in_tree && f.op != FilterOp::in) operand = unquoted(operand, name, value);
   if (f.op == FilterOp::in) {
     f.values = in_values(operand, name, value);
   } else if (f.op == FilterOp::is) {
@@ -173,12 +192,84 @@ Filter parse_filter(std::string_view name, std::string_view value) {
       throw query_error("is takes null, not_null, true, false or unknown", name, value);
     f.values.push_back(word);
   } else {
-    std::string text(operand);
+    std::string text = std::move(operand);
     if (f.op == FilterOp::like || f.op == FilterOp::ilike)
       std::replace(text.begin(), text.end(), '*', '%');
     f.values.push_back(std::move(text));
   }
   return f;
+}
+
+// The conditions of `(a,b,...)`, split at the commas outside parentheses and double quotes.
+std::vector<std::string_view> tree_items(std::string_view list, std::string_view name,
+                                         std::string_view value) {
+  if (list.size() < 2 || list.front() != '(' || list.back() != ')')
+    throw query_error("the conditions of a logical tree must be in parentheses: or=(a.eq.1,b.eq.2)",
+                      name, value);
+  list = list.substr(1, list.size() - 2);
+  std::vector<std::string_view> out;
+  int depth = 0;
+  bool quoted = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    char c = list[i];
+    if (quoted && c == '\\') {
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && c == '(') {
+      ++depth;
+    } else if (!quoted && c == ')') {
+      if (--depth < 0) throw query_error("a parenthesis is not opened", name, value);
+    } else if (!quoted && depth == 0 && c == ',') {
+      out.push_back(trimmed(list.substr(start, i - start)));
+      start = i + 1;
+    }
+  }
+  if (quoted) throw query_error("a double quote is not closed", name, value);
+  if (depth != 0) throw query_error("a parenthesis is not closed", name, value);
+  out.push_back(trimmed(list.substr(start)));
+  for (auto item : out)
+    if (item.empty()) throw query_error("a logical tree has an empty condition", name, value);
+  return out;
+}
+
+// `or(...)`, `and(...)`, `not.or(...)`, `not.and(...)` at the start of `item`: the tree's kind, and
+// `item` left at its parenthesis; nothing (and `item` untouched) for a filter.
+std::optional<LogicTree> tree_head(std::string_view& item) {
+  LogicTree tree;
+  std::string_view rest = item;
+  if (rest.substr(0, 4) == "not.") {
+    tree.negated = true;
+    rest.remove_prefix(4);
+  }
+  if (rest.substr(0, 3) == "or(")
+    tree.any = true;
+  else if (rest.substr(0, 4) != "and(")
+    return std::nullopt;
+  item = rest.substr(tree.any ? 2 : 3);
+  return tree;
+}
+
+// The tree `tree` whose conditions are `list`, nested `depth` deep.
+LogicTree parse_tree(LogicTree tree, std::string_view list, int depth, std::string_view name,
+                     std::string_view value) {
+  if (depth > kMaxLogicDepth)
+    throw query_error("logical trees are nested too deep", name, value,
+                      "nest at most " + std::to_string(kMaxLogicDepth) + " levels");
+  for (std::string_view item : tree_items(list, name, value)) {
+    if (auto sub = tree_head(item)) {
+      tree.trees.push_back(parse_tree(std::move(*sub), item, depth + 1, name, value));
+      continue;
+    }
+    auto dot = item.find('.');
+    if (dot == std::string_view::npos)
+      throw query_error("a condition of a logical tree is column.op.value", name, value,
+                        std::string("operators: ") + kSupportedOperators);
+    tree.filters.push_back(
+        parse_filter(item.substr(0, dot), item.substr(dot + 1), name, value, true));
+  }
+  return tree;
 }
 
 // The comparison operator of a filter, schema-qualified.
@@ -233,13 +324,31 @@ std::string condition(const Filter& f, const std::string& rel, std::vector<std::
   return f.negated ? "NOT (" + out + ")" : out;
 }
 
-// " WHERE ..." for the plan's filters on `rel`, or "".
+// The SQL condition of a logical tree on `rel`: its filters, then its trees.
+std::string condition(const LogicTree& tree, const std::string& rel,
+                      std::vector<std::string>& params) {
+  std::string out;
+  const char* join = tree.any ? " OR " : " AND ";
+  for (const auto& f : tree.filters) out += (out.empty() ? "" : join) + condition(f, rel, params);
+  for (const auto& t : tree.trees) out += (out.empty() ? "" : join) + condition(t, rel, params);
+  return (tree.negated ? "NOT (" : "(") + out + ")";
+}
+
+// " WHERE ..." for the plan's filters and trees on `rel`, or "".
 std::string where_clause(const ReadPlan& plan, const std::string& rel,
                          std::vector<std::string>& params) {
   std::string out;
   for (const auto& f : plan.filters)
     out += (out.empty() ? " WHERE " : " AND ") + condition(f, rel, params);
+  for (const auto& t : plan.trees)
+    out += (out.empty() ? " WHERE " : " AND ") + condition(t, rel, params);
   return out;
+}
+
+// Appends the filters of `tree` and of its trees to `out`, in the order condition() reads them.
+void collect_filters(const LogicTree& tree, std::vector<const Filter*>& out) {
+  for (const auto& f : tree.filters) out.push_back(&f);
+  for (const auto& t : tree.trees) collect_filters(t, out);
 }
 
 // " ORDER BY ... LIMIT ... OFFSET ..." of the plan on `rel`.
@@ -298,10 +407,20 @@ void add_query_param(ReadPlan& plan, std::string_view name, std::string_view val
     return;
   }
   if (name == "columns" || name == "on_conflict") return;  // for writes to tables: nothing to do
-  if (name == "or" || name == "and" || name == "not.or" || name == "not.and")
-    throw query_error("logical trees (or, and) are not supported by switchboard-shim", name, value,
-                      "filters given side by side are combined with and");
-  plan.filters.push_back(parse_filter(name, value));
+  if (name == "or" || name == "and" || name == "not.or" || name == "not.and") {
+    LogicTree tree;
+    tree.negated = name.substr(0, 4) == "not.";
+    tree.any = name.substr(name.size() - 2) == "or";
+    return plan.trees.push_back(parse_tree(std::move(tree), value, 1, name, value));
+  }
+  plan.filters.push_back(parse_filter(name, value, name, value, false));
+}
+
+std::vector<const Filter*> every_filter(const ReadPlan& plan) {
+  std::vector<const Filter*> out;
+  for (const auto& f : plan.filters) out.push_back(&f);
+  for (const auto& t : plan.trees) collect_filters(t, out);
+  return out;
 }
 
 void apply_range_header(ReadPlan& plan, std::string_view header) {
@@ -396,7 +515,7 @@ void check_columns(const ReadPlan& plan, const ResultShape& shape, const std::st
                    "the result of " + function + " has the columns " + list);
   };
   for (const auto& s : plan.select) require(s.column);
-  for (const auto& f : plan.filters) require(f.column);
+  for (const Filter* f : every_filter(plan)) require(f->column);
   for (const auto& o : plan.order) require(o.column);
 }
 

@@ -50,6 +50,18 @@ struct Filter {
       values;  // one; any number for `in`; for `is`: null, true, false, unknown
 };
 
+// A logical tree: or=(...), and=(...), not.or=(...), not.and=(...), nested as or(...) and
+// and(...) inside; its conditions are filters (column.[not.]op.value) and nested trees.
+struct LogicTree {
+  bool any = false;  // or: any condition holds; and: every one does
+  bool negated = false;
+  std::vector<Filter> filters;
+  std::vector<LogicTree> trees;
+};
+
+// The deepest nesting of trees a query may use.
+constexpr int kMaxLogicDepth = 16;
+
 struct OrderTerm {
   std::string column;
   bool descending = false;
@@ -66,21 +78,29 @@ struct SelectItem {
 struct ReadPlan {
   std::vector<SelectItem> select;  // empty: every column
   std::vector<Filter> filters;
+  std::vector<LogicTree> trees;  // each holds, as the filters do
   std::vector<OrderTerm> order;
   std::optional<std::uint64_t> limit;
   std::uint64_t offset = 0;
 
-  bool shapes_rows() const { return !select.empty() || !filters.empty() || !order.empty(); }
+  bool shapes_rows() const {
+    return !select.empty() || !filters.empty() || !trees.empty() || !order.empty();
+  }
   bool pages() const { return limit.has_value() || offset > 0; }
 };
 
 // True for the query parameter names PostgREST reserves (never function arguments on GET).
 bool reserved_query_param(std::string_view name);
 
-// Adds query parameter `name`=`value` to the plan: select, order, limit, offset, or a filter.
-// Throws ApiError 400 PGRST100 for what the grammar does not allow (embedding, casts, json paths,
-// or/and trees and unknown operators are named as not supported).
+// Adds query parameter `name`=`value` to the plan: select, order, limit, offset, a filter, or a
+// logical tree (or, and, not.or, not.and; values in a tree may be double-quoted). Throws ApiError
+// 400 PGRST100 for what the grammar does not allow (embedding, casts, json paths and unknown
+// operators are named as not supported; trees nested deeper than kMaxLogicDepth are refused).
 void add_query_param(ReadPlan& plan, std::string_view name, std::string_view value);
+
+// Every filter of the plan: its own, then those of its trees, depth first (the order read_sql
+// numbers their values in).
+std::vector<const Filter*> every_filter(const ReadPlan& plan);
 
 // Narrows the plan to the rows of a Range header ("items" unit: "0-9", "10-"); nothing for an
 // empty header. Throws ApiError 416 PGRST103 for a range that cannot be read.

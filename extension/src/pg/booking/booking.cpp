@@ -23,6 +23,7 @@ extern "C" {
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -208,9 +209,18 @@ void require_changes(Datum changes) {
                     ", timeZone: " + std::string(kinds.at(0, 5) ? kinds.at(0, 5) : ""));
 }
 
-// Ensures: the slots as the rows of the set-returning function's result.
-void return_slots(FunctionCallInfo fcinfo, const std::vector<bk::Slot>& slots) {
+// Ensures: the slots as the rows of the set-returning function's result: timestamptz columns,
+// or with `zone` text columns as booking answers write times (bk::answer_time in that zone).
+void return_slots(FunctionCallInfo fcinfo, const std::vector<bk::Slot>& slots,
+                  const bk::Zone* zone = nullptr) {
+  std::vector<std::string> texts;
+  if (zone)
+    for (const bk::Slot& s : slots) {
+      texts.push_back(bk::answer_time(s.start, *zone));
+      texts.push_back(bk::answer_time(s.end, *zone));
+    }
   const bk::Slot* rows = slots.data();
+  const std::string* text = texts.data();
   size_t count = slots.size();
   sb::pg::guard([&] {
     InitMaterializedSRF(fcinfo, 0);
@@ -218,6 +228,10 @@ void return_slots(FunctionCallInfo fcinfo, const std::vector<bk::Slot>& slots) {
     for (size_t i = 0; i < count; ++i) {
       CHECK_FOR_INTERRUPTS();
       Datum values[2] = {time_datum(rows[i].start), time_datum(rows[i].end)};
+      if (zone) {
+        values[0] = PointerGetDatum(cstring_to_text(text[2 * i].c_str()));
+        values[1] = PointerGetDatum(cstring_to_text(text[2 * i + 1].c_str()));
+      }
       bool nulls[2] = {false, false};
       tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
@@ -301,7 +315,7 @@ SB_FUNCTION(sb_available_slots) {
   bk::Zone zone = zone_between(cal->time_zone, from - 2 * bk::kDay, to + 2 * bk::kDay);
   bk::Availability availability(cal->rules, zone, std::move(busy.active),
                                 sb::pg::check_for_interrupts);
-  return_slots(fcinfo, availability.free_slots(from, to, duration, now));
+  return_slots(fcinfo, availability.free_slots(from, to, duration, now), &zone);
   return 0;
 }
 

@@ -116,7 +116,7 @@ Appointment written(const TextRows& rows) {
 }
 
 std::string refused(const char* verb, std::string_view reason, std::string_view status = {}) {
-  return bk::refused_answer(verb, reason, {}, bk::Zone({}), {{}, status});
+  return bk::refused_answer(verb, reason, std::nullopt, bk::Zone({}), {{}, status});
 }
 
 int minutes_of(const Appointment& a) {
@@ -139,7 +139,7 @@ std::string confirm(const Command& c) {
   Micros now = sb::pg::transaction_now();
   if (status == "confirmed") {
     Place p = place_of(c, *a, a->facts.start, a->facts.end);
-    return bk::accepted_answer(c.verb, "ALREADY_CONFIRMED", a->facts, p.zone);
+    return bk::accepted_answer(c.verb, "ALREADY_CONFIRMED", a->facts, p.zone, {true, std::nullopt});
   }
   bool expired_hold = status == "cancelled" && a->cancel_kind == "hold_expired";
   if (status != "held" && !expired_hold) return refused(c.verb, "INVALID_STATE", status);
@@ -193,7 +193,7 @@ std::string cancel(const Command& c, Datum reason) {
   const std::string& status = a->facts.status;
   if (status == "cancelled") {
     Place p = place_of(c, *a, a->facts.start, a->facts.end);
-    return bk::accepted_answer(c.verb, "ALREADY_CANCELLED", a->facts, p.zone);
+    return bk::accepted_answer(c.verb, "ALREADY_CANCELLED", a->facts, p.zone, {true, std::nullopt});
   }
   if (status != "held" && status != "confirmed") return refused(c.verb, "INVALID_STATE", status);
   Datum args[3] = {sb::pg::uuid_datum(c.org), sb::pg::uuid_datum(c.id), reason};
@@ -213,7 +213,7 @@ std::string set_outcome(const Command& c, const char* outcome, const std::string
   const std::string& status = a->facts.status;
   if (status == outcome) {
     Place p = place_of(c, *a, a->facts.start, a->facts.end);
-    return bk::accepted_answer(c.verb, "ALREADY_" + reason, a->facts, p.zone);
+    return bk::accepted_answer(c.verb, "ALREADY_" + reason, a->facts, p.zone, {true, std::nullopt});
   }
   if (status != "confirmed" || a->facts.start > sb::pg::transaction_now())
     return refused(c.verb, "INVALID_STATE", status);

@@ -146,7 +146,8 @@ std::vector<Micros> alternatives(const SlotRequest& r, const SlotCheck& c, Micro
 }
 
 std::string refusal_answer(const char* verb, const SlotRequest& r, const SlotCheck& c, Micros now) {
-  if (!c.calendar) return bk::refused_answer(verb, "CALENDAR_NOT_FOUND", {}, c.zone);
+  if (!c.calendar)
+    return bk::refused_answer(verb, "CALENDAR_NOT_FOUND", std::vector<Micros>{}, c.zone);
   return bk::refused_answer(verb, bk::refusal_code(c.refusal), alternatives(r, c, now), c.zone);
 }
 
