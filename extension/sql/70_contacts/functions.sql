@@ -64,24 +64,25 @@ CREATE FUNCTION switchboard.contact_row_problem(r jsonb, stage_id uuid) RETURNS 
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT CASE
     WHEN jsonb_typeof(r) IS DISTINCT FROM 'object' THEN 'NOT_AN_OBJECT'
-    WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(r) k
-                  WHERE k NOT IN ('phone', 'otherPhones', 'firstName', 'lastName', 'email', 'status',
-                                  'source', 'tags', 'customFields', 'stage', 'ownerId', 'campaignId',
-                                  'timezone', 'doNotCall', 'doNotSms', 'doNotEmail', 'consentMethod',
-                                  'consentAt')) THEN 'UNKNOWN_FIELD'
+    WHEN r - ARRAY['phone', 'otherPhones', 'firstName', 'lastName', 'email', 'status', 'source', 'tags',
+                   'customFields', 'stage', 'ownerId', 'campaignId', 'timezone', 'doNotCall', 'doNotSms',
+                   'doNotEmail', 'consentMethod', 'consentAt'] <> '{}' THEN 'UNKNOWN_FIELD'
     WHEN r ->> 'phone' IS NULL THEN 'PHONE_MISSING'
     WHEN switchboard.contact_phone(r ->> 'phone') IS NULL THEN 'PHONE_INVALID'
     WHEN r ? 'otherPhones' AND (jsonb_typeof(r -> 'otherPhones') <> 'array' OR EXISTS (
            SELECT 1 FROM jsonb_array_elements(r -> 'otherPhones') p
             WHERE jsonb_typeof(p) <> 'string' OR switchboard.contact_phone(p #>> '{}') IS NULL))
       THEN 'PHONE_INVALID'
+    WHEN NOT r ?| ARRAY['firstName', 'lastName', 'email', 'status', 'source', 'tags', 'customFields', 'stage',
+                        'ownerId', 'campaignId', 'timezone', 'doNotCall', 'doNotSms', 'doNotEmail',
+                        'consentMethod', 'consentAt'] THEN NULL
     WHEN length(r ->> 'firstName') > 200 OR length(r ->> 'lastName') > 200 THEN 'NAME_TOO_LONG'
     WHEN r ->> 'email' !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN 'EMAIL_INVALID'
     WHEN r ->> 'status' NOT IN ('new', 'contacted', 'qualified', 'booked', 'converted', 'lost')
       THEN 'STATUS_INVALID'
     WHEN length(r ->> 'source') > 100 THEN 'SOURCE_TOO_LONG'
-    WHEN r ? 'tags' AND (jsonb_typeof(r -> 'tags') <> 'array' OR EXISTS (
-           SELECT 1 FROM jsonb_array_elements(r -> 'tags') t WHERE jsonb_typeof(t) <> 'string'))
+    WHEN r ? 'tags' AND (jsonb_typeof(r -> 'tags') <> 'array'
+                         OR jsonb_path_exists(r, '$.tags[*] ? (@.type() != "string")'))
       THEN 'TAGS_INVALID'
     WHEN r ? 'customFields' AND jsonb_typeof(r -> 'customFields') <> 'object' THEN 'CUSTOM_FIELDS_INVALID'
     WHEN r ->> 'stage' IS NOT NULL AND stage_id IS NULL THEN 'PIPELINE_STAGE_NOT_FOUND'
@@ -91,7 +92,8 @@ CREATE FUNCTION switchboard.contact_row_problem(r jsonb, stage_id uuid) RETURNS 
     WHEN r ->> 'timezone' IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = r ->> 'timezone')
       THEN 'TIMEZONE_INVALID'
-    WHEN EXISTS (SELECT 1 FROM unnest(ARRAY['doNotCall', 'doNotSms', 'doNotEmail']) f
+    WHEN r ?| ARRAY['doNotCall', 'doNotSms', 'doNotEmail']
+     AND EXISTS (SELECT 1 FROM unnest(ARRAY['doNotCall', 'doNotSms', 'doNotEmail']) f
                   WHERE r ? f AND jsonb_typeof(r -> f) <> 'boolean') THEN 'FLAG_INVALID'
     WHEN length(r ->> 'consentMethod') > 100 THEN 'CONSENT_METHOD_TOO_LONG'
     WHEN r ->> 'consentAt' IS NOT NULL AND switchboard._contacts_time(r ->> 'consentAt') IS NULL
@@ -170,14 +172,23 @@ BEGIN
     INTO v_good, v_rejected FROM checked c;
   -- One write per phone: rows of the same phone merge in order (a later row's keys win); the
   -- earlier ones count as merged.
-  SELECT coalesce(jsonb_agg(jsonb_build_object('phone', d.phone, 'r', d.r)), '[]') INTO v_left
-    FROM (SELECT g #>> '{r,phone}' AS phone, jsonb_object_agg(e.key, e.value ORDER BY (g ->> 'row')::int) AS r
-            FROM jsonb_array_elements(v_good) g, jsonb_each(g -> 'r') e
-           GROUP BY 1) d;
+  IF (SELECT count(DISTINCT g #>> '{r,phone}') FROM jsonb_array_elements(v_good) g) = jsonb_array_length(v_good) THEN
+    SELECT coalesce(jsonb_agg(jsonb_build_object('phone', g #>> '{r,phone}', 'r', g -> 'r')), '[]') INTO v_left
+      FROM jsonb_array_elements(v_good) g;
+  ELSE
+    SELECT coalesce(jsonb_agg(jsonb_build_object('phone', d.phone, 'r', d.r)), '[]') INTO v_left
+      FROM (SELECT g #>> '{r,phone}' AS phone, jsonb_object_agg(e.key, e.value ORDER BY (g ->> 'row')::int) AS r
+              FROM jsonb_array_elements(v_good) g, jsonb_each(g -> 'r') e
+             GROUP BY 1) d;
+  END IF;
   -- Existing contacts are updated, new ones inserted; a phone inserted concurrently by another
   -- transaction is merged on the next round.
   FOR round IN 1..3 LOOP
     EXIT WHEN jsonb_array_length(v_left) = 0;
+    IF round = 3 THEN
+      RAISE EXCEPTION 'contacts changed concurrently while importing' USING ERRCODE = '40001',
+        DETAIL = format('phones left: %s', jsonb_array_length(v_left)), HINT = 'run the import again';
+    END IF;
     WITH src AS (
       SELECT x ->> 'phone' AS phone, x -> 'r' AS r, s.id AS stage_id
         FROM jsonb_array_elements(v_left) x
@@ -209,9 +220,12 @@ BEGIN
                                         source, tags, custom_fields, stage_id, owner_id, campaign_id,
                                         timezone, do_not_call, do_not_sms, do_not_email, consent_method,
                                         consent_at)
-      SELECT v_org, s.phone, switchboard._contacts_phones(s.r, 'otherPhones'), s.r ->> 'firstName',
-             s.r ->> 'lastName', s.r ->> 'email', coalesce(s.r ->> 'status', 'new'), s.r ->> 'source',
-             ARRAY(SELECT DISTINCT unnest(switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1),
+      SELECT v_org, s.phone,
+             CASE WHEN s.r ? 'otherPhones' THEN switchboard._contacts_phones(s.r, 'otherPhones') ELSE '{}' END,
+             s.r ->> 'firstName', s.r ->> 'lastName', s.r ->> 'email', coalesce(s.r ->> 'status', 'new'),
+             s.r ->> 'source',
+             CASE WHEN s.r ? 'tags' THEN ARRAY(SELECT DISTINCT unnest(switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1)
+                  ELSE '{}' END,
              coalesce(s.r -> 'customFields', '{}'), s.stage_id, (s.r ->> 'ownerId')::uuid,
              (s.r ->> 'campaignId')::uuid, s.r ->> 'timezone',
              coalesce((s.r ->> 'doNotCall')::boolean, false), coalesce((s.r ->> 'doNotSms')::boolean, false),
@@ -226,13 +240,10 @@ BEGIN
     SELECT (SELECT count(*) FROM ins), ARRAY(SELECT phone FROM upd UNION ALL SELECT phone FROM ins)
       INTO v_n, v_done;
     v_inserted := v_inserted + v_n;
+    EXIT WHEN cardinality(v_done) = jsonb_array_length(v_left);
     SELECT coalesce(jsonb_agg(x), '[]') INTO v_left
-      FROM jsonb_array_elements(v_left) x WHERE NOT (x ->> 'phone' = ANY (v_done));
+      FROM jsonb_array_elements(v_left) x WHERE x ->> 'phone' NOT IN (SELECT unnest(v_done));
   END LOOP;
-  IF jsonb_array_length(v_left) > 0 THEN
-    RAISE EXCEPTION 'contacts changed concurrently while importing' USING ERRCODE = '40001',
-      DETAIL = format('phones left: %s', jsonb_array_length(v_left)), HINT = 'run the import again';
-  END IF;
   v_merged := jsonb_array_length(v_good) - v_inserted;
   PERFORM switchboard.contacts_emit_event(v_org, 'lead.imported',
     jsonb_build_object('inserted', v_inserted, 'merged', v_merged));
