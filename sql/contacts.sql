@@ -274,6 +274,13 @@ select r.label,
                (7, 'stranger', '00000000-0000-4000-8000-0000000cdead'::uuid)) r(n, label, who)
  order by r.n;
 
+-- Deleting a contact keeps its calls and messages (without it); deleting a stage empties it.
+select pg_temp.as_user(:'owner_a', format('with d as (delete from switchboard.contacts where org_id = %L and id = %L returning 1) select count(*) from d', :'A', :'ada'));
+select count(*) filter (where contact_id is null) as calls_without_contact, count(*) as calls from switchboard.calls where org_id = :'A' and provider_call_id in ('CA100', 'CA101');
+select count(*) as messages_kept from switchboard.messages where org_id = :'A' and contact_id is null;
+select pg_temp.as_user(:'owner_a', format('with d as (delete from switchboard.pipeline_stages where org_id = %L and name = %L returning 1) select count(*) from d', :'A', 'Callback'));
+select count(*) as contacts_in_no_stage from switchboard.contacts where org_id = :'A' and stage_id is null;
+
 -- The inbox rows and mappings of this file go, so later files see only their own.
 delete from switchboard.webhook_inbox where org_id in (:'A', :'B');
 delete from switchboard.provider_accounts where org_id in (:'A', :'B');

@@ -524,6 +524,29 @@ CREATE FUNCTION switchboard._contact_metric(at timestamptz, metric text, dimensi
   SELECT jsonb_build_array(date_trunc('hour', at, 'UTC'), metric, dimension, n, coalesce(amount, 0))
 $$;
 
+-- Ensures: calls and messages of a contact being deleted no longer name it.
+CREATE FUNCTION switchboard._contacts_release() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE switchboard.calls c SET contact_id = NULL WHERE c.org_id = OLD.org_id AND c.contact_id = OLD.id;
+  UPDATE switchboard.messages m SET contact_id = NULL WHERE m.org_id = OLD.org_id AND m.contact_id = OLD.id;
+  RETURN OLD;
+END
+$$;
+CREATE TRIGGER contacts_release BEFORE DELETE ON switchboard.contacts
+  FOR EACH ROW EXECUTE FUNCTION switchboard._contacts_release();
+
+-- Ensures: contacts in a stage being deleted are in no stage.
+CREATE FUNCTION switchboard._pipeline_stages_release() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE switchboard.contacts c SET stage_id = NULL WHERE c.org_id = OLD.org_id AND c.stage_id = OLD.id;
+  RETURN OLD;
+END
+$$;
+CREATE TRIGGER pipeline_stages_release BEFORE DELETE ON switchboard.pipeline_stages
+  FOR EACH ROW EXECUTE FUNCTION switchboard._pipeline_stages_release();
+
 -- Keeps the call rollups (calls by outcome and hour, with cost) in step with calls.
 CREATE FUNCTION switchboard._calls_rollup() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -1,6 +1,9 @@
 -- Contacts and calls: leads (one per organisation and phone number), call records folded from
 -- provider events, pipeline stages, dispositions and their history, call notes, messages, and the
 -- rollups the dashboard reads. Every table is a tenant table: org_id leads every key and foreign key.
+-- Foreign keys to contacts and stages are NO ACTION (Citus refuses ON DELETE SET NULL on keys with
+-- the distribution column): deleting a contact or a stage first lets go of its references (triggers
+-- in functions.sql), so call records and messages outlive the contact.
 
 CREATE TABLE switchboard.pipeline_stages (
   org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
@@ -43,7 +46,7 @@ CREATE TABLE switchboard.contacts (
   PRIMARY KEY (org_id, id),
   CONSTRAINT contacts_phone_key UNIQUE (org_id, phone),
   CONSTRAINT contacts_stage_fkey FOREIGN KEY (org_id, stage_id)
-    REFERENCES switchboard.pipeline_stages (org_id, id) ON DELETE SET NULL (stage_id)
+    REFERENCES switchboard.pipeline_stages (org_id, id)
 );
 COMMENT ON TABLE switchboard.contacts IS
   'leads and customers: one per (organisation, phone); a re-import merges into the existing row';
@@ -93,7 +96,7 @@ CREATE TABLE switchboard.calls (
   PRIMARY KEY (org_id, id),
   CONSTRAINT calls_provider_key UNIQUE (org_id, provider, provider_call_id),
   CONSTRAINT calls_contact_fkey FOREIGN KEY (org_id, contact_id)
-    REFERENCES switchboard.contacts (org_id, id) ON DELETE SET NULL (contact_id)
+    REFERENCES switchboard.contacts (org_id, id)
 );
 CREATE INDEX calls_contact_idx ON switchboard.calls (org_id, contact_id);
 COMMENT ON TABLE switchboard.calls IS
@@ -186,7 +189,7 @@ CREATE TABLE switchboard.messages (
   PRIMARY KEY (org_id, id),
   CONSTRAINT messages_provider_key UNIQUE (org_id, provider, provider_message_id),
   CONSTRAINT messages_contact_fkey FOREIGN KEY (org_id, contact_id)
-    REFERENCES switchboard.contacts (org_id, id) ON DELETE SET NULL (contact_id)
+    REFERENCES switchboard.contacts (org_id, id)
 );
 CREATE INDEX messages_contact_idx ON switchboard.messages (org_id, contact_id, created_at);
 COMMENT ON TABLE switchboard.messages IS 'SMS and email sent or received: the audit trail per contact';
