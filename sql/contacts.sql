@@ -244,7 +244,7 @@ select provider_message_id, direction, status, (select first_name from switchboa
 select pg_temp.as_user(:'viewer_a', format('select switchboard.dashboard_metrics(%L, %L, %L, %L) - ''series'' - ''from'' - ''to'' - ''stageMoves'' - ''averageSecondsToDisposition''',
          :'A', now() - interval '398 days', now() + interval '1 day', 'month'));
 select pg_temp.as_user(:'viewer_a', format('select jsonb_array_length(switchboard.dashboard_metrics(%L, %L, %L, %L) -> ''series'')',
-         :'A', '2026-12-05', '2026-12-06', 'hour'));
+         :'A', '2026-12-05 10:00Z', '2026-12-05 12:00Z', 'hour'));
 select pg_temp.as_user(:'viewer_a', format('select switchboard.dashboard_metrics(%L, %L, %L, %L)', :'A', '2026-12-05', '2026-12-04', 'day'));
 select pg_temp.as_user(:'viewer_a', format('select switchboard.dashboard_metrics(%L, %L, %L, %L)', :'A', '2026-12-04', '2026-12-05', 'fortnight'));
 select pg_temp.as_user(:'owner_b', format('select switchboard.dashboard_metrics(%L, %L, %L)', :'A', now() - interval '1 day', now()));
