@@ -63,6 +63,7 @@ const SettingInfo kSettings[] = {
     {"vapi-signature-encoding", "hex or base64 (hex)"},
     {"vapi-timestamp-header", "Vapi timestamp header (x-timestamp)"},
     {"vapi-signed-payload", "template of the bytes Vapi signs ({timestamp}.{body})"},
+    {"retell-api-key", "Retell API key(s) that sign its webhooks, space-separated"},
     {"fixed-now", "tests only: a fixed clock in Unix seconds"},
 };
 
@@ -244,6 +245,7 @@ void load_webhooks(Config& c, int argc, char** argv) {
   c.ghl.ed25519 =
       pem_setting("ghl-ed25519-public-key", setting(argc, argv, "ghl-ed25519-public-key", ""));
   load_vapi(c.vapi, argc, argv);
+  c.retell.api_keys = words(setting(argc, argv, "retell-api-key", ""));
   if (!c.twilio.auth_tokens.empty() && c.public_url.empty() && c.twilio_webhook_url.empty())
     throw std::runtime_error(
         "SWITCHBOARD_TWILIO_AUTH_TOKEN needs SWITCHBOARD_PUBLIC_URL (or "

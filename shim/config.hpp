@@ -60,6 +60,7 @@ struct Config {
   sb::TwilioConfig twilio;
   sb::GhlConfig ghl;
   sb::VapiConfig vapi;
+  sb::RetellConfig retell;
 
   // Unix seconds now (or the fixed test clock).
   std::int64_t now() const;

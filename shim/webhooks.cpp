@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-const char* kProviders[] = {"standard", "stripe", "twilio", "ghl", "vapi"};
+const char* kProviders[] = {"standard", "stripe", "twilio", "ghl", "vapi", "retell"};
 
 // True for the providers the shim can verify.
 bool known_provider(const std::string& name) {
@@ -56,6 +56,7 @@ sb::WebhookVerdict verify(const Config& config, const std::string& provider,
   if (provider == "twilio")
     return sb::verify_twilio(config.twilio, headers, public_url(config, req), body);
   if (provider == "ghl") return sb::verify_ghl(config.ghl, headers, body, now);
+  if (provider == "retell") return sb::verify_retell(config.retell, headers, body, now);
   return sb::verify_vapi(config.vapi, headers, body, now);
 }
 
@@ -90,6 +91,7 @@ std::string provider_settings(const std::string& provider) {
            "SWITCHBOARD_TWILIO_WEBHOOK_URL)";
   if (provider == "ghl")
     return "SWITCHBOARD_GHL_ED25519_PUBLIC_KEY (or the legacy SWITCHBOARD_GHL_PUBLIC_KEY)";
+  if (provider == "retell") return "SWITCHBOARD_RETELL_API_KEY";
   return "SWITCHBOARD_VAPI_SECRET (and SWITCHBOARD_VAPI_AUTH for bearer or hmac)";
 }
 

@@ -270,6 +270,32 @@ TEST(Vapi, SecretBearerAndHmac) {
   EXPECT_TRUE(sb::verify_vapi(config, h, body, 0).ok());
 }
 
+// Retell: X-Retell-Signature v=<ms>,d=<hex HMAC-SHA256(api key, body + ms)> (../shared/domain/
+// webhooks.md); the vector's digest was computed with `openssl dgst -sha256 -hmac`.
+TEST(Retell, SignatureToleranceAndTampering) {
+  sb::RetellConfig config{{"old_key", "key_retell_test"}, 300};
+  std::string body = R"({"event":"call_started","call":{"call_id":"c1"}})";
+  std::string sig =
+      "v=1765000000000,d=a599b7f4bd09895c6f05fe8b7a7b22ea847eca9d302aec54e5239428c0057c2d";
+  EXPECT_EQ(sb::retell_signature("key_retell_test", body, 1765000000000), sig);
+  HeaderMap h{{"x-retell-signature", sig}};
+  EXPECT_TRUE(sb::verify_retell(config, h, body, 1765000000).ok());
+  EXPECT_TRUE(sb::verify_retell(config, h, body, 1765000300).ok());
+  EXPECT_EQ(sb::verify_retell(config, h, body, 1765000301).outcome, "stale_timestamp");
+  EXPECT_EQ(sb::verify_retell(config, h, body, 1764999699).outcome, "stale_timestamp");
+  EXPECT_EQ(sb::verify_retell(config, h, flip_last(body), 1765000000).outcome, "bad_signature");
+  HeaderMap moved{
+      {"x-retell-signature",
+       "v=1765000000001,d=a599b7f4bd09895c6f05fe8b7a7b22ea847eca9d302aec54e5239428c0057c2d"}};
+  EXPECT_EQ(sb::verify_retell(config, moved, body, 1765000000).outcome, "bad_signature");
+  EXPECT_EQ(sb::verify_retell(config, {}, body, 1765000000).outcome, "missing_signature");
+  EXPECT_EQ(sb::verify_retell(config, {{"x-retell-signature", "v=x,d=00"}}, body, 0).outcome,
+            "malformed");
+  EXPECT_EQ(sb::verify_retell(sb::RetellConfig{}, h, body, 1765000000).outcome, "not_configured");
+  sb::RetellConfig other{{"another_key"}, 300};
+  EXPECT_EQ(sb::verify_retell(other, h, body, 1765000000).outcome, "bad_signature");
+}
+
 TEST(Forms, DecodesPlusPercentAndRepeats) {
   auto p = sb::parse_form("a=1+2&b=%2B1%20x&c&a=%zz");
   ASSERT_EQ(p.size(), 4u);

@@ -74,6 +74,9 @@ CREATE FUNCTION switchboard.webhook_facts(provider text, payload jsonb, headers 
     WHEN 'vapi' THEN CASE WHEN payload #>> '{message,timestamp}' IS NOT NULL THEN
       format('%s:%s:%s:%s', payload #>> '{message,call,id}', payload #>> '{message,type}',
              coalesce(payload #>> '{message,status}', ''), payload #>> '{message,timestamp}') END
+    -- one event per call and kind (Retell sends each kind once per call)
+    WHEN 'retell' THEN CASE WHEN payload #>> '{call,call_id}' IS NOT NULL AND payload ->> 'event' IS NOT NULL THEN
+      format('%s:%s', payload #>> '{call,call_id}', payload ->> 'event') END
   END,
   CASE provider
     WHEN 'twilio' THEN coalesce('call.' || lower(payload ->> 'CallStatus'),
@@ -90,17 +93,23 @@ CREATE FUNCTION switchboard.webhook_facts(provider text, payload jsonb, headers 
     WHEN 'vapi' THEN ARRAY[payload #>> '{message,call,phoneNumberId}', payload #>> '{message,phoneNumber,id}',
                            payload #>> '{message,call,assistantId}', payload #>> '{message,assistant,id}',
                            payload #>> '{message,call,orgId}']
+    -- the agent, then the organisation's own number (to of an inbound call, from of an outbound one)
+    WHEN 'retell' THEN ARRAY[payload #>> '{call,agent_id}', CASE payload #>> '{call,direction}'
+                               WHEN 'inbound' THEN payload #>> '{call,to_number}'
+                               WHEN 'outbound' THEN payload #>> '{call,from_number}' END]
   END, NULL)
 $$;
 COMMENT ON FUNCTION switchboard.webhook_facts(text, jsonb, jsonb) IS
   'event id, event type and provider account keys of an inbound webhook event';
 
 -- Ensures: the event is marked processed and its type recorded. The dispatch point where later
--- capabilities act on events (CASE provider / event_type branches go here).
+-- capabilities act on events (CASE provider / event_type branches go here): call events of
+-- Twilio, Vapi and Retell are folded into calls (contacts capability).
 CREATE FUNCTION switchboard.process_webhook(inbox_id bigint) RETURNS jsonb
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_row switchboard.webhook_inbox;
+  v_call jsonb;
 BEGIN
   PERFORM switchboard.require_arg(inbox_id, 'inbox_id');
   SELECT * INTO v_row FROM switchboard.webhook_inbox i WHERE i.id = inbox_id FOR UPDATE;
@@ -111,13 +120,18 @@ BEGIN
   IF v_row.status <> 'received' THEN
     RETURN jsonb_build_object('reason', 'NOT_PENDING', 'inboxId', inbox_id, 'status', v_row.status);
   END IF;
+  IF v_row.provider IN ('twilio', 'vapi', 'retell')
+     AND (switchboard.call_event_facts(v_row.provider, v_row.payload)).call_id IS NOT NULL THEN
+    v_call := switchboard.record_call_event(v_row.org_id, v_row.provider, v_row.payload);
+  END IF;
   UPDATE switchboard.webhook_inbox i
      SET status = 'processed', processed_at = now(),
          event_type = coalesce(i.event_type, (switchboard.webhook_facts(i.provider, i.payload, i.headers)).event_type)
    WHERE i.id = inbox_id
   RETURNING * INTO v_row;
   RETURN jsonb_build_object('reason', 'PROCESSED', 'inboxId', inbox_id, 'status', v_row.status,
-                            'eventType', v_row.event_type);
+                            'eventType', v_row.event_type) ||
+         CASE WHEN v_call IS NOT NULL THEN jsonb_build_object('callId', v_call -> 'callId') ELSE '{}' END;
 END
 $$;
 

@@ -40,7 +40,16 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('usage_events', 'tenant', 36, 'per organisation'),
   ('entitlement_audit', 'tenant', 37, 'per organisation'),
   ('calendars', 'tenant', 38, 'per organisation'),
-  ('appointments', 'tenant', 39, 'per organisation, after its calendars');
+  ('appointments', 'tenant', 39, 'per organisation, after its calendars'),
+  ('pipeline_stages', 'tenant', 60, 'per organisation'),
+  ('contacts', 'tenant', 61, 'per organisation, after its stages'),
+  ('calls', 'tenant', 62, 'per organisation, after its contacts'),
+  ('call_note_tags', 'tenant', 63, 'per organisation'),
+  ('call_notes', 'tenant', 64, 'per organisation, after its calls'),
+  ('dispositions', 'tenant', 65, 'per organisation'),
+  ('disposition_events', 'tenant', 66, 'per organisation, after its calls'),
+  ('messages', 'tenant', 67, 'per organisation, after its contacts'),
+  ('contact_metrics', 'tenant', 68, 'per organisation');
 
 -- The functions distribute() distributes by their org_id argument, colocated with the tenant
 -- tables: a call through the coordinator is delegated to the node holding the organisation's

@@ -377,6 +377,37 @@ WebhookVerdict verify_vapi(const VapiConfig& config, const HeaderMap& headers,
              : verdict("bad_signature", "credential does not match");
 }
 
+std::string retell_signature(std::string_view api_key, std::string_view body,
+                             std::int64_t timestamp_ms) {
+  std::string ms = std::to_string(timestamp_ms);
+  return "v=" + ms + ",d=" + hex_encode(hmac(Digest::sha256, api_key, std::string(body) + ms));
+}
+
+WebhookVerdict verify_retell(const RetellConfig& config, const HeaderMap& headers,
+                             std::string_view body, std::int64_t now) {
+  if (config.api_keys.empty()) return verdict("not_configured", "no retell api key");
+  std::string value = header(headers, "x-retell-signature");
+  if (value.empty()) return verdict("missing_signature", "x-retell-signature missing");
+  std::string v;
+  std::string d;
+  for (auto item : split(value, ',')) {
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto key = item.substr(0, eq);
+    if (key == "v" && v.empty()) v = std::string(item.substr(eq + 1));
+    if (key == "d" && d.empty()) d = std::string(item.substr(eq + 1));
+  }
+  auto ms = parse_integer(v);
+  auto given = hex_decode(d);
+  if (!ms || !given) return verdict("malformed", "x-retell-signature lacks v or d");
+  if (outside_tolerance(*ms / 1000, now, config.tolerance_seconds))
+    return verdict("stale_timestamp", "retell timestamp outside the tolerance");
+  std::string message = std::string(body) + v;
+  for (const auto& key : config.api_keys)
+    if (constant_time_equal(*given, hmac(Digest::sha256, key, message))) return verified();
+  return verdict("bad_signature", "signature does not match");
+}
+
 std::string url_decode(std::string_view text, bool plus_is_space) {
   if (text.empty()) return "";  // (libcurl takes a length of 0 to mean a NUL-terminated string)
   if (text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))

@@ -1,5 +1,5 @@
-// Verification of inbound webhooks per provider: Standard Webhooks, Stripe, Twilio, GoHighLevel
-// and Vapi. Each check reads the raw body bytes, compares in constant time and enforces the
+// Verification of inbound webhooks per provider: Standard Webhooks, Stripe, Twilio, GoHighLevel,
+// Vapi and Retell. Each check reads the raw body bytes, compares in constant time and enforces the
 // provider's timestamp tolerance; replays of fresh requests are refused later by event id.
 #pragma once
 
@@ -61,6 +61,11 @@ struct VapiConfig {
   std::int64_t tolerance_seconds = 300;
 };
 
+struct RetellConfig {
+  std::vector<std::string> api_keys;  // the Retell API key(s) with webhook permission, all accepted
+  std::int64_t tolerance_seconds = 300;
+};
+
 WebhookVerdict verify_standard(const StandardWebhookConfig& config, const HeaderMap& headers,
                                std::string_view body, std::int64_t now);
 
@@ -76,6 +81,14 @@ WebhookVerdict verify_ghl(const GhlConfig& config, const HeaderMap& headers, std
 
 WebhookVerdict verify_vapi(const VapiConfig& config, const HeaderMap& headers,
                            std::string_view body, std::int64_t now);
+
+// X-Retell-Signature: v=<unix ms>,d=<hex HMAC-SHA256(api key, raw body + the ms timestamp)>.
+WebhookVerdict verify_retell(const RetellConfig& config, const HeaderMap& headers,
+                             std::string_view body, std::int64_t now);
+
+// The X-Retell-Signature value of a body sent at `timestamp_ms` under one API key.
+std::string retell_signature(std::string_view api_key, std::string_view body,
+                             std::int64_t timestamp_ms);
 
 // The Standard Webhooks signature header value ("v1,<base64>") of a message under one secret.
 std::string standard_signature(const std::string& secret, std::string_view id,

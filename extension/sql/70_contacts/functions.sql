@@ -1,0 +1,1120 @@
+-- Contacts and calls: input checks, contact import, the call-event fold, dispositions, notes,
+-- stages, messages and the dashboard. Written in SQL and PL/pgSQL: every function is a few
+-- set-based statements over indexed rows, where C++ would add a boundary without saving work
+-- (tests/bench/contacts.sh measures the speed goals).
+CREATE TRIGGER pipeline_stages_touch BEFORE UPDATE ON switchboard.pipeline_stages
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+CREATE TRIGGER contacts_touch BEFORE UPDATE ON switchboard.contacts
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+CREATE TRIGGER calls_touch BEFORE UPDATE ON switchboard.calls
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+CREATE TRIGGER dispositions_touch BEFORE UPDATE ON switchboard.dispositions
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+CREATE TRIGGER messages_touch BEFORE UPDATE ON switchboard.messages
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+
+SELECT switchboard.protect('switchboard.pipeline_stages', 'org_id', 'viewer', 'manager', 'manager', 'admin');
+SELECT switchboard.protect('switchboard.contacts', 'org_id', 'viewer', 'agent', 'agent', 'manager');
+SELECT switchboard.protect('switchboard.calls', 'org_id', 'viewer', 'agent', 'agent', 'admin');
+SELECT switchboard.protect('switchboard.call_note_tags', 'org_id', 'viewer', 'manager', 'manager', 'manager');
+SELECT switchboard.protect('switchboard.call_notes', 'org_id', 'viewer', 'agent', 'admin', 'admin');
+SELECT switchboard.protect('switchboard.dispositions', 'org_id', 'viewer', 'manager', 'manager', 'admin');
+SELECT switchboard.protect('switchboard.disposition_events', 'org_id', 'viewer', 'agent', 'owner', 'owner');
+SELECT switchboard.protect('switchboard.messages', 'org_id', 'viewer', 'agent', 'agent', 'admin');
+SELECT switchboard.protect('switchboard.contact_metrics', 'org_id', 'viewer', 'owner', 'owner', 'owner');
+
+-------------------------------------------------------------------------------------------------
+-- Input checks
+-------------------------------------------------------------------------------------------------
+
+-- The phone number to store for an input, or NULL when the input is not acceptable. The one place
+-- contacts, calls and messages read phone input: today it accepts E.164 exactly (the rule of the
+-- switchboard.phone domain); it is where switchboard.normalize_phone will be called.
+CREATE FUNCTION switchboard.contact_phone(raw text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN raw ~ '^\+[1-9][0-9]{6,14}$' THEN raw END
+$$;
+
+-- Ensures: raw is an acceptable phone number (22023 naming it otherwise); returns what to store.
+CREATE FUNCTION switchboard.require_phone(raw text, name text) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(raw, name);
+  IF switchboard.contact_phone(raw) IS NULL THEN
+    RAISE EXCEPTION 'invalid phone number' USING ERRCODE = '22023',
+      DETAIL = format('%s: %s', name, raw), HINT = 'give the number in E.164, e.g. +14155550123';
+  END IF;
+  RETURN raw;
+END
+$$;
+
+-- The time an input names, or NULL when it names none.
+CREATE FUNCTION switchboard._contacts_time(raw text) RETURNS timestamptz
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN raw::timestamptz;
+EXCEPTION WHEN data_exception THEN
+  RETURN NULL;
+END
+$$;
+
+-- The first problem of one import row (a reason code), or NULL when it can be stored. stage_id is
+-- the id of the stage the row names (NULL when it names none or an unknown one).
+CREATE FUNCTION switchboard.contact_row_problem(r jsonb, stage_id uuid) RETURNS text
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE
+    WHEN jsonb_typeof(r) IS DISTINCT FROM 'object' THEN 'NOT_AN_OBJECT'
+    WHEN r - ARRAY['phone', 'otherPhones', 'firstName', 'lastName', 'email', 'status', 'source', 'tags',
+                   'customFields', 'stage', 'ownerId', 'campaignId', 'timezone', 'doNotCall', 'doNotSms',
+                   'doNotEmail', 'consentMethod', 'consentAt'] <> '{}' THEN 'UNKNOWN_FIELD'
+    WHEN r ->> 'phone' IS NULL THEN 'PHONE_MISSING'
+    WHEN switchboard.contact_phone(r ->> 'phone') IS NULL THEN 'PHONE_INVALID'
+    WHEN r ? 'otherPhones' AND (jsonb_typeof(r -> 'otherPhones') <> 'array' OR EXISTS (
+           SELECT 1 FROM jsonb_array_elements(r -> 'otherPhones') p
+            WHERE jsonb_typeof(p) <> 'string' OR switchboard.contact_phone(p #>> '{}') IS NULL))
+      THEN 'PHONE_INVALID'
+    WHEN NOT r ?| ARRAY['firstName', 'lastName', 'email', 'status', 'source', 'tags', 'customFields', 'stage',
+                        'ownerId', 'campaignId', 'timezone', 'doNotCall', 'doNotSms', 'doNotEmail',
+                        'consentMethod', 'consentAt'] THEN NULL
+    WHEN length(r ->> 'firstName') > 200 OR length(r ->> 'lastName') > 200 THEN 'NAME_TOO_LONG'
+    WHEN r ->> 'email' !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN 'EMAIL_INVALID'
+    WHEN r ->> 'status' NOT IN ('new', 'contacted', 'qualified', 'booked', 'converted', 'lost')
+      THEN 'STATUS_INVALID'
+    WHEN length(r ->> 'source') > 100 THEN 'SOURCE_TOO_LONG'
+    WHEN r ? 'tags' AND (jsonb_typeof(r -> 'tags') <> 'array'
+                         OR jsonb_path_exists(r, '$.tags[*] ? (@.type() != "string")'))
+      THEN 'TAGS_INVALID'
+    WHEN r ? 'customFields' AND jsonb_typeof(r -> 'customFields') <> 'object' THEN 'CUSTOM_FIELDS_INVALID'
+    WHEN r ->> 'stage' IS NOT NULL AND stage_id IS NULL THEN 'PIPELINE_STAGE_NOT_FOUND'
+    WHEN r ->> 'ownerId' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      OR r ->> 'campaignId' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      THEN 'ID_INVALID'
+    WHEN r ->> 'timezone' IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = r ->> 'timezone')
+      THEN 'TIMEZONE_INVALID'
+    WHEN r ?| ARRAY['doNotCall', 'doNotSms', 'doNotEmail']
+     AND EXISTS (SELECT 1 FROM unnest(ARRAY['doNotCall', 'doNotSms', 'doNotEmail']) f
+                  WHERE r ? f AND jsonb_typeof(r -> f) <> 'boolean') THEN 'FLAG_INVALID'
+    WHEN length(r ->> 'consentMethod') > 100 THEN 'CONSENT_METHOD_TOO_LONG'
+    WHEN r ->> 'consentAt' IS NOT NULL AND switchboard._contacts_time(r ->> 'consentAt') IS NULL
+      THEN 'CONSENT_AT_INVALID'
+  END
+$$;
+
+-- The array of phone numbers a row gives under key (never NULL).
+CREATE FUNCTION switchboard._contacts_phones(r jsonb, key text) RETURNS switchboard.phone[]
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(array_agg(switchboard.contact_phone(p)::switchboard.phone), '{}')
+    FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(r -> key) = 'array' THEN r -> key END) p
+$$;
+
+-- The text array a row gives under key (never NULL).
+CREATE FUNCTION switchboard._contacts_texts(r jsonb, key text) RETURNS text[]
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(array_agg(t), '{}')
+    FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(r -> key) = 'array' THEN r -> key END) t
+$$;
+
+-------------------------------------------------------------------------------------------------
+-- Contacts
+-------------------------------------------------------------------------------------------------
+
+-- The outbound events of this capability (call.*, lead.*) are emitted here, and only here. The
+-- webhooks capability (branch hooks) gives this function its body; until it lands, nothing is sent.
+CREATE FUNCTION switchboard.contacts_emit_event(org_id uuid, event_type text, payload jsonb) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(event_type, 'event_type');
+END
+$$;
+COMMENT ON FUNCTION switchboard.contacts_emit_event(uuid, text, jsonb) IS
+  'the one place contacts and calls emit outbound events; does nothing until the webhooks capability lands';
+
+-- Ensures: rows (a json array of contacts, camelCase keys) are stored, one contact per phone: a
+-- row whose phone the organisation already has merges into that contact (the keys it gives
+-- replace, the others stay); a bad row is reported in `rejected` and never stops the others.
+-- Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard.import_contacts(org_id uuid, rows jsonb) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := import_contacts.org_id;
+  v_good jsonb;
+  v_rejected jsonb;
+  v_left jsonb;
+  v_done text[];
+  v_merged int;
+  v_inserted int := 0;
+  v_n int;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'agent');
+  PERFORM switchboard.require_arg(rows, 'rows');
+  IF jsonb_typeof(rows) <> 'array' THEN
+    RAISE EXCEPTION 'contact rows must be a json array' USING ERRCODE = '22023',
+      DETAIL = format('rows: %s', left(rows::text, 100));
+  END IF;
+  IF jsonb_array_length(rows) > 100000 THEN
+    RAISE EXCEPTION 'too many contact rows' USING ERRCODE = '22023',
+      DETAIL = format('rows: %s', jsonb_array_length(rows)), HINT = 'import at most 100000 rows per call';
+  END IF;
+  WITH input AS (
+    SELECT e.ord - 1 AS ord, e.r, s.id AS stage_id
+      FROM jsonb_array_elements(rows) WITH ORDINALITY e(r, ord)
+      LEFT JOIN switchboard.pipeline_stages s
+        ON s.org_id = v_org AND jsonb_typeof(e.r) = 'object' AND s.name = e.r ->> 'stage'
+  ), checked AS (
+    SELECT i.*, switchboard.contact_row_problem(i.r, i.stage_id) AS problem FROM input i
+  )
+  SELECT coalesce(jsonb_agg(jsonb_build_object('row', c.ord, 'r', c.r))
+                    FILTER (WHERE c.problem IS NULL), '[]'),
+         coalesce(jsonb_agg(jsonb_build_object('row', c.ord, 'reason', c.problem) ORDER BY c.ord)
+                    FILTER (WHERE c.problem IS NOT NULL), '[]')
+    INTO v_good, v_rejected FROM checked c;
+  -- One write per phone: rows of the same phone merge in order (a later row's keys win); the
+  -- earlier ones count as merged.
+  IF (SELECT count(DISTINCT g #>> '{r,phone}') FROM jsonb_array_elements(v_good) g) = jsonb_array_length(v_good) THEN
+    SELECT coalesce(jsonb_agg(jsonb_build_object('phone', g #>> '{r,phone}', 'r', g -> 'r')), '[]') INTO v_left
+      FROM jsonb_array_elements(v_good) g;
+  ELSE
+    SELECT coalesce(jsonb_agg(jsonb_build_object('phone', d.phone, 'r', d.r)), '[]') INTO v_left
+      FROM (SELECT g #>> '{r,phone}' AS phone, jsonb_object_agg(e.key, e.value ORDER BY (g ->> 'row')::int) AS r
+              FROM jsonb_array_elements(v_good) g, jsonb_each(g -> 'r') e
+             GROUP BY 1) d;
+  END IF;
+  -- Existing contacts are updated, new ones inserted; a phone inserted concurrently by another
+  -- transaction is merged on the next round.
+  FOR round IN 1..3 LOOP
+    EXIT WHEN jsonb_array_length(v_left) = 0;
+    IF round = 3 THEN
+      RAISE EXCEPTION 'contacts changed concurrently while importing' USING ERRCODE = '40001',
+        DETAIL = format('phones left: %s', jsonb_array_length(v_left)), HINT = 'run the import again';
+    END IF;
+    WITH src AS (
+      SELECT x ->> 'phone' AS phone, x -> 'r' AS r, s.id AS stage_id
+        FROM jsonb_array_elements(v_left) x
+        LEFT JOIN switchboard.pipeline_stages s ON s.org_id = v_org AND s.name = x #>> '{r,stage}'
+    ), upd AS (
+      UPDATE switchboard.contacts c SET
+        other_phones = CASE WHEN s.r ? 'otherPhones' THEN switchboard._contacts_phones(s.r, 'otherPhones') ELSE c.other_phones END,
+        first_name = CASE WHEN s.r ? 'firstName' THEN s.r ->> 'firstName' ELSE c.first_name END,
+        last_name = CASE WHEN s.r ? 'lastName' THEN s.r ->> 'lastName' ELSE c.last_name END,
+        email = CASE WHEN s.r ? 'email' THEN s.r ->> 'email' ELSE c.email END,
+        status = coalesce(s.r ->> 'status', c.status),
+        source = CASE WHEN s.r ? 'source' THEN s.r ->> 'source' ELSE c.source END,
+        tags = CASE WHEN s.r ? 'tags' THEN ARRAY(SELECT DISTINCT unnest(c.tags || switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1) ELSE c.tags END,
+        custom_fields = c.custom_fields || coalesce(s.r -> 'customFields', '{}'),
+        stage_id = CASE WHEN s.r ? 'stage' THEN s.stage_id ELSE c.stage_id END,
+        owner_id = CASE WHEN s.r ? 'ownerId' THEN (s.r ->> 'ownerId')::uuid ELSE c.owner_id END,
+        campaign_id = CASE WHEN s.r ? 'campaignId' THEN (s.r ->> 'campaignId')::uuid ELSE c.campaign_id END,
+        timezone = CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE c.timezone END,
+        do_not_call = coalesce((s.r ->> 'doNotCall')::boolean, c.do_not_call),
+        do_not_sms = coalesce((s.r ->> 'doNotSms')::boolean, c.do_not_sms),
+        do_not_email = coalesce((s.r ->> 'doNotEmail')::boolean, c.do_not_email),
+        consent_method = CASE WHEN s.r ? 'consentMethod' THEN s.r ->> 'consentMethod' ELSE c.consent_method END,
+        consent_at = CASE WHEN s.r ? 'consentAt' THEN (s.r ->> 'consentAt')::timestamptz ELSE c.consent_at END
+        FROM src s
+       WHERE c.org_id = v_org AND c.phone = s.phone::switchboard.phone
+      RETURNING c.phone::text
+    ), ins AS (
+      INSERT INTO switchboard.contacts (org_id, phone, other_phones, first_name, last_name, email, status,
+                                        source, tags, custom_fields, stage_id, owner_id, campaign_id,
+                                        timezone, do_not_call, do_not_sms, do_not_email, consent_method,
+                                        consent_at)
+      SELECT v_org, s.phone,
+             CASE WHEN s.r ? 'otherPhones' THEN switchboard._contacts_phones(s.r, 'otherPhones') ELSE '{}' END,
+             s.r ->> 'firstName', s.r ->> 'lastName', s.r ->> 'email', coalesce(s.r ->> 'status', 'new'),
+             s.r ->> 'source',
+             CASE WHEN s.r ? 'tags' THEN ARRAY(SELECT DISTINCT unnest(switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1)
+                  ELSE '{}' END,
+             coalesce(s.r -> 'customFields', '{}'), s.stage_id, (s.r ->> 'ownerId')::uuid,
+             (s.r ->> 'campaignId')::uuid, s.r ->> 'timezone',
+             coalesce((s.r ->> 'doNotCall')::boolean, false), coalesce((s.r ->> 'doNotSms')::boolean, false),
+             coalesce((s.r ->> 'doNotEmail')::boolean, false), s.r ->> 'consentMethod',
+             (s.r ->> 'consentAt')::timestamptz
+        FROM src s
+       WHERE NOT EXISTS (SELECT 1 FROM switchboard.contacts c
+                          WHERE c.org_id = v_org AND c.phone = s.phone::switchboard.phone)
+      ON CONFLICT ON CONSTRAINT contacts_phone_key DO NOTHING
+      RETURNING phone::text
+    )
+    SELECT (SELECT count(*) FROM ins), ARRAY(SELECT phone FROM upd UNION ALL SELECT phone FROM ins)
+      INTO v_n, v_done;
+    v_inserted := v_inserted + v_n;
+    EXIT WHEN cardinality(v_done) = jsonb_array_length(v_left);
+    SELECT coalesce(jsonb_agg(x), '[]') INTO v_left
+      FROM jsonb_array_elements(v_left) x WHERE x ->> 'phone' NOT IN (SELECT unnest(v_done));
+  END LOOP;
+  v_merged := jsonb_array_length(v_good) - v_inserted;
+  PERFORM switchboard.contacts_emit_event(v_org, 'lead.imported',
+    jsonb_build_object('inserted', v_inserted, 'merged', v_merged));
+  RETURN jsonb_build_object('reason', 'IMPORTED', 'inserted', v_inserted, 'merged', v_merged,
+                            'rejected', v_rejected);
+END
+$$;
+
+-- Ensures: the contact is stored (merged into the organisation's contact with the same phone);
+-- a bad contact is refused with 22023 naming its problem. Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard.upsert_contact(org_id uuid, contact jsonb) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_answer jsonb;
+  v_id uuid;
+BEGIN
+  PERFORM switchboard.require_arg(contact, 'contact');
+  v_answer := switchboard.import_contacts(upsert_contact.org_id, jsonb_build_array(contact));
+  IF jsonb_array_length(v_answer -> 'rejected') > 0 THEN
+    RAISE EXCEPTION 'invalid contact' USING ERRCODE = '22023',
+      DETAIL = format('reason: %s; contact: %s', v_answer #>> '{rejected,0,reason}', left(contact::text, 200));
+  END IF;
+  SELECT c.id INTO v_id FROM switchboard.contacts c
+   WHERE c.org_id = upsert_contact.org_id AND c.phone = (contact ->> 'phone')::switchboard.phone;
+  RETURN jsonb_build_object('reason', CASE WHEN (v_answer ->> 'inserted')::int = 1 THEN 'INSERTED' ELSE 'MERGED' END,
+                            'contactId', v_id);
+END
+$$;
+
+-------------------------------------------------------------------------------------------------
+-- Calls: provider events folded into one row per call
+-------------------------------------------------------------------------------------------------
+
+-- A fold entry: [key, value]; NULL when the value is NULL (a field an event does not state).
+CREATE FUNCTION switchboard._call_fact(key numeric, value anyelement) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN value IS NOT NULL THEN jsonb_build_array(key, to_jsonb(value)) END
+$$;
+
+-- The call status of a provider's status word, and its rank (later stages rank higher; every end
+-- ranks 4).
+CREATE FUNCTION switchboard.call_status_of(provider text, word text, ended_reason text,
+                                           OUT status text, OUT rank int)
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT s, CASE WHEN s IS NULL THEN NULL WHEN s = 'queued' THEN 1 WHEN s = 'ringing' THEN 2
+                   WHEN s = 'in_progress' THEN 3 ELSE 4 END
+    FROM (SELECT CASE
+      WHEN word IN ('queued', 'initiated', 'scheduled', 'registered') THEN 'queued'
+      WHEN word = 'ringing' THEN 'ringing'
+      WHEN word IN ('in-progress', 'ongoing', 'forwarding', 'answered') THEN 'in_progress'
+      WHEN word IN ('busy', 'no-answer', 'failed', 'canceled') THEN replace(word, '-', '_')
+      WHEN word = 'not_connected' THEN 'no_answer'
+      WHEN word = 'error' THEN 'failed'
+      WHEN word IN ('ended', 'completed') THEN CASE
+        WHEN ended_reason ~ 'busy' THEN 'busy'
+        WHEN ended_reason ~ '(no[-_]answer|did-not-answer)' THEN 'no_answer'
+        WHEN ended_reason ~ '(^error|fail|dial_failed)' THEN 'failed'
+        ELSE 'completed' END
+    END) x(s)
+$$;
+
+-- A time given as Unix milliseconds (a json number or numeric string), or NULL.
+CREATE FUNCTION switchboard._call_ms_time(v jsonb) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN v #>> '{}' ~ '^[0-9]{1,15}$' THEN to_timestamp((v #>> '{}')::numeric / 1000) END
+$$;
+
+-- A time given as ISO 8601 or RFC 2822 text (Twilio's Timestamp), or NULL.
+CREATE FUNCTION switchboard._call_text_time(v text) RETURNS timestamptz
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+(Z|[+-][0-9:]+)$'
+                OR v ~ '^[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} [+-][0-9]{4}$'
+              THEN switchboard._contacts_time(v) END
+$$;
+
+-- The fold entries of one provider event: its call id, and field -> [key, value] for every field
+-- it states. Keys order a call's events: status and details by (status rank, the provider's
+-- sequence: Twilio's SequenceNumber, Vapi's timestamp, Retell's event kind and time); start and
+-- answer times so that the earliest wins, end times the latest. call_id is NULL for events that
+-- are not about a call.
+CREATE FUNCTION switchboard.call_event_facts(provider text, event jsonb, OUT call_id text, OUT facts jsonb)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m jsonb;
+  c jsonb;
+  st record;
+  k numeric;
+  t_at timestamptz;
+  v_dir text;
+  v_started timestamptz;
+  v_ended timestamptz;
+BEGIN
+  PERFORM switchboard.require_arg(provider, 'provider');
+  PERFORM switchboard.require_arg(event, 'event');
+  IF jsonb_typeof(event) <> 'object' THEN
+    RAISE EXCEPTION 'call event must be a json object' USING ERRCODE = '22023',
+      DETAIL = format('event: %s', left(event::text, 100));
+  END IF;
+  CASE provider
+  WHEN 'twilio' THEN
+    IF event ? 'MessageSid' OR event ? 'SmsSid' THEN RETURN; END IF;
+    call_id := event ->> 'CallSid';
+    st := switchboard.call_status_of('twilio', event ->> 'CallStatus', NULL);
+    -- a voice webhook has no SequenceNumber: it orders by its status alone
+    k := coalesce(st.rank, 0) * 1e13 + CASE WHEN event ->> 'SequenceNumber' ~ '^[0-9]{1,12}$'
+                                            THEN (event ->> 'SequenceNumber')::numeric ELSE 0 END;
+    t_at := switchboard._call_text_time(event ->> 'Timestamp');
+    v_dir := CASE WHEN event ->> 'Direction' = 'inbound' THEN 'inbound'
+                  WHEN event ->> 'Direction' LIKE 'outbound%' THEN 'outbound' END;
+    facts := jsonb_strip_nulls(jsonb_build_object(
+      'status', switchboard._call_fact(k, st.status),
+      'direction', switchboard._call_fact(k, v_dir),
+      'from_number', switchboard._call_fact(k, switchboard.contact_phone(event ->> 'From')),
+      'to_number', switchboard._call_fact(k, switchboard.contact_phone(event ->> 'To')),
+      'answered_by', switchboard._call_fact(k, event ->> 'AnsweredBy'),
+      'duration_seconds', switchboard._call_fact(k, CASE WHEN event ->> 'CallDuration' ~ '^[0-9]{1,9}$'
+                                                          THEN (event ->> 'CallDuration')::int END),
+      'recording_url', switchboard._call_fact(k, event ->> 'RecordingUrl'),
+      'recording_duration_seconds', switchboard._call_fact(k, CASE WHEN event ->> 'RecordingDuration' ~ '^[0-9]{1,9}$'
+                                                                    THEN (event ->> 'RecordingDuration')::int END),
+      'started_at', switchboard._call_fact(-extract(epoch FROM t_at), t_at),
+      'answered_at', CASE WHEN st.status = 'in_progress' THEN switchboard._call_fact(-extract(epoch FROM t_at), t_at) END,
+      'ended_at', CASE WHEN st.rank = 4 THEN switchboard._call_fact(extract(epoch FROM t_at), t_at) END));
+  WHEN 'vapi' THEN
+    m := event -> 'message';
+    IF jsonb_typeof(m) IS DISTINCT FROM 'object'
+       OR m ->> 'type' NOT IN ('status-update', 'end-of-call-report') THEN
+      RETURN;
+    END IF;
+    c := m -> 'call';
+    call_id := c ->> 'id';
+    st := switchboard.call_status_of('vapi', CASE WHEN m ->> 'type' = 'end-of-call-report' THEN 'ended'
+                                                  ELSE m ->> 'status' END, m ->> 'endedReason');
+    k := coalesce(st.rank, 0) * 1e13 + CASE WHEN m ->> 'timestamp' ~ '^[0-9]{1,13}$'
+                                            THEN (m ->> 'timestamp')::numeric ELSE 0 END;
+    v_dir := CASE c ->> 'type' WHEN 'inboundPhoneCall' THEN 'inbound' WHEN 'outboundPhoneCall' THEN 'outbound' END;
+    v_started := switchboard._call_text_time(coalesce(m ->> 'startedAt', c ->> 'startedAt'));
+    v_ended := switchboard._call_text_time(coalesce(m ->> 'endedAt', c ->> 'endedAt'));
+    facts := jsonb_strip_nulls(jsonb_build_object(
+      'status', switchboard._call_fact(k, st.status),
+      'direction', switchboard._call_fact(k, v_dir),
+      'from_number', switchboard._call_fact(k, switchboard.contact_phone(CASE v_dir
+         WHEN 'inbound' THEN c #>> '{customer,number}' ELSE m #>> '{phoneNumber,number}' END)),
+      'to_number', switchboard._call_fact(k, switchboard.contact_phone(CASE v_dir
+         WHEN 'inbound' THEN m #>> '{phoneNumber,number}' ELSE c #>> '{customer,number}' END)),
+      'assistant_id', switchboard._call_fact(k, c ->> 'assistantId'),
+      'ended_reason', switchboard._call_fact(k, m ->> 'endedReason'),
+      'answered_by', switchboard._call_fact(k, CASE WHEN m ->> 'endedReason' ~ 'voicemail' THEN 'machine_end_other' END),
+      'transcript', switchboard._call_fact(k, coalesce(m #>> '{artifact,transcript}', m ->> 'transcript')),
+      'recording_url', switchboard._call_fact(k, coalesce(m #>> '{artifact,recordingUrl}', m ->> 'recordingUrl')),
+      'summary', switchboard._call_fact(k, coalesce(m #>> '{analysis,summary}', m ->> 'summary')),
+      'cost', switchboard._call_fact(k, CASE WHEN jsonb_typeof(m -> 'cost') = 'number' THEN (m ->> 'cost')::numeric END),
+      'duration_seconds', switchboard._call_fact(k, CASE WHEN jsonb_typeof(m -> 'durationSeconds') = 'number'
+                                                          THEN round((m ->> 'durationSeconds')::numeric)::int END),
+      'started_at', switchboard._call_fact(-extract(epoch FROM v_started), v_started),
+      'ended_at', switchboard._call_fact(extract(epoch FROM v_ended), v_ended)));
+  WHEN 'retell' THEN
+    c := event -> 'call';
+    IF jsonb_typeof(c) IS DISTINCT FROM 'object'
+       OR event ->> 'event' NOT IN ('call_started', 'call_ended', 'call_analyzed') THEN
+      RETURN;
+    END IF;
+    call_id := c ->> 'call_id';
+    st := switchboard.call_status_of('retell', c ->> 'call_status', c ->> 'disconnection_reason');
+    v_started := switchboard._call_ms_time(c -> 'start_timestamp');
+    v_ended := switchboard._call_ms_time(c -> 'end_timestamp');
+    k := coalesce(st.rank, 0) * 1e13
+         + CASE event ->> 'event' WHEN 'call_started' THEN 1 WHEN 'call_ended' THEN 2 ELSE 3 END * 1e12;
+    v_dir := CASE WHEN c ->> 'direction' IN ('inbound', 'outbound') THEN c ->> 'direction' END;
+    facts := jsonb_strip_nulls(jsonb_build_object(
+      'status', switchboard._call_fact(k, st.status),
+      'direction', switchboard._call_fact(k, v_dir),
+      'from_number', switchboard._call_fact(k, switchboard.contact_phone(c ->> 'from_number')),
+      'to_number', switchboard._call_fact(k, switchboard.contact_phone(c ->> 'to_number')),
+      'assistant_id', switchboard._call_fact(k, c ->> 'agent_id'),
+      'ended_reason', switchboard._call_fact(k, c ->> 'disconnection_reason'),
+      'answered_by', switchboard._call_fact(k, CASE WHEN c ->> 'disconnection_reason' = 'voicemail_reached'
+                                                    THEN 'machine_end_other' END),
+      'transcript', switchboard._call_fact(k, c ->> 'transcript'),
+      'recording_url', switchboard._call_fact(k, c ->> 'recording_url'),
+      'summary', switchboard._call_fact(k, c #>> '{call_analysis,call_summary}'),
+      'cost', switchboard._call_fact(k, CASE WHEN jsonb_typeof(c #> '{call_cost,combined_cost}') = 'number'
+                                            THEN (c #>> '{call_cost,combined_cost}')::numeric / 100 END),
+      'duration_seconds', switchboard._call_fact(k, CASE WHEN jsonb_typeof(c -> 'duration_ms') = 'number'
+                                                          THEN round((c ->> 'duration_ms')::numeric / 1000)::int END),
+      'transferred_to', switchboard._call_fact(k, c ->> 'transfer_destination'),
+      'started_at', switchboard._call_fact(-extract(epoch FROM v_started), v_started),
+      'answered_at', CASE WHEN st.status IN ('in_progress', 'completed')
+                          THEN switchboard._call_fact(-extract(epoch FROM v_started), v_started) END,
+      'ended_at', switchboard._call_fact(extract(epoch FROM v_ended), v_ended)));
+  ELSE
+    RAISE EXCEPTION 'unknown call provider' USING ERRCODE = '22023',
+      DETAIL = format('provider: %s', provider), HINT = 'twilio, vapi or retell';
+  END CASE;
+END
+$$;
+
+-- The fold of two fold objects: for each field the entry with the greater (key, value). Order of
+-- application does not matter and applying an entry twice changes nothing.
+CREATE FUNCTION switchboard.call_fold(a jsonb, b jsonb) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(jsonb_object_agg(coalesce(x.key, y.key), CASE
+           WHEN x.value IS NULL THEN y.value
+           WHEN y.value IS NULL THEN x.value
+           WHEN ((y.value ->> 0)::numeric, y.value ->> 1) > ((x.value ->> 0)::numeric, x.value ->> 1) THEN y.value
+           ELSE x.value END), '{}')
+    FROM jsonb_each(a) x FULL JOIN jsonb_each(b) y ON y.key = x.key
+$$;
+
+-- The dashboard outcome of a call in a final status; NULL while it is not over.
+CREATE FUNCTION switchboard.call_outcome(status text, answered_by text) RETURNS text
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE status
+    WHEN 'completed' THEN CASE WHEN answered_by LIKE 'machine%' OR answered_by = 'fax' THEN 'voicemail'
+                               ELSE 'connected' END
+    WHEN 'busy' THEN 'busy' WHEN 'no_answer' THEN 'no_answer'
+    WHEN 'failed' THEN 'failed' WHEN 'canceled' THEN 'failed'
+  END
+$$;
+
+-- Keeps a call's columns the projection of its fold, and links it to the contact of the other
+-- party's number.
+CREATE FUNCTION switchboard._calls_project() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  f jsonb := NEW.fold;
+  v_contact uuid;
+BEGIN
+  NEW.status := coalesce(f #>> '{status,1}', 'queued');
+  NEW.direction := f #>> '{direction,1}';
+  NEW.from_number := f #>> '{from_number,1}';
+  NEW.to_number := f #>> '{to_number,1}';
+  NEW.assistant_id := f #>> '{assistant_id,1}';
+  NEW.answered_by := f #>> '{answered_by,1}';
+  NEW.ended_reason := f #>> '{ended_reason,1}';
+  NEW.recording_url := f #>> '{recording_url,1}';
+  NEW.recording_duration_seconds := (f #>> '{recording_duration_seconds,1}')::int;
+  NEW.transcript := f #>> '{transcript,1}';
+  NEW.summary := f #>> '{summary,1}';
+  NEW.cost := (f #>> '{cost,1}')::numeric;
+  NEW.duration_seconds := (f #>> '{duration_seconds,1}')::int;
+  NEW.transferred_to := f #>> '{transferred_to,1}';
+  NEW.started_at := (f #>> '{started_at,1}')::timestamptz;
+  NEW.answered_at := (f #>> '{answered_at,1}')::timestamptz;
+  NEW.ended_at := (f #>> '{ended_at,1}')::timestamptz;
+  NEW.outcome := switchboard.call_outcome(NEW.status, NEW.answered_by);
+  IF NEW.contact_id IS NULL AND NEW.direction IS NOT NULL THEN
+    SELECT c.id INTO v_contact FROM switchboard.contacts c
+     WHERE c.org_id = NEW.org_id
+       AND c.phone = CASE NEW.direction WHEN 'inbound' THEN NEW.from_number ELSE NEW.to_number END;
+    NEW.contact_id := v_contact;
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER calls_project BEFORE INSERT OR UPDATE OF fold ON switchboard.calls
+  FOR EACH ROW EXECUTE FUNCTION switchboard._calls_project();
+
+-- Ensures: the rollups hold the deltas (hour, metric, dimension, count, amount), applied in key
+-- order (so concurrent writers never deadlock); rows that net to nothing are skipped.
+CREATE FUNCTION switchboard._contact_metrics_add(org uuid, deltas jsonb) RETURNS void
+  LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
+  SELECT org, (d ->> 0)::timestamptz, d ->> 1, d ->> 2, sum((d ->> 3)::bigint), sum((d ->> 4)::numeric)
+    FROM jsonb_array_elements(deltas) d
+   WHERE jsonb_typeof(d) = 'array'
+   GROUP BY 2, 3, 4
+  HAVING sum((d ->> 3)::bigint) <> 0 OR sum((d ->> 4)::numeric) <> 0
+   ORDER BY 2, 3, 4
+  ON CONFLICT (org_id, hour, metric, dimension)
+  DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount
+$$;
+
+-- One rollup delta.
+CREATE FUNCTION switchboard._contact_metric(at timestamptz, metric text, dimension text, n bigint,
+                                            amount numeric DEFAULT 0) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_array(date_trunc('hour', at, 'UTC'), metric, dimension, n, coalesce(amount, 0))
+$$;
+
+-- Ensures: calls and messages of a contact being deleted no longer name it.
+CREATE FUNCTION switchboard._contacts_release() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE switchboard.calls c SET contact_id = NULL WHERE c.org_id = OLD.org_id AND c.contact_id = OLD.id;
+  UPDATE switchboard.messages m SET contact_id = NULL WHERE m.org_id = OLD.org_id AND m.contact_id = OLD.id;
+  RETURN OLD;
+END
+$$;
+CREATE TRIGGER contacts_release BEFORE DELETE ON switchboard.contacts
+  FOR EACH ROW EXECUTE FUNCTION switchboard._contacts_release();
+
+-- Ensures: contacts in a stage being deleted are in no stage.
+CREATE FUNCTION switchboard._pipeline_stages_release() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE switchboard.contacts c SET stage_id = NULL WHERE c.org_id = OLD.org_id AND c.stage_id = OLD.id;
+  RETURN OLD;
+END
+$$;
+CREATE TRIGGER pipeline_stages_release BEFORE DELETE ON switchboard.pipeline_stages
+  FOR EACH ROW EXECUTE FUNCTION switchboard._pipeline_stages_release();
+
+-- Keeps the call rollups (calls by outcome and hour, with cost) in step with calls.
+CREATE FUNCTION switchboard._calls_rollup() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_deltas jsonb := '[]';
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    v_deltas := v_deltas || jsonb_build_array(switchboard._contact_metric(
+      coalesce(OLD.started_at, OLD.created_at), 'calls', coalesce(OLD.outcome, 'open'), -1, -OLD.cost));
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    v_deltas := v_deltas || jsonb_build_array(switchboard._contact_metric(
+      coalesce(NEW.started_at, NEW.created_at), 'calls', coalesce(NEW.outcome, 'open'), 1, NEW.cost));
+  END IF;
+  PERFORM switchboard._contact_metrics_add(coalesce(NEW.org_id, OLD.org_id), v_deltas);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER calls_rollup_insert AFTER INSERT OR DELETE ON switchboard.calls
+  FOR EACH ROW EXECUTE FUNCTION switchboard._calls_rollup();
+CREATE TRIGGER calls_rollup_update AFTER UPDATE ON switchboard.calls
+  FOR EACH ROW WHEN (OLD.outcome IS DISTINCT FROM NEW.outcome OR OLD.started_at IS DISTINCT FROM NEW.started_at
+                     OR OLD.cost IS DISTINCT FROM NEW.cost)
+  EXECUTE FUNCTION switchboard._calls_rollup();
+
+-- Keeps the contact rollups (new contacts by source and hour) in step with contacts.
+CREATE FUNCTION switchboard._contacts_rollup() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard._contact_metrics_add(n.org_id, jsonb_agg(
+            switchboard._contact_metric(n.created_at, 'contacts', coalesce(n.source, 'unknown'), 1)))
+     FROM new_rows n GROUP BY n.org_id;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER contacts_rollup AFTER INSERT ON switchboard.contacts
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard._contacts_rollup();
+
+-- Keeps the pipeline rollups (moves into each stage) in step with contacts, however they move.
+CREATE FUNCTION switchboard._contacts_stage_rollup() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard._contact_metrics_add(NEW.org_id, jsonb_build_array(
+    switchboard._contact_metric(now(), 'stage_moves', NEW.stage_id::text, 1)));
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER contacts_stage_rollup AFTER UPDATE OF stage_id ON switchboard.contacts
+  FOR EACH ROW WHEN (OLD.stage_id IS DISTINCT FROM NEW.stage_id AND NEW.stage_id IS NOT NULL)
+  EXECUTE FUNCTION switchboard._contacts_stage_rollup();
+
+-- Keeps the message rollups (messages by direction and channel) in step with messages.
+CREATE FUNCTION switchboard._messages_rollup() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard._contact_metrics_add(NEW.org_id, jsonb_build_array(
+    switchboard._contact_metric(NEW.created_at, 'messages', NEW.direction || ':' || NEW.channel, 1)));
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER messages_rollup AFTER INSERT ON switchboard.messages
+  FOR EACH ROW EXECUTE FUNCTION switchboard._messages_rollup();
+
+-- Keeps the disposition rollups (dispositions by kind with seconds to disposition, bookings) in
+-- step with disposition_events.
+CREATE FUNCTION switchboard._dispositions_rollup() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard._contact_metrics_add(NEW.org_id, jsonb_build_array(
+    switchboard._contact_metric(NEW.created_at, 'dispositions', NEW.set_by_kind, 1, NEW.seconds_to_disposition),
+    CASE WHEN EXISTS (SELECT 1 FROM switchboard.dispositions d WHERE d.org_id = NEW.org_id
+                         AND d.name = NEW.disposition AND d.counts_as_booked) THEN
+      switchboard._contact_metric(NEW.created_at, 'booked', NEW.disposition, 1) END));
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER disposition_events_rollup AFTER INSERT ON switchboard.disposition_events
+  FOR EACH ROW EXECUTE FUNCTION switchboard._dispositions_rollup();
+
+-- Ensures: the provider's event is folded into the organisation's call row (created on its first
+-- event): whatever the order events arrive in, and however often, the row ends the same. 22023
+-- for an unknown provider, an event that is not about a call, or one without a call id.
+-- Caller: agent or above, or service_role (the inbound webhooks).
+CREATE FUNCTION switchboard.record_call_event(org_id uuid, provider text, event jsonb) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_facts record;
+  v_call switchboard.calls;
+BEGIN
+  PERFORM switchboard.require_arg(record_call_event.org_id, 'org_id');
+  PERFORM switchboard.assert_role(record_call_event.org_id, 'agent');
+  v_facts := switchboard.call_event_facts(provider, event);
+  IF v_facts.call_id IS NULL OR v_facts.call_id = '' THEN
+    RAISE EXCEPTION 'call event has no call id' USING ERRCODE = '22023',
+      DETAIL = format('provider: %s; event: %s', provider, left(event::text, 100)),
+      HINT = 'twilio: CallSid; vapi: message.call.id of a status-update or end-of-call-report; retell: call.call_id';
+  END IF;
+  INSERT INTO switchboard.calls AS c (org_id, provider, provider_call_id, fold)
+  VALUES (record_call_event.org_id, record_call_event.provider, v_facts.call_id, v_facts.facts)
+  ON CONFLICT ON CONSTRAINT calls_provider_key
+  DO UPDATE SET fold = switchboard.call_fold(c.fold, excluded.fold)
+  RETURNING * INTO v_call;
+  RETURN jsonb_build_object('reason', 'FOLDED', 'callId', v_call.id, 'status', v_call.status,
+                            'outcome', v_call.outcome, 'contactId', v_call.contact_id);
+END
+$$;
+
+-------------------------------------------------------------------------------------------------
+-- Pipeline stages, dispositions, notes
+-------------------------------------------------------------------------------------------------
+
+-- Ensures: the organisation has a stage of that name (at the end, or at position); returns it.
+-- Caller: manager or above, or service_role.
+CREATE FUNCTION switchboard.upsert_pipeline_stage(org_id uuid, name text, "position" integer DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := upsert_pipeline_stage.org_id;
+  v_stage switchboard.pipeline_stages;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'manager');
+  PERFORM switchboard.require_arg(upsert_pipeline_stage.name, 'name');
+  IF length(btrim(upsert_pipeline_stage.name)) NOT BETWEEN 1 AND 100 THEN
+    RAISE EXCEPTION 'invalid pipeline stage name' USING ERRCODE = '22023',
+      DETAIL = format('name: %s', upsert_pipeline_stage.name), HINT = '1 to 100 characters';
+  END IF;
+  IF "position" < 0 THEN
+    RAISE EXCEPTION 'invalid pipeline stage position' USING ERRCODE = '22023',
+      DETAIL = format('position: %s', "position");
+  END IF;
+  INSERT INTO switchboard.pipeline_stages AS s (org_id, name, position)
+  VALUES (v_org, upsert_pipeline_stage.name,
+          coalesce("position", (SELECT coalesce(max(p.position) + 1, 0) FROM switchboard.pipeline_stages p
+                                 WHERE p.org_id = v_org)))
+  ON CONFLICT ON CONSTRAINT pipeline_stages_name_key
+  DO UPDATE SET position = coalesce(upsert_pipeline_stage."position", s.position)
+  RETURNING * INTO v_stage;
+  RETURN jsonb_build_object('reason', 'STORED', 'stageId', v_stage.id, 'name', v_stage.name,
+                            'position', v_stage.position);
+END
+$$;
+
+-- Ensures: the organisation has the disposition with these settings (camelCase keys stage,
+-- createMissingStage, contactStatus, removesFromCampaign, callbackAfterMinutes, countsAsBooked).
+-- Caller: manager or above, or service_role.
+CREATE FUNCTION switchboard.upsert_disposition(org_id uuid, name text, settings jsonb DEFAULT '{}')
+  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := upsert_disposition.org_id;
+  s jsonb := coalesce(settings, '{}');
+  v_key text;
+  v_id uuid;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'manager');
+  PERFORM switchboard.require_arg(upsert_disposition.name, 'name');
+  IF upsert_disposition.name !~ '^[a-z0-9][a-z0-9_-]{0,49}$' THEN
+    RAISE EXCEPTION 'invalid disposition name' USING ERRCODE = '22023',
+      DETAIL = format('name: %s', upsert_disposition.name),
+      HINT = '1 to 50 lowercase letters, digits, underscores and hyphens';
+  END IF;
+  IF jsonb_typeof(s) <> 'object' THEN
+    RAISE EXCEPTION 'disposition settings must be a json object' USING ERRCODE = '22023',
+      DETAIL = format('settings: %s', left(s::text, 100));
+  END IF;
+  SELECT k INTO v_key FROM jsonb_object_keys(s) k
+   WHERE k NOT IN ('stage', 'createMissingStage', 'contactStatus', 'removesFromCampaign',
+                   'callbackAfterMinutes', 'countsAsBooked') LIMIT 1;
+  IF v_key IS NOT NULL THEN
+    RAISE EXCEPTION 'unknown disposition setting' USING ERRCODE = '22023', DETAIL = format('setting: %s', v_key),
+      HINT = 'the settings are: stage, createMissingStage, contactStatus, removesFromCampaign, callbackAfterMinutes, countsAsBooked';
+  END IF;
+  IF s ? 'callbackAfterMinutes' AND (s ->> 'callbackAfterMinutes') !~ '^[0-9]{1,6}$' THEN
+    RAISE EXCEPTION 'invalid callback delay' USING ERRCODE = '22023',
+      DETAIL = format('callbackAfterMinutes: %s', s -> 'callbackAfterMinutes');
+  END IF;
+  SELECT k INTO v_key FROM unnest(ARRAY['createMissingStage', 'removesFromCampaign', 'countsAsBooked']) k
+   WHERE s ? k AND jsonb_typeof(s -> k) <> 'boolean' LIMIT 1;
+  IF v_key IS NOT NULL THEN
+    RAISE EXCEPTION 'disposition setting must be a boolean' USING ERRCODE = '22023',
+      DETAIL = format('%s: %s', v_key, s -> v_key);
+  END IF;
+  INSERT INTO switchboard.dispositions AS d (org_id, name, stage_name, create_missing_stage, contact_status,
+                                             removes_from_campaign, callback_after, counts_as_booked)
+  VALUES (v_org, upsert_disposition.name, s ->> 'stage', coalesce((s ->> 'createMissingStage')::boolean, false),
+          s ->> 'contactStatus', coalesce((s ->> 'removesFromCampaign')::boolean, false),
+          make_interval(mins => (s ->> 'callbackAfterMinutes')::int),
+          coalesce((s ->> 'countsAsBooked')::boolean, false))
+  ON CONFLICT ON CONSTRAINT dispositions_name_key DO UPDATE SET
+    stage_name = excluded.stage_name, create_missing_stage = excluded.create_missing_stage,
+    contact_status = excluded.contact_status, removes_from_campaign = excluded.removes_from_campaign,
+    callback_after = excluded.callback_after, counts_as_booked = excluded.counts_as_booked
+  RETURNING d.id INTO v_id;
+  RETURN jsonb_build_object('reason', 'STORED', 'dispositionId', v_id, 'name', upsert_disposition.name);
+END
+$$;
+
+-- The call of the organisation, locked for update; P0002 when the organisation has no such call.
+CREATE FUNCTION switchboard._call_for_update(org uuid, call uuid) RETURNS switchboard.calls
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_call switchboard.calls;
+BEGIN
+  PERFORM switchboard.require_arg(call, 'call_id');
+  SELECT * INTO v_call FROM switchboard.calls c WHERE c.org_id = org AND c.id = call FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'call not found' USING ERRCODE = 'P0002', DETAIL = format('call_id: %s', call);
+  END IF;
+  RETURN v_call;
+END
+$$;
+
+-- Ensures: the contact is in the named stage of the organisation (PIPELINE_STAGE_NOT_FOUND and
+-- nothing changed when the organisation has no such stage). Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard.move_contact_stage(org_id uuid, contact_id uuid, stage text) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := move_contact_stage.org_id;
+  v_stage uuid;
+  v_previous uuid;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'agent');
+  PERFORM switchboard.require_arg(move_contact_stage.contact_id, 'contact_id');
+  PERFORM switchboard.require_arg(stage, 'stage');
+  SELECT s.id INTO v_stage FROM switchboard.pipeline_stages s WHERE s.org_id = v_org AND s.name = stage;
+  IF v_stage IS NULL THEN
+    RETURN jsonb_build_object('moved', false, 'reason', 'PIPELINE_STAGE_NOT_FOUND', 'stage', stage);
+  END IF;
+  SELECT c.stage_id INTO v_previous FROM switchboard.contacts c
+   WHERE c.org_id = v_org AND c.id = move_contact_stage.contact_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'contact not found' USING ERRCODE = 'P0002',
+      DETAIL = format('contact_id: %s', move_contact_stage.contact_id);
+  END IF;
+  IF v_previous IS NOT DISTINCT FROM v_stage THEN
+    RETURN jsonb_build_object('moved', false, 'reason', 'UNCHANGED', 'stageId', v_stage);
+  END IF;
+  UPDATE switchboard.contacts c SET stage_id = v_stage WHERE c.org_id = v_org AND c.id = move_contact_stage.contact_id;
+  PERFORM switchboard.contacts_emit_event(v_org, 'lead.stage_changed', jsonb_build_object(
+    'contactId', move_contact_stage.contact_id, 'previousStageId', v_previous, 'stageId', v_stage));
+  RETURN jsonb_build_object('moved', true, 'reason', 'MOVED', 'stageId', v_stage, 'previousStageId', v_previous);
+END
+$$;
+
+-- Ensures, in one transaction: the call carries the disposition (notes, confidence, who set it),
+-- a disposition_events row records it, and the contact follows the disposition's settings (its
+-- stage, created when configured; status; callback; campaign). A refusal (DISPOSITION_NOT_FOUND,
+-- PIPELINE_STAGE_NOT_FOUND) changes nothing. options: notes, confidence (0..1), setBy (ai, manual,
+-- system; default manual), callbackAt. Caller: agent or above, or service_role. Runs as the owner
+-- (after the role check) so that an agent's disposition can create the stage a manager configured.
+CREATE FUNCTION switchboard.set_disposition(org_id uuid, call_id uuid, disposition text, options jsonb DEFAULT '{}')
+  RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := set_disposition.org_id;
+  o jsonb := coalesce(options, '{}');
+  v_call switchboard.calls;
+  v_disp switchboard.dispositions;
+  v_contact switchboard.contacts;
+  v_stage uuid;
+  v_kind text;
+  v_key text;
+  v_callback timestamptz;
+  v_event uuid;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'agent');
+  PERFORM switchboard.require_arg(set_disposition.disposition, 'disposition');
+  IF jsonb_typeof(o) <> 'object' THEN
+    RAISE EXCEPTION 'disposition options must be a json object' USING ERRCODE = '22023',
+      DETAIL = format('options: %s', left(o::text, 100));
+  END IF;
+  SELECT k INTO v_key FROM jsonb_object_keys(o) k WHERE k NOT IN ('notes', 'confidence', 'setBy', 'callbackAt') LIMIT 1;
+  IF v_key IS NOT NULL THEN
+    RAISE EXCEPTION 'unknown disposition option' USING ERRCODE = '22023', DETAIL = format('option: %s', v_key),
+      HINT = 'the options are: notes, confidence, setBy, callbackAt';
+  END IF;
+  IF length(o ->> 'notes') > 500 THEN
+    RAISE EXCEPTION 'disposition notes are too long' USING ERRCODE = '22023',
+      DETAIL = format('notes: %s characters', length(o ->> 'notes')), HINT = 'at most 500 characters';
+  END IF;
+  IF o ? 'confidence' AND (jsonb_typeof(o -> 'confidence') <> 'number'
+                           OR (o ->> 'confidence')::numeric NOT BETWEEN 0 AND 1) THEN
+    RAISE EXCEPTION 'invalid disposition confidence' USING ERRCODE = '22023',
+      DETAIL = format('confidence: %s', o -> 'confidence'), HINT = 'a number from 0 to 1';
+  END IF;
+  v_kind := coalesce(o ->> 'setBy', 'manual');
+  IF v_kind NOT IN ('ai', 'manual', 'system') THEN
+    RAISE EXCEPTION 'invalid disposition setter' USING ERRCODE = '22023', DETAIL = format('setBy: %s', v_kind),
+      HINT = 'ai, manual or system';
+  END IF;
+  IF o ? 'callbackAt' THEN
+    v_callback := switchboard._contacts_time(o ->> 'callbackAt');
+    IF v_callback IS NULL THEN
+      RAISE EXCEPTION 'invalid callback time' USING ERRCODE = '22023', DETAIL = format('callbackAt: %s', o -> 'callbackAt');
+    END IF;
+  END IF;
+  v_call := switchboard._call_for_update(v_org, set_disposition.call_id);
+  SELECT * INTO v_disp FROM switchboard.dispositions d WHERE d.org_id = v_org AND d.name = set_disposition.disposition;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('set', false, 'reason', 'DISPOSITION_NOT_FOUND', 'disposition', set_disposition.disposition);
+  END IF;
+  IF v_disp.stage_name IS NOT NULL THEN
+    SELECT s.id INTO v_stage FROM switchboard.pipeline_stages s WHERE s.org_id = v_org AND s.name = v_disp.stage_name;
+    IF v_stage IS NULL AND NOT v_disp.create_missing_stage THEN
+      RETURN jsonb_build_object('set', false, 'reason', 'PIPELINE_STAGE_NOT_FOUND', 'stage', v_disp.stage_name);
+    END IF;
+    IF v_stage IS NULL THEN
+      INSERT INTO switchboard.pipeline_stages AS s (org_id, name, position)
+      VALUES (v_org, v_disp.stage_name, (SELECT coalesce(max(p.position) + 1, 0) FROM switchboard.pipeline_stages p
+                                           WHERE p.org_id = v_org))
+      ON CONFLICT ON CONSTRAINT pipeline_stages_name_key DO UPDATE SET name = excluded.name
+      RETURNING s.id INTO v_stage;
+    END IF;
+  END IF;
+  IF v_call.contact_id IS NOT NULL THEN
+    SELECT * INTO v_contact FROM switchboard.contacts c WHERE c.org_id = v_org AND c.id = v_call.contact_id FOR UPDATE;
+    UPDATE switchboard.contacts c SET
+      stage_id = coalesce(v_stage, c.stage_id),
+      status = coalesce(v_disp.contact_status, c.status),
+      callback_at = coalesce(v_callback, now() + v_disp.callback_after, c.callback_at),
+      campaign_id = CASE WHEN v_disp.removes_from_campaign THEN NULL ELSE c.campaign_id END
+     WHERE c.org_id = v_org AND c.id = v_call.contact_id;
+  END IF;
+  UPDATE switchboard.calls c SET disposition = v_disp.name, disposition_set_at = now(),
+         disposition_set_by = switchboard.current_user_id(), disposition_notes = o ->> 'notes',
+         disposition_confidence = (o ->> 'confidence')::numeric
+   WHERE c.org_id = v_org AND c.id = v_call.id;
+  INSERT INTO switchboard.disposition_events (org_id, call_id, contact_id, disposition, set_by_kind, set_by,
+    confidence, seconds_to_disposition, previous_disposition, previous_status, new_status, previous_stage_id,
+    new_stage_id)
+  VALUES (v_org, v_call.id, v_call.contact_id, v_disp.name, v_kind, switchboard.current_user_id(),
+          (o ->> 'confidence')::numeric,
+          greatest(0, extract(epoch FROM now() - coalesce(v_call.ended_at, v_call.created_at)))::int,
+          v_call.disposition, v_contact.status, coalesce(v_disp.contact_status, v_contact.status),
+          v_contact.stage_id, CASE WHEN v_call.contact_id IS NOT NULL THEN coalesce(v_stage, v_contact.stage_id) END)
+  RETURNING id INTO v_event;
+  PERFORM switchboard.contacts_emit_event(v_org, 'call.disposition_set', jsonb_build_object(
+    'callId', v_call.id, 'disposition', v_disp.name, 'setBy', v_kind));
+  IF v_call.contact_id IS NOT NULL AND v_stage IS DISTINCT FROM v_contact.stage_id AND v_stage IS NOT NULL THEN
+    PERFORM switchboard.contacts_emit_event(v_org, 'lead.stage_changed', jsonb_build_object(
+      'contactId', v_call.contact_id, 'previousStageId', v_contact.stage_id, 'stageId', v_stage));
+  END IF;
+  RETURN jsonb_build_object('set', true, 'reason', 'SET', 'callId', v_call.id, 'disposition', v_disp.name,
+    'previousDisposition', v_call.disposition, 'eventId', v_event, 'contactId', v_call.contact_id,
+    'stageId', v_stage, 'removedFromCampaign', v_disp.removes_from_campaign AND v_call.contact_id IS NOT NULL,
+    'callbackAt', switchboard.answer_time(coalesce(v_callback, now() + v_disp.callback_after)));
+END
+$$;
+
+-- Ensures: the call has the note (at most 500 characters; tags from the organisation's
+-- call_note_tags). Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard.add_call_note(org_id uuid, call_id uuid, note text, tags text[] DEFAULT '{}')
+  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := add_call_note.org_id;
+  v_tag text;
+  v_id uuid;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'agent');
+  PERFORM switchboard.require_arg(note, 'note');
+  IF length(btrim(note)) = 0 OR length(note) > 500 THEN
+    RAISE EXCEPTION 'invalid call note length' USING ERRCODE = '22023',
+      DETAIL = format('note: %s characters', length(note)), HINT = '1 to 500 characters';
+  END IF;
+  SELECT t INTO v_tag FROM unnest(coalesce(tags, '{}')) t
+   WHERE NOT EXISTS (SELECT 1 FROM switchboard.call_note_tags g WHERE g.org_id = v_org AND g.name = t) LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'unknown call note tag' USING ERRCODE = '22023', DETAIL = format('tag: %s', v_tag),
+      HINT = 'add it to switchboard.call_note_tags first';
+  END IF;
+  PERFORM switchboard._call_for_update(v_org, add_call_note.call_id);
+  INSERT INTO switchboard.call_notes (org_id, call_id, author_id, note, tags)
+  VALUES (v_org, add_call_note.call_id, switchboard.current_user_id(), note,
+          ARRAY(SELECT DISTINCT unnest(coalesce(tags, '{}')) ORDER BY 1))
+  RETURNING id INTO v_id;
+  RETURN jsonb_build_object('reason', 'ADDED', 'noteId', v_id, 'callId', add_call_note.call_id);
+END
+$$;
+
+-- The notes of a call of the organisation, oldest first (P0002 for a call it does not have).
+CREATE FUNCTION switchboard.list_call_notes(org_id uuid, call_id uuid)
+  RETURNS TABLE (note_id uuid, note text, tags text[], author_id uuid, created_at timestamptz)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(list_call_notes.org_id, 'org_id');
+  PERFORM switchboard.assert_role(list_call_notes.org_id, 'viewer');
+  PERFORM switchboard.require_arg(list_call_notes.call_id, 'call_id');
+  IF NOT EXISTS (SELECT 1 FROM switchboard.calls c
+                  WHERE c.org_id = list_call_notes.org_id AND c.id = list_call_notes.call_id) THEN
+    RAISE EXCEPTION 'call not found' USING ERRCODE = 'P0002', DETAIL = format('call_id: %s', list_call_notes.call_id);
+  END IF;
+  RETURN QUERY SELECT n.id, n.note, n.tags, n.author_id, n.created_at FROM switchboard.call_notes n
+   WHERE n.org_id = list_call_notes.org_id AND n.call_id = list_call_notes.call_id ORDER BY n.created_at, n.id;
+END
+$$;
+
+-------------------------------------------------------------------------------------------------
+-- Messages
+-------------------------------------------------------------------------------------------------
+
+-- The rank of a message status: a status never moves to a lower rank (failures and reads are final).
+CREATE FUNCTION switchboard.message_status_rank(status text) RETURNS int
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE status WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 WHEN 'received' THEN 3
+    WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 4 WHEN 'failed' THEN 4 WHEN 'read' THEN 5 END
+$$;
+
+-- Ensures: the organisation's message audit trail has the message (once per provider message id).
+-- message: direction, channel, provider, providerMessageId, status, body, contactId or phone,
+-- callId, errorCode, errorMessage. Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard.log_message(org_id uuid, message jsonb) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := log_message.org_id;
+  m jsonb := message;
+  v_key text;
+  v_contact uuid;
+  v_id uuid;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'agent');
+  PERFORM switchboard.require_arg(m, 'message');
+  IF jsonb_typeof(m) <> 'object' THEN
+    RAISE EXCEPTION 'message must be a json object' USING ERRCODE = '22023', DETAIL = format('message: %s', left(m::text, 100));
+  END IF;
+  SELECT k INTO v_key FROM jsonb_object_keys(m) k
+   WHERE k NOT IN ('direction', 'channel', 'provider', 'providerMessageId', 'status', 'body', 'contactId', 'phone',
+                   'callId', 'errorCode', 'errorMessage') LIMIT 1;
+  IF v_key IS NOT NULL THEN
+    RAISE EXCEPTION 'unknown message field' USING ERRCODE = '22023', DETAIL = format('field: %s', v_key);
+  END IF;
+  SELECT k INTO v_key FROM unnest(ARRAY['direction', 'channel', 'provider', 'status']) k
+   WHERE m ->> k IS NULL LIMIT 1;
+  IF v_key IS NOT NULL THEN
+    RAISE EXCEPTION 'message field must not be null' USING ERRCODE = '22023', DETAIL = format('field: %s', v_key);
+  END IF;
+  IF m ->> 'direction' NOT IN ('inbound', 'outbound') OR m ->> 'channel' NOT IN ('sms', 'email')
+     OR switchboard.message_status_rank(m ->> 'status') IS NULL THEN
+    RAISE EXCEPTION 'invalid message' USING ERRCODE = '22023',
+      DETAIL = format('direction: %s; channel: %s; status: %s', m ->> 'direction', m ->> 'channel', m ->> 'status'),
+      HINT = 'direction inbound or outbound; channel sms or email; status queued, sent, delivered, received, read, undelivered or failed';
+  END IF;
+  IF m ->> 'phone' IS NOT NULL THEN
+    SELECT c.id INTO v_contact FROM switchboard.contacts c
+     WHERE c.org_id = v_org AND c.phone = switchboard.require_phone(m ->> 'phone', 'phone')::switchboard.phone;
+  END IF;
+  IF m ->> 'contactId' IS NOT NULL THEN
+    SELECT c.id INTO v_contact FROM switchboard.contacts c WHERE c.org_id = v_org AND c.id::text = m ->> 'contactId';
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'contact not found' USING ERRCODE = 'P0002', DETAIL = format('contactId: %s', m ->> 'contactId');
+    END IF;
+  END IF;
+  INSERT INTO switchboard.messages (org_id, contact_id, call_id, direction, channel, provider, provider_message_id,
+                                    status, body, error_code, error_message)
+  VALUES (v_org, v_contact, (SELECT c.id FROM switchboard.calls c WHERE c.org_id = v_org AND c.id::text = m ->> 'callId'),
+          m ->> 'direction', m ->> 'channel', m ->> 'provider', m ->> 'providerMessageId', m ->> 'status', m ->> 'body',
+          m ->> 'errorCode', m ->> 'errorMessage')
+  ON CONFLICT ON CONSTRAINT messages_provider_key DO NOTHING
+  RETURNING id INTO v_id;
+  IF v_id IS NULL THEN
+    SELECT x.id INTO v_id FROM switchboard.messages x WHERE x.org_id = v_org AND x.provider = m ->> 'provider'
+       AND x.provider_message_id = m ->> 'providerMessageId';
+    RETURN jsonb_build_object('logged', false, 'reason', 'DUPLICATE', 'messageId', v_id);
+  END IF;
+  RETURN jsonb_build_object('logged', true, 'reason', 'LOGGED', 'messageId', v_id, 'contactId', v_contact);
+END
+$$;
+
+-- Ensures: the message's status moves forward to status (an older or repeated status changes
+-- nothing: UNCHANGED). Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard.update_message_status(org_id uuid, provider text, provider_message_id text,
+                                                  status text, error jsonb DEFAULT NULL)
+  RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := update_message_status.org_id;
+  v_msg switchboard.messages;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'agent');
+  PERFORM switchboard.require_arg(provider, 'provider');
+  PERFORM switchboard.require_arg(provider_message_id, 'provider_message_id');
+  PERFORM switchboard.require_arg(status, 'status');
+  IF switchboard.message_status_rank(status) IS NULL THEN
+    RAISE EXCEPTION 'invalid message status' USING ERRCODE = '22023', DETAIL = format('status: %s', status),
+      HINT = 'queued, sent, delivered, received, read, undelivered or failed';
+  END IF;
+  SELECT * INTO v_msg FROM switchboard.messages x WHERE x.org_id = v_org AND x.provider = update_message_status.provider
+     AND x.provider_message_id = update_message_status.provider_message_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'message not found' USING ERRCODE = 'P0002',
+      DETAIL = format('provider: %s; provider_message_id: %s', provider, provider_message_id);
+  END IF;
+  IF switchboard.message_status_rank(status) <= switchboard.message_status_rank(v_msg.status) THEN
+    RETURN jsonb_build_object('updated', false, 'reason', 'UNCHANGED', 'messageId', v_msg.id, 'status', v_msg.status);
+  END IF;
+  UPDATE switchboard.messages x SET status = update_message_status.status,
+         error_code = coalesce(error ->> 'code', x.error_code), error_message = coalesce(error ->> 'message', x.error_message)
+   WHERE x.org_id = v_org AND x.id = v_msg.id;
+  RETURN jsonb_build_object('updated', true, 'reason', 'UPDATED', 'messageId', v_msg.id, 'status', status,
+                            'previousStatus', v_msg.status);
+END
+$$;
+
+-------------------------------------------------------------------------------------------------
+-- The dashboard
+-------------------------------------------------------------------------------------------------
+
+-- The dashboard of [from_ts, to_ts) (at most 400 days) by granularity hour, day, week or month
+-- (UTC buckets): new contacts by source, calls by outcome with cost, dispositions by kind (ai,
+-- manual, system) with average seconds to disposition, stage moves, messages, bookings and cost
+-- per booking. Read from the rollups only. Caller: viewer or above, or service_role.
+CREATE FUNCTION switchboard.dashboard_metrics(org_id uuid, from_ts timestamptz, to_ts timestamptz,
+                                              granularity text DEFAULT 'day')
+  RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := dashboard_metrics.org_id;
+  v_answer jsonb;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'viewer');
+  PERFORM switchboard.require_arg(from_ts, 'from_ts');
+  PERFORM switchboard.require_arg(to_ts, 'to_ts');
+  PERFORM switchboard.require_arg(granularity, 'granularity');
+  IF granularity NOT IN ('hour', 'day', 'week', 'month') THEN
+    RAISE EXCEPTION 'invalid granularity' USING ERRCODE = '22023', DETAIL = format('granularity: %s', granularity),
+      HINT = 'hour, day, week or month';
+  END IF;
+  IF to_ts <= from_ts OR to_ts - from_ts > interval '400 days' THEN
+    RAISE EXCEPTION 'invalid metrics window' USING ERRCODE = '22023',
+      DETAIL = format('from_ts: %s; to_ts: %s', from_ts, to_ts), HINT = 'from_ts before to_ts, at most 400 days apart';
+  END IF;
+  WITH m AS (
+    SELECT x.metric, x.dimension, date_trunc(granularity, x.hour, 'UTC') AS bucket,
+           sum(x.count) AS n, sum(x.amount) AS amount
+      FROM switchboard.contact_metrics x
+     WHERE x.org_id = v_org AND x.hour >= from_ts AND x.hour < to_ts
+     GROUP BY 1, 2, 3
+  ), totals AS (
+    SELECT metric, dimension, sum(n) AS n, sum(amount) AS amount FROM m GROUP BY 1, 2
+  )
+  SELECT jsonb_build_object(
+    'reason', 'METRICS', 'from', switchboard.answer_time(from_ts), 'to', switchboard.answer_time(to_ts),
+    'granularity', granularity,
+    'contactsBySource', coalesce((SELECT jsonb_object_agg(dimension, n) FROM totals WHERE metric = 'contacts'), '{}'),
+    'callsByOutcome', coalesce((SELECT jsonb_object_agg(dimension, n) FROM totals
+                                 WHERE metric = 'calls' AND dimension <> 'open'), '{}'),
+    'callCost', coalesce((SELECT sum(amount) FROM totals WHERE metric = 'calls'), 0),
+    'dispositionsByKind', coalesce((SELECT jsonb_object_agg(dimension, n) FROM totals WHERE metric = 'dispositions'), '{}'),
+    'averageSecondsToDisposition', (SELECT round(sum(amount) / nullif(sum(n), 0), 1) FROM totals WHERE metric = 'dispositions'),
+    'stageMoves', coalesce((SELECT jsonb_object_agg(dimension, n) FROM totals WHERE metric = 'stage_moves'), '{}'),
+    'messages', coalesce((SELECT jsonb_object_agg(dimension, n) FROM totals WHERE metric = 'messages'), '{}'),
+    'booked', coalesce((SELECT sum(n) FROM totals WHERE metric = 'booked'), 0),
+    'costPerBooked', (SELECT round((SELECT sum(amount) FROM totals WHERE metric = 'calls')
+                                   / nullif((SELECT sum(n) FROM totals WHERE metric = 'booked'), 0), 4)),
+    'series', coalesce((SELECT jsonb_agg(jsonb_build_object('bucket', switchboard.answer_time(b.bucket),
+                          'contacts', b.contacts, 'calls', b.calls, 'connected', b.connected, 'cost', b.cost,
+                          'dispositions', b.dispositions, 'messages', b.messages) ORDER BY b.bucket)
+                          FROM (SELECT bucket,
+                                  coalesce(sum(n) FILTER (WHERE metric = 'contacts'), 0) AS contacts,
+                                  coalesce(sum(n) FILTER (WHERE metric = 'calls' AND dimension <> 'open'), 0) AS calls,
+                                  coalesce(sum(n) FILTER (WHERE metric = 'calls' AND dimension = 'connected'), 0) AS connected,
+                                  coalesce(sum(amount) FILTER (WHERE metric = 'calls'), 0) AS cost,
+                                  coalesce(sum(n) FILTER (WHERE metric = 'dispositions'), 0) AS dispositions,
+                                  coalesce(sum(n) FILTER (WHERE metric = 'messages'), 0) AS messages
+                                  FROM m GROUP BY bucket) b), '[]'))
+    INTO v_answer;
+  RETURN v_answer;
+END
+$$;

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Contacts and calls, against the issue's goals, in one run on a fresh instance:
+#   1. provider events folded per second through record_call_event, one transaction per event,
+#      1 client and 4 clients (goal: 5,000/s with 4 clients), from the shuffled stream of
+#      tests/integration/contacts_stream.sql (duplicates included);
+#   2. import_contacts of ROWS rows in one call, new and then all merges (goal: 100,000 under 10 s);
+#   3. dashboard_metrics p50/p95 over 30-day windows of an organisation, with CALLS calls among 100
+#      organisations (goal: p95 under 20 ms; answered from the rollups).
+# Run: tests/bench/contacts.sh [EVENT_CALLS] [ROWS] [CALLS]   (defaults 2000 100000 1000000)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../extension/tools/lib.sh"
+
+EVENT_CALLS=${1:-2000}
+ROWS=${2:-100000}
+CALLS=${3:-1000000}
+
+ensure_packages
+build_all
+ensure_os_user
+mkdir -p "$SB_HOME"
+BENCH_HOME=$(pg_owned_dir "$SB_HOME/bench-contacts-instance")
+BENCH_PORT=$(free_port $((SB_TEST_PORT_BASE + 8)))
+trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
+start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "" switchboard_bench
+q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
+say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+cd "$SB_ROOT"
+
+# 1. Events per second: each client folds its share of the shuffled stream into its own
+# organisation's calls (1 client: all of it into org 1; 4 clients: a quarter each into orgs 2..5).
+q -v calls="$EVENT_CALLS" <<'SQL' >/dev/null
+insert into switchboard.organizations (id, name, slug)
+  select ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'Bench ' || i, 'bench-' || i
+    from generate_series(1, 100) i;
+\i tests/integration/contacts_stream.sql
+SQL
+events=$(q -c "select count(*) from shuffled")
+fold() {  # clients first_org
+  local clients=$1 first=$2 start pids=() k
+  start=$(date +%s.%N)
+  for k in $(seq 0 $((clients - 1))); do
+    PGOPTIONS="-c bench.org=00000000-0000-4000-8000-$(printf %012d $((first + k))) -c bench.k=$k -c bench.clients=$clients" q <<'SQL' >/dev/null &
+do $$
+declare
+  r record;
+begin
+  for r in select provider, event from shuffled
+            where n % current_setting('bench.clients')::int = current_setting('bench.k')::int order by n loop
+    perform switchboard.record_call_event(current_setting('bench.org')::uuid, r.provider, r.event);
+    commit;
+  end loop;
+end
+$$;
+SQL
+    pids+=($!)
+  done
+  for k in "${pids[@]}"; do wait "$k"; done
+  echo "$start $(date +%s.%N)" | awk -v n="$events" '{printf "%.0f", n / ($2 - $1)}'
+}
+one=$(fold 1 1)
+four=$(fold 4 2)
+
+# 2. Import: ROWS new contacts, then the same ROWS again (every row a merge).
+import_seconds() {
+  q -v rows="$ROWS" <<'SQL'
+\set org '00000000-0000-4000-8000-000000000010'
+select extract(epoch from clock_timestamp()) as t0 \gset
+select switchboard.import_contacts(:'org', (
+  select jsonb_agg(jsonb_build_object('phone', '+1212' || lpad(i::text, 7, '0'), 'firstName', 'Lead ' || i,
+                                      'source', (array['csv', 'web', 'ads'])[1 + i % 3], 'tags', jsonb_build_array('t' || i % 10),
+                                      'customFields', jsonb_build_object('n', i)))
+    from generate_series(1, :rows) i)) ->> 'reason' as reason \gset
+select round((extract(epoch from clock_timestamp()) - :t0)::numeric, 2);
+SQL
+}
+import_new=$(import_seconds)
+import_merge=$(import_seconds)
+imported=$(q -c "select count(*) from switchboard.contacts where org_id = '00000000-0000-4000-8000-000000000010'")
+
+# 3. The dashboard: CALLS calls spread over 100 organisations and 60 days (through the same
+# triggers as record_call_event: projection and rollups), then 200 dashboards of random
+# organisations over 30-day windows by day.
+q -v calls="$CALLS" <<'SQL' >/dev/null
+insert into switchboard.calls (org_id, provider, provider_call_id, fold)
+select ('00000000-0000-4000-8000-' || lpad((1 + i % 100)::text, 12, '0'))::uuid, 'twilio', 'bench-' || i,
+       jsonb_build_object(
+         'status', jsonb_build_array(4e13, (array['completed', 'busy', 'no_answer', 'failed'])[1 + i % 4]),
+         'answered_by', jsonb_build_array(4e13, (array['human', 'machine_end_beep'])[1 + i % 2]),
+         'cost', jsonb_build_array(4e13, (i % 100) / 100.0),
+         'started_at', jsonb_build_array(0, timestamptz '2026-10-01' + (i % 86400) * interval '1 minute'))
+  from generate_series(1, :calls) i;
+SQL
+dash=$(q <<'SQL'
+create temp table timings (ms float8);
+do $$
+declare
+  t timestamptz;
+  org uuid;
+  start timestamptz;
+begin
+  for i in 1..200 loop
+    org := ('00000000-0000-4000-8000-' || lpad((1 + (random() * 99)::int)::text, 12, '0'))::uuid;
+    start := timestamptz '2026-10-01' + (random() * 29)::int * interval '1 day';
+    t := clock_timestamp();
+    perform switchboard.dashboard_metrics(org, start, start + interval '30 days', 'day');
+    insert into timings values (extract(epoch from clock_timestamp() - t) * 1000);
+  end loop;
+end
+$$;
+select round(percentile_cont(0.5) within group (order by ms)::numeric, 2) || ' ' ||
+       round(percentile_cont(0.95) within group (order by ms)::numeric, 2) from timings;
+SQL
+)
+calls=$(q -c "select count(*) from switchboard.calls")
+
+printf '\n| measure | result | goal |\n|---|---:|---|\n'
+printf '| record_call_event, 1 client (%s events, one transaction each) | %s events/s | |\n' "$events" "$one"
+printf '| record_call_event, 4 clients (%s events, one transaction each) | %s events/s | 5,000/s |\n' "$events" "$four"
+printf '| import_contacts, %s new rows in one call | %s s | under 10 s |\n' "$ROWS" "$import_new"
+printf '| import_contacts, the same %s rows again (all merges) | %s s | under 10 s |\n' "$ROWS" "$import_merge"
+printf '| dashboard_metrics, 30 days by day, %s calls in 100 organisations: p50 / p95 | %s / %s ms | p95 under 20 ms |\n' "$calls" ${dash% *} ${dash#* }
+[ "$imported" = "$ROWS" ] || { echo "import stored $imported contacts, expected $ROWS"; exit 1; }
