@@ -29,8 +29,9 @@ ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output \
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 PG_CPPFLAGS = -Iextension/src
-# libphonenumber (core/telephony) is linked into the extension only, not into the shim.
-SHLIB_LINK = -lstdc++ -lphonenumber
+# libphonenumber (core/telephony) is linked into the extension only, not into the shim; OpenSSL's
+# libcrypto for the caller-ID codes' HMAC and random source.
+SHLIB_LINK = -lstdc++ -lphonenumber -lcrypto
 # Bitcode for the JIT would need clang with our C++ flags; the extension does not need it.
 override with_llvm = no
 

@@ -204,6 +204,7 @@ create function pg_temp.arg_literal(arg_name text, arg_type regtype) returns tex
       when 'path' then '/api/x/{id}' when 'name' then 'Path'
       when 'input' then '+12125550100' when 'destination' then '+12125550100'
       when 'default_region' then 'US' when 'carrier' then 'att' when 'forwarding_type' then 'total_ai'
+      when 'code' then '123456'
       else 'x' end) || '::pg_catalog.text'
     when arg_type = 'pg_catalog.jsonb'::regtype then pg_catalog.quote_literal(case arg_name
       when 'business_hours' then '{"mon": [["09:00", "17:00"]]}'

@@ -40,7 +40,11 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('usage_events', 'tenant', 36, 'per organisation'),
   ('entitlement_audit', 'tenant', 37, 'per organisation'),
   ('calendars', 'tenant', 38, 'per organisation'),
-  ('appointments', 'tenant', 39, 'per organisation, after its calendars');
+  ('appointments', 'tenant', 39, 'per organisation, after its calendars'),
+  ('phone_numbers', 'tenant', 50, 'per organisation'),
+  ('caller_id_verifications', 'tenant', 51, 'per organisation'),
+  ('caller_id_sends', 'tenant', 52, 'per organisation'),
+  ('forwarding_configs', 'tenant', 53, 'per organisation, after its verified numbers');
 
 -- The functions distribute() distributes by their org_id argument, colocated with the tenant
 -- tables: a call through the coordinator is delegated to the node holding the organisation's
