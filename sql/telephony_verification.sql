@@ -4,17 +4,17 @@
 -- organisation and of another one may do, and the forwarding configuration flow.
 \set VERBOSITY default
 \set SHOW_CONTEXT never
-\set A '20000000-0000-4000-8000-00000000000a'
-\set B '20000000-0000-4000-8000-00000000000b'
+\set A '50000000-0000-4000-8000-0000000000ea'
+\set B '50000000-0000-4000-8000-0000000000eb'
 CREATE FUNCTION pg_temp.expand(stmt text) RETURNS text LANGUAGE sql AS $$
-  SELECT replace(replace(stmt, ':A', '''20000000-0000-4000-8000-00000000000a'''),
-                 ':B', '''20000000-0000-4000-8000-00000000000b''')
+  SELECT replace(replace(stmt, ':A', '''50000000-0000-4000-8000-0000000000ea'''),
+                 ':B', '''50000000-0000-4000-8000-0000000000eb''')
 $$;
 \i sql/include/attempt.sql
 INSERT INTO switchboard.organizations (id, name, slug) VALUES (:'A', 'Tel A', 'tel-a'), (:'B', 'Tel B', 'tel-b');
 CREATE TEMP TABLE who AS
 SELECT o.label || ' ' || r.role AS label, o.org_id, r.role::switchboard.member_role AS role,
-       format('20000000-0000-4000-8000-0000000%s000%s', lower(o.label), r.rank)::uuid AS user_id, r.rank
+       format('50000000-0000-4000-8000-0000000%s000%s', lower(o.label), r.rank)::uuid AS user_id, r.rank
   FROM (VALUES ('A', :'A'::uuid), ('B', :'B'::uuid)) AS o (label, org_id)
  CROSS JOIN unnest(enum_range(NULL::switchboard.member_role)) WITH ORDINALITY AS r (role, rank);
 INSERT INTO switchboard.organization_members (org_id, user_id, role) SELECT org_id, user_id, role FROM who;
