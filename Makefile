@@ -14,7 +14,8 @@ SHIM_ONLY_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/http/*.cpp))
 OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
 
 MODULEDIR = extension
-DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql)
+DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql) \
+  extension/data/switchboard_phone_timezones.txt
 DATA_built = extension/switchboard--$(EXTENSION_VERSION).sql
 EXTRA_CLEAN = build build-fuzz results regression.diffs regression.out tests/isolation/output
 
@@ -28,7 +29,9 @@ ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output \
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 PG_CPPFLAGS = -Iextension/src
-SHLIB_LINK = -lstdc++
+# libphonenumber (core/telephony) is linked into the extension only, not into the shim; OpenSSL's
+# libcrypto for the caller-ID codes' HMAC and random source.
+SHLIB_LINK = -lstdc++ -lphonenumber -lcrypto
 # Bitcode for the JIT would need clang with our C++ flags; the extension does not need it.
 override with_llvm = no
 

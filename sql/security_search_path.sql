@@ -201,7 +201,11 @@ create function pg_temp.arg_literal(arg_name text, arg_type regtype) returns tex
       when 'feature' then 'calls' when 'tier' then 'ai_powered_elite' when 'provider' then 'twilio'
       when 'time_zone' then 'America/New_York' when 'slug' then 'path-new' when 'status' then 'active'
       when 'limit_mode' then 'hard' when 'idempotency_key' then 'path-key'
-      when 'path' then '/api/x/{id}' when 'name' then 'Path' else 'x' end) || '::pg_catalog.text'
+      when 'path' then '/api/x/{id}' when 'name' then 'Path'
+      when 'input' then '+12125550100' when 'destination' then '+12125550100'
+      when 'default_region' then 'US' when 'carrier' then 'att' when 'forwarding_type' then 'total_ai'
+      when 'code' then '123456'
+      else 'x' end) || '::pg_catalog.text'
     when arg_type = 'pg_catalog.jsonb'::regtype then pg_catalog.quote_literal(case arg_name
       when 'business_hours' then '{"mon": [["09:00", "17:00"]]}'
       when 'payload' then '{"CallSid": "CApath", "AccountSid": "ACpath", "CallStatus": "ringing", "SequenceNumber": "0"}'
@@ -212,7 +216,8 @@ create function pg_temp.arg_literal(arg_name text, arg_type regtype) returns tex
                                else pg_temp.id('slot') end) || '::pg_catalog.timestamptz'
     when arg_type in ('integer'::regtype, 'bigint'::regtype) then
       case when arg_name like '%minutes' then '30' when arg_name = 'hold_seconds' then '60'
-           when arg_name = 'fn' then '0' else '1' end
+           when arg_name = 'fn' then '0' when arg_name = 'ring_seconds' then 'null::integer'
+           else '1' end
     when arg_type = 'pg_catalog.oid'::regtype then '0::pg_catalog.oid'
     when arg_type = 'boolean'::regtype then 'true'
     when arg_type = 'interval'::regtype then '''1 hour''::pg_catalog.interval'

@@ -14,7 +14,8 @@ SB_PG_OS_USER=switchboard
 
 # Debian packages `make run` needs (build, cluster, shim), and what only the tests add.
 SB_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
-  libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev cmake g++ make pkg-config openssl"
+  libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev cmake g++ make pkg-config openssl
+  libphonenumber-dev"
 SB_TEST_PACKAGES="libgtest-dev clang libclang-rt-dev"
 # Commands only the shim's client tests need (tests/js: postgrest-js and an OpenAPI validator;
 # promtool checks /metrics; pgbouncer is the transaction-mode pooler of shim_pgbouncer.sh), as

@@ -20,19 +20,7 @@ using sbtest::Connection;
 
 namespace {
 
-// Starts `n` clients running `body(index)` at the same moment and waits for all of them.
-template <typename Body>
-void run_clients(int n, Body body) {
-  std::atomic<int> ready{0};
-  std::vector<std::thread> clients;
-  for (int i = 0; i < n; ++i)
-    clients.emplace_back([&, i] {
-      ++ready;
-      while (ready.load() < n) std::this_thread::yield();
-      body(i);
-    });
-  for (auto& t : clients) t.join();
-}
+using sbtest::run_clients;
 
 // Hard limit of 1,000 calls (an override: hard, 1,000), 8 agents making 4,000 attempts of one
 // call each: exactly 1,000 succeed, each success reports a distinct count 1..1,000, every failure

@@ -3,10 +3,12 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sbtest {
@@ -85,6 +87,20 @@ class Connection {
 // A fresh random uuid (from the server, to avoid a second source of randomness).
 inline std::string new_uuid(Connection& c) {
   return c.must("select gen_random_uuid()").value();
+}
+
+// Starts `n` clients running `body(index)` at the same moment and waits for all of them.
+template <typename Body>
+void run_clients(int n, Body body) {
+  std::atomic<int> ready{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < n; ++i)
+    clients.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < n) std::this_thread::yield();
+      body(i);
+    });
+  for (auto& t : clients) t.join();
 }
 
 }  // namespace sbtest
