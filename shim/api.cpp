@@ -174,7 +174,7 @@ std::optional<Call> resolve(const Schema& schema, const std::string& name, const
     send_error(
         res, 404, code::no_function,
         "could not find the function switchboard." + name + "(" + list + ") in the schema cache",
-        "", "check the function name and the argument names (/openapi.json lists them)");
+        "", "Check the function name and the argument names (/openapi.json lists them).");
     return std::nullopt;
   }
   call.read_only = call.fn->read_only();
@@ -198,14 +198,14 @@ std::shared_ptr<const Schema> schema_or_503(App& app, httplib::Response& res) {
     current_request().error = "database unavailable: " + error.message;
   else
     log_note("cannot load the api schema: " + error.message);
-  send_error(res, 503, code::schema_unavailable, "api schema unavailable", "", "retry shortly");
+  send_error(res, 503, code::schema_unavailable, "api schema unavailable", "", "Retry shortly.");
   return nullptr;
 }
 
 void refuse_deep_json(App& app, httplib::Response& res) {
   app.metrics.count_refusal("json_depth");
   send_error(res, 400, code::bad_body, "the request body is nested too deeply",
-             "the limit is " + std::to_string(app.config.max_json_depth) + " levels");
+             "The limit is " + std::to_string(app.config.max_json_depth) + " levels.");
 }
 
 std::optional<json> body_json(App& app, const std::string& body, httplib::Response& res) {
@@ -286,7 +286,7 @@ void handle_route(App& app, const httplib::Request& req, httplib::Response& res,
   if (!route && !allowed.empty()) return send_method_not_allowed(res, req.path, allowed);
   if (!route)
     return send_error(res, 404, code::not_found, "no route " + req.method + " " + req.path, "",
-                      "/openapi.json lists the routes");
+                      "See /openapi.json for the routes.");
   current_request().route = route->path;
   if (route->org_arg && who->anonymous)
     return send_token_needed(

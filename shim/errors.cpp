@@ -46,7 +46,8 @@ void send_unauthorized(httplib::Response& res, const std::string& why) {
 }
 
 void send_token_needed(httplib::Response& res, const std::string& why) {
-  send_error(res, 401, code::token_needed, why, "", "send a JWT: Authorization: Bearer <token>");
+  send_error(res, 401, code::token_needed, why, "",
+             "Send a JWT in the header Authorization: Bearer <token>.");
   res.set_header("WWW-Authenticate", "Bearer");
 }
 
@@ -54,14 +55,14 @@ void send_internal_error(httplib::Response& res, const std::string& cause) {
   RequestState& r = current_request();
   if (r.error.empty()) r.error = cause;
   send_error(res, 500, code::internal, "internal server error", "",
-             "request id " + r.request_id + ": the server's log has the cause");
+             "The server's log has the cause under request id " + r.request_id + ".");
 }
 
 void send_db_error(httplib::Response& res, const DbError& error, bool anonymous) {
   current_request().sqlstate = error.sqlstate;
   if (error.connection_failed || error.sqlstate.empty()) {
     current_request().error = "database unavailable: " + error.message;
-    send_error(res, 503, code::db_unreachable, "database unavailable", "", "retry shortly");
+    send_error(res, 503, code::db_unreachable, "database unavailable", "", "Retry shortly.");
     return;
   }
   int status = sb::http_status_for_sqlstate(error.sqlstate, anonymous);
@@ -76,12 +77,13 @@ void send_method_not_allowed(httplib::Response& res, const std::string& path,
   std::string list;
   for (const auto& m : allowed) list += (list.empty() ? "" : ", ") + m;
   send_error(res, 405, code::method_not_allowed, "method not allowed on " + path,
-             "allowed: " + list);
+             "The allowed methods are " + list + ".");
   res.set_header("Allow", list);
 }
 
 void send_pool_exhausted(httplib::Response& res) {
-  send_error(res, 503, code::pool_timeout, "no database connection available", "", "retry shortly");
+  send_error(res, 503, code::pool_timeout, "no database connection available", "",
+             "Retry shortly.");
 }
 
 }  // namespace shim

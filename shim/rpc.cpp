@@ -17,10 +17,11 @@ void check_profile(const App& app, const httplib::Request& req) {
     if (!req.has_header(header)) continue;
     std::string wanted = req.get_header_value(header);
     if (wanted == app.config.schema) continue;
-    throw sb::ApiError(
-        406, code::unknown_profile, "The schema must be one of the following: " + app.config.schema,
-        std::string(header) + " asks for schema " + wanted,
-        "supabase-js: createClient(url, key, { db: { schema: '" + app.config.schema + "' } })");
+    throw sb::ApiError(406, code::unknown_profile,
+                       "The schema must be one of the following: " + app.config.schema,
+                       "The " + std::string(header) + " header asks for schema " + wanted + ".",
+                       "With supabase-js: createClient(url, key, { db: { schema: '" +
+                           app.config.schema + "' } }).");
   }
 }
 
@@ -84,7 +85,7 @@ std::optional<Call> post_call(App& app, const Schema& schema, const std::string&
       throw sb::ApiError(
           404, code::no_function,
           "could not find the function switchboard." + name + "(json) in the schema cache",
-          "params=single-object needs a function of one json or jsonb argument");
+          "Params=single-object needs a function of one json or jsonb argument.");
     Call call;
     call.fn = one;
     call.arg = body;

@@ -58,7 +58,7 @@ bool declared_too_large(const App& app, const Request& req) {
 void send_too_large(App& app, Response& res) {
   app.metrics.count_refusal("body_bytes");
   send_error(res, 413, code::too_large, "request body too large",
-             "the limit is " + std::to_string(app.config.max_body_bytes) + " bytes");
+             "The limit is " + std::to_string(app.config.max_body_bytes) + " bytes.");
   res.set_header("Connection", "close");
 }
 

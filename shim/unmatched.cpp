@@ -48,16 +48,16 @@ void send_table_not_served(App& app, const std::string& name, httplib::Response&
   if (!table)
     return send_error(res, 404, code::no_table,
                       "could not find the table switchboard." + name + " in the schema cache",
-                      "switchboard-shim serves no tables: /rpc/{function}, /api/... and "
-                      "/webhooks/{provider}",
-                      "/openapi.json lists the functions and routes");
+                      "The switchboard-shim serves no tables, only /rpc/{function}, /api/... and "
+                      "/webhooks/{provider}.",
+                      "See /openapi.json for the functions and routes.");
   send_error(res, 404, code::no_table,
              "switchboard-shim does not serve tables: switchboard." + name +
                  " is read through functions and routes",
-             "functions returning its rows: " + listed(table->functions, "/rpc/", "none") +
-                 "; routes: " + listed(table->routes, "", "none"),
+             "The functions returning its rows are " + listed(table->functions, "/rpc/", "none") +
+                 "; its routes are " + listed(table->routes, "", "none") + ".",
              "Supabase's own PostgREST serves the table when switchboard is an exposed schema "
-             "(README, Supabase)");
+             "(README, Supabase).");
 }
 
 }  // namespace
@@ -77,7 +77,7 @@ void handle_options(App& app, const httplib::Request& req, httplib::Response& re
     if (!origin_allowed(app, origin))
       return send_error(res, 403, "SB403",
                         "cross-origin requests from " + origin + " are not allowed", "",
-                        "add the origin to SWITCHBOARD_CORS_ORIGINS (comma-separated, or *)");
+                        "Add the origin to SWITCHBOARD_CORS_ORIGINS (comma-separated, or *).");
     std::string asked = req.get_header_value("Access-Control-Request-Headers");
     res.set_header("Access-Control-Allow-Methods", kAllMethods);
     res.set_header("Access-Control-Allow-Headers", asked.empty() ? kRequestHeaders : asked);
@@ -92,14 +92,14 @@ void handle_unmatched(App& app, const httplib::Request& req, httplib::Response& 
   std::string fixed = fixed_methods(req.path);
   if (!fixed.empty()) {
     send_error(res, 405, code::method_not_allowed, "method not allowed on " + req.path,
-               "allowed: " + fixed);
+               "The allowed methods are " + fixed + ".");
     return res.set_header("Allow", fixed);
   }
   static const std::regex table(R"(/([A-Za-z_][A-Za-z0-9_$]*)/?)");
   std::smatch m;
   if (std::regex_match(req.path, m, table)) return send_table_not_served(app, m[1], res);
   send_error(res, 404, code::not_found, "no route " + req.method + " " + req.path, "",
-             "/openapi.json lists the routes");
+             "See /openapi.json for the routes.");
 }
 
 }  // namespace shim

@@ -119,7 +119,7 @@ void handle_webhook(App& app, const httplib::Request& req, httplib::Response& re
   if (verdict.outcome == "not_configured")
     return send_error(res, 503, code::unavailable,
                       "webhooks of provider " + provider + " are not configured", verdict.message,
-                      "set " + provider_settings(provider) + " and restart switchboard-shim");
+                      "Set " + provider_settings(provider) + " and restart switchboard-shim.");
   if (!verdict.ok()) return send_error(res, 401, code::unauthorized, verdict.message);
   auto service = service_identity();
   current_request().role = service->role;

@@ -54,7 +54,7 @@ TEST_F(ShimHostileTest, DeeplyNestedJsonIs400AndTheProcessLives) {
                                       body, "application/json");
         ASSERT_TRUE(res) << path << ": the shim did not answer";
         EXPECT_EQ(res->status, 400) << path << " " << res->body;
-        EXPECT_EQ(json::parse(res->body)["details"], "the limit is 64 levels") << path;
+        EXPECT_EQ(json::parse(res->body)["details"], "The limit is 64 levels.") << path;
       }
   EXPECT_TRUE(shim.running());
   std::string nested_64 = std::string(64, '[') + std::string(64, ']');

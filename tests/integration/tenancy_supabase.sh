@@ -99,7 +99,7 @@ echo "ok: deleting a user removes their memberships"
 # The last owner: the deletion is refused as a whole (the user and every membership stay).
 out=$(as_auth_admin "delete from auth.users where id = '$AGENT'") && fail "deleted the last owner of $ORG2"
 grep -q 'an organization must keep at least one owner' <<<"$out" || fail "$out"
-grep -q "user $AGENT is the last owner of $ORG2" <<<"$out" || fail "$out"
+grep -q "User $AGENT is the last owner of organization $ORG2." <<<"$out" || fail "$out"
 grep -q 'delete the organization, before deleting the user' <<<"$out" || fail "$out"
 [ "$(q -c "select count(*) from auth.users where id = '$AGENT'")" = 1 ] || fail "the user went anyway"
 [ "$(q -c "select count(*) from switchboard.organization_members where user_id = '$AGENT'")" = 2 ] ||

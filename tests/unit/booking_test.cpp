@@ -133,7 +133,7 @@ TEST(BookingCalendar, BadHoursAreRefusedWithTheirSqlstate) {
     parse_weekly(obj({{"wed", arr({range("09:00", "12:00"), range("11:00", "13:00")})}}));
   } catch (const sb::Error& e) {
     EXPECT_STREQ(e.what(), "business hours overlap");
-    EXPECT_EQ(e.detail(), "wed: 09:00-12:00 and 11:00-13:00");
+    EXPECT_EQ(e.detail(), "The hours given for wed were 09:00-12:00 and 11:00-13:00.");
   }
 }
 

@@ -136,13 +136,14 @@ CREATE FUNCTION switchboard.check_default_change(member uuid, becomes_default bo
 BEGIN
   IF NOT switchboard.is_service_role() AND member IS DISTINCT FROM switchboard.current_user_id() THEN
     RAISE EXCEPTION 'only the member chooses their default organization' USING ERRCODE = '42501',
-      DETAIL = format('user_id: %s', member);
+      DETAIL = format('The caller is not user %s.', member);
   END IF;
   PERFORM switchboard.lock_member_defaults(member);
   IF becomes_default AND EXISTS (SELECT 1 FROM switchboard.organization_members m
                                   WHERE m.user_id = member AND m.is_default AND m.id <> row_id) THEN
     RAISE EXCEPTION 'user already has a default organization' USING ERRCODE = '23505',
-      DETAIL = format('user_id: %s', member), HINT = 'use set_default_org to change it';
+      DETAIL = format('User %s has a default organization already.', member),
+      HINT = 'Use set_default_org to change it.';
   END IF;
 END
 $$;
@@ -159,7 +160,7 @@ DECLARE
 BEGIN
   IF TG_OP = 'UPDATE' AND (NEW.org_id <> OLD.org_id OR NEW.user_id <> OLD.user_id) THEN
     RAISE EXCEPTION 'the organization and user of a membership cannot change'
-      USING ERRCODE = '22023', HINT = 'remove the member and add the new one';
+      USING ERRCODE = '22023', HINT = 'Remove the member and add the new one.';
   END IF;
   IF TG_OP = 'INSERT' THEN
     NEW.is_default := false;  -- being added somewhere never changes the user's default
@@ -173,7 +174,7 @@ BEGIN
   SELECT o.created_by INTO v_creator FROM switchboard.organizations o WHERE o.id = v_org FOR UPDATE;
   IF NOT FOUND THEN
     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;  -- the organisation itself is being deleted
-    RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002', DETAIL = format('org_id: %s', v_org);
+    PERFORM switchboard.require_organization(v_org);  -- raises the one "organization not found"
   END IF;
   -- Removed with its Supabase Auth user (the foreign key's ON DELETE CASCADE): whoever could
   -- delete the user may remove the memberships; the last-owner rule below still holds.
@@ -196,10 +197,10 @@ BEGIN
      AND NOT EXISTS (SELECT 1 FROM switchboard.organization_members m
                       WHERE m.org_id = v_org AND m.role = 'owner' AND m.id <> OLD.id) THEN
     RAISE EXCEPTION 'an organization must keep at least one owner'
-      USING ERRCODE = '42501', DETAIL = format('user %s is the last owner of %s', OLD.user_id, v_org),
+      USING ERRCODE = '42501', DETAIL = format('User %s is the last owner of organization %s.', OLD.user_id, v_org),
             HINT = CASE WHEN v_user_deleted
-                        THEN 'make another member owner, or delete the organization, before deleting the user'
-                        ELSE 'make another member owner first' END;
+                        THEN 'Make another member owner, or delete the organization, before deleting the user.'
+                        ELSE 'Make another member owner first.' END;
   END IF;
   RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
@@ -225,15 +226,17 @@ BEGIN
   END IF;
   IF actor_role IS NULL OR actor_role < 'admin' THEN
     RAISE EXCEPTION 'only admins and owners can change members'
-      USING ERRCODE = '42501', DETAIL = format('your role in %s: %s', org, coalesce(actor_role::text, 'none'));
+      USING ERRCODE = '42501', DETAIL = CASE WHEN actor_role IS NULL
+                                           THEN format('The caller is not a member of organization %s.', org)
+                                           ELSE format('The caller''s role in organization %s is %s.', org, actor_role) END;
   END IF;
   IF op <> 'INSERT' AND old_role > actor_role THEN
     RAISE EXCEPTION 'cannot change a member whose role is above your own'
-      USING ERRCODE = '42501', DETAIL = format('their role: %s, yours: %s', old_role, actor_role);
+      USING ERRCODE = '42501', DETAIL = format('The member''s role is %s; the caller''s role is %s.', old_role, actor_role);
   END IF;
   IF op <> 'DELETE' AND new_role > actor_role THEN
     RAISE EXCEPTION 'cannot grant a role above your own'
-      USING ERRCODE = '42501', DETAIL = format('requested: %s, yours: %s', new_role, actor_role);
+      USING ERRCODE = '42501', DETAIL = format('The requested role is %s; the caller''s role is %s.', new_role, actor_role);
   END IF;
 END
 $$;
@@ -253,7 +256,8 @@ CREATE FUNCTION switchboard.require_organization(org uuid) RETURNS void
 BEGIN
   PERFORM switchboard.require_arg(org, 'org_id');
   IF NOT EXISTS (SELECT 1 FROM switchboard.organizations o WHERE o.id = org) THEN
-    RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002', DETAIL = format('org_id: %s', org);
+    RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002',
+      DETAIL = format('No organization has the id %s.', org);
   END IF;
 END
 $$;
@@ -269,16 +273,16 @@ BEGIN
   PERFORM switchboard.require_arg(slug, 'slug');
   IF v_user IS NULL THEN
     RAISE EXCEPTION 'create_organization needs a signed-in user'
-      USING ERRCODE = '42501', HINT = 'call it with a jwt whose sub claim is the new owner';
+      USING ERRCODE = '42501', HINT = 'Call it with a JWT whose sub claim is the new owner.';
   END IF;
   IF slug !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' THEN
     RAISE EXCEPTION 'invalid organization slug' USING ERRCODE = '22023',
-      DETAIL = format('slug: %s', slug),
-      HINT = '1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen';
+      DETAIL = format('The slug given was "%s".', slug),
+      HINT = 'A slug has 1 to 63 lowercase letters, digits and hyphens, and no hyphen at either end.';
   END IF;
   IF EXISTS (SELECT 1 FROM switchboard.organizations o WHERE o.slug = create_organization.slug) THEN
     RAISE EXCEPTION 'an organization with this slug already exists'
-      USING ERRCODE = '23505', DETAIL = format('slug: %s', slug);
+      USING ERRCODE = '23505', DETAIL = format('An organization has the slug "%s" already.', slug);
   END IF;
   INSERT INTO switchboard.organizations (name, slug, created_by)
     VALUES (create_organization.name, create_organization.slug, v_user) RETURNING id INTO v_org;
@@ -298,7 +302,8 @@ BEGIN
   IF EXISTS (SELECT 1 FROM switchboard.organization_members m
               WHERE m.org_id = add_member.org_id AND m.user_id = add_member.user_id) THEN
     RAISE EXCEPTION 'user is already a member of this organization' USING ERRCODE = '23505',
-      DETAIL = format('user_id: %s', user_id), HINT = 'use set_member_role to change the role';
+      DETAIL = format('User %s has a role in this organization already.', user_id),
+      HINT = 'Use set_member_role to change the role.';
   END IF;
   INSERT INTO switchboard.organization_members (org_id, user_id, role)
     VALUES (add_member.org_id, add_member.user_id, add_member.role);
@@ -320,7 +325,7 @@ BEGIN
    WHERE m.org_id = set_member_role.org_id AND m.user_id = set_member_role.user_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'user is not a member of this organization'
-      USING ERRCODE = 'P0002', DETAIL = format('user_id: %s', user_id);
+      USING ERRCODE = 'P0002', DETAIL = format('No member of this organization has the user id %s.', user_id);
   END IF;
   UPDATE switchboard.organization_members m SET role = set_member_role.role
    WHERE m.org_id = set_member_role.org_id AND m.user_id = set_member_role.user_id;
@@ -345,7 +350,7 @@ BEGIN
   RETURNING m.role INTO v_old;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'user is not a member of this organization'
-      USING ERRCODE = 'P0002', DETAIL = format('user_id: %s', user_id);
+      USING ERRCODE = 'P0002', DETAIL = format('No member of this organization has the user id %s.', user_id);
   END IF;
   RETURN jsonb_build_object('reason', 'REMOVED', 'orgId', org_id, 'userId', user_id,
                             'previousRole', v_old);
@@ -363,7 +368,7 @@ BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   IF v_user IS NULL THEN
     RAISE EXCEPTION 'set_default_org needs a signed-in user' USING ERRCODE = '42501',
-      HINT = 'call it with a jwt whose sub claim is the member';
+      HINT = 'Call it with a JWT whose sub claim is the member.';
   END IF;
   PERFORM switchboard.lock_member_defaults(v_user);
   IF NOT EXISTS (SELECT 1 FROM switchboard.organization_members m
@@ -422,18 +427,18 @@ BEGIN
   PERFORM switchboard.require_arg(delete_role, 'delete_role');
   IF v_rule IS NULL THEN
     RAISE EXCEPTION 'unknown protect scope' USING ERRCODE = '22023',
-      DETAIL = format('scope: %s', coalesce(scope, 'NULL')),
-      HINT = 'active (rows of the request''s organisation) or all (rows of every organisation of the caller)';
+      DETAIL = format('The scope given was %s.', coalesce('"' || scope || '"', 'NULL')),
+      HINT = 'Use active (the rows of the request''s organisation) or all (the rows of every organisation of the caller).';
   END IF;
   SELECT a.atttypid::regtype INTO v_type FROM pg_attribute a
    WHERE a.attrelid = tbl AND a.attname = org_column AND a.attnum > 0 AND NOT a.attisdropped;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'table % has no column %', tbl, quote_ident(org_column) USING ERRCODE = '42703',
-      HINT = 'pass the name of the column holding the organization id as org_column';
+      HINT = 'Pass the name of the column holding the organization id as org_column.';
   END IF;
   IF v_type <> 'uuid'::regtype THEN
     RAISE EXCEPTION 'column % of table % must be of type uuid', quote_ident(org_column), tbl
-      USING ERRCODE = '42804', DETAIL = format('its type is %s', v_type);
+      USING ERRCODE = '42804', DETAIL = format('Column %s has type %s.', quote_ident(org_column), v_type);
   END IF;
   FOR v_policy IN SELECT p.polname FROM pg_policy p WHERE p.polrelid = tbl
                     AND p.polname IN ('switchboard_select', 'switchboard_insert', 'switchboard_update',
@@ -455,7 +460,7 @@ BEGIN
                    ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                   WHERE i.indrelid = tbl AND a.attname = org_column) THEN
     RAISE NOTICE 'no index of % starts with %', tbl, quote_ident(org_column)
-      USING HINT = 'policies filter on it: create an index leading with it, or queries scan the table';
+      USING HINT = 'Policies filter on it: create an index leading with it, or queries scan the table.';
   END IF;
 END
 $$;

@@ -138,7 +138,7 @@ DECLARE
 BEGIN
   IF older_than IS NULL OR older_than < interval '48 hours' THEN
     RAISE EXCEPTION 'idempotency keys are kept at least 48 hours'
-      USING ERRCODE = '22023', DETAIL = format('older_than: %s', older_than);
+      USING ERRCODE = '22023', DETAIL = format('The older_than given was %s.', coalesce(older_than::text, 'NULL'));
   END IF;
   DELETE FROM switchboard.usage_events e WHERE e.created_at < now() - older_than;
   GET DIAGNOSTICS v_count = ROW_COUNT;
@@ -197,8 +197,8 @@ CREATE FUNCTION switchboard.require_feature(feature text) RETURNS void
 BEGIN
   PERFORM switchboard.require_arg(feature, 'feature');
   IF NOT EXISTS (SELECT 1 FROM switchboard.features f WHERE f.key = feature) THEN
-    RAISE EXCEPTION 'unknown feature' USING ERRCODE = '22023', DETAIL = format('feature: %s', feature),
-      HINT = 'see switchboard.features for the catalog';
+    RAISE EXCEPTION 'unknown feature' USING ERRCODE = '22023', DETAIL = format('Feature "%s" is not in the feature catalog.', feature),
+      HINT = 'See switchboard.features for the catalog.';
   END IF;
 END
 $$;
@@ -209,8 +209,9 @@ CREATE FUNCTION switchboard.require_tier(tier text) RETURNS void
 BEGIN
   PERFORM switchboard.require_arg(tier, 'tier');
   IF NOT EXISTS (SELECT 1 FROM switchboard.plan_tiers t WHERE t.key = tier) THEN
-    RAISE EXCEPTION 'unknown plan tier' USING ERRCODE = '22023', DETAIL = format('tier: %s', tier),
-      HINT = (SELECT 'known tiers: ' || string_agg(t.key, ', ' ORDER BY t.rank) FROM switchboard.plan_tiers t);
+    RAISE EXCEPTION 'unknown plan tier' USING ERRCODE = '22023', DETAIL = format('Plan tier "%s" is not in the plan catalog.', tier),
+      HINT = (SELECT 'The known tiers are ' || string_agg(t.key, ', ' ORDER BY t.rank) || '.'
+                FROM switchboard.plan_tiers t);
   END IF;
 END
 $$;
@@ -222,8 +223,8 @@ CREATE FUNCTION switchboard.require_service_role(action text, hint text DEFAULT 
 BEGIN
   IF NOT switchboard.is_service_role() THEN
     RAISE EXCEPTION 'only the service role can %', action USING ERRCODE = '42501',
-      DETAIL = format('role: %s', coalesce(nullif(current_setting('role'), 'none'), session_user::text)),
-      HINT = coalesce(hint, 'the service role is the platform''s billing backend');
+      DETAIL = format('The current role is %s.', coalesce(nullif(current_setting('role'), 'none'), session_user::text)),
+      HINT = coalesce(hint, 'The service role is the platform''s billing backend.');
   END IF;
 END
 $$;
@@ -235,7 +236,7 @@ CREATE FUNCTION switchboard.lock_plan(org uuid) RETURNS void
 BEGIN
   PERFORM 1 FROM switchboard.organizations o WHERE o.id = org FOR NO KEY UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'organization not found' USING ERRCODE = 'P0002', DETAIL = format('org_id: %s', org);
+    PERFORM switchboard.require_organization(org);  -- raises the one "organization not found"
   END IF;
 END
 $$;
@@ -258,13 +259,14 @@ DECLARE
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   PERFORM switchboard.require_service_role('set subscriptions',
-    'an owner asks for a plan change with request_plan_change(org_id, tier); the billing backend applies it');
+    'An owner asks for a plan change with request_plan_change(org_id, tier); the billing backend applies it.');
   PERFORM switchboard.require_organization(org_id);
   PERFORM switchboard.require_tier(tier);
   PERFORM switchboard.require_arg(status, 'status');
   IF status NOT IN ('active', 'trialing', 'cancelled', 'suspended', 'past_due') THEN
     RAISE EXCEPTION 'unknown subscription status' USING ERRCODE = '22023',
-      DETAIL = format('status: %s', status), HINT = 'active, trialing, cancelled, suspended or past_due';
+      DETAIL = format('The status given was "%s".', status),
+      HINT = 'Use active, trialing, cancelled, suspended or past_due.';
   END IF;
   options := coalesce(options, '{}');
   IF jsonb_typeof(options) <> 'object' THEN
@@ -275,15 +277,15 @@ BEGIN
    LIMIT 1;
   IF v_unknown IS NOT NULL THEN
     RAISE EXCEPTION 'unknown subscription option' USING ERRCODE = '22023',
-      DETAIL = format('option: %s', v_unknown),
-      HINT = 'billingCycle, trialEndsAt, currentPeriodStart, currentPeriodEnd, addons';
+      DETAIL = format('Option "%s" is not a subscription option.', v_unknown),
+      HINT = 'The options are billingCycle, trialEndsAt, currentPeriodStart, currentPeriodEnd and addons.';
   END IF;
   PERFORM switchboard.lock_plan(org_id);
   SELECT * INTO v_old FROM switchboard.subscriptions s WHERE s.org_id = set_subscription.org_id FOR UPDATE;
   v_cycle := coalesce(options ->> 'billingCycle', v_old.billing_cycle, 'monthly');
   IF v_cycle NOT IN ('monthly', 'annual') THEN
     RAISE EXCEPTION 'unknown billing cycle' USING ERRCODE = '22023',
-      DETAIL = format('billingCycle: %s', v_cycle), HINT = 'monthly or annual';
+      DETAIL = format('The billingCycle given was "%s".', v_cycle), HINT = 'Use monthly or annual.';
   END IF;
   v_trial := coalesce((options ->> 'trialEndsAt')::timestamptz, v_old.trial_ends_at);
   IF status = 'trialing' AND v_trial IS NULL THEN
@@ -296,7 +298,7 @@ BEGIN
                     v_start + CASE v_cycle WHEN 'annual' THEN interval '1 year' ELSE interval '1 month' END);
   IF v_end <= v_start THEN
     RAISE EXCEPTION 'the billing period must end after it starts' USING ERRCODE = '22023',
-      DETAIL = format('currentPeriodStart: %s, currentPeriodEnd: %s', v_start, v_end);
+      DETAIL = format('The period given starts at %s and ends at %s.', v_start, v_end);
   END IF;
   INSERT INTO switchboard.subscriptions AS s
          (org_id, tier, status, billing_cycle, trial_ends_at, current_period_start,
@@ -324,8 +326,8 @@ CREATE FUNCTION switchboard.refuse_billing_override(feature text) RETURNS void
   LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   RAISE EXCEPTION 'this override was set by the billing backend' USING ERRCODE = '42501',
-    DETAIL = format('feature: %s', feature),
-    HINT = 'only the service role can change or remove it';
+    DETAIL = format('The billing backend set the override of feature "%s".', feature),
+    HINT = 'Only the service role can change or remove it.';
 END
 $$;
 
@@ -354,20 +356,20 @@ BEGIN
   PERFORM switchboard.require_arg(enabled, 'enabled');
   IF usage_limit < 0 THEN
     RAISE EXCEPTION 'usage_limit must not be negative' USING ERRCODE = '22023',
-      DETAIL = format('usage_limit: %s', usage_limit);
+      DETAIL = format('The usage_limit given was %s.', usage_limit);
   END IF;
   IF (usage_limit IS NOT NULL OR limit_mode IS NOT NULL)
      AND (SELECT f.kind FROM switchboard.features f WHERE f.key = feature) <> 'metered' THEN
     RAISE EXCEPTION 'a usage limit needs a metered feature' USING ERRCODE = '22023',
-      DETAIL = format('feature: %s', feature), HINT = 'leave usage_limit and limit_mode NULL';
+      DETAIL = format('Feature "%s" is not metered.', feature), HINT = 'Leave usage_limit and limit_mode NULL.';
   END IF;
   IF limit_mode NOT IN ('hard', 'soft') THEN
     RAISE EXCEPTION 'unknown limit mode' USING ERRCODE = '22023',
-      DETAIL = format('limit_mode: %s', limit_mode), HINT = 'hard or soft';
+      DETAIL = format('The limit_mode given was "%s".', limit_mode), HINT = 'Use hard or soft.';
   END IF;
   IF expires_at <= now() THEN
     RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = '22023',
-      DETAIL = format('expires_at: %s', expires_at);
+      DETAIL = format('The expires_at given was %s.', expires_at);
   END IF;
   IF v_source = 'tenant' THEN
     PERFORM switchboard._assert_narrowing_override(org_id, feature, enabled, usage_limit, limit_mode);
@@ -465,8 +467,8 @@ BEGIN
       PERFORM switchboard.assert_role(org_id, 'owner');  -- raises the caller's precise refusal
     END IF;
     RAISE EXCEPTION 'plan changes are requested by an owner of the organization' USING ERRCODE = '42501',
-      DETAIL = format('org_id: %s', org_id),
-      HINT = 'the billing backend changes the plan with set_subscription';
+      DETAIL = format('The service role is not an owner of organization %s.', org_id),
+      HINT = 'The billing backend changes the plan with set_subscription.';
   END IF;
   PERFORM switchboard.require_tier(tier);
   PERFORM switchboard.lock_plan(org_id);
@@ -532,7 +534,7 @@ BEGIN
    WHERE r.org_id = reject_plan_change.org_id AND r.id = request_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'plan change request not found' USING ERRCODE = 'P0002',
-      DETAIL = format('org_id: %s, request_id: %s', org_id, request_id);
+      DETAIL = format('Organization %s has no plan change request with the id %s.', org_id, request_id);
   END IF;
   RETURN switchboard.plan_change_answer(v_request, 'ALREADY_' || upper(v_request.status));
 END

@@ -115,7 +115,7 @@ BEGIN
   SELECT * INTO v_row FROM switchboard.webhook_inbox i WHERE i.id = inbox_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'webhook event not found' USING ERRCODE = 'P0002',
-      DETAIL = format('inbox_id: %s', inbox_id);
+      DETAIL = format('No webhook event has the inbox id %s.', inbox_id);
   END IF;
   IF v_row.status <> 'received' THEN
     RETURN jsonb_build_object('reason', 'NOT_PENDING', 'inboxId', inbox_id, 'status', v_row.status);
@@ -154,7 +154,8 @@ BEGIN
   v_event := coalesce(v_facts.event_id, 'sha256:' || body_sha256);
   IF v_event IS NULL THEN
     RAISE EXCEPTION 'webhook event has no id' USING ERRCODE = '22023',
-      DETAIL = format('provider: %s', provider), HINT = 'pass body_sha256 for providers without event ids';
+      DETAIL = format('The event from provider "%s" carries no event id, and no body_sha256 was given.', provider),
+      HINT = 'Pass body_sha256 for providers without event ids.';
   END IF;
   v_org := switchboard.resolve_provider_org(provider, v_facts.account_keys);
   INSERT INTO switchboard.webhook_inbox (org_id, provider, event_id, event_type, status, payload, headers,

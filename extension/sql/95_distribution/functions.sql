@@ -129,12 +129,12 @@ BEGIN
   PERFORM switchboard.require_arg(options, 'options');
   IF jsonb_typeof(options) <> 'object' THEN
     RAISE EXCEPTION 'distribution options must be a json object' USING ERRCODE = '22023',
-      DETAIL = format('options: %s', options);
+      DETAIL = format('The options given were %s.', options);
   END IF;
   FOR v_key IN SELECT jsonb_object_keys(options) LOOP
     IF v_key <> 'shardCount' THEN
       RAISE EXCEPTION 'unknown distribution option' USING ERRCODE = '22023',
-        DETAIL = format('option: %s', v_key), HINT = 'the options are: shardCount';
+        DETAIL = format('Option "%s" is not a distribution option.', v_key), HINT = 'The only option is shardCount.';
     END IF;
   END LOOP;
   IF options ? 'shardCount' THEN
@@ -142,7 +142,8 @@ BEGIN
        OR (options ->> 'shardCount') !~ '^[0-9]{1,5}$'
        OR (options ->> 'shardCount')::integer NOT BETWEEN 1 AND 64000 THEN
       RAISE EXCEPTION 'invalid shard count' USING ERRCODE = '22023',
-        DETAIL = format('shardCount: %s', options -> 'shardCount'), HINT = 'a whole number from 1 to 64000';
+        DETAIL = format('The shardCount given was %s.', options -> 'shardCount'),
+        HINT = 'Use a whole number from 1 to 64000.';
     END IF;
     v_shards := (options ->> 'shardCount')::integer;
   END IF;
@@ -151,7 +152,7 @@ BEGIN
   END IF;
   IF NOT pg_catalog.citus_is_coordinator() THEN
     RAISE EXCEPTION 'switchboard is distributed from the Citus coordinator' USING ERRCODE = '55000',
-      DETAIL = 'this node is a Citus worker', HINT = 'call switchboard.distribute() on the coordinator';
+      DETAIL = 'This node is a Citus worker.', HINT = 'Call switchboard.distribute() on the coordinator.';
   END IF;
   -- Extension triggers (cache invalidation, audit, membership rules) run on the shards.
   SET LOCAL citus.enable_unsafe_triggers = on;

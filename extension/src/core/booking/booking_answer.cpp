@@ -62,21 +62,23 @@ std::string calendar_answer(std::string_view reason, std::optional<std::string_v
 
 void require_details(const Json& details) {
   if (details.kind != Json::Kind::object)
-    throw Error("22023", "details must be a json object", "details: " + jsonb_text(details));
+    throw not_json_object_error("details", jsonb_text(details));
   for (const auto& [key, value] : details.members)
     if (!is_detail(key))
-      throw Error("22023", "unknown appointment detail", "key: " + key,
-                  "details may hold service, notes, metadata and source");
+      throw Error("22023", "unknown appointment detail",
+                  "Key \"" + key + "\" is not an appointment detail.",
+                  "Details may hold service, notes, metadata and source.");
   for (const char* key : {"service", "notes", "source"})
     if (const Json* value = details.find(key); value && value->kind != Json::Kind::string)
       throw Error("22023", std::string(key) + " must be a string",
-                  std::string(key) + ": " + jsonb_text(*value));
+                  given_detail(key, jsonb_text(*value)));
   if (const Json* metadata = details.find("metadata");
       metadata && metadata->kind != Json::Kind::object)
-    throw Error("22023", "metadata must be a json object", "metadata: " + jsonb_text(*metadata));
+    throw not_json_object_error("metadata", jsonb_text(*metadata));
   if (const Json* source = details.find("source"); source && !is_source(source->text))
-    throw Error("22023", "unknown appointment source", "source: " + source->text,
-                "use ai_call, dashboard or api");
+    throw Error("22023", "unknown appointment source",
+                "Source \"" + source->text + "\" is not an appointment source.",
+                "Use ai_call, dashboard or api.");
 }
 
 }  // namespace sb::booking

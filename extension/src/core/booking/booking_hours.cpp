@@ -45,9 +45,11 @@ std::string range_text(const ClockRange& r) {
 
 [[noreturn]] void bad_hours(const std::string& message, const std::string& where,
                             const std::string& value) {
-  throw Error("22023", message, where + ": " + value,
-              "business hours are arrays of [\"HH:MM\", \"HH:MM\"] pairs, e.g. "
-              "{\"mon\": [[\"09:00\", \"12:00\"], [\"13:00\", \"17:00\"]]}");
+  throw Error("22023", message,
+              where == "business_hours" ? given_detail("business_hours", value)
+                                        : "The hours given for " + where + " were " + value + ".",
+              "Business hours are arrays of [\"HH:MM\", \"HH:MM\"] pairs, e.g. "
+              "{\"mon\": [[\"09:00\", \"12:00\"], [\"13:00\", \"17:00\"]]}.");
 }
 
 ClockRange parse_range(const Json& pair, const std::string& where) {
@@ -86,9 +88,11 @@ int parse_option_value(const OptionSpec& spec, const Json& value) {
   size_t sign = !t.empty() && t[0] == '-' ? 1 : 0;  // at least one digit follows it
   bool integer = value.kind == Json::Kind::number && t.size() > sign && t.size() < 10 &&
                  digits(t, sign, t.size() - sign) >= 0;
-  if (!integer) throw Error("22023", message, std::string(spec.key) + ": " + json_text(value));
+  if (!integer)
+    throw Error("22023", message, given_detail(std::string(spec.key), json_text(value)));
   int n = std::stoi(t);
-  if (n < spec.min || n > spec.max) throw Error("22023", message, std::string(spec.key) + ": " + t);
+  if (n < spec.min || n > spec.max)
+    throw Error("22023", message, given_detail(std::string(spec.key), t));
   return n;
 }
 
@@ -197,8 +201,9 @@ std::array<DayHours, 7> parse_weekly(const Json& value) {
   for (const auto& [key, hours] : value.members) {
     auto it = std::find(kWeekdays.begin(), kWeekdays.end(), key);
     if (it == kWeekdays.end())
-      throw Error("22023", "unknown weekday in business hours", "key: " + json_quote(key),
-                  "use mon, tue, wed, thu, fri, sat and sun");
+      throw Error("22023", "unknown weekday in business hours",
+                  "Key " + json_quote(key) + " is not a weekday.",
+                  "Use mon, tue, wed, thu, fri, sat and sun.");
     weekly[it - kWeekdays.begin()] = parse_day_hours(hours, key);
   }
   return weekly;
@@ -207,14 +212,14 @@ std::array<DayHours, 7> parse_weekly(const Json& value) {
 std::map<int, DayHours> parse_exceptions(const Json& value) {
   if (value.kind != Json::Kind::object)
     throw Error(
-        "22023", "exceptions must be a json object", "exceptions: " + json_text(value),
-        "map dates to hours, e.g. {\"2026-12-25\": [], \"2026-12-24\": [[\"09:00\", \"13:00\"]]}");
+        "22023", "exceptions must be a json object", given_detail("exceptions", json_text(value)),
+        "Map dates to hours, e.g. {\"2026-12-25\": [], \"2026-12-24\": [[\"09:00\", \"13:00\"]]}.");
   std::map<int, DayHours> exceptions;
   for (const auto& [key, hours] : value.members) {
     std::optional<int> day = parse_date(key);
     if (!day)
-      throw Error("22007", "invalid date in exceptions", "key: " + json_quote(key),
-                  "dates are written YYYY-MM-DD");
+      throw Error("22007", "invalid date in exceptions",
+                  "Key " + json_quote(key) + " is not a date.", "Write dates as YYYY-MM-DD.");
     exceptions[*day] = parse_day_hours(hours, key);
   }
   return exceptions;
@@ -222,7 +227,7 @@ std::map<int, DayHours> parse_exceptions(const Json& value) {
 
 void apply_options(const Json& options, CalendarRules* rules) {
   if (options.kind != Json::Kind::object)
-    throw Error("22023", "options must be a json object", "options: " + json_text(options));
+    throw not_json_object_error("options", json_text(options));
   for (const auto& member : options.members) {
     const std::string& key = member.first;  // a plain name: lambdas capture no structured binding
     const Json& value = member.second;
@@ -233,9 +238,10 @@ void apply_options(const Json& options, CalendarRules* rules) {
     auto spec = std::find_if(kOptions.begin(), kOptions.end(),
                              [&](const OptionSpec& s) { return s.key == key; });
     if (spec == kOptions.end())
-      throw Error("22023", "unknown calendar option", "key: " + json_quote(key),
-                  "options are slotMinutes, slotStepMinutes, bufferBeforeMinutes, "
-                  "bufferAfterMinutes, minNoticeMinutes, maxDaysAhead, dailyCap and exceptions");
+      throw Error("22023", "unknown calendar option",
+                  "Option " + json_quote(key) + " is not a calendar option.",
+                  "The options are slotMinutes, slotStepMinutes, bufferBeforeMinutes, "
+                  "bufferAfterMinutes, minNoticeMinutes, maxDaysAhead, dailyCap and exceptions.");
     if (value.kind == Json::Kind::null && spec->nullable)
       set_option(rules, key, std::nullopt);
     else

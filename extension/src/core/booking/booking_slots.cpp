@@ -48,6 +48,11 @@ std::string utc_text(Micros t) {
   return sb::answer_time(t);
 }
 
+// The detail naming a requested window: "The window given runs from <from_ts> to <to_ts>."
+std::string window_detail(Micros from, Micros to) {
+  return "The window given runs from " + utc_text(from) + " to " + utc_text(to) + ".";
+}
+
 }  // namespace
 
 Zone::Zone(std::vector<ZoneSpan> spans) : spans_(std::move(spans)) {
@@ -265,18 +270,15 @@ Slot reach(const CalendarRules& rules, Micros from, Micros to, Micros duration) 
 void require_duration(int minutes) {
   if (minutes < 1 || minutes > 1440)
     throw Error("22023", "duration_minutes must be between 1 and 1440",
-                "duration_minutes: " + std::to_string(minutes),
-                "appointments last at most 24 hours");
+                given_detail("duration_minutes", std::to_string(minutes)),
+                "Appointments last at most 24 hours.");
 }
 
 void require_window(Micros from, Micros to) {
-  if (to <= from)
-    throw Error("22023", "to_ts must be after from_ts",
-                "from_ts: " + utc_text(from) + ", to_ts: " + utc_text(to));
+  if (to <= from) throw Error("22023", "to_ts must be after from_ts", window_detail(from, to));
   if (to - from > kMaxWindowDays * kDay)
-    throw Error("22023", "the window is longer than 92 days",
-                "from_ts: " + utc_text(from) + ", to_ts: " + utc_text(to),
-                "ask for availability in windows of at most 92 days");
+    throw Error("22023", "the window is longer than 92 days", window_detail(from, to),
+                "Ask for availability in windows of at most 92 days.");
 }
 
 std::int64_t lock_key(const Uuid& org, std::string_view name) noexcept {

@@ -39,8 +39,8 @@ std::string limit_text(const std::optional<int64_t>& limit) {
 }
 
 const char* const kAskBilling =
-    "grants and higher limits come from the billing backend: an owner asks with "
-    "request_plan_change(org_id, tier)";
+    "Grants and higher limits come from the billing backend: an owner asks with "
+    "request_plan_change(org_id, tier).";
 
 }  // namespace
 
@@ -173,18 +173,22 @@ void require_narrowing(const Catalog& catalog, const OrgState& org, std::string_
   std::string name(feature);
   if (!proposed.limit)
     throw Error("42501", "a tenant override can only disable a feature or lower its limit",
-                "feature: " + name + ", enabled: true, usage_limit: null", kAskBilling);
+                "The override enables feature \"" + name + "\" with no usage_limit.", kAskBilling);
   if (proposed.mode == Mode::soft)
-    throw Error("42501", "a tenant limit is a hard cap", "feature: " + name + ", limit_mode: soft",
-                "leave limit_mode null or hard; soft limits (billed overage) are billing terms");
+    throw Error("42501", "a tenant limit is a hard cap",
+                "The override of feature \"" + name + "\" asks for limit_mode soft.",
+                "Leave limit_mode null or hard; soft limits (billed overage) are billing terms.");
   const Feature* f = catalog.feature(feature);
   std::optional<Grant> plan = plan_grant(org, feature, now);
   if (!f || !f->metered || !plan)
-    throw Error("42501", "the plan does not grant this feature", "feature: " + name, kAskBilling);
+    throw Error("42501", "the plan does not grant this feature",
+                "The plan grants no usage limit of feature \"" + name + "\" to lower.",
+                kAskBilling);
   if (!tenant_cap(proposed, plan))
     throw Error("42501", "a tenant override cannot raise a limit",
-                "feature: " + name + ", usage_limit: " + std::to_string(*proposed.limit) +
-                    ", plan limit: " + limit_text(plan->limit),
+                "The usage_limit given for feature \"" + name + "\" was " +
+                    std::to_string(*proposed.limit) + "; the plan's limit is " +
+                    limit_text(plan->limit) + ".",
                 kAskBilling);
 }
 
@@ -194,11 +198,13 @@ int64_t checked_sum(std::string_view message, std::initializer_list<Term> terms,
   bool overflow = false;
   for (const Term& t : terms) overflow = __builtin_add_overflow(sum, t.value, &sum) || overflow;
   if (!overflow) return sum;
-  std::string detail(context);
+  std::string detail = "The sum of";
   for (const Term& t : terms)
-    detail +=
-        (&t == terms.begin() ? "" : ", ") + std::string(t.name) + ": " + std::to_string(t.value);
-  throw Error("22003", std::string(message), detail);
+    detail += std::string(&t == terms.begin()     ? " "
+                          : &t == terms.end() - 1 ? " and "
+                                                  : ", ") +
+              std::string(t.name) + " " + std::to_string(t.value);
+  throw Error("22003", std::string(message), detail + std::string(context) + " is beyond bigint.");
 }
 
 const Tier* upgrade_tier(const Catalog& catalog, const Decision& d) {
@@ -221,25 +227,30 @@ const Tier* upgrade_tier(const Catalog& catalog, const Decision& d) {
 
 std::map<std::string, Grant> effective_grants(const Catalog& catalog, std::string_view tier,
                                               const std::map<std::string, AddonValue>& addons) {
-  if (!catalog.tier(tier)) throw Error("22023", "unknown plan tier", "tier: " + std::string(tier));
+  if (!catalog.tier(tier))
+    throw Error("22023", "unknown plan tier",
+                "Plan tier \"" + std::string(tier) + "\" is not in the plan catalog.");
   auto grants = catalog.grants.find(std::string(tier));
   std::map<std::string, Grant> out;
   if (grants != catalog.grants.end()) out = grants->second;
   for (const auto& [key, value] : addons) {
     const Feature* f = catalog.feature(key);
-    if (!f) throw Error("22023", "unknown feature in add-ons", "feature: " + key);
+    if (!f)
+      throw Error("22023", "unknown feature in add-ons",
+                  "Feature \"" + key + "\" is not in the feature catalog.");
     if (value.grant) {
       out.emplace(key, Grant{});
       continue;
     }
     if (!f->metered)
-      throw Error("22023", "a quantity add-on needs a metered feature", "feature: " + key,
-                  "use true to grant a boolean feature");
+      throw Error("22023", "a quantity add-on needs a metered feature",
+                  "Feature \"" + key + "\" is not metered.",
+                  "Use true to grant a boolean feature.");
     Grant& g = out.emplace(key, Grant{0, Period::billing_period, Mode::hard}).first->second;
     if (g.limit)
-      *g.limit =
-          checked_sum("limit plus add-on is out of range for bigint",
-                      {{"limit", *g.limit}, {"add-on", value.quantity}}, "feature: " + key + ", ");
+      *g.limit = checked_sum("limit plus add-on is out of range for bigint",
+                             {{"limit", *g.limit}, {"add-on", value.quantity}},
+                             " of feature \"" + key + "\"");
   }
   return out;
 }

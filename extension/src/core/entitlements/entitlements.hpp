@@ -144,8 +144,8 @@ struct Term {
   int64_t value;
 };
 
-// The sum of `terms`; raises 22003 (`message`, detail "<context>name: value, ...") instead of
-// leaving the bigint range.
+// The sum of `terms`; raises 22003 (`message`, detail "The sum of name value, ... and name
+// value<context> is beyond bigint.") instead of leaving the bigint range.
 int64_t checked_sum(std::string_view message, std::initializer_list<Term> terms,
                     std::string_view context = {});
 

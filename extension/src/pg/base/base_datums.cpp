@@ -33,9 +33,9 @@ std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int n) {
   });
   if (characters < 1 || characters > kMaxCharacters)
     throw Error("22023", "idempotency_key must have 1 to 255 characters",
-                "idempotency_key: \"" + std::string(key.substr(0, shown)) +
-                    (static_cast<std::size_t>(shown) < key.size() ? "...\" (" : "\" (") +
-                    std::to_string(characters) + " characters)");
+                "The idempotency_key given has " + std::to_string(characters) + " characters: \"" +
+                    std::string(key.substr(0, shown)) +
+                    (static_cast<std::size_t>(shown) < key.size() ? "...\"." : "\"."));
   return std::string(key);
 }
 

@@ -37,7 +37,8 @@ const char* jsonb_text_of(Datum value) {
 sb::Json read_with(const std::string& reader, Datum value) {
   if (reader == "jsonb") return sb::pg::jsonb_value(value);
   if (reader == "text") return sb::read_json(jsonb_text_of(value));
-  throw sb::Error("22023", "unknown json reader", "reader: " + reader, "use jsonb or text");
+  throw sb::Error("22023", "unknown json reader", "Reader \"" + reader + "\" is not a json reader.",
+                  "Use jsonb or text.");
 }
 
 }  // namespace

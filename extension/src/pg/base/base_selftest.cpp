@@ -42,14 +42,16 @@ SB_FUNCTION(sb_selftest_boundary) {
   Counted alive;
   if (mode == "cpp_error") throw std::runtime_error("selftest: c++ exception");
   if (mode == "sb_error")
-    throw sb::Error("22023", "selftest: invalid parameter", "detail from c++", "hint from c++");
+    throw sb::Error("22023", "selftest: invalid parameter", "Detail from C++.", "Hint from C++.");
   if (mode == "bad_alloc") throw std::bad_alloc();
   if (mode == "pg_error") {
     std::vector<std::string> more_objects(3, "alive");
     Counted inner;
     run_sql("select 1/0");
   }
-  if (mode != "ok") throw sb::Error("22023", "unknown selftest mode", "mode: " + mode);
+  if (mode != "ok")
+    throw sb::Error("22023", "unknown selftest mode",
+                    "Mode \"" + mode + "\" is not a selftest mode.");
   return sb::pg::text_datum("ok");
 }
 
@@ -103,7 +105,8 @@ SB_WORKER_MAIN(sb_selftest_worker_main) {
 SB_FUNCTION(sb_selftest_worker) {
   std::string mode(sb::pg::text_arg(fcinfo, 0));
   if (mode != "fail" && mode != "ok")
-    throw sb::Error("22023", "unknown selftest worker mode", "mode: " + mode);
+    throw sb::Error("22023", "unknown selftest worker mode",
+                    "Mode \"" + mode + "\" is not a selftest worker mode.");
   bool stopped = false;
   sb::pg::guard([&] {
     BackgroundWorker worker;

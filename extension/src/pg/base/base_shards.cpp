@@ -126,9 +126,9 @@ OrgRelation org_relation(const char* table, const char* index, const pg_uuid_t& 
     clear_placements();  // a shard moved or was split since the placement was read: read it again
   }
   throw Error("0A000", "the organization's rows are on another node",
-              std::string("table: switchboard.") + table,
-              "call the function through the Citus coordinator, which delegates it to the node "
-              "holding the organization");
+              std::string("Its rows of table switchboard.") + table + " are on another node.",
+              "Call the function through the Citus coordinator, which delegates it to the node "
+              "holding the organization.");
 }
 
 Oid logical_table(Oid relid) {

@@ -181,7 +181,7 @@ std::string calendar_name(std::string_view name) {
       [&] { characters = pg_mbstrlen_with_len(trimmed.data(), static_cast<int>(trimmed.size())); });
   if (characters < 1 || characters > 200)
     throw Error("22023", "calendar name must have 1 to 200 characters",
-                "name: \"" + std::string(name) + "\"");
+                sb::given_detail("name", "\"" + std::string(name) + "\""));
   return trimmed;
 }
 
@@ -198,15 +198,15 @@ std::string store_calendar(const Uuid& org, const Uuid& id, const std::string& n
 void require_changes(Datum changes) {
   TextRows kinds = spi_query(changes_query, &changes, nullptr, ReadMode::current);
   if (std::string_view(kinds.at(0, 0)) != "object")
-    throw Error("22023", "changes must be a json object",
-                "changes: " + std::string(kinds.at(0, 1)));
+    throw sb::not_json_object_error("changes", kinds.at(0, 1));
   auto not_string = [&](int kind) {
     return kinds.at(0, kind) && std::string_view(kinds.at(0, kind)) != "string";
   };
   if (not_string(2) || not_string(4))
     throw Error("22023", "name and timeZone must be strings",
-                "name: " + std::string(kinds.at(0, 3) ? kinds.at(0, 3) : "") +
-                    ", timeZone: " + std::string(kinds.at(0, 5) ? kinds.at(0, 5) : ""));
+                "The name given was " + std::string(kinds.at(0, 3) ? kinds.at(0, 3) : "absent") +
+                    " and the timeZone given was " +
+                    std::string(kinds.at(0, 5) ? kinds.at(0, 5) : "absent") + ".");
 }
 
 // Ensures: the slots as the rows of the set-returning function's result: timestamptz columns,
@@ -300,7 +300,9 @@ SB_FUNCTION(sb_available_slots) {
   sb::pg::require_arg(fcinfo, 2, "from_ts");
   sb::pg::require_arg(fcinfo, 3, "to_ts");
   std::shared_ptr<const Calendar> cal = sb::pg::find_calendar(org, id);
-  if (!cal) throw Error("P0002", "calendar not found", "calendar_id: " + sb::to_string(id));
+  if (!cal)
+    throw Error("P0002", "calendar not found",
+                "No calendar of this organization has the id " + sb::to_string(id) + ".");
   Micros from = time_arg(fcinfo, 2, "from_ts"), to = time_arg(fcinfo, 3, "to_ts");
   bk::require_window(from, to);
   int minutes = PG_ARGISNULL(4) ? cal->rules.slot_minutes : PG_GETARG_INT32(4);

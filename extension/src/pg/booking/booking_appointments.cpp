@@ -102,7 +102,7 @@ Place place_of(const Command& c, const Appointment& a, Micros from, Micros to) {
   p.calendar = sb::pg::find_calendar(c.org, a.facts.calendar);
   if (!p.calendar)
     throw Error("XX000", "the calendar of an appointment was not found",
-                "appointment_id: " + sb::to_string(a.facts.id));
+                "Appointment " + sb::to_string(a.facts.id) + " names no stored calendar.");
   p.zone = sb::pg::zone_between(p.calendar->time_zone, std::min(from, a.facts.start) - kDay,
                                 std::max(to, a.facts.end) + kDay);
   return p;

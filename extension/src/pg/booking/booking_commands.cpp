@@ -251,7 +251,7 @@ SB_FUNCTION(sb_hold_slot) {
   int seconds = PG_GETARG_INT32(5);
   if (seconds < 1 || seconds > 3600)
     throw Error("22023", "hold_seconds must be between 1 and 3600",
-                "hold_seconds: " + std::to_string(seconds));
+                sb::given_detail("hold_seconds", std::to_string(seconds)));
   r.hold_seconds = seconds;
   r.key = sb::pg::idempotency_key_arg(fcinfo, 6);
   if (r.key) r.fingerprint = fingerprint(r);

@@ -250,8 +250,9 @@ pg_tz* time_zone(const std::string& name) {
   pg_tz* tz = nullptr;
   guard([&] { tz = pg_tzset(name.c_str()); });
   if (!tz || !pg_tz_acceptable(tz))
-    throw Error("22023", "unknown time zone", "time_zone: " + name,
-                "use an IANA time zone name such as America/New_York");
+    throw Error("22023", "unknown time zone",
+                "Time zone \"" + name + "\" is not in the time zone database.",
+                "Use an IANA time zone name such as America/New_York.");
   return tz;
 }
 
@@ -484,7 +485,7 @@ Micros time_arg(FunctionCallInfo fcinfo, int n, const char* name) {
   TimestampTz t = PG_GETARG_TIMESTAMPTZ(n);
   if (TIMESTAMP_NOT_FINITE(t))
     throw Error("22007", std::string(name) + " must be a finite timestamp",
-                std::string(name) + ": " + (TIMESTAMP_IS_NOBEGIN(t) ? "-infinity" : "infinity"));
+                sb::given_detail(name, TIMESTAMP_IS_NOBEGIN(t) ? "-infinity" : "infinity"));
   return to_unix(t);
 }
 
@@ -501,7 +502,9 @@ bk::Zone zone_between(const std::string& name, Micros from, Micros to) {
       found =
           pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off, &after_dst, tz);
     });
-    if (found < 0) throw Error("22023", "time zone lookup failed", "time_zone: " + name);
+    if (found < 0)
+      throw Error("22023", "time zone lookup failed",
+                  "The lookup in time zone \"" + name + "\" failed.");
     bool last = found == 0 || boundary >= end;
     spans.push_back(
         {t * bk::kSecond, (last ? end : boundary) * bk::kSecond, static_cast<int>(before_off)});

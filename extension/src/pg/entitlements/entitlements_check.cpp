@@ -86,7 +86,7 @@ int64_t positive_arg(FunctionCallInfo fcinfo, int n, const char* name, bool zero
   if (value < 0 || (value == 0 && !zero_ok))
     throw Error("22023",
                 std::string(name) + (zero_ok ? " must not be negative" : " must be positive"),
-                std::string(name) + ": " + std::to_string(value));
+                sb::given_detail(name, std::to_string(value)));
   return value;
 }
 

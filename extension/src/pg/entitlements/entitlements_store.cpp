@@ -139,8 +139,7 @@ std::shared_ptr<const ent::OrgState> load_org(const Uuid& org) {
   TextRows rows = read_org_rows(org);
   uint64 head = 0;
   while (head < rows.count && rows.at(head, 0)[0] != 'o') ++head;
-  if (head == rows.count)
-    throw Error("P0002", "organization not found", "org_id: " + to_string(org));
+  if (head == rows.count) throw sb::organization_not_found_error(to_string(org));
   auto state = std::make_shared<ent::OrgState>();
   state->timezone = str(rows.at(head, 1));
   if (rows.at(head, 2)) {

@@ -65,8 +65,8 @@ std::optional<int64_t> whole_units(const char* key, const char* text) {
   if (*end != '\0') return std::nullopt;
   if (errno == ERANGE)
     throw sb::Error("22003", "add-on is out of range for bigint",
-                    std::string("add-on: ") + key + ", value: " + text,
-                    "an add-on adds at most 9223372036854775807 units");
+                    std::string("Add-on \"") + key + "\" has the value " + text + ".",
+                    "An add-on adds at most 9223372036854775807 units.");
   if (errno != 0) return std::nullopt;
   return value;
 }
@@ -86,8 +86,10 @@ std::map<std::string, sb::ent::AddonValue> addons_of(Datum addons) {
     std::optional<int64_t> units =
         raw.kinds[i] == 2 ? whole_units(raw.keys[i], raw.numbers[i]) : std::nullopt;
     if (raw.kinds[i] == 3 || (raw.kinds[i] == 2 && !units))
-      throw sb::Error("22023", "invalid add-on value", std::string("add-on: ") + raw.keys[i],
-                      "use true to grant a feature or a non-negative whole number of units");
+      throw sb::Error("22023", "invalid add-on value",
+                      std::string("Add-on \"") + raw.keys[i] +
+                          "\" is neither true nor a non-negative whole number.",
+                      "Use true to grant a feature or a non-negative whole number of units.");
     out[raw.keys[i]] = sb::ent::AddonValue{raw.kinds[i] == 0, units.value_or(0)};
   }
   return out;

@@ -126,7 +126,8 @@ sb::pg::Usage lock_counter(const CounterKey& key, int64_t* expired) {
     rows = spi_query(lock_counter_query, args, nullptr, ReadMode::read_write);
     if (rows.count == 0)  // a row another transaction made is invisible to this snapshot
       throw Error("40001", "could not serialize access to a usage counter",
-                  "feature: " + key.feature, "retry the transaction");
+                  "Another transaction changed the counter of feature \"" + key.feature + "\".",
+                  "Retry the transaction.");
   }
   sb::pg::Usage u{to_int(rows.at(0, 0)), to_int(rows.at(0, 1)), to_int(rows.at(0, 2))};
   *expired = 0;
@@ -171,8 +172,9 @@ Evaluation evaluate_locked(const sb::Uuid& org, std::string_view feature, Counte
   Evaluation e = sb::pg::evaluate(org, feature, 0);
   *expired = 0;
   if (e.decision.feature && !e.decision.feature->metered)
-    throw sb::Error("22023", "feature is not metered", "feature: " + std::string(feature),
-                    "use has_feature or check_feature for boolean features");
+    throw sb::Error("22023", "feature is not metered",
+                    "Feature \"" + std::string(feature) + "\" is not metered.",
+                    "Use has_feature or check_feature for boolean features.");
   if (!e.decision.access) return e;
   *key = CounterKey{org, std::string(feature), e.window};
   e.usage = lock_counter(*key, expired);
@@ -324,7 +326,8 @@ Reservation lock_reservation(const sb::Uuid& org, const sb::Uuid& id, CounterKey
   Datum args[2] = {sb::pg::uuid_datum(org), sb::pg::uuid_datum(id)};
   TextRows found = spi_query(find_reservation_query, args, nullptr, ReadMode::read_write);
   if (found.count == 0)
-    throw sb::Error("P0002", "reservation not found", "reservation_id: " + sb::to_string(id));
+    throw sb::Error("P0002", "reservation not found",
+                    "No reservation of this organization has the id " + sb::to_string(id) + ".");
   Reservation r;
   r.feature = found.at(0, 0);
   r.period_start = to_int(found.at(0, 1));
@@ -382,12 +385,14 @@ SB_FUNCTION(sb_settle_reservation) {
   if (r.status == "settled") {
     if (r.settled != actual)
       throw sb::Error("23505", "reservation already settled with another quantity",
-                      "settled: " + std::to_string(r.settled) + ", now: " + std::to_string(actual));
+                      "It was settled with " + std::to_string(r.settled) + "; this call gives " +
+                          std::to_string(actual) + ".");
     write_counter(key, 0, -expired, 0);
     return sb::pg::jsonb_datum(sb::mark_replayed(r.result));
   }
   if (r.status == "released")
-    throw sb::Error("22023", "reservation was released", "reservation_id: " + sb::to_string(id));
+    throw sb::Error("22023", "reservation was released",
+                    "Reservation " + sb::to_string(id) + " was released before it was settled.");
   int64_t held = r.status == "active" ? r.quantity : 0;  // an expired one was given back already
   std::optional<sb::ent::Grant> g = current_grant(org, r.feature);
   int64_t taken = u.used + u.reserved - held;

@@ -52,7 +52,8 @@ sb::Role role_arg(FunctionCallInfo fcinfo, int n) {
   const RoleOids& oids = role_oids(get_fn_expr_argtype(fcinfo->flinfo, n));
   for (int rank = 1; rank <= 5; ++rank)
     if (oids.by_rank[rank] == value) return static_cast<sb::Role>(rank);
-  throw sb::Error("22023", "unknown member role", "enum value oid " + std::to_string(value));
+  throw sb::Error("22023", "unknown member role",
+                  "No member role has the enum value oid " + std::to_string(value) + ".");
 }
 
 }  // namespace

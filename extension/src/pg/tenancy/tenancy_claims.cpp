@@ -130,7 +130,7 @@ std::string parse_claims(const char* text, Field* sub, Field* org_id) {
   const char* error = nullptr;
   guard([&] { scan_claims(text, &scan, &error); });
   if (error) return error;
-  if (!scan.root_is_object) return "the claims are not a json object";
+  if (!scan.root_is_object) return "The claims are not a json object.";
   *sub = field_of(scan.sub);
   *org_id = field_of(scan.org_id);
   return {};
@@ -168,7 +168,8 @@ void claim_uuid(const Field& field, std::optional<Uuid>* out, std::string* error
   if (!field.present || (field.is_string && field.text.empty())) return;
   if (field.is_string) *out = lenient_uuid(field.text);
   if (!*out)
-    *error = field.is_string ? "value: \"" + field.text + "\"" : "the claim is not a string";
+    *error = field.is_string ? "The claim's value is \"" + field.text + "\"."
+                             : "The claim is not a string.";
 }
 
 // True when the claims' sub names the same user as the legacy request.jwt.claim.sub text.
@@ -203,9 +204,9 @@ const ClaimState& current_state() {
   Field sub, org_id;
   if (claims) s.json_error = parse_claims(claims, &sub, &org_id);
   if (legacy_sub && sub.present && !same_subject(sub, legacy_sub))
-    s.sub_conflict = "request.jwt.claim.sub: \"" + std::string(legacy_sub) + "\", sub in " +
-                     claims_setting_name() + ": " +
-                     (sub.is_string ? "\"" + sub.text + "\"" : "not a string");
+    s.sub_conflict = "request.jwt.claim.sub is \"" + std::string(legacy_sub) +
+                     "\", but the sub in " + claims_setting_name() + " is " +
+                     (sub.is_string ? "\"" + sub.text + "\"." : "not a string.");
   if (legacy_sub) sub = Field{true, true, legacy_sub};
   claim_uuid(sub, &s.user, &s.user_error);
   claim_uuid(org_id, &s.org, &s.org_error);
@@ -228,10 +229,10 @@ std::optional<Uuid> caller_user() {
   if (!s.sub_conflict.empty())
     throw Error("28000", "request.jwt.claim.sub and the jwt claims name different users",
                 s.sub_conflict,
-                "set request.jwt.claims only; the legacy setting may only repeat it");
+                "Set request.jwt.claims only; the legacy setting may only repeat it.");
   if (!s.user_error.empty())
     throw Error("22P02", "the sub claim is not a uuid", s.user_error,
-                "a jwt used with switchboard must carry uuid identifiers");
+                "A JWT used with switchboard must carry uuid identifiers.");
   if (!s.user) raise_json_error(s);
   return s.user;
 }
