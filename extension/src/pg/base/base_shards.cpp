@@ -131,6 +131,10 @@ OrgRelation org_relation(const char* table, const char* index, const pg_uuid_t& 
               "holding the organization");
 }
 
+bool table_hashed(const char* table) {
+  return placement_of(table).hashed;
+}
+
 Oid logical_table(Oid relid) {
   Oid logical = relid;
   guard([&] {

@@ -23,6 +23,10 @@ struct OrgRelation {
 // not delegated to the node holding the organisation).
 OrgRelation org_relation(const char* table, const char* index, const pg_uuid_t& org);
 
+// Whether switchboard.`table` is distributed by hash on this Citus node (its rows are spread over
+// shards on several nodes); false on a server without Citus.
+bool table_hashed(const char* table);
+
 // The switchboard table whose shard is `relid` (`relid` itself when it is no shard of one).
 Oid logical_table(Oid relid);
 
