@@ -74,7 +74,7 @@ std::optional<Role> caller_role_in(const Uuid& org) {
   std::optional<Uuid> user = caller_user();
   if (!user) return std::nullopt;
   if (const Memberships* hit = cache().find(*user)) return role_in(*hit, org);
-  if (!table_hashed("organization_members")) return role_in(caller_memberships(), org);
+  if (!table_hashed(OrgTable::members)) return role_in(caller_memberships(), org);
   pg_uuid_t keys[2];
   memcpy(keys[0].data, user->bytes.data(), 16);
   memcpy(keys[1].data, org.bytes.data(), 16);
