@@ -97,12 +97,6 @@ CREATE FUNCTION switchboard.function_distributed(fn regprocedure) RETURNS boolea
                        AND o.force_delegation)', fn)::boolean, false)
 $$;
 
--- The API roles a request runs as (SET LOCAL ROLE): Citus opens a delegated call's connection to
--- the worker as the current role, so on the workers they must be able to log in.
-CREATE VIEW switchboard.distribution_api_roles AS
-SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname IN ('anon', 'authenticated', 'service_role');
-COMMENT ON VIEW switchboard.distribution_api_roles IS
-  'the API roles switchboard.distribute() lets log in on the Citus workers';
 
 -- Ensures: on a Citus coordinator, every table of switchboard.distribution_layout is placed as it
 -- says (reference tables first, then the tenant tables distributed by org_id in one colocation
@@ -122,6 +116,9 @@ DECLARE
   v_changed jsonb := '[]';
   v_keys jsonb := '[]';
   v_dropped jsonb := '[]';
+  -- The API roles a request runs as (SET LOCAL ROLE): Citus opens a delegated call's connection
+  -- to the worker as the current role, so on the workers they must be able to log in.
+  v_api_roles text[] := ARRAY['anon', 'authenticated', 'service_role'];
 BEGIN
   PERFORM switchboard.require_arg(options, 'options');
   IF jsonb_typeof(options) <> 'object' THEN
@@ -211,12 +208,12 @@ BEGIN
   -- The workers let the API roles log in (their pg_hba.conf admits them from the coordinator only),
   -- without propagating that to the coordinator, where they stay NOLOGIN.
   SELECT string_agg(format('ALTER ROLE %I LOGIN;', a.rolname), ' ' ORDER BY a.rolname) INTO v_key
-    FROM switchboard.distribution_api_roles a;
+    FROM unnest(v_api_roles) AS a(rolname);
   IF EXISTS (SELECT 1 FROM pg_catalog.run_command_on_workers(
                format('SELECT count(*) FROM pg_catalog.pg_roles WHERE rolcanlogin AND rolname IN (%s)',
-                      (SELECT string_agg(quote_literal(a.rolname), ', ') FROM switchboard.distribution_api_roles a))) w
+                      (SELECT string_agg(quote_literal(a.rolname), ', ') FROM unnest(v_api_roles) AS a(rolname)))) w
               WHERE NOT w.success
-                 OR w.result::integer <> (SELECT count(*) FROM switchboard.distribution_api_roles)) THEN
+                 OR w.result::integer <> cardinality(v_api_roles)) THEN
     PERFORM pg_catalog.run_command_on_workers(format(
       'DO $login$ BEGIN PERFORM pg_catalog.set_config(''citus.enable_ddl_propagation'', ''off'', true); %s END $login$', v_key));
     v_changed := v_changed || to_jsonb('API roles LOGIN on the workers'::text);
