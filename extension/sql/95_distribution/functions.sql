@@ -97,15 +97,19 @@ CREATE FUNCTION switchboard.distribution_state(t regclass) RETURNS text
        FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1', t), 'local')
 $$;
 
--- Whether function fn is distributed (has a distribution argument in Citus's metadata).
+-- Whether function fn is distributed (has a distribution argument in Citus's metadata) with
+-- force_delegation, so that a call inside BEGIN ... COMMIT (the SET LOCAL role and claims before
+-- it travel with it) is delegated too.
 CREATE FUNCTION switchboard.function_distributed(fn regprocedure) RETURNS boolean
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT coalesce(switchboard.citus_metadata(
     'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_object o
                      WHERE o.classid OPERATOR(pg_catalog.=) ''pg_catalog.pg_proc''::pg_catalog.regclass
                        AND o.objid OPERATOR(pg_catalog.=) $1
-                       AND o.distribution_argument_index IS NOT NULL)', fn)::boolean, false)
+                       AND o.distribution_argument_index IS NOT NULL
+                       AND o.force_delegation)', fn)::boolean, false)
 $$;
+
 
 -- Ensures: on a Citus coordinator, every table of switchboard.distribution_layout is placed as it
 -- says (reference tables first, then the tenant tables distributed by org_id in one colocation
@@ -125,6 +129,9 @@ DECLARE
   v_changed jsonb := '[]';
   v_keys jsonb := '[]';
   v_dropped jsonb := '[]';
+  -- The API roles a request runs as (SET LOCAL ROLE): Citus opens a delegated call's connection
+  -- to the worker as the current role, so on the workers they must be able to log in.
+  v_api_roles text[] := ARRAY['anon', 'authenticated', 'service_role'];
 BEGIN
   PERFORM switchboard.require_arg(options, 'options');
   IF jsonb_typeof(options) <> 'object' THEN
@@ -208,9 +215,31 @@ BEGIN
   END LOOP;
   FOR v_fn IN SELECT f.fn FROM switchboard.distribution_functions f ORDER BY f.fn::text LOOP
     CONTINUE WHEN switchboard.function_distributed(v_fn);
-    PERFORM pg_catalog.create_distributed_function(v_fn, 'org_id', colocate_with => v_anchor::text);
+    PERFORM pg_catalog.create_distributed_function(v_fn, 'org_id', colocate_with => v_anchor::text,
+                                                   force_delegation => true);
     v_changed := v_changed || to_jsonb(v_fn::text);
   END LOOP;
+  -- The workers let the API roles log in (their pg_hba.conf admits them from the coordinator only),
+  -- without propagating that to the coordinator, where they stay NOLOGIN.
+  SELECT string_agg(format('ALTER ROLE %I LOGIN;', a.rolname), ' ' ORDER BY a.rolname) INTO v_key
+    FROM unnest(v_api_roles) AS a(rolname);
+  IF EXISTS (SELECT 1 FROM pg_catalog.run_command_on_workers(
+               format('SELECT count(*) FROM pg_catalog.pg_roles WHERE rolcanlogin AND rolname IN (%s)',
+                      (SELECT string_agg(quote_literal(a.rolname), ', ') FROM unnest(v_api_roles) AS a(rolname)))) w
+              WHERE NOT w.success
+                 OR w.result::integer <> cardinality(v_api_roles)) THEN
+    PERFORM pg_catalog.run_command_on_workers(format(
+      'DO $login$ BEGIN PERFORM pg_catalog.set_config(''citus.enable_ddl_propagation'', ''off'', true); %s END $login$', v_key));
+    v_changed := v_changed || to_jsonb('API roles LOGIN on the workers'::text);
+  END IF;
+  -- The shim's sessions propagate SET LOCAL (role, request.jwt.claims) to the node a call is
+  -- delegated to.
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s
+                  WHERE s.setrole = 'switchboard_authenticator'::regrole AND s.setdatabase = 0
+                    AND 'citus.propagate_set_commands=local' = ANY (s.setconfig)) THEN
+    ALTER ROLE switchboard_authenticator SET citus.propagate_set_commands = 'local';
+    v_changed := v_changed || to_jsonb('switchboard_authenticator propagates SET LOCAL'::text);
+  END IF;
   RETURN jsonb_build_object('distributed', true,
                             'reason', CASE WHEN v_changed = '[]' THEN 'ALREADY_DISTRIBUTED' ELSE 'DISTRIBUTED' END,
                             'changed', v_changed, 'droppedForeignKeys', v_dropped);

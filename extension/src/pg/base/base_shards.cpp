@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "pg/base/base_boundary.hpp"
@@ -22,20 +21,36 @@ namespace {
 struct Shard {
   int32 low;
   int32 high;
-  std::string suffix;  // "_<shardid>"
+  std::string suffix;   // "_<shardid>"
+  OrgRelation found{};  // the shard's table and index here, once looked up
 };
 
 // How Citus places one table: no shards (not a Citus table), one shard (reference or Citus local
-// table) or hash ranges ordered by their low end.
+// table) or hash ranges ordered by their low end; `whole` is the table itself when it has none.
 struct Placement {
+  bool loaded = false;
   bool hashed = false;
   std::vector<Shard> shards;
+  OrgRelation whole{};
 };
 
-std::unordered_map<std::string, Placement> placements;
+struct TableNames {
+  const char* table;
+  const char* index;
+};
+constexpr TableNames kNames[] = {{"organizations", "organizations_pkey"},
+                                 {"subscriptions", "subscriptions_one_per_org"},
+                                 {"feature_overrides", "feature_overrides_one_per_feature"},
+                                 {"feature_usage", "feature_usage_period_key"},
+                                 {"calendars", "calendars_pkey"},
+                                 {"appointments", "appointments_calendar_starts_idx"},
+                                 {"organization_members", "organization_members_user_key"}};
+static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OrgTable::count));
+
+Placement placements[static_cast<int>(OrgTable::count)];
 
 void clear_placements() noexcept {
-  placements.clear();
+  for (Placement& p : placements) p = Placement{};
 }
 
 // Cleared on any invalidation of these tables: Citus invalidates a table when its shards change.
@@ -70,6 +85,7 @@ bool citus_present() {
 
 Placement load_placement(const char* table) {
   Placement placement;
+  placement.loaded = true;
   Oid relid = switchboard_relid(table);
   if (!OidIsValid(relid)) throw Error("XX000", std::string("switchboard.") + table + " is missing");
   if (!citus_present()) return placement;
@@ -87,48 +103,61 @@ Placement load_placement(const char* table) {
   return placement;
 }
 
-const Placement& placement_of(const char* table) {
-  auto found = placements.find(table);
-  if (found != placements.end()) return found->second;
-  int cache = placement_cache();
+// The placement of `table`, read once per backend until an invalidation clears it (a placement
+// read while an invalidation raced is used by this call only).
+Placement& placement_of(OrgTable table) {
+  Placement& cached = placements[static_cast<int>(table)];
+  if (cached.loaded) return cached;
   bool keep = false;
   Placement placement = load_for_cache(
-      cache, [&] { return load_placement(table); }, &keep);
-  if (!keep) {
-    static Placement once;
-    once = std::move(placement);
-    return once;
-  }
-  return placements.emplace(table, std::move(placement)).first->second;
+      placement_cache(), [&] { return load_placement(kNames[static_cast<int>(table)].table); },
+      &keep);
+  if (keep) return cached = std::move(placement);
+  static Placement once;
+  return once = std::move(placement);
 }
 
-// The shard suffix holding `org` ("" when the table is not a Citus table).
-std::string suffix_for(const Placement& placement, const pg_uuid_t& org) {
-  if (placement.shards.empty()) return "";
-  if (!placement.hashed) return placement.shards.front().suffix;
+// The relation (`found`, looked up by name once) holding `suffix` ("" for the table itself).
+OrgRelation& resolve(OrgTable table, const std::string& suffix, OrgRelation& found) {
+  if (!OidIsValid(found.table) || !OidIsValid(found.index)) {
+    const TableNames& names = kNames[static_cast<int>(table)];
+    found = {switchboard_relid(names.table + suffix), switchboard_relid(names.index + suffix)};
+  }
+  return found;
+}
+
+// The relation holding `org` in `placement`: the table itself when it is not a Citus table.
+OrgRelation& relation_for(OrgTable table, Placement& placement, const pg_uuid_t& org) {
+  if (placement.shards.empty()) return resolve(table, "", placement.whole);
+  if (!placement.hashed)
+    return resolve(table, placement.shards.front().suffix, placement.shards.front().found);
   int32 hash = 0;
   guard([&] {
     hash =
         DatumGetInt32(DirectFunctionCall1(uuid_hash, UUIDPGetDatum(const_cast<pg_uuid_t*>(&org))));
   });
-  for (const Shard& shard : placement.shards)
-    if (hash >= shard.low && hash <= shard.high) return shard.suffix;
+  for (Shard& shard : placement.shards)
+    if (hash >= shard.low && hash <= shard.high) return resolve(table, shard.suffix, shard.found);
   throw Error("XX000", "switchboard: no shard covers the organization's hash value");
 }
 
 }  // namespace
 
-OrgRelation org_relation(const char* table, const char* index, const pg_uuid_t& org) {
+OrgRelation org_relation(OrgTable table, const pg_uuid_t& org) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::string suffix = suffix_for(placement_of(table), org);
-    OrgRelation found{switchboard_relid(table + suffix), switchboard_relid(index + suffix)};
+    OrgRelation found = relation_for(table, placement_of(table), org);
     if (OidIsValid(found.table) && OidIsValid(found.index)) return found;
     clear_placements();  // a shard moved or was split since the placement was read: read it again
   }
   throw Error("0A000", "the organization's rows are on another node",
-              std::string("Its rows of table switchboard.") + table + " are on another node.",
+              std::string("Its rows of table switchboard.") + kNames[static_cast<int>(table)].table +
+                  " are on another node.",
               "Call the function through the Citus coordinator, which delegates it to the node "
               "holding the organization.");
+}
+
+bool table_hashed(OrgTable table) {
+  return placement_of(table).hashed;
 }
 
 Oid logical_table(Oid relid) {

@@ -18,10 +18,27 @@ struct OrgRelation {
   Oid index;
 };
 
-// The relation holding organisation `org`'s rows of switchboard.`table` on this node and its index
-// named `index` there. Raises 0A000 when those rows are in a shard on another node (the call was
-// not delegated to the node holding the organisation).
-OrgRelation org_relation(const char* table, const char* index, const pg_uuid_t& org);
+// The tables the C++ readers open directly, each with the one index they read it through.
+enum class OrgTable {
+  organizations,      // organizations_pkey
+  subscriptions,      // subscriptions_one_per_org
+  feature_overrides,  // feature_overrides_one_per_feature
+  feature_usage,      // feature_usage_period_key
+  calendars,          // calendars_pkey
+  appointments,       // appointments_calendar_starts_idx
+  members,            // organization_members, organization_members_user_key
+  count
+};
+
+// The relation holding organisation `org`'s rows of `table` on this node and its index there,
+// found once per backend and placement (no catalog lookup on later calls). Raises 0A000 when those
+// rows are in a shard on another node (the call was not delegated to the node holding the
+// organisation).
+OrgRelation org_relation(OrgTable table, const pg_uuid_t& org);
+
+// Whether switchboard.`table` is distributed by hash on this Citus node (its rows are spread over
+// shards on several nodes); false on a server without Citus.
+bool table_hashed(OrgTable table);
 
 // The switchboard table whose shard is `relid` (`relid` itself when it is no shard of one).
 Oid logical_table(Oid relid);

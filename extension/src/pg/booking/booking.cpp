@@ -46,8 +46,10 @@ using sb::pg::zone_between;
 
 // The calendar's rules (r: the normalised rules, bk::rules_json) and its description, the
 // `calendar` of update_calendar's answer.
+// The update returns the row and the description is built outside it: Citus refuses functions
+// that are not IMMUTABLE (jsonb_build_object is STABLE) in the RETURNING of a distributed table.
 Query store_query = {
-    "update switchboard.calendars k set name = $3, time_zone = $4, "
+    "with k as (update switchboard.calendars k set name = $3, time_zone = $4, "
     "business_hours = $5 OPERATOR(pg_catalog.->) 'businessHours', "
     "exceptions = $5 OPERATOR(pg_catalog.->) 'exceptions', "
     "slot_minutes = ($5 OPERATOR(pg_catalog.->>) 'slotMinutes')::pg_catalog.int4, "
@@ -57,13 +59,13 @@ Query store_query = {
     "min_notice_minutes = ($5 OPERATOR(pg_catalog.->>) 'minNoticeMinutes')::pg_catalog.int4, "
     "max_days_ahead = ($5 OPERATOR(pg_catalog.->>) 'maxDaysAhead')::pg_catalog.int4, "
     "daily_cap = ($5 OPERATOR(pg_catalog.->>) 'dailyCap')::pg_catalog.int4 "
-    "where k.org_id OPERATOR(pg_catalog.=) $1 and k.id OPERATOR(pg_catalog.=) $2 "
-    "returning pg_catalog.jsonb_build_object('calendarId', k.id, 'name', k.name, "
+    "where k.org_id OPERATOR(pg_catalog.=) $1 and k.id OPERATOR(pg_catalog.=) $2 returning k.*) "
+    "select pg_catalog.jsonb_build_object('calendarId', k.id, 'name', k.name, "
     "'timeZone', k.time_zone, 'businessHours', k.business_hours, "
     "'slotMinutes', k.slot_minutes, 'slotStepMinutes', k.slot_step_minutes, "
     "'bufferBeforeMinutes', k.buffer_before_minutes, 'bufferAfterMinutes', k.buffer_after_minutes, "
     "'minNoticeMinutes', k.min_notice_minutes, 'maxDaysAhead', k.max_days_ahead, "
-    "'dailyCap', k.daily_cap, 'exceptions', k.exceptions)::pg_catalog.text",
+    "'dailyCap', k.daily_cap, 'exceptions', k.exceptions)::pg_catalog.text from k",
     5,
     {UUIDOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID}};
 Query insert_query = {

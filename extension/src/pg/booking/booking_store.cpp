@@ -103,7 +103,7 @@ std::shared_ptr<const Calendar> load_calendar(const Uuid& org, const Uuid& id) {
   memcpy(id_key.data, id.bytes.data(), 16);
   CalendarColumns columns;
   bool found = false;
-  OrgRelation where = org_relation("calendars", "calendars_pkey", org_key);
+  OrgRelation where = org_relation(OrgTable::calendars, org_key);
   guard([&] { read_calendar_row(where, &org_key, &id_key, &columns, &found); });
   if (!found) return nullptr;
   return std::make_shared<const Calendar>(calendar_from(columns));
@@ -420,7 +420,7 @@ bool Occupancy::expired_hold_meets(Micros from, Micros to) const noexcept {
 AppointmentReader::AppointmentReader(const Uuid& org, const Uuid& calendar) {
   memcpy(org_.data, org.bytes.data(), UUID_LEN);
   memcpy(calendar_.data, calendar.bytes.data(), UUID_LEN);
-  OrgRelation where = org_relation("appointments", "appointments_calendar_starts_idx", org_);
+  OrgRelation where = org_relation(OrgTable::appointments, org_);
   guard([&] {
     state_ = static_cast<ReaderState*>(palloc0(sizeof(ReaderState)));
     open_reader(state_, where);

@@ -222,7 +222,7 @@ bool read_usage_row(const Uuid& org, std::string_view feature, int64_t period_st
   memcpy(key.data, org.bytes.data(), 16);
   bool found = false;
   int64 counts[3] = {0, 0, 0};
-  OrgRelation where = org_relation("feature_usage", "feature_usage_period_key", key);
+  OrgRelation where = org_relation(OrgTable::feature_usage, key);
   guard([&] {
     text* name = cstring_to_text_with_len(feature.data(), static_cast<int>(feature.size()));
     read_usage(where, &key, name, from_unix(period_start), &found, counts);
@@ -235,9 +235,9 @@ TextRows read_org_rows(const Uuid& org) {
   pg_uuid_t key;
   memcpy(key.data, org.bytes.data(), 16);
   TextRows rows;
-  OrgTables tables{org_relation("organizations", "organizations_pkey", key),
-                   org_relation("subscriptions", "subscriptions_one_per_org", key),
-                   org_relation("feature_overrides", "feature_overrides_one_per_feature", key)};
+  OrgTables tables{org_relation(OrgTable::organizations, key),
+                   org_relation(OrgTable::subscriptions, key),
+                   org_relation(OrgTable::feature_overrides, key)};
   guard([&] { read_rows(&key, tables, &rows); });
   return rows;
 }

@@ -83,7 +83,7 @@ SB_FUNCTION(sb_current_claims) {
 
 // Ensures: the caller's role in the organisation, NULL when not a member.
 SB_FUNCTION(sb_member_role) {
-  std::optional<sb::Role> role = sb::role_in(sb::pg::caller_memberships(), uuid_arg(fcinfo, 0));
+  std::optional<sb::Role> role = sb::pg::caller_role_in(uuid_arg(fcinfo, 0));
   if (!role) PG_RETURN_NULL();
   Oid type = get_fn_expr_rettype(fcinfo->flinfo);
   return ObjectIdGetDatum(role_oids(type).by_rank[static_cast<int>(*role)]);
@@ -92,13 +92,13 @@ SB_FUNCTION(sb_member_role) {
 // Ensures: true when the caller is a member of the organisation with at least the given role.
 SB_FUNCTION(sb_has_role_at_least) {
   sb::Role wanted = role_arg(fcinfo, 1);
-  std::optional<sb::Role> role = sb::role_in(sb::pg::caller_memberships(), uuid_arg(fcinfo, 0));
+  std::optional<sb::Role> role = sb::pg::caller_role_in(uuid_arg(fcinfo, 0));
   PG_RETURN_BOOL(role && sb::role_at_least(*role, wanted));
 }
 
 // Ensures: true when the caller is a member of the organisation.
 SB_FUNCTION(sb_is_member) {
-  PG_RETURN_BOOL(sb::role_in(sb::pg::caller_memberships(), uuid_arg(fcinfo, 0)).has_value());
+  PG_RETURN_BOOL(sb::pg::caller_role_in(uuid_arg(fcinfo, 0)).has_value());
 }
 
 // Ensures: the organisations where the caller holds at least the given role (for RLS policies).
@@ -173,6 +173,6 @@ SB_FUNCTION(sb_assert_role) {
   sb::pg::require_arg(fcinfo, 1, "min_role");
   sb::Uuid org = uuid_arg(fcinfo, 0);
   sb::pg::require_role(org, role_arg(fcinfo, 1));
-  if (!sb::role_in(sb::pg::caller_memberships(), org)) sb::pg::org_state(org);
+  if (!sb::pg::caller_role_in(org)) sb::pg::org_state(org);
   PG_RETURN_VOID();
 }

@@ -21,7 +21,7 @@ bool caller_is_service_role() {
 }
 
 void require_role(const Uuid& org, Role min_role) {
-  std::optional<Role> role = role_in(caller_memberships(), org);
+  std::optional<Role> role = caller_role_in(org);
   if (role && role_at_least(*role, min_role)) return;
   if (caller_is_service_role()) return;
   std::string needed = "Role " + std::string(role_name(min_role)) + " or above in organization " +

@@ -1,6 +1,7 @@
 #include "pg/tenancy/tenancy_membership_store.hpp"
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/tenancy/tenancy_claims.hpp"
 #include "pg/base/base_store.hpp"
 
@@ -33,6 +34,12 @@ Query membership_query = {
     1,
     {UUIDOID}};
 
+Query org_membership_query = {
+    "select role::pg_catalog.text from switchboard.organization_members "
+    "where org_id OPERATOR(pg_catalog.=) $2 and user_id OPERATOR(pg_catalog.=) $1",
+    2,
+    {UUIDOID, UUIDOID}};
+
 Memberships load_memberships(const Uuid& user) {
   pg_uuid_t key;
   memcpy(key.data, user.bytes.data(), 16);
@@ -61,6 +68,19 @@ const Memberships& caller_memberships() {
       cache_id(), [&] { return load_memberships(*user); }, &keep);
   if (!keep) return uncached;
   return cache().store(*user, std::move(uncached));
+}
+
+std::optional<Role> caller_role_in(const Uuid& org) {
+  std::optional<Uuid> user = caller_user();
+  if (!user) return std::nullopt;
+  if (const Memberships* hit = cache().find(*user)) return role_in(*hit, org);
+  if (!table_hashed(OrgTable::members)) return role_in(caller_memberships(), org);
+  pg_uuid_t keys[2];
+  memcpy(keys[0].data, user->bytes.data(), 16);
+  memcpy(keys[1].data, org.bytes.data(), 16);
+  Datum args[2] = {UUIDPGetDatum(&keys[0]), UUIDPGetDatum(&keys[1])};
+  TextRows rows = spi_query(org_membership_query, args, nullptr, ReadMode::fresh);
+  return rows.count == 0 ? std::nullopt : parse_role(rows.at(0, 0));
 }
 
 void init_membership_store() {

@@ -9,6 +9,11 @@ namespace sb::pg {
 // The current caller's memberships; empty when the request carries no user.
 const Memberships& caller_memberships();
 
+// The current caller's role in organisation `org`, none when not a member. Where
+// organization_members is distributed (Citus) and the caller's memberships are not cached, it reads
+// only the membership in `org`: a delegated call reaches only the organisation's own shard.
+std::optional<Role> caller_role_in(const Uuid& org);
+
 // Registers the cache; called once from _PG_init.
 void init_membership_store();
 
