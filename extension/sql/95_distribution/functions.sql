@@ -40,7 +40,13 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('usage_events', 'tenant', 36, 'per organisation'),
   ('entitlement_audit', 'tenant', 37, 'per organisation'),
   ('calendars', 'tenant', 38, 'per organisation'),
-  ('appointments', 'tenant', 39, 'per organisation, after its calendars');
+  ('appointments', 'tenant', 39, 'per organisation, after its calendars'),
+  ('event_types', 'reference', 16, 'the catalog of webhook event types'),
+  ('webhook_endpoints', 'tenant', 60, 'per organisation'),
+  ('webhook_endpoint_secrets', 'tenant', 61, 'per organisation, after its endpoints'),
+  ('webhook_messages', 'tenant', 62, 'per organisation'),
+  ('webhook_deliveries', 'tenant', 63, 'per organisation, after its messages and endpoints'),
+  ('webhook_attempts', 'tenant', 64, 'per organisation, after its deliveries');
 
 -- The functions distribute() distributes by their org_id argument, colocated with the tenant
 -- tables: a call through the coordinator is delegated to the node holding the organisation's
