@@ -3,6 +3,8 @@
 -- steps with the retry rules (schedule compressed through switchboard.retry_schedule).
 set client_min_messages = warning;
 set timezone = 'UTC';
+-- The steps of the delivery worker are run by hand here: the worker of this database stays idle.
+select switchboard.set_outbound_paused(true) ->> 'reason' as delivery;
 
 -- pg_temp.attempt (sql/include/attempt.sql); {xxxxx} stands for '30000000-0000-4000-8000-0000000xxxxx'.
 CREATE FUNCTION pg_temp.expand(stmt text) RETURNS text LANGUAGE sql AS $$

@@ -9,6 +9,10 @@ SELECT switchboard.protect('switchboard.webhook_messages', 'org_id', 'admin', 'o
 SELECT switchboard.protect('switchboard.webhook_deliveries', 'org_id', 'admin', 'owner', 'owner', 'owner');
 SELECT switchboard.protect('switchboard.webhook_attempts', 'org_id', 'admin', 'owner', 'owner', 'owner');
 
+-- Ensures: the delivery worker of this database is woken when this transaction commits.
+CREATE FUNCTION switchboard._outbound_wake() RETURNS void
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_outbound_wake';
+
 -- A new Standard Webhooks secret: whsec_ and the base64 of 32 strong random bytes.
 CREATE FUNCTION switchboard._new_webhook_secret() RETURNS text
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_new_webhook_secret';
@@ -152,6 +156,9 @@ BEGIN
      AND (only_endpoint IS NULL OR e.id OPERATOR(pg_catalog.=) only_endpoint)
      AND (only_endpoint IS NOT NULL OR switchboard._event_type_matches(e.event_types, _fan_out.event_type));
   GET DIAGNOSTICS n = ROW_COUNT;
+  IF n > 0 THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
   RETURN n;
 END
 $$;
@@ -305,6 +312,9 @@ BEGIN
          failing_since = CASE WHEN set_webhook_endpoint_enabled.enabled THEN NULL ELSE w.failing_since END
    WHERE w.org_id OPERATOR(pg_catalog.=) e.org_id AND w.id OPERATOR(pg_catalog.=) e.id
   RETURNING * INTO e;
+  IF enabled THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
   RETURN pg_catalog.jsonb_build_object('reason', CASE WHEN enabled THEN 'ENABLED' ELSE 'DISABLED' END)
          OPERATOR(pg_catalog.||) switchboard._endpoint_json(e);
 END
@@ -378,6 +388,9 @@ BEGIN
      AND (message IS NULL OR d.message_id OPERATOR(pg_catalog.=) message)
      AND d.status OPERATOR(pg_catalog.=) 'failed' AND d.updated_at >= since;
   GET DIAGNOSTICS n = ROW_COUNT;
+  IF n > 0 THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
   RETURN n;
 END
 $$;
@@ -556,6 +569,38 @@ BEGIN
                                        AND m.id OPERATOR(pg_catalog.=) l.message_id
     JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) l.org_id
                                         AND e.id OPERATOR(pg_catalog.=) l.endpoint_id;
+END
+$$;
+
+-- Seconds until the next delivery the worker may claim is due (0 when one is due now), NULL when
+-- none is queued or delivery is paused: the worker then sleeps until a commit wakes it.
+CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT GREATEST(0, pg_catalog.date_part('epoch',
+           pg_catalog.min(d.next_attempt_at) OPERATOR(pg_catalog.-) pg_catalog.now()))
+    FROM switchboard.webhook_deliveries d
+    JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
+                                        AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
+   WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND e.enabled
+     AND NOT EXISTS (SELECT 1 FROM switchboard.outbound_state s WHERE s.paused)
+     AND (NOT e.ordered OR NOT EXISTS (
+           SELECT 1 FROM switchboard.webhook_deliveries p
+            WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
+              AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+              AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))
+$$;
+
+-- Ensures: the delivery worker of this database claims nothing while paused (superusers and the
+-- service role: an operator's switch, also used by tests that run the worker's steps themselves).
+CREATE FUNCTION switchboard.set_outbound_paused(paused boolean) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(paused, 'paused');
+  UPDATE switchboard.outbound_state s SET paused = set_outbound_paused.paused;
+  IF NOT paused THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
+  RETURN pg_catalog.jsonb_build_object('reason', CASE WHEN paused THEN 'PAUSED' ELSE 'RUNNING' END);
 END
 $$;
 

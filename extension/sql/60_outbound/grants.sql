@@ -17,6 +17,8 @@ GRANT EXECUTE ON FUNCTION
   TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION
   switchboard._retry_schedule(),
+  switchboard._next_delivery_in(),
+  switchboard.set_outbound_paused(boolean),
   switchboard._claim_deliveries(integer, integer),
   switchboard._record_attempt(uuid, text, uuid, integer, text, text, integer, integer)
   TO service_role;
@@ -25,4 +27,6 @@ GRANT SELECT ON switchboard.webhook_endpoints, switchboard.webhook_messages,
   switchboard.webhook_deliveries, switchboard.webhook_attempts TO authenticated;
 GRANT ALL ON switchboard.event_types, switchboard.webhook_endpoints,
   switchboard.webhook_endpoint_secrets, switchboard.webhook_messages, switchboard.webhook_deliveries,
-  switchboard.webhook_attempts TO service_role;
+  switchboard.webhook_attempts, switchboard.outbound_state TO service_role;
+-- Called by the functions above as the caller.
+GRANT EXECUTE ON FUNCTION switchboard._outbound_wake() TO authenticated, service_role;

@@ -50,4 +50,7 @@ SELECT f, pg_catalog.jsonb_build_object('type', 'object', 'required', ARRAY['rea
 INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('_retry_schedule', 'part of the webhook delivery worker', true),
   ('_claim_deliveries', 'a step of the webhook delivery worker', true),
-  ('_record_attempt', 'a step of the webhook delivery worker', true);
+  ('_record_attempt', 'a step of the webhook delivery worker', true),
+  ('_next_delivery_in', 'a step of the webhook delivery worker', true),
+  ('_outbound_wake', 'part of emit_event()', true),
+  ('set_outbound_paused', 'an operator''s switch, run in SQL', true);

@@ -46,7 +46,8 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('webhook_endpoint_secrets', 'tenant', 61, 'per organisation, after its endpoints'),
   ('webhook_messages', 'tenant', 62, 'per organisation'),
   ('webhook_deliveries', 'tenant', 63, 'per organisation, after its messages and endpoints'),
-  ('webhook_attempts', 'tenant', 64, 'per organisation, after its deliveries');
+  ('webhook_attempts', 'tenant', 64, 'per organisation, after its deliveries'),
+  ('outbound_state', 'local', 26, 'the delivery switch of this database, read where the worker runs');
 
 -- The functions distribute() distributes by their org_id argument, colocated with the tenant
 -- tables: a call through the coordinator is delegated to the node holding the organisation's
