@@ -131,7 +131,7 @@ select m.event_type, m.body::jsonb -> 'data' as data, m.body::jsonb ? 'timestamp
 --
 set switchboard.retry_schedule = '10, 20';
 select message_id = :'m1' as is_m1, attempt, url, body::jsonb -> 'data' as data, cardinality(secrets) as secrets
-  from switchboard._claim_deliveries(10) order by url, message_id;
+  from switchboard._claim_deliveries(10) order by url, body::jsonb -> 'data' ->> 'n';
 select count(*) as claimed_again_while_leased from switchboard._claim_deliveries(10);
 select switchboard._record_attempt(org_id, message_id, endpoint_id, 200, 'success', 'ok', 12)
   from switchboard.webhook_deliveries where message_id = :'m1' and endpoint_id = :'e1';
