@@ -576,8 +576,8 @@ $$;
 -- none is queued or delivery is paused: the worker then sleeps until a commit wakes it.
 CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  SELECT GREATEST(0, pg_catalog.date_part('epoch',
-           pg_catalog.min(d.next_attempt_at) OPERATOR(pg_catalog.-) pg_catalog.now()))
+  SELECT GREATEST(0, pg_catalog.date_part('epoch', n.due OPERATOR(pg_catalog.-) pg_catalog.now()))
+    FROM (SELECT pg_catalog.min(d.next_attempt_at) AS due
     FROM switchboard.webhook_deliveries d
     JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
                                         AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
@@ -587,7 +587,8 @@ CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
            SELECT 1 FROM switchboard.webhook_deliveries p
             WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
               AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-              AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))
+              AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))) n
+   WHERE n.due IS NOT NULL
 $$;
 
 -- Ensures: the delivery worker of this database claims nothing while paused (superusers and the

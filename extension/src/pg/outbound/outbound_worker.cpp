@@ -43,6 +43,7 @@ struct Shared {
   Latch* launcher;
   Oid database[kSlots];
   Latch* latch[kSlots];
+  Oid requested[kSlots];  // databases with queued deliveries and no worker: the launcher starts one
 };
 
 Shared* shared = nullptr;
@@ -59,7 +60,18 @@ void attach(void* piece, bool fresh) {
   if (!fresh) return;
   SpinLockInit(&shared->mutex);
   shared->launcher = nullptr;
-  for (int i = 0; i < kSlots; ++i) shared->database[i] = InvalidOid, shared->latch[i] = nullptr;
+  for (int i = 0; i < kSlots; ++i)
+    shared->database[i] = shared->requested[i] = InvalidOid, shared->latch[i] = nullptr;
+}
+
+// Ensures: the database is in the launcher's requests (under the mutex).
+void request_worker(Oid database) {
+  int free_slot = -1;
+  for (int i = 0; i < kSlots; ++i) {
+    if (shared->requested[i] == database) return;
+    if (shared->requested[i] == InvalidOid && free_slot < 0) free_slot = i;
+  }
+  if (free_slot >= 0) shared->requested[free_slot] = database;
 }
 
 // Sets the latch of this database's worker (else the launcher's) once the transaction committed.
@@ -74,7 +86,10 @@ void wake_on_commit(XactEvent event) noexcept {
   SpinLockAcquire(&shared->mutex);
   for (int i = 0; i < kSlots && !latch; ++i)
     if (shared->database[i] == MyDatabaseId) latch = shared->latch[i];
-  if (!latch) latch = shared->launcher;
+  if (!latch) {
+    request_worker(MyDatabaseId);
+    latch = shared->launcher;
+  }
   SpinLockRelease(&shared->mutex);
   if (latch) SetLatch(latch);
 }
@@ -102,6 +117,19 @@ void unpublish_latch(int, Datum) {
   for (int i = 0; i < kSlots; ++i)
     if (shared->latch[i] == MyLatch) shared->database[i] = InvalidOid, shared->latch[i] = nullptr;
   SpinLockRelease(&shared->mutex);
+}
+
+// The databases the launcher was asked to serve since the last call (the requests are cleared).
+std::vector<Oid> take_requests() {
+  std::vector<Oid> out;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kSlots; ++i)
+    if (shared->requested[i] != InvalidOid) {
+      out.push_back(shared->requested[i]);
+      shared->requested[i] = InvalidOid;
+    }
+  SpinLockRelease(&shared->mutex);
+  return out;
 }
 
 void define_settings() {
@@ -341,7 +369,8 @@ bool extension_installed() {
   return installed;
 }
 
-// Ensures: this database's deliveries are made until the worker is asked to stop.
+// Ensures: this database's deliveries are made until none is queued or the worker is asked to
+// stop.
 void deliver_until_shutdown() {
   Deliverer d;
   bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
@@ -358,10 +387,20 @@ void deliver_until_shutdown() {
     }
     if (claim_now) continue;
     double due = d.next_due();
+    if (due < 0) {
+      // Nothing queued: leave (a connected worker would block DROP DATABASE); a commit queuing
+      // deliveries from now on asks the launcher for a new worker. Looked at once more after
+      // unpublishing, so that a commit in between is not missed.
+      unpublish_latch(0, 0);
+      if (d.next_due() < 0) return;
+      publish_latch(MyDatabaseId);
+      claim_now = true;
+      continue;
+    }
     if (due == 0) {
       wait_for_latch(100);  // due but not claimable yet (locked by another transaction)
     } else {
-      wait_for_latch(due < 0 ? -1 : static_cast<long>(std::min(due, 60.0) * 1000) + 1);
+      wait_for_latch(static_cast<long>(std::min(due, 60.0) * 1000) + 1);
     }
     claim_now = true;
   }
@@ -429,23 +468,25 @@ std::vector<Oid> databases() {
 }  // namespace
 }  // namespace sb::pg
 
-// The launcher: every minute, and when a transaction queued deliveries in a database without a
-// running worker, starts a worker for each database that has none (a worker finding no
-// switchboard there exits, and is tried again at the next round).
+// The launcher: at start, a worker for every database (each leaves at once when switchboard is
+// not there or nothing is queued); afterwards one for each database where a transaction queued
+// deliveries while it had no worker.
 SB_WORKER_MAIN(sb_outbound_launcher_main) {
   sb::pg::set_up_signals();
   sb::pg::guard([] { BackgroundWorkerInitializeConnection("postgres", nullptr, 0); });
   sb::pg::publish_latch(InvalidOid);
   sb::pg::guard([] { on_shmem_exit(sb::pg::unpublish_latch, 0); });
   std::map<Oid, BackgroundWorkerHandle*> workers;
+  std::vector<Oid> wanted = sb::pg::databases();  // at start: what was queued before it
   while (!ShutdownRequestPending) {
     sb::pg::reload_if_asked();
-    for (Oid db : sb::pg::databases()) {
+    for (Oid db : wanted) {
       auto it = workers.find(db);
       if (it != workers.end() && it->second && sb::pg::worker_alive(it->second)) continue;
       workers[db] = sb::pg::start_worker(db);
     }
-    sb::pg::wait_for_latch(60000);
+    sb::pg::wait_for_latch(-1);
+    wanted = sb::pg::take_requests();
   }
 }
 

@@ -1,6 +1,7 @@
-// The outbound webhook delivery workers: a launcher (connected to database postgres) starts one
-// worker per database, which delivers that database's outbox when switchboard is installed there.
-// A transaction that queued deliveries wakes its database's worker at commit (no polling).
+// The outbound webhook delivery workers: a launcher (connected to database postgres) starts a
+// worker for a database when deliveries are queued there; the worker delivers until nothing is
+// queued and leaves (an idle worker would hold the database: DROP DATABASE would fail). A
+// transaction that queued deliveries wakes its database's worker at commit (no polling).
 #pragma once
 
 namespace sb::pg {
