@@ -129,6 +129,22 @@ Sender::~Sender() {
   curl_multi_cleanup(multi_);
 }
 
+void Sender::set_options(SenderOptions options) {
+  options_ = std::move(options);
+  close_pool_ = true;
+  close_pool_if_idle();
+}
+
+void Sender::close_pool_if_idle() {
+  if (!close_pool_ || !transfers_.empty()) return;
+  CURLM* fresh = curl_multi_init();
+  if (!fresh) return;  // keep the old pool; tried again after the next request
+  curl_multi_cleanup(multi_);
+  multi_ = fresh;
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+  close_pool_ = false;
+}
+
 // The result of a request that never started.
 static Result not_started(std::uint64_t token, const char* outcome, const char* error) {
   Result r;
@@ -174,6 +190,7 @@ std::vector<Result> Sender::wait(int timeout_ms) {
     curl_multi_remove_handle(multi_, m->easy_handle);
     transfers_.erase(it);
   }
+  close_pool_if_idle();
   return done;
 }
 

@@ -46,8 +46,9 @@ class Sender {
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
 
-  // Ensures: requests use these options from now on (connections not yet made included).
-  void set_options(SenderOptions options) { options_ = std::move(options); }
+  // Ensures: requests use these options from now on; kept-alive connections are closed once no
+  // request runs (a connection opened under a wider allow list is never reused under a narrower).
+  void set_options(SenderOptions options);
   // Starts the request (a failure to start is reported by the next wait()).
   void start(Request request);
   // Ensures: the requests whose results wait() has not returned yet.
@@ -62,6 +63,9 @@ class Sender {
   void* multi_;                                           // CURLM
   std::map<void*, std::unique_ptr<Transfer>> transfers_;  // by easy handle
   std::vector<Result> failed_to_start_;
+  bool close_pool_ = false;  // close kept-alive connections once nothing runs
+
+  void close_pool_if_idle();
 };
 
 }  // namespace sb::outbound
