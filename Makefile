@@ -11,7 +11,10 @@ MODULE_big = switchboard
 CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/*/*.cpp))
 PG_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/pg/*/*.cpp))
 SHIM_ONLY_OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/core/http/*.cpp))
-OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS))
+# Outbound webhooks sign with the one Standard Webhooks implementation (core/http) and send with
+# libcurl, so the extension links those two files, OpenSSL and libcurl too.
+OUTBOUND_SHARED_OBJS = extension/src/core/http/http_crypto.o extension/src/core/http/http_webhook_verify.o
+OBJS = $(PG_OBJS) $(filter-out $(SHIM_ONLY_OBJS),$(CORE_OBJS)) $(OUTBOUND_SHARED_OBJS)
 
 MODULEDIR = extension
 DATA = extension/switchboard.control $(wildcard extension/switchboard--*--*.sql) \
@@ -30,8 +33,9 @@ PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_con
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 PG_CPPFLAGS = -Iextension/src
 # libphonenumber (core/telephony) is linked into the extension only, not into the shim; OpenSSL's
-# libcrypto for the caller-ID codes' HMAC and random source.
-SHLIB_LINK = -lstdc++ -lphonenumber -lcrypto
+# libcrypto for the caller-ID codes' HMAC, the random source and the outbound signatures; libcurl for
+# outbound webhooks.
+SHLIB_LINK = -lstdc++ -lphonenumber -lcurl -lcrypto
 # Bitcode for the JIT would need clang with our C++ flags; the extension does not need it.
 override with_llvm = no
 

@@ -53,7 +53,14 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('dispositions', 'tenant', 65, 'per organisation'),
   ('disposition_events', 'tenant', 66, 'per organisation, after its calls'),
   ('messages', 'tenant', 67, 'per organisation, after its contacts'),
-  ('contact_metrics', 'tenant', 68, 'per organisation');
+  ('contact_metrics', 'tenant', 68, 'per organisation'),
+  ('event_types', 'reference', 16, 'the catalog of webhook event types'),
+  ('webhook_endpoints', 'tenant', 70, 'per organisation'),
+  ('webhook_endpoint_secrets', 'tenant', 71, 'per organisation, after its endpoints'),
+  ('webhook_messages', 'tenant', 72, 'per organisation'),
+  ('webhook_deliveries', 'tenant', 73, 'per organisation, after its messages and endpoints'),
+  ('webhook_attempts', 'tenant', 74, 'per organisation, after its deliveries'),
+  ('outbound_state', 'local', 26, 'the delivery switch of this database, read where the worker runs');
 
 -- The functions distribute() distributes by their org_id argument, colocated with the tenant
 -- tables: a call through the coordinator is delegated to the node holding the organisation's

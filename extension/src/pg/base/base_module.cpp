@@ -6,6 +6,7 @@
 #include "pg/booking/booking_store.hpp"
 #include "pg/entitlements/entitlements_store.hpp"
 #include "pg/telephony/telephony_settings.hpp"
+#include "pg/outbound/outbound_worker.hpp"
 #include "pg/tenancy/tenancy_membership_store.hpp"
 #include "pg/tenancy/tenancy_org_versions.hpp"
 
@@ -21,6 +22,7 @@ constexpr Step kSteps[] = {sb::pg::init_store,
                            sb::pg::init_booking_store,
                            sb::pg::init_booking_changes,
                            sb::pg::init_telephony,
+                           sb::pg::init_outbound,
                            sb::pg::init_shmem};
 constexpr int kStepCount = sizeof kSteps / sizeof kSteps[0];
 int steps_done = 0;  // a failed _PG_init is called again by the next load: it resumes here

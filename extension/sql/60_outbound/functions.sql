@@ -1,0 +1,670 @@
+-- Outbound webhooks: emit_event (the outbox, written in the caller's transaction), endpoint
+-- management for admins and owners, delivery history, and the claim/record steps the delivery
+-- worker runs in short transactions (the retry rules live here, one implementation).
+CREATE TRIGGER webhook_endpoints_touch BEFORE UPDATE ON switchboard.webhook_endpoints
+  FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
+SELECT switchboard.protect('switchboard.webhook_endpoints', 'org_id', 'admin', 'owner', 'owner', 'owner');
+SELECT switchboard.protect('switchboard.webhook_endpoint_secrets', 'org_id', 'owner', 'owner', 'owner', 'owner');
+SELECT switchboard.protect('switchboard.webhook_messages', 'org_id', 'admin', 'owner', 'owner', 'owner');
+SELECT switchboard.protect('switchboard.webhook_deliveries', 'org_id', 'admin', 'owner', 'owner', 'owner');
+SELECT switchboard.protect('switchboard.webhook_attempts', 'org_id', 'admin', 'owner', 'owner', 'owner');
+
+-- Ensures: the delivery worker of this database is woken when this transaction commits.
+CREATE FUNCTION switchboard._outbound_wake() RETURNS void
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_outbound_wake';
+
+-- A new Standard Webhooks secret: whsec_ and the base64 of 32 strong random bytes.
+CREATE FUNCTION switchboard._new_webhook_secret() RETURNS text
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_new_webhook_secret';
+
+-- True when the event type is wanted by an endpoint with these filters (NULL: every type;
+-- 'appointment.*' matches every type below appointment).
+CREATE FUNCTION switchboard._event_type_matches(filters text[], event_type text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT filters IS NULL OR EXISTS (
+    SELECT 1 FROM pg_catalog.unnest(filters) f
+     WHERE f OPERATOR(pg_catalog.=) event_type
+        OR (f OPERATOR(pg_catalog.~~) '%.*'
+            AND pg_catalog.starts_with(event_type, pg_catalog.rtrim(f, '*'))))
+$$;
+
+-- Ensures: every filter names a known event type or a prefix of one ending in .* (22023).
+CREATE FUNCTION switchboard._check_event_filters(filters text[]) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  f text;
+BEGIN
+  IF filters IS NOT NULL AND pg_catalog.cardinality(filters) = 0 THEN
+    RAISE EXCEPTION 'event_types must not be empty' USING ERRCODE = '22023',
+      HINT = 'pass NULL for every event type';
+  END IF;
+  FOREACH f IN ARRAY coalesce(filters, '{}') LOOP
+    IF NOT EXISTS (SELECT 1 FROM switchboard.event_types t
+                    WHERE switchboard._event_type_matches(ARRAY[f], t.name)) THEN
+      RAISE EXCEPTION 'unknown event type' USING ERRCODE = '22023',
+        DETAIL = format('event type: %s', coalesce(f, 'NULL')),
+        HINT = 'a name from switchboard.event_types, or a prefix of one followed by .*';
+    END IF;
+  END LOOP;
+END
+$$;
+
+-- Ensures: the URL is an absolute http(s) URL without credentials; plain http only when
+-- switchboard.outbound_allow_http is on (22023).
+CREATE FUNCTION switchboard._check_endpoint_url(url text) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(url, 'url');
+  IF url !~ '^https?://[^/?#@\s]+(/\S*)?$' OR length(url) > 2000 THEN
+    RAISE EXCEPTION 'invalid webhook endpoint url' USING ERRCODE = '22023',
+      DETAIL = format('url: %s', url), HINT = 'an absolute https URL without user or password';
+  END IF;
+  IF url ~ '^http://'
+     AND coalesce(pg_catalog.current_setting('switchboard.outbound_allow_http', true), '') NOT IN
+         ('on', 'true', '1', 'yes') THEN
+    RAISE EXCEPTION 'webhook endpoint url must use https' USING ERRCODE = '22023',
+      DETAIL = format('url: %s', url), HINT = 'plain http needs switchboard.outbound_allow_http = on';
+  END IF;
+END
+$$;
+
+-- The endpoint options of create/update (NULL values for options not given); 22023 for unknown
+-- keys or bad values.
+CREATE FUNCTION switchboard._endpoint_options(options jsonb,
+  OUT description text, OUT rate_limit integer, OUT max_concurrency integer, OUT ordered boolean,
+  OUT signing text)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  k text;
+BEGIN
+  IF pg_catalog.jsonb_typeof(coalesce(options, '{}')) <> 'object' THEN
+    RAISE EXCEPTION 'options must be a json object' USING ERRCODE = '22023',
+      DETAIL = format('options: %s', options);
+  END IF;
+  FOR k IN SELECT pg_catalog.jsonb_object_keys(coalesce(options, '{}')) LOOP
+    IF k NOT IN ('description', 'rateLimit', 'maxConcurrency', 'ordered', 'signing') THEN
+      RAISE EXCEPTION 'unknown webhook endpoint option' USING ERRCODE = '22023',
+        DETAIL = format('option: %s', k),
+        HINT = 'options: description, rateLimit, maxConcurrency, ordered, signing';
+    END IF;
+  END LOOP;
+  BEGIN
+    description := options ->> 'description';
+    rate_limit := (options ->> 'rateLimit')::integer;
+    max_concurrency := (options ->> 'maxConcurrency')::integer;
+    ordered := (options ->> 'ordered')::boolean;
+  EXCEPTION WHEN data_exception THEN
+    RAISE EXCEPTION 'invalid webhook endpoint option value' USING ERRCODE = '22023',
+      DETAIL = format('options: %s', options),
+      HINT = 'rateLimit and maxConcurrency are integers, ordered a boolean';
+  END;
+  signing := options ->> 'signing';
+  IF rate_limit <= 0 OR max_concurrency NOT BETWEEN 1 AND 100 THEN
+    RAISE EXCEPTION 'invalid webhook endpoint option value' USING ERRCODE = '22023',
+      DETAIL = format('options: %s', options),
+      HINT = 'rateLimit is positive, maxConcurrency between 1 and 100';
+  END IF;
+  IF signing = 'v1a' THEN
+    RAISE EXCEPTION 'v1a (Ed25519) signing is not available yet' USING ERRCODE = '0A000',
+      DETAIL = format('signing: %s', signing), HINT = 'use v1 (HMAC-SHA256)';
+  ELSIF signing <> 'v1' THEN
+    RAISE EXCEPTION 'unknown webhook signing scheme' USING ERRCODE = '22023',
+      DETAIL = format('signing: %s', signing), HINT = 'v1 (HMAC-SHA256)';
+  END IF;
+END
+$$;
+
+-- The endpoint of the organisation, locked for update (P0002 when there is none).
+CREATE FUNCTION switchboard._lock_endpoint(org_id uuid, endpoint_id uuid)
+  RETURNS switchboard.webhook_endpoints
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  e switchboard.webhook_endpoints;
+BEGIN
+  PERFORM switchboard.require_arg(endpoint_id, 'endpoint_id');
+  SELECT * INTO e FROM switchboard.webhook_endpoints w
+   WHERE w.org_id OPERATOR(pg_catalog.=) _lock_endpoint.org_id
+     AND w.id OPERATOR(pg_catalog.=) _lock_endpoint.endpoint_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'webhook endpoint not found' USING ERRCODE = 'P0002',
+      DETAIL = format('endpoint_id: %s', endpoint_id);
+  END IF;
+  RETURN e;
+END
+$$;
+
+-- An endpoint as the API shows it (never its secrets).
+CREATE FUNCTION switchboard._endpoint_json(e switchboard.webhook_endpoints) RETURNS jsonb
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.jsonb_build_object('endpointId', e.id, 'orgId', e.org_id, 'url', e.url,
+    'description', e.description, 'eventTypes', e.event_types, 'enabled', e.enabled,
+    'disabledReason', e.disabled_reason, 'rateLimit', e.rate_limit,
+    'maxConcurrency', e.max_concurrency, 'ordered', e.ordered, 'signing', e.signing)
+$$;
+
+-- Ensures: the message is queued for every enabled endpoint of the organisation that wants its
+-- type (only `only_endpoint` when given); returns how many deliveries were queued.
+CREATE FUNCTION switchboard._fan_out(org_id uuid, message_id text, event_type text,
+                                     only_endpoint uuid DEFAULT NULL) RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n integer;
+BEGIN
+  INSERT INTO switchboard.webhook_deliveries (org_id, message_id, endpoint_id)
+  SELECT e.org_id, _fan_out.message_id, e.id FROM switchboard.webhook_endpoints e
+   WHERE e.org_id OPERATOR(pg_catalog.=) _fan_out.org_id AND e.enabled
+     AND (only_endpoint IS NULL OR e.id OPERATOR(pg_catalog.=) only_endpoint)
+     AND (only_endpoint IS NOT NULL OR switchboard._event_type_matches(e.event_types, _fan_out.event_type));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n > 0 THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
+  RETURN n;
+END
+$$;
+
+-- Ensures: the event is in the outbox of the organisation, delivered after this transaction
+-- commits (never if it rolls back) to every endpoint that wants it; returns its message id. A
+-- repeated idempotency key returns the first message's id and queues nothing.
+CREATE FUNCTION switchboard.emit_event(org_id uuid, event_type text, payload jsonb,
+                                       idempotency_key text DEFAULT NULL) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_id text := 'msg_' || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '');
+  v_inserted text;
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard.require_arg(event_type, 'event_type');
+  PERFORM switchboard.require_arg(payload, 'payload');
+  IF pg_catalog.length(idempotency_key) NOT BETWEEN 1 AND 200 THEN
+    RAISE EXCEPTION 'invalid idempotency key' USING ERRCODE = '22023',
+      DETAIL = format('idempotency_key: "%s"', idempotency_key), HINT = '1 to 200 characters';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM switchboard.event_types t
+                  WHERE t.name OPERATOR(pg_catalog.=) emit_event.event_type) THEN
+    RAISE EXCEPTION 'unknown event type' USING ERRCODE = '22023',
+      DETAIL = format('event type: %s', event_type), HINT = 'a name from switchboard.event_types';
+  END IF;
+  INSERT INTO switchboard.webhook_messages AS m (org_id, id, event_type, body, idempotency_key)
+  VALUES (emit_event.org_id, v_id, emit_event.event_type,
+          pg_catalog.jsonb_build_object('type', emit_event.event_type,
+            'timestamp', switchboard.answer_time(pg_catalog.now()), 'data', payload)::text,
+          emit_event.idempotency_key)
+  ON CONFLICT ON CONSTRAINT webhook_messages_idempotency_key DO NOTHING
+  RETURNING m.id INTO v_inserted;
+  IF v_inserted IS NULL THEN
+    SELECT m.id INTO v_id FROM switchboard.webhook_messages m
+     WHERE m.org_id OPERATOR(pg_catalog.=) emit_event.org_id
+       AND m.idempotency_key OPERATOR(pg_catalog.=) emit_event.idempotency_key;
+    RETURN v_id;
+  END IF;
+  PERFORM switchboard._fan_out(org_id, v_id, event_type);
+  RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION switchboard.emit_event(uuid, text, jsonb, text) IS
+  'queue an event for the organisation''s webhook endpoints in this transaction; returns its msg_ id';
+
+-- Ensures: a new enabled endpoint of the organisation with a fresh signing secret, returned once.
+CREATE FUNCTION switchboard.create_webhook_endpoint(org_id uuid, url text,
+                                                    event_types text[] DEFAULT NULL,
+                                                    options jsonb DEFAULT '{}') RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  o record;
+  e switchboard.webhook_endpoints;
+  v_secret text := switchboard._new_webhook_secret();
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard._check_endpoint_url(url);
+  PERFORM switchboard._check_event_filters(event_types);
+  o := switchboard._endpoint_options(options);
+  INSERT INTO switchboard.webhook_endpoints AS w (org_id, url, description, event_types, rate_limit,
+                                                  max_concurrency, ordered, signing)
+  VALUES (create_webhook_endpoint.org_id, create_webhook_endpoint.url, coalesce(o.description, ''),
+          create_webhook_endpoint.event_types, o.rate_limit, coalesce(o.max_concurrency, 10),
+          coalesce(o.ordered, false), coalesce(o.signing, 'v1'))
+  RETURNING * INTO e;
+  INSERT INTO switchboard.webhook_endpoint_secrets (org_id, endpoint_id, secret)
+    VALUES (e.org_id, e.id, v_secret);
+  RETURN pg_catalog.jsonb_build_object('reason', 'CREATED', 'secret', v_secret)
+         OPERATOR(pg_catalog.||) switchboard._endpoint_json(e);
+END
+$$;
+
+-- Ensures: the endpoint has the url, event types and options given in `changes` (keys url,
+-- eventTypes and the options of create_webhook_endpoint); others keep their values.
+CREATE FUNCTION switchboard.update_webhook_endpoint(org_id uuid, endpoint_id uuid, changes jsonb)
+  RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  e switchboard.webhook_endpoints;
+  o record;
+  v_types text[];
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard.require_arg(changes, 'changes');
+  e := switchboard._lock_endpoint(org_id, endpoint_id);
+  o := switchboard._endpoint_options(changes OPERATOR(pg_catalog.-) ARRAY['url', 'eventTypes']);
+  IF changes ? 'url' THEN
+    PERFORM switchboard._check_endpoint_url(changes ->> 'url');
+    e.url := changes ->> 'url';
+  END IF;
+  IF changes ? 'eventTypes' THEN
+    IF pg_catalog.jsonb_typeof(changes -> 'eventTypes') NOT IN ('array', 'null') THEN
+      RAISE EXCEPTION 'eventTypes must be an array of event types or null' USING ERRCODE = '22023',
+        DETAIL = format('eventTypes: %s', changes -> 'eventTypes');
+    END IF;
+    SELECT pg_catalog.array_agg(x) INTO v_types
+      FROM pg_catalog.jsonb_array_elements_text(nullif(changes -> 'eventTypes', 'null')) x;
+    IF pg_catalog.jsonb_typeof(changes -> 'eventTypes') = 'array' THEN
+      v_types := coalesce(v_types, '{}');
+    END IF;
+    PERFORM switchboard._check_event_filters(v_types);
+    e.event_types := v_types;
+  END IF;
+  UPDATE switchboard.webhook_endpoints w
+     SET url = e.url, event_types = e.event_types,
+         description = coalesce(o.description, w.description),
+         rate_limit = CASE WHEN changes ? 'rateLimit' THEN o.rate_limit ELSE w.rate_limit END,
+         max_concurrency = coalesce(o.max_concurrency, w.max_concurrency),
+         ordered = coalesce(o.ordered, w.ordered), signing = coalesce(o.signing, w.signing)
+   WHERE w.org_id OPERATOR(pg_catalog.=) e.org_id AND w.id OPERATOR(pg_catalog.=) e.id
+  RETURNING * INTO e;
+  RETURN pg_catalog.jsonb_build_object('reason', 'UPDATED') OPERATOR(pg_catalog.||)
+         switchboard._endpoint_json(e);
+END
+$$;
+
+-- Ensures: the endpoint, its secrets, deliveries and attempts are gone.
+CREATE FUNCTION switchboard.delete_webhook_endpoint(org_id uuid, endpoint_id uuid) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  e switchboard.webhook_endpoints;
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  e := switchboard._lock_endpoint(org_id, endpoint_id);
+  DELETE FROM switchboard.webhook_endpoints w
+   WHERE w.org_id OPERATOR(pg_catalog.=) e.org_id AND w.id OPERATOR(pg_catalog.=) e.id;
+  RETURN pg_catalog.jsonb_build_object('reason', 'DELETED', 'orgId', e.org_id, 'endpointId', e.id);
+END
+$$;
+
+-- Ensures: the endpoint is enabled (its failure run forgotten) or disabled with the reason
+-- 'manual'; deliveries of a disabled endpoint wait until it is enabled again.
+CREATE FUNCTION switchboard.set_webhook_endpoint_enabled(org_id uuid, endpoint_id uuid,
+                                                         enabled boolean) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  e switchboard.webhook_endpoints;
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard.require_arg(enabled, 'enabled');
+  e := switchboard._lock_endpoint(org_id, endpoint_id);
+  UPDATE switchboard.webhook_endpoints w
+     SET enabled = set_webhook_endpoint_enabled.enabled,
+         disabled_reason = CASE WHEN set_webhook_endpoint_enabled.enabled THEN NULL ELSE 'manual' END,
+         failing_since = CASE WHEN set_webhook_endpoint_enabled.enabled THEN NULL ELSE w.failing_since END
+   WHERE w.org_id OPERATOR(pg_catalog.=) e.org_id AND w.id OPERATOR(pg_catalog.=) e.id
+  RETURNING * INTO e;
+  IF enabled THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
+  RETURN pg_catalog.jsonb_build_object('reason', CASE WHEN enabled THEN 'ENABLED' ELSE 'DISABLED' END)
+         OPERATOR(pg_catalog.||) switchboard._endpoint_json(e);
+END
+$$;
+
+-- Ensures: the endpoint signs with a new secret (returned once) and, until the grace period ends,
+-- also with the previous one; secrets rotated out earlier are dropped.
+CREATE FUNCTION switchboard.rotate_webhook_secret(org_id uuid, endpoint_id uuid,
+                                                  grace interval DEFAULT '24 hours') RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  e switchboard.webhook_endpoints;
+  v_secret text := switchboard._new_webhook_secret();
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard.require_arg(grace, 'grace');
+  IF grace < '0'::interval OR grace > '7 days'::interval THEN
+    RAISE EXCEPTION 'grace period out of range' USING ERRCODE = '22023',
+      DETAIL = format('grace: %s', grace), HINT = 'between 0 and 7 days';
+  END IF;
+  e := switchboard._lock_endpoint(org_id, endpoint_id);
+  DELETE FROM switchboard.webhook_endpoint_secrets s
+   WHERE s.org_id OPERATOR(pg_catalog.=) e.org_id AND s.endpoint_id OPERATOR(pg_catalog.=) e.id
+     AND s.expires_at IS NOT NULL;
+  UPDATE switchboard.webhook_endpoint_secrets s SET expires_at = pg_catalog.now() + grace
+   WHERE s.org_id OPERATOR(pg_catalog.=) e.org_id AND s.endpoint_id OPERATOR(pg_catalog.=) e.id;
+  INSERT INTO switchboard.webhook_endpoint_secrets (org_id, endpoint_id, secret)
+    VALUES (e.org_id, e.id, v_secret);
+  RETURN pg_catalog.jsonb_build_object('reason', 'ROTATED', 'orgId', e.org_id, 'endpointId', e.id,
+    'secret', v_secret, 'previousExpiresAt', switchboard.answer_time(pg_catalog.now() + grace));
+END
+$$;
+
+-- Ensures: a webhook.test message is queued for this endpoint alone; returns its id.
+CREATE FUNCTION switchboard.send_test_webhook(org_id uuid, endpoint_id uuid) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  e switchboard.webhook_endpoints;
+  v_id text := 'msg_' || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '');
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  e := switchboard._lock_endpoint(org_id, endpoint_id);
+  IF NOT e.enabled THEN
+    RAISE EXCEPTION 'webhook endpoint is disabled' USING ERRCODE = '55000',
+      DETAIL = format('endpoint_id: %s', e.id), HINT = 'enable it first';
+  END IF;
+  INSERT INTO switchboard.webhook_messages (org_id, id, event_type, body)
+  VALUES (e.org_id, v_id, 'webhook.test', pg_catalog.jsonb_build_object('type', 'webhook.test',
+            'timestamp', switchboard.answer_time(pg_catalog.now()),
+            'data', pg_catalog.jsonb_build_object('endpointId', e.id))::text);
+  PERFORM switchboard._fan_out(e.org_id, v_id, 'webhook.test', e.id);
+  RETURN pg_catalog.jsonb_build_object('reason', 'QUEUED', 'orgId', e.org_id, 'endpointId', e.id,
+                                       'messageId', v_id);
+END
+$$;
+
+-- Ensures: the failed deliveries of the organisation (of one endpoint and/or message when given)
+-- that failed at or after `since` are due now with a fresh run of attempts; returns how many.
+CREATE FUNCTION switchboard._requeue_failed(org_id uuid, endpoint uuid, message text,
+                                            since timestamptz) RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n integer;
+BEGIN
+  UPDATE switchboard.webhook_deliveries d
+     SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), updated_at = pg_catalog.now()
+   WHERE d.org_id OPERATOR(pg_catalog.=) _requeue_failed.org_id
+     AND (endpoint IS NULL OR d.endpoint_id OPERATOR(pg_catalog.=) endpoint)
+     AND (message IS NULL OR d.message_id OPERATOR(pg_catalog.=) message)
+     AND d.status OPERATOR(pg_catalog.=) 'failed' AND d.updated_at >= since;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n > 0 THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
+  RETURN n;
+END
+$$;
+
+-- Ensures: the message's failed deliveries (to one endpoint when given) are due again now, with a
+-- fresh run of attempts; returns how many were queued.
+CREATE FUNCTION switchboard.retry_webhook_message(org_id uuid, message_id text,
+                                                  endpoint_id uuid DEFAULT NULL) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n integer;
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard.require_arg(message_id, 'message_id');
+  IF NOT EXISTS (SELECT 1 FROM switchboard.webhook_messages m
+                  WHERE m.org_id OPERATOR(pg_catalog.=) retry_webhook_message.org_id
+                    AND m.id OPERATOR(pg_catalog.=) retry_webhook_message.message_id) THEN
+    RAISE EXCEPTION 'webhook message not found' USING ERRCODE = 'P0002',
+      DETAIL = format('message_id: %s', message_id);
+  END IF;
+  n := switchboard._requeue_failed(org_id, endpoint_id, message_id, '-infinity');
+  RETURN pg_catalog.jsonb_build_object('reason', CASE WHEN n > 0 THEN 'QUEUED' ELSE 'NOTHING_FAILED' END,
+                                       'orgId', org_id, 'messageId', message_id, 'queued', n);
+END
+$$;
+
+-- Ensures: every delivery to the endpoint that failed since `since` is due again now.
+CREATE FUNCTION switchboard.recover_webhook_endpoint(org_id uuid, endpoint_id uuid,
+                                                     since timestamptz) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  e switchboard.webhook_endpoints;
+  n integer;
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard.require_arg(since, 'since');
+  e := switchboard._lock_endpoint(org_id, endpoint_id);
+  n := switchboard._requeue_failed(e.org_id, e.id, NULL, since);
+  RETURN pg_catalog.jsonb_build_object('reason', CASE WHEN n > 0 THEN 'QUEUED' ELSE 'NOTHING_FAILED' END,
+                                       'orgId', e.org_id, 'endpointId', e.id, 'queued', n);
+END
+$$;
+
+-- The organisation's webhook endpoints (admins and owners; never their secrets).
+CREATE FUNCTION switchboard.list_webhook_endpoints(org_id uuid)
+  RETURNS TABLE (endpoint_id uuid, url text, description text, event_types text[], enabled boolean,
+                 disabled_reason text, rate_limit integer, max_concurrency integer, ordered boolean,
+                 signing text, created_at timestamptz)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  RETURN QUERY
+    SELECT e.id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.rate_limit,
+           e.max_concurrency, e.ordered, e.signing, e.created_at
+      FROM switchboard.webhook_endpoints e
+     WHERE e.org_id OPERATOR(pg_catalog.=) list_webhook_endpoints.org_id
+     ORDER BY e.created_at, e.id;
+END
+$$;
+
+-- The deliveries of the organisation, of one endpoint and/or one message when given, newest first.
+CREATE FUNCTION switchboard.list_webhook_deliveries(org_id uuid, for_endpoint uuid DEFAULT NULL,
+                                                    for_message text DEFAULT NULL,
+                                                    max_rows integer DEFAULT 100)
+  RETURNS TABLE (message_id text, endpoint_id uuid, event_type text, status text, attempts integer,
+                 next_attempt_at timestamptz, last_status_code integer, created_at timestamptz)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  IF max_rows NOT BETWEEN 1 AND 1000 THEN
+    RAISE EXCEPTION 'max_rows out of range' USING ERRCODE = '22023',
+      DETAIL = format('max_rows: %s', max_rows), HINT = 'between 1 and 1000';
+  END IF;
+  RETURN QUERY
+    SELECT d.message_id, d.endpoint_id, m.event_type, d.status, d.attempts,
+           CASE WHEN d.status OPERATOR(pg_catalog.=) 'pending' THEN d.next_attempt_at END,
+           d.last_status_code, m.created_at
+      FROM switchboard.webhook_deliveries d
+      JOIN switchboard.webhook_messages m ON m.org_id OPERATOR(pg_catalog.=) d.org_id
+                                         AND m.id OPERATOR(pg_catalog.=) d.message_id
+     WHERE d.org_id OPERATOR(pg_catalog.=) list_webhook_deliveries.org_id
+       AND (for_endpoint IS NULL OR d.endpoint_id OPERATOR(pg_catalog.=) for_endpoint)
+       AND (for_message IS NULL OR d.message_id OPERATOR(pg_catalog.=) for_message)
+     ORDER BY d.seq DESC
+     LIMIT max_rows;
+END
+$$;
+
+-- The attempts of one message (to every endpoint), oldest first.
+CREATE FUNCTION switchboard.list_webhook_attempts(org_id uuid, message_id text)
+  RETURNS TABLE (endpoint_id uuid, attempted_at timestamptz, status_code integer, outcome text,
+                 response_body text, duration_ms integer)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  PERFORM switchboard.require_arg(message_id, 'message_id');
+  RETURN QUERY
+    SELECT a.endpoint_id, a.attempted_at, a.status_code, a.outcome, a.response_body, a.duration_ms
+      FROM switchboard.webhook_attempts a
+     WHERE a.org_id OPERATOR(pg_catalog.=) list_webhook_attempts.org_id
+       AND a.message_id OPERATOR(pg_catalog.=) list_webhook_attempts.message_id
+     ORDER BY a.attempted_at, a.id;
+END
+$$;
+
+-------------------------------------------------------------------------------------------------
+-- The delivery worker's steps (service role / superuser only), each its own short transaction.
+-------------------------------------------------------------------------------------------------
+
+-- The retry delays in seconds after each failed attempt: switchboard.retry_schedule (a comma
+-- list of seconds) or Svix's schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); 22023 when the
+-- setting is not such a list.
+CREATE FUNCTION switchboard._retry_schedule() RETURNS integer[]
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v text := pg_catalog.btrim(coalesce(pg_catalog.current_setting('switchboard.retry_schedule', true), ''));
+BEGIN
+  IF v = '' THEN
+    RETURN '{5,300,1800,7200,18000,36000,36000}';
+  END IF;
+  IF v !~ '^\d{1,7}(\s*,\s*\d{1,7}){0,49}$' THEN
+    RAISE EXCEPTION 'invalid switchboard.retry_schedule' USING ERRCODE = '22023',
+      DETAIL = format('switchboard.retry_schedule: %s', v),
+      HINT = 'a comma-separated list of up to 50 delays in seconds, such as 5,300,1800';
+  END IF;
+  RETURN pg_catalog.regexp_split_to_array(v, '\s*,\s*')::integer[];
+END
+$$;
+
+-- The deliveries due now (at most max_count; per ordered endpoint only its oldest pending one),
+-- leased for `lease` seconds: a worker that dies leaves them due again when the lease runs out,
+-- and they are sent again with the same message id.
+CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer DEFAULT 60)
+  RETURNS TABLE (org_id uuid, message_id text, endpoint_id uuid, attempt integer, url text,
+                 body text, secrets text[], created_at timestamptz)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN QUERY
+  WITH due AS (
+    SELECT d.org_id, d.message_id, d.endpoint_id FROM switchboard.webhook_deliveries d
+      JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
+                                          AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
+     WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND d.next_attempt_at <= pg_catalog.now()
+       AND e.enabled
+       AND (NOT e.ordered OR NOT EXISTS (
+             SELECT 1 FROM switchboard.webhook_deliveries p
+              WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
+                AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+                AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))
+     ORDER BY d.next_attempt_at
+     LIMIT max_count
+     FOR UPDATE OF d SKIP LOCKED),
+  leased AS (
+    UPDATE switchboard.webhook_deliveries d
+       SET next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => lease),
+           attempts = d.attempts + 1
+      FROM due
+     WHERE d.org_id OPERATOR(pg_catalog.=) due.org_id
+       AND d.message_id OPERATOR(pg_catalog.=) due.message_id
+       AND d.endpoint_id OPERATOR(pg_catalog.=) due.endpoint_id
+    RETURNING d.org_id, d.message_id, d.endpoint_id, d.attempts)
+  SELECT l.org_id, l.message_id, l.endpoint_id, l.attempts, e.url, m.body,
+         ARRAY(SELECT s.secret FROM switchboard.webhook_endpoint_secrets s
+                WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id
+                  AND s.endpoint_id OPERATOR(pg_catalog.=) l.endpoint_id
+                  AND (s.expires_at IS NULL OR s.expires_at > pg_catalog.now())
+                ORDER BY s.created_at DESC),
+         m.created_at
+    FROM leased l
+    JOIN switchboard.webhook_messages m ON m.org_id OPERATOR(pg_catalog.=) l.org_id
+                                       AND m.id OPERATOR(pg_catalog.=) l.message_id
+    JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) l.org_id
+                                        AND e.id OPERATOR(pg_catalog.=) l.endpoint_id;
+END
+$$;
+
+-- Seconds until the next delivery the worker may claim is due (0 when one is due now), NULL when
+-- none is queued or delivery is paused: the worker then sleeps until a commit wakes it.
+CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT GREATEST(0, pg_catalog.date_part('epoch', n.due OPERATOR(pg_catalog.-) pg_catalog.now()))
+    FROM (SELECT pg_catalog.min(d.next_attempt_at) AS due
+    FROM switchboard.webhook_deliveries d
+    JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
+                                        AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
+   WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND e.enabled
+     AND NOT EXISTS (SELECT 1 FROM switchboard.outbound_state s WHERE s.paused)
+     AND (NOT e.ordered OR NOT EXISTS (
+           SELECT 1 FROM switchboard.webhook_deliveries p
+            WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
+              AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+              AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))) n
+   WHERE n.due IS NOT NULL
+$$;
+
+-- Ensures: the delivery worker of this database claims nothing while paused (superusers and the
+-- service role: an operator's switch, also used by tests that run the worker's steps themselves).
+CREATE FUNCTION switchboard.set_outbound_paused(paused boolean) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(paused, 'paused');
+  UPDATE switchboard.outbound_state s SET paused = set_outbound_paused.paused;
+  IF NOT paused THEN
+    PERFORM switchboard._outbound_wake();
+  END IF;
+  RETURN pg_catalog.jsonb_build_object('reason', CASE WHEN paused THEN 'PAUSED' ELSE 'RUNNING' END);
+END
+$$;
+
+-- Ensures: the attempt is recorded and the delivery moves on: delivered on a 2xx; else due again
+-- after the scheduled delay (+-20 % jitter; a Retry-After of a 429 or 503 is honoured, clamped to
+-- between 1x and 2x that delay) or failed after the last one. A 410 disables the endpoint, and so
+-- do failures of every attempt for 5 days. Returns the delivery's new status.
+CREATE FUNCTION switchboard._record_attempt(org_id uuid, message_id text, endpoint_id uuid,
+                                            status_code integer, outcome text,
+                                            response_body text DEFAULT NULL,
+                                            duration_ms integer DEFAULT NULL,
+                                            retry_after integer DEFAULT NULL) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  d switchboard.webhook_deliveries;
+  v_schedule integer[] := switchboard._retry_schedule();
+  v_delay double precision;
+  v_status text;
+BEGIN
+  SELECT * INTO d FROM switchboard.webhook_deliveries w
+   WHERE w.org_id OPERATOR(pg_catalog.=) _record_attempt.org_id
+     AND w.message_id OPERATOR(pg_catalog.=) _record_attempt.message_id
+     AND w.endpoint_id OPERATOR(pg_catalog.=) _record_attempt.endpoint_id FOR UPDATE;
+  IF NOT FOUND OR d.status OPERATOR(pg_catalog.<>) 'pending' THEN
+    RETURN 'gone';  -- deleted, or already settled by an earlier lease
+  END IF;
+  INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, status_code, outcome,
+                                            response_body, duration_ms)
+  VALUES (d.org_id, d.message_id, d.endpoint_id, status_code, outcome,
+          pg_catalog.left(response_body, 20000), duration_ms);
+  IF outcome OPERATOR(pg_catalog.=) 'success' THEN
+    v_status := 'delivered';
+    UPDATE switchboard.webhook_endpoints e SET failing_since = NULL
+     WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
+       AND e.failing_since IS NOT NULL;
+  ELSE
+    IF d.attempts > pg_catalog.cardinality(v_schedule) OR status_code = 410 THEN
+      v_status := 'failed';
+    ELSE
+      v_status := 'pending';
+      v_delay := v_schedule[d.attempts] * (0.8 + 0.4 * pg_catalog.random());
+      IF status_code IN (429, 503) AND retry_after IS NOT NULL THEN
+        v_delay := LEAST(GREATEST(retry_after, v_schedule[d.attempts]), 2 * v_schedule[d.attempts]);
+      END IF;
+    END IF;
+    UPDATE switchboard.webhook_endpoints e
+       SET failing_since = coalesce(e.failing_since, pg_catalog.now()),
+           enabled = CASE WHEN status_code = 410
+                            OR e.failing_since < pg_catalog.now() - '5 days'::interval
+                          THEN false ELSE e.enabled END,
+           disabled_reason = CASE WHEN status_code = 410 THEN 'gone'
+                                  WHEN e.failing_since < pg_catalog.now() - '5 days'::interval
+                                  THEN 'failing' ELSE e.disabled_reason END
+     WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id AND e.id OPERATOR(pg_catalog.=) d.endpoint_id;
+  END IF;
+  UPDATE switchboard.webhook_deliveries w
+     SET status = v_status, last_status_code = _record_attempt.status_code,
+         next_attempt_at = CASE WHEN v_status OPERATOR(pg_catalog.=) 'pending'
+                                THEN pg_catalog.now() + pg_catalog.make_interval(secs => v_delay)
+                                ELSE w.next_attempt_at END,
+         updated_at = pg_catalog.now()
+   WHERE w.org_id OPERATOR(pg_catalog.=) d.org_id AND w.message_id OPERATOR(pg_catalog.=) d.message_id
+     AND w.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id;
+  RETURN v_status;
+END
+$$;

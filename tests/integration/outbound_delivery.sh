@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Outbound webhooks end to end: the delivery worker of the test database sends to a real loopback
+# sink (outbound_sink.py). Rolled-back events are never sent; 8 parallel clients' events arrive
+# each exactly once with a valid signature; failures follow the (compressed) retry schedule; 410
+# disables; redirects, timeouts and closed connections are failures; the SSRF guard refuses
+# reserved addresses in every form; kill -9 of the postmaster mid-burst loses nothing committed.
+# Needs SB_TEST_HOME and SB_TEST_PORT (set by tests/run_all.sh). OUTBOUND_EVENTS sets the burst.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../extension/tools/lib.sh"
+
+HOME_DIR=${SB_TEST_HOME:?} PORT=${SB_TEST_PORT:?}
+DB=switchboard_test
+EVENTS=${OUTBOUND_EVENTS:-2000}
+WORK=$(mktemp -d)
+SINK_PORT=$(free_port 24500)
+SINK_LOG="$WORK/sink.log"
+ORG=00000000-0000-4000-8000-0000000f0b00
+
+q() { sb_psql "$HOME_DIR" "$PORT" -d "$DB" -Atc "$1"; }
+fail() { echo "FAILED: $*"; exit 1; }
+settings() {
+  sb_psql "$HOME_DIR" "$PORT" -d postgres -q \
+    -c "alter system set switchboard.outbound_allow_networks = '$1'" \
+    -c "alter system set switchboard.outbound_allow_http = $2" \
+    -c "alter system set switchboard.retry_schedule = '1,1'" \
+    -c "alter system set switchboard.outbound_timeout = '${3:-15s}'" \
+    -c "select pg_reload_conf()" >/dev/null
+  sleep 1
+}
+cleanup() {
+  [ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
+  sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system reset switchboard.outbound_allow_networks" \
+    -c "alter system reset switchboard.outbound_allow_http" -c "alter system reset switchboard.retry_schedule" \
+    -c "alter system reset switchboard.outbound_timeout" -c "select pg_reload_conf()" >/dev/null 2>&1 || true
+  q "delete from switchboard.organizations where id = '$ORG'" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Waits until no delivery of the organisation is pending (at most $1 seconds).
+wait_settled() {
+  local i
+  for ((i = 0; i < $1 * 5; i++)); do
+    [ "$(q "select count(*) from switchboard.webhook_deliveries where org_id = '$ORG' and status = 'pending'")" = 0 ] && return 0
+    sleep 0.2
+  done
+  fail "deliveries still pending after $1 s: $(q "select e.url, d.attempts, d.next_attempt_at - now() from switchboard.webhook_deliveries d join switchboard.webhook_endpoints e on e.id = d.endpoint_id where d.org_id = '$ORG' and d.status = 'pending' limit 5") (schedule: $(q "show switchboard.retry_schedule"))"
+}
+endpoint() {  # url [options] -> "id secret"
+  q "select r ->> 'endpointId', r ->> 'secret' from switchboard.create_webhook_endpoint('$ORG', '$1', NULL, '${2:-{\}}') r" | tr '|' ' '
+}
+outcomes() {  # endpoint -> its attempts' outcomes in order
+  q "select string_agg(coalesce(status_code::text, '-') || ':' || outcome, ' ' order by id) from switchboard.webhook_attempts where endpoint_id = '$1'"
+}
+
+python3 "$(dirname "${BASH_SOURCE[0]}")/outbound_sink.py" serve "$SINK_PORT" "$SINK_LOG" &
+SINK_PID=$!
+touch "$SINK_LOG"
+settings "127.0.0.1/32" on
+q "insert into switchboard.organizations (id, name, slug) values ('$ORG', 'Outbound', 'outbound-delivery')" >/dev/null
+SINK="http://127.0.0.1:$SINK_PORT"
+read -r OK_ID OK_SECRET <<<"$(endpoint "$SINK/ok")"
+
+# A rolled-back event is never sent; a committed one arrives, signed.
+q "begin; select switchboard.emit_event('$ORG', 'member.added', '{\"rolled\": \"back\"}'); rollback;" >/dev/null
+MSG=$(q "select switchboard.emit_event('$ORG', 'member.added', '{\"n\": 0}')")
+wait_settled 20
+grep -q '"rolled' "$SINK_LOG" && fail "a rolled-back event was delivered"
+grep -q "\"id\": \"$MSG\"" "$SINK_LOG" || fail "the committed event did not arrive"
+echo "ok: rolled back -> nothing sent; committed -> delivered"
+
+# 8 parallel clients emit EVENTS events in all: each arrives exactly once, signature valid.
+: >"$SINK_LOG"
+T0=$(date +%s.%N)
+for c in $(seq 1 8); do
+  (for ((i = 0; i < EVENTS / 8; i++)); do
+     echo "select switchboard.emit_event('$ORG', 'member.added', '{\"client\": $c, \"i\": $i}');"
+   done | sb_psql "$HOME_DIR" "$PORT" -d "$DB" -At >/dev/null) &
+done
+wait %2 %3 %4 %5 %6 %7 %8 %9 2>/dev/null || wait
+wait_settled 300
+T1=$(date +%s.%N)
+read -r total distinct bad <<<"$(python3 "$(dirname "${BASH_SOURCE[0]}")/outbound_sink.py" verify "$SINK_LOG" "$OK_SECRET")"
+[ "$distinct" = "$EVENTS" ] || fail "$distinct distinct messages arrived, $EVENTS expected"
+[ "$total" = "$EVENTS" ] || fail "$(q "select outcome, status_code, left(response_body, 60), count(*) from switchboard.webhook_attempts where org_id = '$ORG' group by 1, 2, 3")
+$total requests for $EVENTS messages (duplicates on a healthy sink)"
+[ "$bad" = 0 ] || fail "$bad signatures did not verify"
+echo "ok: $EVENTS events from 8 clients, each delivered once, signatures valid ($(echo "$T0 $T1" | awk '{printf "%.1f", $2 - $1}') s)"
+
+# Failures follow the schedule (1 s, 1 s: three attempts, then failed); timeouts after 1.5 s.
+settings "127.0.0.1/32" on 1500ms
+read -r E500 _ <<<"$(endpoint "$SINK/status/500")"
+read -r E410 _ <<<"$(endpoint "$SINK/status/410")"
+read -r EREDIR _ <<<"$(endpoint "$SINK/redirect")"
+read -r EHANG _ <<<"$(endpoint "$SINK/hang")"
+read -r ECLOSE _ <<<"$(endpoint "$SINK/close")"
+read -r E429 _ <<<"$(endpoint "$SINK/retry-after/1")"
+read -r EFLAKY _ <<<"$(endpoint "$SINK/flaky/1")"
+q "update switchboard.webhook_endpoints set enabled = false, disabled_reason = 'manual' where id = '$OK_ID'" >/dev/null
+MSG=$(q "select switchboard.emit_event('$ORG', 'member.removed', '{\"n\": 1}')")
+wait_settled 60
+[ "$(outcomes "$E500")" = "500:http_error 500:http_error 500:http_error" ] || fail "500: $(outcomes "$E500")"
+[ "$(outcomes "$E410")" = "410:http_error" ] || fail "410: $(outcomes "$E410")"
+[ "$(q "select disabled_reason from switchboard.webhook_endpoints where id = '$E410'")" = gone ] || fail "410 did not disable"
+[ "$(outcomes "$EREDIR")" = "302:redirect 302:redirect 302:redirect" ] || fail "redirect: $(outcomes "$EREDIR")"
+[ "$(outcomes "$EHANG")" = "-:timeout -:timeout -:timeout" ] || fail "hang: $(outcomes "$EHANG")"
+case "$(outcomes "$ECLOSE")" in "-:error -:error -:error") ;; *) fail "close: $(outcomes "$ECLOSE")" ;; esac
+case "$(outcomes "$E429")" in "429:http_error 429:http_error 429:http_error") ;; *) fail "429: $(outcomes "$E429")" ;; esac
+[ "$(outcomes "$EFLAKY")" = "500:http_error 200:success" ] || fail "flaky: $(outcomes "$EFLAKY")"
+[ "$(q "select count(distinct id) from switchboard.webhook_messages where id = '$MSG'")" = 1 ] || fail "message"
+grep "\"id\": \"$MSG\"" "$SINK_LOG" | grep -c flaky | grep -qx 2 || fail "the retry of the flaky endpoint did not reuse the webhook-id"
+echo "ok: retries by schedule, 410 disables, redirect/timeout/close are failures, same webhook-id on retry"
+q "delete from switchboard.webhook_endpoints where org_id = '$ORG' and id <> '$OK_ID'" >/dev/null
+
+# The SSRF guard: with no network allowed, reserved targets in every form are refused.
+settings "" on
+declare -A SSRF=()
+for url in "http://127.0.0.1:$SINK_PORT/ok" "http://localhost:$SINK_PORT/ok" "http://[::1]:$SINK_PORT/ok" \
+           "http://10.0.0.1:$SINK_PORT/ok" "http://169.254.169.254/latest" "http://[::ffff:127.0.0.1]:$SINK_PORT/ok" \
+           "http://2130706433:$SINK_PORT/ok" "http://0x7f000001:$SINK_PORT/ok" "http://192.168.1.1/" \
+           "http://[fe80::1]/" "http://0.0.0.0:$SINK_PORT/ok"; do
+  read -r EID _ <<<"$(endpoint "$url")"
+  SSRF[$EID]=$url
+  q "select switchboard.send_test_webhook('$ORG', '$EID')" >/dev/null
+done
+wait_settled 60
+for EID in "${!SSRF[@]}"; do
+  [ "$(outcomes "$EID")" = "-:refused -:refused -:refused" ] || fail "${SSRF[$EID]} was not refused: $(outcomes "$EID")"
+  q "delete from switchboard.webhook_endpoints where id = '$EID'" >/dev/null
+done
+# https only unless allowed: plain http is refused even to an allowed network.
+settings "127.0.0.1/32" off
+q "update switchboard.webhook_endpoints set enabled = true, disabled_reason = null where id = '$OK_ID'" >/dev/null
+MSG=$(q "select (switchboard.send_test_webhook('$ORG', '$OK_ID')) ->> 'messageId'")
+wait_settled 30
+[ "$(q "select string_agg(outcome, ' ') from switchboard.webhook_attempts where message_id = '$MSG'")" = "refused refused refused" ] ||
+  fail "plain http was not refused"
+echo "ok: SSRF guard refuses loopback, localhost, ::1, 10/8, metadata, mapped, decimal and hex forms, link-local, 0.0.0.0; http refused unless allowed"
+
+# kill -9 of the postmaster mid-burst: every committed message still arrives (at least once).
+settings "127.0.0.1/32" on
+: >"$SINK_LOG"
+q "select count(*) from (select switchboard.emit_event('$ORG', 'member.added', jsonb_build_object('burst', i)) from generate_series(1, $EVENTS) i) s" >/dev/null
+sleep 0.3
+PM=$(head -1 "$HOME_DIR/data/postmaster.pid")
+kill -9 "$PM"
+# The old processes notice the postmaster's death and leave; start again once they have.
+for _ in $(seq 1 60); do (start_instance "$HOME_DIR") >/dev/null 2>&1 && break; sleep 1; done
+instance_running "$HOME_DIR" || fail "the instance did not start again after kill -9"
+wait_settled 300
+read -r total distinct bad <<<"$(python3 "$(dirname "${BASH_SOURCE[0]}")/outbound_sink.py" verify "$SINK_LOG" "$OK_SECRET")"
+missing=$(q "select count(*) from switchboard.webhook_messages m where m.org_id = '$ORG' and m.body like '%burst%'
+             and not exists (select 1 from switchboard.webhook_deliveries d where d.org_id = m.org_id and d.message_id = m.id and d.status = 'delivered')")
+[ "$distinct" = "$EVENTS" ] && [ "$missing" = 0 ] || fail "after kill -9: $distinct of $EVENTS arrived, $missing undelivered"
+[ "$bad" = 0 ] || fail "$bad signatures did not verify after the restart"
+echo "ok: kill -9 of the postmaster mid-burst: all $EVENTS committed messages arrived ($((total - distinct)) sent again)"
+echo ok

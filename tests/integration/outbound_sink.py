@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""A loopback HTTP sink for the outbound webhook tests (standard library only).
+
+  outbound_sink.py serve PORT LOG   answers by path and appends each request to LOG (JSON lines):
+      /ok                 200
+      /status/N           status N
+      /retry-after/N      429 with Retry-After: N
+      /hang               sleeps 30 s before answering (past any test timeout)
+      /redirect           302 to /ok
+      /close              closes the connection without an answer
+      /flaky/N            500 for the first N requests of each webhook-id (to this path), then 200
+  outbound_sink.py verify LOG SECRET  checks the Standard Webhooks signature of every logged request
+      (an independent HMAC-SHA256 check) and prints: requests, distinct ids, bad signatures.
+"""
+import base64
+import collections
+import hashlib
+import hmac
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+SEEN = collections.Counter()
+
+
+class Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        wid = self.headers.get("webhook-id", "")
+        with LOCK:
+            SEEN[(self.path, wid)] += 1
+            seen = SEEN[(self.path, wid)]
+            with open(self.server.log, "a") as log:
+                log.write(json.dumps({"path": self.path, "id": wid,
+                                      "timestamp": self.headers.get("webhook-timestamp", ""),
+                                      "signature": self.headers.get("webhook-signature", ""),
+                                      "body": body.decode("utf-8", "replace"),
+                                      "at": time.time()}) + "\n")
+        parts = self.path.strip("/").split("/")
+        if parts[0] == "close":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if parts[0] == "hang":
+            time.sleep(30)
+            return
+        status, headers = 200, {}
+        if parts[0] == "status":
+            status = int(parts[1])
+        elif parts[0] == "retry-after":
+            status, headers = 429, {"Retry-After": parts[1]}
+        elif parts[0] == "redirect":
+            status, headers = 302, {"Location": "/ok"}
+        elif parts[0] == "flaky":
+            status = 500 if seen <= int(parts[1]) else 200
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        try:
+            self.wfile.write(b"ok")
+        except OSError:
+            pass  # the sender gave up (a timeout): nothing to answer
+
+
+def serve(port, log):
+    server = ThreadingHTTPServer(("127.0.0.1", int(port)), Sink)
+    server.daemon_threads = True
+    server.log = log
+    server.serve_forever()
+
+
+def verify(log, secret):
+    key = base64.b64decode(secret[len("whsec_"):])
+    total, ids, bad = 0, set(), 0
+    with open(log) as f:
+        for line in f:
+            r = json.loads(line)
+            total += 1
+            ids.add(r["id"])
+            signed = ("%s.%s.%s" % (r["id"], r["timestamp"], r["body"])).encode()
+            want = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+            given = [s.split(",", 1)[1] for s in r["signature"].split(" ") if s.startswith("v1,")]
+            if not any(hmac.compare_digest(want, g) for g in given):
+                bad += 1
+    print(total, len(ids), bad)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3])
+    else:
+        verify(sys.argv[2], sys.argv[3])
