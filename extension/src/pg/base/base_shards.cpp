@@ -150,8 +150,8 @@ OrgRelation org_relation(OrgTable table, const pg_uuid_t& org) {
     clear_placements();  // a shard moved or was split since the placement was read: read it again
   }
   throw Error("0A000", "the organization's rows are on another node",
-              std::string("Its rows of table switchboard.") + kNames[static_cast<int>(table)].table +
-                  " are on another node.",
+              std::string("Its rows of table switchboard.") +
+                  kNames[static_cast<int>(table)].table + " are on another node.",
               "Call the function through the Citus coordinator, which delegates it to the node "
               "holding the organization.");
 }
