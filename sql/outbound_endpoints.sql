@@ -6,9 +6,9 @@ set timezone = 'UTC';
 -- The steps of the delivery worker are run by hand here: the worker of this database stays idle.
 select switchboard.set_outbound_paused(true) ->> 'reason' as delivery;
 
--- pg_temp.attempt (sql/include/attempt.sql); {xxxxx} stands for '30000000-0000-4000-8000-0000000xxxxx'.
+-- pg_temp.attempt (sql/include/attempt.sql); {xxxxx} stands for '60000000-0000-4000-8000-0000000xxxxx'.
 CREATE FUNCTION pg_temp.expand(stmt text) RETURNS text LANGUAGE sql AS $$
-  SELECT regexp_replace(stmt, '\{([0-9a-f]{5})\}', '''30000000-0000-4000-8000-0000000\1''', 'g')
+  SELECT regexp_replace(stmt, '\{([0-9a-f]{5})\}', '''60000000-0000-4000-8000-0000000\1''', 'g')
 $$;
 \i sql/include/attempt.sql
 
@@ -19,31 +19,31 @@ LANGUAGE sql AS $$
     WHEN 'service_role' THEN pg_temp.attempt('service_role', '{"role": "service_role"}', stmt, keep)
     WHEN 'anon' THEN pg_temp.attempt('anon', '{"role": "anon"}', stmt, keep)
     ELSE pg_temp.attempt('authenticated', jsonb_build_object('sub', who, 'role', 'authenticated',
-                         'app_metadata', jsonb_build_object('org_id', '30000000-0000-4000-8000-00000000000a')),
+                         'app_metadata', jsonb_build_object('org_id', '60000000-0000-4000-8000-00000000000a')),
                          stmt, keep) END)
 $$;
 
 insert into switchboard.organizations (id, name, slug) values
-  ('30000000-0000-4000-8000-00000000000a', 'Hooks A', 'hooks-a'),
-  ('30000000-0000-4000-8000-00000000000b', 'Hooks B', 'hooks-b');
+  ('60000000-0000-4000-8000-00000000000a', 'Hooks A', 'hooks-a'),
+  ('60000000-0000-4000-8000-00000000000b', 'Hooks B', 'hooks-b');
 CREATE TEMP TABLE who (label text PRIMARY KEY, id text NOT NULL);
 INSERT INTO who VALUES
-  ('A viewer', '30000000-0000-4000-8000-0000000a0001'), ('A agent', '30000000-0000-4000-8000-0000000a0002'),
-  ('A manager', '30000000-0000-4000-8000-0000000a0003'), ('A admin', '30000000-0000-4000-8000-0000000a0004'),
-  ('A owner', '30000000-0000-4000-8000-0000000a0005'), ('B owner', '30000000-0000-4000-8000-0000000b0005'),
-  ('stranger', '30000000-0000-4000-8000-0000000d0001'), ('service_role', 'service_role'), ('anon', 'anon');
+  ('A viewer', '60000000-0000-4000-8000-0000000a0001'), ('A agent', '60000000-0000-4000-8000-0000000a0002'),
+  ('A manager', '60000000-0000-4000-8000-0000000a0003'), ('A admin', '60000000-0000-4000-8000-0000000a0004'),
+  ('A owner', '60000000-0000-4000-8000-0000000a0005'), ('B owner', '60000000-0000-4000-8000-0000000b0005'),
+  ('stranger', '60000000-0000-4000-8000-0000000d0001'), ('service_role', 'service_role'), ('anon', 'anon');
 insert into switchboard.organization_members (org_id, user_id, role) values
-  ('30000000-0000-4000-8000-00000000000a', '30000000-0000-4000-8000-0000000a0001', 'viewer'),
-  ('30000000-0000-4000-8000-00000000000a', '30000000-0000-4000-8000-0000000a0002', 'agent'),
-  ('30000000-0000-4000-8000-00000000000a', '30000000-0000-4000-8000-0000000a0003', 'manager'),
-  ('30000000-0000-4000-8000-00000000000a', '30000000-0000-4000-8000-0000000a0004', 'admin'),
-  ('30000000-0000-4000-8000-00000000000a', '30000000-0000-4000-8000-0000000a0005', 'owner'),
-  ('30000000-0000-4000-8000-00000000000b', '30000000-0000-4000-8000-0000000b0005', 'owner');
+  ('60000000-0000-4000-8000-00000000000a', '60000000-0000-4000-8000-0000000a0001', 'viewer'),
+  ('60000000-0000-4000-8000-00000000000a', '60000000-0000-4000-8000-0000000a0002', 'agent'),
+  ('60000000-0000-4000-8000-00000000000a', '60000000-0000-4000-8000-0000000a0003', 'manager'),
+  ('60000000-0000-4000-8000-00000000000a', '60000000-0000-4000-8000-0000000a0004', 'admin'),
+  ('60000000-0000-4000-8000-00000000000a', '60000000-0000-4000-8000-0000000a0005', 'owner'),
+  ('60000000-0000-4000-8000-00000000000b', '60000000-0000-4000-8000-0000000b0005', 'owner');
 
 -- Endpoint E1 of A (every event type) and E2 (appointment.* only), made as superuser.
-select switchboard.create_webhook_endpoint('30000000-0000-4000-8000-00000000000a',
+select switchboard.create_webhook_endpoint('60000000-0000-4000-8000-00000000000a',
   'https://hooks.example.com/all') ->> 'endpointId' as e1 \gset
-select switchboard.create_webhook_endpoint('30000000-0000-4000-8000-00000000000a',
+select switchboard.create_webhook_endpoint('60000000-0000-4000-8000-00000000000a',
   'https://hooks.example.com/appointments', '{appointment.*}',
   '{"description": "bookings", "rateLimit": 50, "maxConcurrency": 4}') ->> 'endpointId' as e2 \gset
 select url, event_types, enabled, rate_limit, max_concurrency, ordered, signing, description
@@ -100,12 +100,12 @@ select pg_temp.attempt(NULL, NULL, stmt) from (values
   ($$select switchboard.retry_webhook_message({0000a}, 'msg_nope')$$),
   ($$select count(*) from switchboard.list_webhook_deliveries({0000a}, max_rows => 0)$$)) s(stmt);
 set switchboard.outbound_allow_http = on;
-select switchboard.create_webhook_endpoint('30000000-0000-4000-8000-00000000000a',
+select switchboard.create_webhook_endpoint('60000000-0000-4000-8000-00000000000a',
   'http://127.0.0.1:9/plain') ->> 'reason' as http_allowed_when_set;
 reset switchboard.outbound_allow_http;
 select count(*) as endpoints from switchboard.webhook_endpoints;
 select pg_temp.attempt(NULL, NULL, format($$select switchboard.update_webhook_endpoint({0000a}, %L, '{"eventTypes": "member.added"}')$$, :'e2'));
-select switchboard.update_webhook_endpoint('30000000-0000-4000-8000-00000000000a', :'e2',
+select switchboard.update_webhook_endpoint('60000000-0000-4000-8000-00000000000a', :'e2',
   '{"eventTypes": ["appointment.*", "member.added"], "rateLimit": null}') - 'endpointId' - 'orgId' as updated;
 
 --
@@ -113,13 +113,13 @@ select switchboard.update_webhook_endpoint('30000000-0000-4000-8000-00000000000a
 --
 delete from switchboard.webhook_endpoints where url like 'http://%';
 begin;
-select switchboard.emit_event('30000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 1}') ~ '^msg_[0-9a-f]{32}$' as rolled_back_id;
+select switchboard.emit_event('60000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 1}') ~ '^msg_[0-9a-f]{32}$' as rolled_back_id;
 rollback;
 select count(*) as messages_after_rollback from switchboard.webhook_messages;
-select switchboard.emit_event('30000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 1}', 'key-1') as m1 \gset
-select switchboard.emit_event('30000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 2}', 'key-1') = :'m1' as same_id_for_same_key;
-select switchboard.emit_event('30000000-0000-4000-8000-00000000000b', 'appointment.booked', '{"n": 3}', 'key-1') <> :'m1' as keys_are_per_org;
-select switchboard.emit_event('30000000-0000-4000-8000-00000000000a', 'subscription.changed', '{"n": 4}') as m2 \gset
+select switchboard.emit_event('60000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 1}', 'key-1') as m1 \gset
+select switchboard.emit_event('60000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 2}', 'key-1') = :'m1' as same_id_for_same_key;
+select switchboard.emit_event('60000000-0000-4000-8000-00000000000b', 'appointment.booked', '{"n": 3}', 'key-1') <> :'m1' as keys_are_per_org;
+select switchboard.emit_event('60000000-0000-4000-8000-00000000000a', 'subscription.changed', '{"n": 4}') as m2 \gset
 select m.event_type, m.body::jsonb -> 'data' as data, m.body::jsonb ? 'timestamp' as has_timestamp,
        (select string_agg(e.url, ', ' order by e.url) from switchboard.webhook_deliveries d
           join switchboard.webhook_endpoints e on e.org_id = d.org_id and e.id = d.endpoint_id
@@ -157,8 +157,8 @@ select status, attempts from switchboard.webhook_deliveries where message_id = :
 select switchboard._record_attempt(org_id, message_id, endpoint_id, 200, 'success')
   from switchboard.webhook_deliveries where message_id = :'m1' and endpoint_id = :'e2';
 select message_id = :'m1' as is_m1, status, attempts
-  from switchboard.list_webhook_deliveries('30000000-0000-4000-8000-00000000000a', for_endpoint => :'e2');
-select (switchboard.retry_webhook_message('30000000-0000-4000-8000-00000000000a', :'m1')) - 'messageId' - 'orgId' as retried;
+  from switchboard.list_webhook_deliveries('60000000-0000-4000-8000-00000000000a', for_endpoint => :'e2');
+select (switchboard.retry_webhook_message('60000000-0000-4000-8000-00000000000a', :'m1')) - 'messageId' - 'orgId' as retried;
 select status, attempts from switchboard.webhook_deliveries where message_id = :'m1' and endpoint_id = :'e2';
 -- A 410 fails the delivery at once and disables the endpoint.
 select switchboard._record_attempt(d.org_id, d.message_id, d.endpoint_id, 410, 'http_error')
@@ -166,8 +166,8 @@ select switchboard._record_attempt(d.org_id, d.message_id, d.endpoint_id, 410, '
 select enabled, disabled_reason from switchboard.webhook_endpoints where id = :'e2';
 select count(*) as claimable_for_disabled from switchboard.webhook_deliveries d
   join switchboard._claim_deliveries(10) c using (org_id, message_id, endpoint_id) where d.endpoint_id = :'e2';
-select switchboard.set_webhook_endpoint_enabled('30000000-0000-4000-8000-00000000000a', :'e2', true) ->> 'reason' as enabled;
-select (switchboard.recover_webhook_endpoint('30000000-0000-4000-8000-00000000000a', :'e2', now() - interval '1 hour')) ->> 'queued' as recovered;
+select switchboard.set_webhook_endpoint_enabled('60000000-0000-4000-8000-00000000000a', :'e2', true) ->> 'reason' as enabled;
+select (switchboard.recover_webhook_endpoint('60000000-0000-4000-8000-00000000000a', :'e2', now() - interval '1 hour')) ->> 'queued' as recovered;
 -- Failing every attempt for 5 days disables an endpoint.
 update switchboard.webhook_endpoints set failing_since = now() - interval '6 days' where id = :'e2';
 select switchboard._record_attempt(d.org_id, d.message_id, d.endpoint_id, 500, 'http_error')
@@ -182,10 +182,10 @@ select switchboard._retry_schedule();
 --
 -- Ordered endpoints: only the oldest pending message of the endpoint is claimed.
 --
-select switchboard.create_webhook_endpoint('30000000-0000-4000-8000-00000000000b',
+select switchboard.create_webhook_endpoint('60000000-0000-4000-8000-00000000000b',
   'https://b.example.com/ordered', '{member.*}', '{"ordered": true}') ->> 'endpointId' as eo \gset
-select switchboard.emit_event('30000000-0000-4000-8000-00000000000b', 'member.added', '{"i": 1}') as o1 \gset
-select switchboard.emit_event('30000000-0000-4000-8000-00000000000b', 'member.removed', '{"i": 2}') as o2 \gset
+select switchboard.emit_event('60000000-0000-4000-8000-00000000000b', 'member.added', '{"i": 1}') as o1 \gset
+select switchboard.emit_event('60000000-0000-4000-8000-00000000000b', 'member.removed', '{"i": 2}') as o2 \gset
 select (select array_agg(body::jsonb #>> '{data,i}') from switchboard._claim_deliveries(10) where endpoint_id = :'eo') as first_claim;
 update switchboard.webhook_deliveries set next_attempt_at = now() where endpoint_id = :'eo';
 select (select array_agg(body::jsonb #>> '{data,i}') from switchboard._claim_deliveries(10) where endpoint_id = :'eo') as o1_retry_holds_o2;
@@ -196,13 +196,13 @@ select (select array_agg(body::jsonb #>> '{data,i}') from switchboard._claim_del
 --
 -- Rotation: the old secret keeps signing beside the new one for the grace period.
 --
-select switchboard.rotate_webhook_secret('30000000-0000-4000-8000-00000000000b', :'eo') ->> 'reason' as rotated;
+select switchboard.rotate_webhook_secret('60000000-0000-4000-8000-00000000000b', :'eo') ->> 'reason' as rotated;
 select count(*) as secrets, count(expires_at) as expiring from switchboard.webhook_endpoint_secrets where endpoint_id = :'eo';
-select switchboard.send_test_webhook('30000000-0000-4000-8000-00000000000b', :'eo') ->> 'reason' as test_queued;
+select switchboard.send_test_webhook('60000000-0000-4000-8000-00000000000b', :'eo') ->> 'reason' as test_queued;
 update switchboard.webhook_deliveries set next_attempt_at = now() where endpoint_id = :'eo';
 select body::jsonb ->> 'type' as type, cardinality(secrets) as signing_secrets
   from switchboard._claim_deliveries(10) where endpoint_id = :'eo';
-select switchboard.rotate_webhook_secret('30000000-0000-4000-8000-00000000000b', :'eo', '0') ->> 'reason' as rotated_no_grace;
+select switchboard.rotate_webhook_secret('60000000-0000-4000-8000-00000000000b', :'eo', '0') ->> 'reason' as rotated_no_grace;
 select count(*) as secrets from switchboard.webhook_endpoint_secrets where endpoint_id = :'eo';
-select (switchboard.delete_webhook_endpoint('30000000-0000-4000-8000-00000000000b', :'eo')) ->> 'reason' as deleted;
+select (switchboard.delete_webhook_endpoint('60000000-0000-4000-8000-00000000000b', :'eo')) ->> 'reason' as deleted;
 select count(*) as left_behind from switchboard.webhook_deliveries where endpoint_id = :'eo';
