@@ -597,7 +597,8 @@ CREATE FUNCTION switchboard.set_outbound_paused(paused boolean) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM switchboard.require_arg(paused, 'paused');
-  UPDATE switchboard.outbound_state s SET paused = set_outbound_paused.paused;
+  INSERT INTO switchboard.outbound_state AS s (singleton, paused) VALUES (true, set_outbound_paused.paused)
+    ON CONFLICT (singleton) DO UPDATE SET paused = excluded.paused;
   IF NOT paused THEN
     PERFORM switchboard._outbound_wake();
   END IF;

@@ -138,11 +138,11 @@ SELECT pg_catalog.pg_extension_config_dump('switchboard.webhook_attempts', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.webhook_attempts_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.webhook_deliveries_seq_seq', '');
 
--- Delivery in this database: paused (the worker claims nothing) or running.
+-- Delivery in this database: paused (the worker claims nothing) or running. No row means running,
+-- so a dump restored into a new database (which has no row) brings the switch back as it was.
 CREATE TABLE switchboard.outbound_state (
   singleton boolean PRIMARY KEY DEFAULT true CONSTRAINT outbound_state_singleton_check CHECK (singleton),
   paused boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE switchboard.outbound_state IS 'whether webhook delivery in this database is paused';
-INSERT INTO switchboard.outbound_state DEFAULT VALUES;
 SELECT pg_catalog.pg_extension_config_dump('switchboard.outbound_state', '');
