@@ -27,8 +27,28 @@ settings() {
     -c "select pg_reload_conf()" >/dev/null
   sleep 1
 }
+# Ensures: the test instance accepts connections again after its postmaster was killed: waits until
+# no live process works in its data directory (a killed postmaster may stay a zombie that nothing
+# reaps, which pg_ctl counts as running), removes the stale lock file and starts the instance.
+revive_instance() {
+  local data pid busy=1
+  sb_psql "$HOME_DIR" "$PORT" -d postgres -c "select 1" >/dev/null 2>&1 && return 0
+  data=$(realpath "$HOME_DIR/data")
+  for _ in $(seq 1 60); do
+    busy=0
+    for pid in /proc/[0-9]*; do
+      [ "$(readlink "$pid/cwd" 2>/dev/null)" = "$data" ] && { busy=1; break; }
+    done
+    [ "$busy" = 0 ] && break
+    sleep 1
+  done
+  [ "$busy" = 0 ] || return 1
+  rm -f "$data/postmaster.pid"
+  (start_instance "$HOME_DIR") >/dev/null 2>&1
+}
 cleanup() {
   [ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
+  revive_instance || true  # later suites share the instance: never leave it down
   sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system reset switchboard.outbound_allow_networks" \
     -c "alter system reset switchboard.outbound_allow_http" -c "alter system reset switchboard.retry_schedule" \
     -c "alter system reset switchboard.outbound_timeout" -c "select pg_reload_conf()" >/dev/null 2>&1 || true
@@ -145,8 +165,7 @@ sleep 0.3
 PM=$(head -1 "$HOME_DIR/data/postmaster.pid")
 kill -9 "$PM"
 # The old processes notice the postmaster's death and leave; start again once they have.
-for _ in $(seq 1 60); do (start_instance "$HOME_DIR") >/dev/null 2>&1 && break; sleep 1; done
-instance_running "$HOME_DIR" || fail "the instance did not start again after kill -9"
+revive_instance || fail "the instance did not start again after kill -9"
 wait_settled 300
 read -r total distinct bad <<<"$(python3 "$(dirname "${BASH_SOURCE[0]}")/outbound_sink.py" verify "$SINK_LOG" "$OK_SECRET")"
 missing=$(q "select count(*) from switchboard.webhook_messages m where m.org_id = '$ORG' and m.body like '%burst%'
