@@ -16,14 +16,8 @@ CALLS=${3:-1000000}
 
 ensure_packages
 build_all
-ensure_os_user
-mkdir -p "$SB_HOME"
-BENCH_HOME=$(pg_owned_dir "$SB_HOME/bench-contacts-instance")
-BENCH_PORT=$(free_port $((SB_TEST_PORT_BASE + 8)))
-trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
-start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "" switchboard_bench
+open_bench_instance bench-contacts-instance $((SB_TEST_PORT_BASE + 8)) "" switchboard_bench "load $(cut -d' ' -f1 /proc/loadavg)"
 q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
-say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 cd "$SB_ROOT"
 
 # 1. Events per second: each client folds its share of the shuffled stream into its own

@@ -13,13 +13,7 @@ NUMBERS=${2:-1000000}
 
 ensure_packages
 build_all
-ensure_os_user
-mkdir -p "$SB_HOME"
-BENCH_HOME=$(pg_owned_dir "$SB_HOME/bench-telephony-instance")
-BENCH_PORT=$(free_port $((SB_TEST_PORT_BASE + 7)))
-trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
-start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "" switchboard_bench
-say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores; $ROUNDS rounds over $NUMBERS numbers"
+open_bench_instance bench-telephony-instance $((SB_TEST_PORT_BASE + 7)) "" switchboard_bench "$ROUNDS rounds over $NUMBERS numbers"
 
 sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -At -F '|' <<SQL
 -- Valid North American numbers: area codes 201-989 (N not 0/1), exchanges 200-999.
