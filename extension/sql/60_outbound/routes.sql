@@ -35,9 +35,9 @@ SELECT f, pg_catalog.jsonb_build_object('type', 'object', 'required', ARRAY['rea
            "reason": {"type": "string"}, "orgId": {"type": "string", "format": "uuid"},
            "endpointId": {"type": "string", "format": "uuid"}, "url": {"type": "string"},
            "secret": {"type": "string"}, "description": {"type": "string"},
-           "eventTypes": {"type": ["array", "null"], "items": {"type": "string"}},
-           "enabled": {"type": "boolean"}, "disabledReason": {"type": ["string", "null"]},
-           "rateLimit": {"type": ["integer", "null"]}, "maxConcurrency": {"type": "integer"},
+           "eventTypes": {"type": "array", "nullable": true, "items": {"type": "string"}},
+           "enabled": {"type": "boolean"}, "disabledReason": {"type": "string", "nullable": true},
+           "rateLimit": {"type": "integer", "nullable": true}, "maxConcurrency": {"type": "integer"},
            "ordered": {"type": "boolean"}, "signing": {"type": "string", "enum": ["v1", "v1a"]},
            "messageId": {"type": "string"}, "queued": {"type": "integer"},
            "previousExpiresAt": {"type": "string", "format": "date-time"}}'::jsonb), true
