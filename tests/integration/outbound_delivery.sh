@@ -29,7 +29,8 @@ settings() {
 }
 # Ensures: the test instance accepts connections again after its postmaster was killed: waits until
 # no live process works in its data directory (a killed postmaster may stay a zombie that nothing
-# reaps, which pg_ctl counts as running), removes the stale lock file and starts the instance.
+# reaps, which pg_ctl and the socket lock count as running), removes the stale lock files and starts
+# the instance; prints the end of the server log when it cannot.
 revive_instance() {
   local data pid busy=1
   sb_psql "$HOME_DIR" "$PORT" -d postgres -c "select 1" >/dev/null 2>&1 && return 0
@@ -42,9 +43,11 @@ revive_instance() {
     [ "$busy" = 0 ] && break
     sleep 1
   done
-  [ "$busy" = 0 ] || return 1
-  rm -f "$data/postmaster.pid"
-  (start_instance "$HOME_DIR") >/dev/null 2>&1
+  [ "$busy" = 0 ] || { echo "process ${pid#/proc/} still works in $data"; return 1; }
+  rm -f "$data/postmaster.pid" "$HOME_DIR/.s.PGSQL.$PORT.lock"
+  (start_instance "$HOME_DIR") >/dev/null 2>&1 && return 0
+  tail -n 20 "$HOME_DIR/postgres.log"
+  return 1
 }
 cleanup() {
   [ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
