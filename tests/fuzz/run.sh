@@ -4,6 +4,7 @@
 #   FUZZ_SECONDS   seconds per target (default 60; 2 with --ci)
 #   FUZZ_RUNS      stop a target after this many executions instead (e.g. 10000000)
 #   FUZZ_TARGETS   the targets to run, space-separated (default: every tests/fuzz/*_fuzz.cpp)
+#   FUZZ_TIMEOUT   seconds one input may take before it counts as a hang (default 10)
 # A target starts from its seeds (tests/fuzz/corpus/<name>, with tests/fuzz/dict/<name>.dict when
 # present) plus what earlier runs found (.switchboard/fuzz/corpus/<name>); an input that crashes it
 # is saved under .switchboard/fuzz/crashes/. One line per target: "fuzz <name> passed|FAILED ...".
@@ -43,7 +44,7 @@ run_target() {
   [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
   local dict=()
   [ -f "$FUZZ_DIR/dict/$name.dict" ] && dict=(-dict="$FUZZ_DIR/dict/$name.dict")
-  "$binary" "${limit[@]}" "${dict[@]}" -timeout=10 -print_final_stats=1 \
+  "$binary" "${limit[@]}" "${dict[@]}" -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 \
     -artifact_prefix="$WORK/crashes/$name-" "$WORK/corpus/$name" "$FUZZ_DIR/corpus/$name" \
     >"$log" 2>&1
   local status=$? runs rate cov
