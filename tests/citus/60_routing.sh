@@ -26,3 +26,10 @@ out=$(citus_psql 0 -tA -c "begin" -c "select switchboard.consume_feature('$org2'
 check "a rolled-back transaction of two delegated calls counts nothing" "true true |2|1" 0 \
   "select '$out|' || ((switchboard.check_feature('$org2', 'calls') ->> 'used')::int - $before2)
           || '|' || ((switchboard.check_feature('$org3', 'calls') ->> 'used')::int - $before3)"
+# As the shim's request (role authenticated, a member's claims, inside BEGIN ... COMMIT): a
+# delegated call, then one statement with a call on each worker (both routed), all counted.
+got=$(as_request "$owner" "select switchboard.consume_feature('$org2', 'calls', 1) ->> 'ok';
+  select (switchboard.consume_feature('$org2', 'calls', 1) ->> 'ok') || '|' || (switchboard.consume_feature('$org3', 'calls', 1) ->> 'ok')" | tr '\n' ' ')
+check "a member's delegated and routed calls in one request transaction" "true true|true |4|2" 0 \
+  "select '$got|' || ((switchboard.check_feature('$org2', 'calls') ->> 'used')::int - $before2)
+          || '|' || ((switchboard.check_feature('$org3', 'calls') ->> 'used')::int - $before3)"
