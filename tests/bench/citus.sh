@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Citus benchmark: the cost of distribution per call. has_feature and consume_feature on 1,000
-# organisations, 8 pgbench clients, on one server and through the coordinator of a coordinator
-# plus two workers on loopback (calls delegated to the worker holding the organisation), rounds
-# alternating between the two, medians. Needs Citus in PG_BIN (otherwise says so and exits 0).
+# Citus benchmark: the cost of distribution per call. has_feature, consume_feature and
+# book_appointment on 1,000 organisations (one calendar each), 8 pgbench clients, on one server
+# and through the coordinator of a coordinator plus two workers on loopback (calls delegated to
+# the worker holding the organisation), rounds alternating between the two, medians. Needs Citus
+# in PG_BIN (otherwise says so and exits 0).
 # Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +39,11 @@ insert into switchboard.organizations (id, name, slug)
   select ('e0000000-0000-4000-8000-000000' || g)::uuid, 'Bench ' || g, 'bench-' || g
     from generate_series(100000, 100999) g;
 insert into switchboard.subscriptions (org_id, tier)
-  select id, 'enterprise_elite' from switchboard.organizations where slug like 'bench-%';"
+  select id, 'enterprise_elite' from switchboard.organizations where slug like 'bench-%';
+insert into switchboard.calendars (org_id, id, name, time_zone, business_hours)
+  select id, id, 'Bench desk', 'UTC', (select jsonb_object_agg(d, '[[\"08:00\", \"20:00\"]]'::jsonb)
+                                         from unnest(array['mon','tue','wed','thu','fri','sat','sun']) d)
+    from switchboard.organizations where slug like 'bench-%';"
 sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB" -q -c "$SETUP" >/dev/null
 citus_psql 0 -q -c "$SETUP" >/dev/null
 
@@ -50,6 +55,18 @@ SQL
 cat >"$WORK/consume_feature.sql" <<'SQL'
 \set n random(100000, 100999)
 SELECT switchboard.consume_feature('e0000000-0000-4000-8000-000000:n', 'calls', 1);
+SQL
+
+# A 30-minute booking on the organisation's calendar (its id is the organisation's), a random
+# half hour of the next 60 days' business hours: BOOKED, or SLOT_TAKEN when an earlier call took it.
+BASE_DAY=$(date -u -d tomorrow +%F)
+cat >"$WORK/book_appointment.sql" <<SQL
+\\set n random(100000, 100999)
+\\set d random(0, 59)
+\\set h random(8, 19)
+\\set m random(0, 1) * 30
+SELECT switchboard.book_appointment('e0000000-0000-4000-8000-000000:n', 'e0000000-0000-4000-8000-000000:n',
+  '$BASE_DAY 00:00+00'::timestamptz + interval ':d days :h hours :m minutes', 30);
 SQL
 
 # Transactions per second of script $1 against instance $2 (home) port $3; adds the number of
@@ -65,7 +82,7 @@ median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 
 declare -A runs
 for round in $(seq 1 "$ROUNDS"); do
-  for call in has_feature consume_feature; do
+  for call in has_feature consume_feature book_appointment; do
     runs[$call.one]+="$(tps "$WORK/$call.sql" "$ONE_HOME" "$ONE_PORT" "$WORK/$call.one.done") "
     runs[$call.citus]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
   done
@@ -81,7 +98,7 @@ echo "Citus benchmark: $CLIENTS pgbench clients, $ROUNDS alternating rounds of $
 echo
 echo "| call | one server (calls/s) | coordinator + 2 workers (calls/s) | ratio | per round: one server / Citus |"
 echo "| --- | ---: | ---: | ---: | --- |"
-for call in has_feature consume_feature; do
+for call in has_feature consume_feature book_appointment; do
   one=$(echo "${runs[$call.one]}" | tr ' ' '\n' | grep . | median)
   cit=$(echo "${runs[$call.citus]}" | tr ' ' '\n' | grep . | median)
   ratio=$(awk -v a="$cit" -v b="$one" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')

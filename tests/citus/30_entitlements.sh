@@ -23,3 +23,9 @@ for q in 3 2; do citus_psql 0 -tA -c "select switchboard.consume_feature('$org',
 answer=$(citus_psql 0 -tA -c "select switchboard.check_feature('$org', 'calls')")
 check "consume_feature counts on the organisation's node" "5|7495" 0 \
   "select '$answer'::jsonb ->> 'used' || '|' || ('$answer'::jsonb ->> 'remaining')"
+# The audit trigger on the shards: a row inserted through the coordinator carries the
+# coordinator's now(), earlier than the shard's transaction start, and is still audited (not taken
+# for a row pg_restore brings back).
+check "every subscription inserted through the coordinator has its audit row" 20 0 \
+  "select count(distinct a.org_id) from switchboard.entitlement_audit a
+     join switchboard.organizations o on o.id = a.org_id where o.slug like 'citus-%'"

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "pg/base/base_routing.hpp"
+
 extern "C" {
 #include "utils/guc.h"
 }
@@ -84,8 +86,10 @@ struct FunctionCall {
   Datum result;
 };
 
+// Runs the body here, or on the Citus node holding the call's organisation (base_routing).
 void call_body(void* p) {
   auto* call = static_cast<FunctionCall*>(p);
+  if (route_to_owner(call->fcinfo, &call->result)) return;
   call->result = call->body(call->fcinfo);
 }
 

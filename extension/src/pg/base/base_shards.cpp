@@ -156,6 +156,13 @@ OrgRelation org_relation(OrgTable table, const pg_uuid_t& org) {
               "holding the organization.");
 }
 
+bool org_rows_here(const pg_uuid_t& org) {
+  Placement& placement = placement_of(OrgTable::members);
+  if (!placement.hashed) return true;
+  OrgRelation found = relation_for(OrgTable::members, placement, org);
+  return OidIsValid(found.table) && OidIsValid(found.index);
+}
+
 bool table_hashed(OrgTable table) {
   return placement_of(table).hashed;
 }

@@ -36,6 +36,10 @@ enum class OrgTable {
 // organisation).
 OrgRelation org_relation(OrgTable table, const pg_uuid_t& org);
 
+// Whether organisation `org`'s rows are on this node: always on a server without Citus, on a Citus
+// node when the shard of organization_members (the colocation group's anchor) holding them is here.
+bool org_rows_here(const pg_uuid_t& org);
+
 // Whether switchboard.`table` is distributed by hash on this Citus node (its rows are spread over
 // shards on several nodes); false on a server without Citus.
 bool table_hashed(OrgTable table);

@@ -1,6 +1,7 @@
 // The audit trigger of subscriptions and feature overrides: for each statement, one audit row per
 // changed row (who, when, before, after), written in the same transaction. C++ builds the jsonb
 // straight from the transition tables and writes each batch with one insert.
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ extern "C" {
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -212,9 +214,18 @@ Datum org_of(const Layout& l, TupleTableSlot* slot) {
   return UUIDPGetDatum(u);
 }
 
+// Whether this backend runs a statement a Citus node sent for one of its transactions (Citus
+// names those connections "citus_internal ..."): their timestamps come from that node's clock and
+// transaction, not from this backend's.
+bool citus_internal_backend() {
+  return application_name && std::strncmp(application_name, "citus_internal", 14) == 0;
+}
+
 // An inserted row last updated before this transaction is being restored (pg_restore), not made.
+// A row Citus routed here from the coordinator carries the coordinator's now(), earlier than this
+// node's transaction start, and is made, not restored.
 bool restored(const Layout& l, TupleTableSlot* slot) {
-  if (!l.updated) return false;
+  if (!l.updated || citus_internal_backend()) return false;
   bool isnull = false;
   Datum at = slot_getattr(slot, l.updated, &isnull);
   return !isnull && DatumGetTimestampTz(at) < GetCurrentTransactionStartTimestamp();

@@ -1,0 +1,131 @@
+#include "pg/base/base_routing.hpp"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shards.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
+}
+
+namespace sb::pg {
+namespace {
+
+// Whether each function called so far is tenant-scoped (looked up once per backend: a function's
+// arguments do not change under a running backend without a new OID).
+std::unordered_map<Oid, bool> tenant_scoped;
+
+// True while a re-issued call runs: a call that reaches this node again runs here.
+bool routing = false;
+
+struct RoutingFlag {
+  RoutingFlag() noexcept { routing = true; }
+  ~RoutingFlag() { routing = false; }
+  RoutingFlag(const RoutingFlag&) = delete;
+  RoutingFlag& operator=(const RoutingFlag&) = delete;
+};
+
+// Ensures: whether function `fn` is in schema switchboard, returns one value, its name does not
+// start with _ and its first argument is org_id of type uuid.
+bool lookup_tenant_scoped(Oid fn) {
+  bool scoped = false;
+  guard([&] {
+    HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+    if (!HeapTupleIsValid(tuple)) return;
+    auto* proc = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tuple));
+    Oid* types = nullptr;
+    char** names = nullptr;
+    char* modes = nullptr;
+    int nargs = get_func_arg_info(tuple, &types, &names, &modes);
+    scoped = proc->pronamespace == get_namespace_oid("switchboard", true) && !proc->proretset &&
+             NameStr(proc->proname)[0] != '_' && nargs > 0 && types[0] == UUIDOID && names &&
+             names[0] && std::strcmp(names[0], "org_id") == 0;
+    ReleaseSysCache(tuple);
+  });
+  return scoped;
+}
+
+bool is_tenant_scoped(Oid fn) {
+  auto found = tenant_scoped.find(fn);
+  if (found != tenant_scoped.end()) return found->second;
+  bool scoped = lookup_tenant_scoped(fn);
+  tenant_scoped.emplace(fn, scoped);
+  return scoped;
+}
+
+// Ensures: `SELECT r FROM switchboard.f(<arg>::<type>, ...) AS r` for fcinfo's call, every
+// argument a typed literal (so Citus sees constants) and every name qualified.
+void append_call(StringInfo sql, FunctionCallInfo fcinfo, Form_pg_proc proc) {
+  appendStringInfo(sql, "SELECT r FROM %s.%s(",
+                   quote_identifier(get_namespace_name(proc->pronamespace)),
+                   quote_identifier(NameStr(proc->proname)));
+  for (int i = 0; i < fcinfo->nargs; ++i) {
+    Oid type = proc->proargtypes.values[i];
+    if (i > 0) appendStringInfoString(sql, ", ");
+    if (fcinfo->args[i].isnull) {
+      appendStringInfoString(sql, "NULL");
+    } else {
+      Oid output = InvalidOid;
+      bool varlena = false;
+      getTypeOutputInfo(type, &output, &varlena);
+      appendStringInfoString(
+          sql, quote_literal_cstr(OidOutputFunctionCall(output, fcinfo->args[i].value)));
+    }
+    appendStringInfo(sql, "::%s", format_type_be_qualified(type));
+  }
+  appendStringInfoString(sql, ") AS r");
+}
+
+// Ensures: fcinfo's call ran as a statement of its own, as the caller, in the caller's
+// transaction; its one value is returned in the caller's memory (*isnull when NULL).
+Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
+  Datum value = 0;
+  bool null = true;
+  guard([&] {
+    HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+    if (!HeapTupleIsValid(tuple))
+      elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+    auto* proc = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tuple));
+    StringInfoData sql;
+    initStringInfo(&sql);
+    append_call(&sql, fcinfo, proc);
+    int16 length = 0;
+    bool by_value = false;
+    get_typlenbyval(proc->prorettype, &length, &by_value);
+    ReleaseSysCache(tuple);
+    SPI_connect();
+    int rc = SPI_execute(sql.data, false, 2);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1)
+      elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
+           static_cast<unsigned long>(SPI_processed));
+    value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
+    if (!null) value = SPI_datumTransfer(value, by_value, length);
+    SPI_finish();
+  });
+  *isnull = null;
+  return value;
+}
+
+}  // namespace
+
+bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
+  if (routing || !fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return false;
+  if (!is_tenant_scoped(fcinfo->flinfo->fn_oid)) return false;
+  if (org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return false;
+  RoutingFlag flag;
+  bool isnull = true;
+  *result = run_as_statement(fcinfo, &isnull);
+  fcinfo->isnull = isnull;
+  return true;
+}
+
+}  // namespace sb::pg

@@ -1,0 +1,19 @@
+// Calls Citus did not delegate. Citus sends a distributed function's call to the node holding its
+// organisation only when the call stands alone in its statement (SELECT f(...) or SELECT ... FROM
+// f(...), constant arguments); anywhere else (inside an expression, a CTE, a WHERE clause) the
+// function runs where it was called, usually the coordinator, which holds none of the
+// organisation's rows. There a tenant-scoped C++ function re-issues itself as a standalone
+// statement, which Citus then delegates, and answers what the owning node answered.
+#pragma once
+
+#include "pg/base/base_postgres.hpp"
+
+namespace sb::pg {
+
+// Ensures: when fcinfo's function is a tenant-scoped function of schema switchboard (first
+// argument org_id uuid, one value returned) and its organisation's rows are on another Citus node,
+// the call was run through Citus as the caller and *result (and fcinfo->isnull) is its answer;
+// false, with nothing done, when the call is to run here (every call on a server without Citus).
+bool route_to_owner(FunctionCallInfo fcinfo, Datum* result);
+
+}  // namespace sb::pg

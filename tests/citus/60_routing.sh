@@ -1,0 +1,35 @@
+# Calls Citus does not delegate by itself (inside an expression, a subquery, a WHERE clause) give
+# the answer of a delegated call: the C++ function re-issues itself as a statement of its own,
+# which Citus delegates to the node holding the organisation (pg/base/base_routing). And two
+# delegated calls in one transaction, on organisations of both workers, commit together.
+# org2 and org3: the organisations of 50_claims.sh, one on each worker.
+for org in $org2 $org3; do
+  check "has_feature inside an expression on $org" "t|t" 0 \
+    "select (switchboard.has_feature('$org', 'calls') and true)::text::char(1)
+            || '|' || (select switchboard.has_feature('$org', 'calls'))::text::char(1)"
+  check "check_feature's answer read with ->> on $org" PLAN 0 \
+    "select switchboard.check_feature('$org', 'calls') ->> 'reason'"
+done
+check "two organisations on two workers in one statement" "2" 0 \
+  "select count(*) from (values ('$org2'::uuid), ('$org3'::uuid)) v(org)
+    where switchboard.has_feature(v.org, 'calls')"
+before2=$(citus_psql 0 -tA -c "select switchboard.check_feature('$org2', 'calls') ->> 'used'")
+before3=$(citus_psql 0 -tA -c "select switchboard.check_feature('$org3', 'calls') ->> 'used'")
+out=$(citus_psql 0 -tA -c "begin" -c "select switchboard.consume_feature('$org2', 'calls', 1) ->> 'ok'" \
+  -c "select switchboard.consume_feature('$org3', 'calls', 1) ->> 'ok'" \
+  -c "select switchboard.consume_feature('$org2', 'calls', 1) ->> 'ok'" -c "commit" 2>&1 | tr '\n' ' ')
+check "three delegated calls on both workers in one transaction" "true true true |2|1" 0 \
+  "select '$out|' || ((switchboard.check_feature('$org2', 'calls') ->> 'used')::int - $before2)
+          || '|' || ((switchboard.check_feature('$org3', 'calls') ->> 'used')::int - $before3)"
+out=$(citus_psql 0 -tA -c "begin" -c "select switchboard.consume_feature('$org2', 'calls', 1) ->> 'ok'" \
+  -c "select switchboard.consume_feature('$org3', 'calls', 1) ->> 'ok'" -c "rollback" 2>&1 | tr '\n' ' ')
+check "a rolled-back transaction of two delegated calls counts nothing" "true true |2|1" 0 \
+  "select '$out|' || ((switchboard.check_feature('$org2', 'calls') ->> 'used')::int - $before2)
+          || '|' || ((switchboard.check_feature('$org3', 'calls') ->> 'used')::int - $before3)"
+# As the shim's request (role authenticated, a member's claims, inside BEGIN ... COMMIT): a
+# delegated call, then one statement with a call on each worker (both routed), all counted.
+got=$(as_request "$owner" "select switchboard.consume_feature('$org2', 'calls', 1) ->> 'ok';
+  select (switchboard.consume_feature('$org2', 'calls', 1) ->> 'ok') || '|' || (switchboard.consume_feature('$org3', 'calls', 1) ->> 'ok')" | tr '\n' ' ')
+check "a member's delegated and routed calls in one request transaction" "true true|true |4|2" 0 \
+  "select '$got|' || ((switchboard.check_feature('$org2', 'calls') ->> 'used')::int - $before2)
+          || '|' || ((switchboard.check_feature('$org3', 'calls') ->> 'used')::int - $before3)"
