@@ -29,18 +29,18 @@ VALUES
 
 INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('contact_phone', 'an input check of the contacts functions', true),
+  ('_contact_zone', 'part of import_contacts()', true),
   ('require_phone', 'an input check of the contacts functions', true),
   ('_contacts_time', 'an input check of the contacts functions', true),
-  ('contact_row_problem', 'part of import_contacts()', true),
+  ('_contact_rows_checked', 'part of import_contacts()', true),
   ('_contacts_phones', 'part of import_contacts()', true),
   ('_contacts_texts', 'part of import_contacts()', true),
   ('contacts_emit_event', 'where contacts and calls emit outbound events', true),
-  ('call_status_of', 'part of record_call_event()', true),
-  ('_call_ms_time', 'part of record_call_event()', true),
-  ('_call_text_time', 'part of record_call_event()', true),
+  ('_call_event_facts', 'part of record_call_event()', true),
   ('call_event_facts', 'part of record_call_event()', true),
   ('call_fold', 'part of record_call_event()', true),
   ('call_outcome', 'part of record_call_event()', true),
+  ('record_message_event', 'Twilio message webhooks, through process_webhook()', true),
   ('_call_for_update', 'part of the call commands', true),
   ('message_status_rank', 'part of update_message_status()', true);
 
