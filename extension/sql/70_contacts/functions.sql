@@ -50,14 +50,6 @@ BEGIN
 END
 $$;
 
--- The time zone of a contact's number when its prefix lies in exactly one (switchboard.phone_info's
--- timeZones), else NULL: what a contact gets when its row gives no timezone.
-CREATE FUNCTION switchboard._contact_zone(phone text) RETURNS text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT i #>> '{timeZones,0}' FROM switchboard.phone_info(phone) i
-   WHERE jsonb_array_length(i -> 'timeZones') = 1
-$$;
-
 -- The time an input names, or NULL when it names none.
 CREATE FUNCTION switchboard._contacts_time(raw text) RETURNS timestamptz
   LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -69,7 +61,9 @@ END
 $$;
 
 -- The import's rows checked (the first problem of each as a reason code) and the good ones
--- merged per phone: {good, left: [{phone, r}], rejected: [{row, reason}]}; 22023 when rows is not
+-- merged per phone: {good, left: [{phone, zone, r}], rejected: [{row, reason}]} (zone: the time
+-- zone of the number when the row gives none and its prefix lies in exactly one, as phone_info's
+-- timeZones); 22023 when rows is not
 -- a json array or holds more than 100000 rows (core/contacts/contacts_import.cpp).
 -- Caller: agent or above, or service_role.
 CREATE FUNCTION switchboard._contact_rows_checked(org_id uuid, rows jsonb) RETURNS jsonb
@@ -146,7 +140,7 @@ BEGIN
         DETAIL = format('phones left: %s', jsonb_array_length(v_left)), HINT = 'run the import again';
     END IF;
     WITH src AS (
-      SELECT x ->> 'phone' AS phone, x -> 'r' AS r, s.id AS stage_id
+      SELECT x ->> 'phone' AS phone, x ->> 'zone' AS zone, x -> 'r' AS r, s.id AS stage_id
         FROM jsonb_array_elements(v_left) x
         LEFT JOIN switchboard.pipeline_stages s ON s.org_id = v_org AND s.name = x #>> '{r,stage}'
     ), upd AS (
@@ -162,7 +156,7 @@ BEGIN
         stage_id = CASE WHEN s.r ? 'stage' THEN s.stage_id ELSE c.stage_id END,
         owner_id = CASE WHEN s.r ? 'ownerId' THEN (s.r ->> 'ownerId')::uuid ELSE c.owner_id END,
         campaign_id = CASE WHEN s.r ? 'campaignId' THEN (s.r ->> 'campaignId')::uuid ELSE c.campaign_id END,
-        timezone = CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE coalesce(c.timezone, switchboard._contact_zone(s.phone)) END,
+        timezone = CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE coalesce(c.timezone, s.zone) END,
         do_not_call = coalesce((s.r ->> 'doNotCall')::boolean, c.do_not_call),
         do_not_sms = coalesce((s.r ->> 'doNotSms')::boolean, c.do_not_sms),
         do_not_email = coalesce((s.r ->> 'doNotEmail')::boolean, c.do_not_email),
@@ -183,7 +177,7 @@ BEGIN
              CASE WHEN s.r ? 'tags' THEN ARRAY(SELECT DISTINCT unnest(switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1)
                   ELSE '{}' END,
              coalesce(s.r -> 'customFields', '{}'), s.stage_id, (s.r ->> 'ownerId')::uuid,
-             (s.r ->> 'campaignId')::uuid, CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE switchboard._contact_zone(s.phone) END,
+             (s.r ->> 'campaignId')::uuid, CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE s.zone END,
              coalesce((s.r ->> 'doNotCall')::boolean, false), coalesce((s.r ->> 'doNotSms')::boolean, false),
              coalesce((s.r ->> 'doNotEmail')::boolean, false), s.r ->> 'consentMethod',
              (s.r ->> 'consentAt')::timestamptz

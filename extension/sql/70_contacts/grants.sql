@@ -11,7 +11,7 @@ GRANT EXECUTE ON FUNCTION
   switchboard.log_message(uuid, jsonb), switchboard.update_message_status(uuid, text, text, text, jsonb),
   switchboard.dashboard_metrics(uuid, timestamptz, timestamptz, text),
   -- helpers the functions above call as the caller (never routable: api_internal_functions)
-  switchboard.contact_phone(text), switchboard._contact_zone(text), switchboard.require_phone(text, text), switchboard._contacts_time(text),
+  switchboard.contact_phone(text), switchboard.require_phone(text, text), switchboard._contacts_time(text),
   switchboard._contact_rows_checked(uuid, jsonb), switchboard._contacts_phones(jsonb, text),
   switchboard._contacts_texts(jsonb, text), switchboard.contacts_emit_event(uuid, text, jsonb),
   switchboard._call_event_facts(text, jsonb), switchboard.call_event_facts(text, jsonb), switchboard.call_fold(jsonb, jsonb),

@@ -29,7 +29,6 @@ VALUES
 
 INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('contact_phone', 'an input check of the contacts functions', true),
-  ('_contact_zone', 'part of import_contacts()', true),
   ('require_phone', 'an input check of the contacts functions', true),
   ('_contacts_time', 'an input check of the contacts functions', true),
   ('_contact_rows_checked', 'part of import_contacts()', true),

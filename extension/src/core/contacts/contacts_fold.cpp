@@ -16,7 +16,9 @@ namespace {
 
 constexpr std::int64_t kRankStep = 10000000000000;  // 1e13: a rank outweighs any sequence
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Whether `text` is 1 to `max` decimal digits.
 bool all_digits(std::string_view text, std::size_t max) {
@@ -67,9 +69,12 @@ std::optional<int> offset_of(std::string_view z) {
   if (z == "Z") return 0;
   if (z.size() < 3 || (z[0] != '+' && z[0] != '-')) return std::nullopt;
   int h = digits_at(z, 1, 2), m = 0;
-  if (z.size() == 6 && z[3] == ':') m = digits_at(z, 4, 2);
-  else if (z.size() == 5) m = digits_at(z, 3, 2);
-  else if (z.size() != 3) return std::nullopt;
+  if (z.size() == 6 && z[3] == ':')
+    m = digits_at(z, 4, 2);
+  else if (z.size() == 5)
+    m = digits_at(z, 3, 2);
+  else if (z.size() != 3)
+    return std::nullopt;
   if (h < 0 || m < 0 || h > 15 || m > 59) return std::nullopt;
   return (z[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
 }
@@ -105,9 +110,12 @@ std::optional<std::int64_t> parse_rfc2822(std::string_view t) {
   if (t.size() < 5 || t[3] != ',' || t[4] != ' ') return std::nullopt;
   std::size_t at = 5;
   int d = digits_at(t, at, 2);
-  if (d >= 0) at += 2;
-  else if ((d = digits_at(t, at, 1)) >= 0) at += 1;
-  else return std::nullopt;
+  if (d >= 0)
+    at += 2;
+  else if ((d = digits_at(t, at, 1)) >= 0)
+    at += 1;
+  else
+    return std::nullopt;
   std::string_view rest = t.substr(at);  // " Dec 2026 10:00:00 +0000"
   if (rest.size() != 24 || rest[0] != ' ' || rest[4] != ' ' || rest[9] != ' ' || rest[12] != ':' ||
       rest[15] != ':' || rest[18] != ' ')
@@ -185,7 +193,8 @@ std::string hundredth(const std::string& literal) {
   std::string sign = literal[0] == '-' ? "-" : "";
   std::string digits = literal.substr(sign.size());
   std::size_t dot = digits.find('.');
-  std::string whole = digits.substr(0, dot), frac = dot == std::string::npos ? "" : digits.substr(dot + 1);
+  std::string whole = digits.substr(0, dot),
+              frac = dot == std::string::npos ? "" : digits.substr(dot + 1);
   whole = std::string(whole.size() < 3 ? 3 - whole.size() : 0, '0') + whole;
   std::string out = whole.substr(0, whole.size() - 2);
   while (out.size() > 1 && out[0] == '0') out.erase(0, 1);
@@ -248,10 +257,12 @@ CallFacts twilio_facts(const Json& e) {
   f.phone("to_number", text_of(e.find("To")));
   f.text("answered_by", text_of(e.find("AnsweredBy")));
   auto duration = text_of(e.find("CallDuration"));
-  if (duration && all_digits(*duration, 9)) f.number("duration_seconds", std::to_string(std::stoll(*duration)));
+  if (duration && all_digits(*duration, 9))
+    f.number("duration_seconds", std::to_string(std::stoll(*duration)));
   f.text("recording_url", text_of(e.find("RecordingUrl")));
   auto rec = text_of(e.find("RecordingDuration"));
-  if (rec && all_digits(*rec, 9)) f.number("recording_duration_seconds", std::to_string(std::stoll(*rec)));
+  if (rec && all_digits(*rec, 9))
+    f.number("recording_duration_seconds", std::to_string(std::stoll(*rec)));
   auto at = text_time(text_of(e.find("Timestamp")));
   f.time("started_at", at, true);
   if (st.status == "in_progress") f.time("answered_at", at, true);
@@ -262,7 +273,8 @@ CallFacts twilio_facts(const Json& e) {
 CallFacts vapi_facts(const Json& e) {
   const Json* m = member(&e, "message");
   auto type = text_at(m, {"type"});
-  if (!m || m->kind != Json::Kind::object || (type != "status-update" && type != "end-of-call-report"))
+  if (!m || m->kind != Json::Kind::object ||
+      (type != "status-update" && type != "end-of-call-report"))
     return {};
   const Json* c = member(m, "call");
   auto reason = text_of(m->find("endedReason"));
@@ -285,7 +297,9 @@ CallFacts vapi_facts(const Json& e) {
   f.text("ended_reason", reason);
   if (reason && reason->find("voicemail") != std::string::npos)
     f.text("answered_by", std::string("machine_end_other"));
-  auto first = [&](std::optional<std::string> a, std::optional<std::string> b) { return a ? a : b; };
+  auto first = [&](std::optional<std::string> a, std::optional<std::string> b) {
+    return a ? a : b;
+  };
   f.text("transcript", first(text_at(m, {"artifact", "transcript"}), text_at(m, {"transcript"})));
   f.text("recording_url",
          first(text_at(m, {"artifact", "recordingUrl"}), text_at(m, {"recordingUrl"})));
@@ -293,7 +307,8 @@ CallFacts vapi_facts(const Json& e) {
   const Json* cost = m->find("cost");
   if (cost && cost->kind == Json::Kind::number) f.number("cost", cost->text);
   f.number("duration_seconds", rounded_int(m->find("durationSeconds"), 1));
-  f.time("started_at", text_time(first(text_at(m, {"startedAt"}), text_at(c, {"startedAt"}))), true);
+  f.time("started_at", text_time(first(text_at(m, {"startedAt"}), text_at(c, {"startedAt"}))),
+         true);
   f.time("ended_at", text_time(first(text_at(m, {"endedAt"}), text_at(c, {"endedAt"}))), false);
   return {text_at(c, {"id"}), f.take()};
 }
@@ -308,7 +323,10 @@ std::optional<std::int64_t> ms_time(const Json* v) {
 CallFacts retell_facts(const Json& e) {
   const Json* c = e.find("call");
   auto kind = text_of(e.find("event"));
-  int order = kind == "call_started" ? 1 : kind == "call_ended" ? 2 : kind == "call_analyzed" ? 3 : 0;
+  int order = kind == "call_started"    ? 1
+              : kind == "call_ended"    ? 2
+              : kind == "call_analyzed" ? 3
+                                        : 0;
   if (!c || c->kind != Json::Kind::object || order == 0) return {};
   auto reason = text_of(c->find("disconnection_reason"));
   CallStatus st = call_status_of(text_of(c->find("call_status")).value_or(""), reason.value_or(""));
@@ -380,7 +398,9 @@ std::optional<std::int64_t> parse_event_time(std::string_view text) {
 }
 
 CallStatus call_status_of(std::string_view word, std::string_view ended_reason) {
-  auto has = [&](std::string_view part) { return ended_reason.find(part) != std::string_view::npos; };
+  auto has = [&](std::string_view part) {
+    return ended_reason.find(part) != std::string_view::npos;
+  };
   if (word == "queued" || word == "initiated" || word == "scheduled" || word == "registered")
     return {"queued", 1};
   if (word == "ringing") return {"ringing", 2};
@@ -401,9 +421,12 @@ CallFacts call_event_facts(std::string_view provider, const Json& event) {
     throw Error("22023", "call event must be a json object",
                 "event: " + left_chars(jsonb_text(event), 100));
   CallFacts facts;
-  if (provider == "twilio") facts = twilio_facts(event);
-  else if (provider == "vapi") facts = vapi_facts(event);
-  else if (provider == "retell") facts = retell_facts(event);
+  if (provider == "twilio")
+    facts = twilio_facts(event);
+  else if (provider == "vapi")
+    facts = vapi_facts(event);
+  else if (provider == "retell")
+    facts = retell_facts(event);
   else
     throw Error("22023", "unknown call provider", "provider: " + std::string(provider),
                 "twilio, vapi or retell");
@@ -412,10 +435,11 @@ CallFacts call_event_facts(std::string_view provider, const Json& event) {
 }
 
 Error missing_call_id_error(std::string_view provider, const Json& event) {
-  return Error("22023", "call event has no call id",
-               "provider: " + std::string(provider) + "; event: " + left_chars(jsonb_text(event), 100),
-               "twilio: CallSid; vapi: message.call.id of a status-update or end-of-call-report; "
-               "retell: call.call_id");
+  return Error(
+      "22023", "call event has no call id",
+      "provider: " + std::string(provider) + "; event: " + left_chars(jsonb_text(event), 100),
+      "twilio: CallSid; vapi: message.call.id of a status-update or end-of-call-report; "
+      "retell: call.call_id");
 }
 
 Json call_fold(const Json& a, const Json& b) {

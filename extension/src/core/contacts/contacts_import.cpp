@@ -10,11 +10,10 @@
 namespace sb::contacts {
 namespace {
 
-const char* const kFields[] = {"phone",        "otherPhones", "firstName",  "lastName",
-                               "email",        "status",      "source",     "tags",
-                               "customFields", "stage",       "ownerId",    "campaignId",
-                               "timezone",     "doNotCall",   "doNotSms",   "doNotEmail",
-                               "consentMethod", "consentAt"};
+const char* const kFields[] = {
+    "phone",    "otherPhones", "firstName",    "lastName",   "email",         "status",
+    "source",   "tags",        "customFields", "stage",      "ownerId",       "campaignId",
+    "timezone", "doNotCall",   "doNotSms",     "doNotEmail", "consentMethod", "consentAt"};
 const char* const kStatuses[] = {"new", "contacted", "qualified", "booked", "converted", "lost"};
 
 using Kind = Json::Kind;
@@ -45,7 +44,9 @@ bool too_long(const Json& row, std::string_view key, std::size_t max) {
   return v && length(text_of(*v)) > max;
 }
 
-bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+bool is_space(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 // The rule of contacts_email_check: something@something, no spaces, one @.
 bool email_ok(std::string_view email) {
@@ -106,7 +107,8 @@ std::string detail_problem(const Json& row, const RowLookups& lookups) {
   if (const Json* zone = given(row, "timezone"); zone && !lookups.timezone_known(text_of(*zone)))
     return "TIMEZONE_INVALID";
   for (const char* key : {"doNotCall", "doNotSms", "doNotEmail"})
-    if (const Json* flag = row.find(key); flag && flag->kind != Kind::boolean) return "FLAG_INVALID";
+    if (const Json* flag = row.find(key); flag && flag->kind != Kind::boolean)
+      return "FLAG_INVALID";
   if (too_long(row, "consentMethod", 100)) return "CONSENT_METHOD_TOO_LONG";
   if (const Json* at = given(row, "consentAt"); at && !lookups.time_valid(text_of(*at)))
     return "CONSENT_AT_INVALID";
@@ -118,8 +120,10 @@ void merge_into(Json& into, const Json& row) {
   for (const auto& [key, value] : row.members) {
     auto same = std::find_if(into.members.begin(), into.members.end(),
                              [&](const auto& m) { return m.first == key; });
-    if (same == into.members.end()) into.members.emplace_back(key, value);
-    else same->second = value;
+    if (same == into.members.end())
+      into.members.emplace_back(key, value);
+    else
+      same->second = value;
   }
 }
 
@@ -178,8 +182,10 @@ CheckedRows check_contact_rows(const Json& rows, const RowLookups& lookups, std:
     ++out.good;
     Json normal = normalized(row, lookups);
     auto [at, fresh] = by_phone.emplace(normal.find("phone")->text, out.contacts.size());
-    if (fresh) out.contacts.push_back(std::move(normal));
-    else merge_into(out.contacts[at->second], normal);
+    if (fresh)
+      out.contacts.push_back(std::move(normal));
+    else
+      merge_into(out.contacts[at->second], normal);
   }
   return out;
 }

@@ -16,9 +16,9 @@ namespace sb::contacts {
 // The lookups a row check needs from the database and libphonenumber.
 struct RowLookups {
   std::function<std::string(std::string_view)> phone_of;  // the E.164 form, "" when none
-  std::function<bool(std::string_view)> stage_known;     // the organisation has a stage so named
-  std::function<bool(std::string_view)> timezone_known;  // a name of pg_timezone_names
-  std::function<bool(std::string_view)> time_valid;      // text PostgreSQL reads as timestamptz
+  std::function<bool(std::string_view)> stage_known;      // the organisation has a stage so named
+  std::function<bool(std::string_view)> timezone_known;   // a name of pg_timezone_names
+  std::function<bool(std::string_view)> time_valid;       // text PostgreSQL reads as timestamptz
 };
 
 // The first problem of one import row (NOT_AN_OBJECT, UNKNOWN_FIELD, PHONE_MISSING,

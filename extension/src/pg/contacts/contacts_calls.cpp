@@ -24,7 +24,7 @@ using sb::pg::Query;
 using sb::pg::ReadMode;
 using sb::pg::TextRows;
 
-#define SB_THIS_CALL_WHERE                                                \
+#define SB_THIS_CALL_WHERE                                                             \
   " where c.org_id OPERATOR(pg_catalog.=) $1 and c.provider OPERATOR(pg_catalog.=) $2" \
   " and c.provider_call_id OPERATOR(pg_catalog.=) $3"
 #define SB_THIS_CALL " from switchboard.calls c" SB_THIS_CALL_WHERE
@@ -108,15 +108,18 @@ SB_FUNCTION(sb_call_event_facts) {
       ct::call_event_facts(sb::pg::text_arg(fcinfo, 0), jsonb_arg(fcinfo, 1, "event"));
   sb::JsonWriter out;
   out.begin_object().key("callId");
-  if (facts.call_id) out.string(*facts.call_id);
-  else out.null();
+  if (facts.call_id)
+    out.string(*facts.call_id);
+  else
+    out.null();
   std::string text = out.text() + ", \"facts\": " + sb::json_text(facts.facts) + "}";
   return sb::pg::jsonb_datum(text);
 }
 
 // call_fold(a jsonb, b jsonb) -> jsonb: the fold of two folds (NULL is the empty fold).
 SB_FUNCTION(sb_call_fold) {
-  return sb::pg::jsonb_datum(sb::json_text(ct::call_fold(fold_arg(fcinfo, 0), fold_arg(fcinfo, 1))));
+  return sb::pg::jsonb_datum(
+      sb::json_text(ct::call_fold(fold_arg(fcinfo, 0), fold_arg(fcinfo, 1))));
 }
 
 // record_call_event(org_id uuid, provider text, event jsonb) -> jsonb: the event folded into the
@@ -149,6 +152,7 @@ SB_FUNCTION(sb_record_call_event) {
     return folded_answer(updated);
   }
   throw sb::Error("40001", "call changed concurrently while recording its event",
-                  "Call " + *facts.call_id + " of provider " + provider + " was not found after it was inserted.",
+                  "Call " + *facts.call_id + " of provider " + provider +
+                      " was not found after it was inserted.",
                   "Run the event again.");
 }

@@ -20,6 +20,12 @@ extern "C" {
 #include "utils/jsonb.h"
 }
 
+namespace sb::pg {
+// The phone-number time-zone prefix map, defined in pg/telephony/telephony_phone.cpp (declared
+// here: the telephony layer has no header of its own for it yet).
+const sb::tel::ZoneMap& phone_zone_map();
+}  // namespace sb::pg
+
 namespace {
 
 namespace ct = sb::contacts;
@@ -70,7 +76,8 @@ struct Lookups {
               return stages->count(std::string(name)) > 0;
             },
             [this](std::string_view name) {
-              if (!zones) zones = names_of(spi_query(zones_query, nullptr, nullptr, ReadMode::current));
+              if (!zones)
+                zones = names_of(spi_query(zones_query, nullptr, nullptr, ReadMode::current));
               return zones->count(std::string(name)) > 0;
             },
             [](std::string_view text) {
@@ -82,18 +89,30 @@ struct Lookups {
   }
 };
 
-// The answer for the SQL half: {good, left: [{phone, r}], rejected: [{row, reason}]}.
+// The time zone of a number whose prefix lies in exactly one, else null (as JSON).
+std::string zone_json(const std::string& e164) {
+  sb::tel::PhoneInfo info = sb::tel::phone_info(e164, "US", &sb::pg::phone_zone_map());
+  return info.time_zones.size() == 1 ? sb::json_quote(info.time_zones[0]) : "null";
+}
+
+// The answer for the SQL half: {good, left: [{phone, zone, r}], rejected: [{row, reason}]}, zone
+// the one derived from the number for a row that gives no timezone.
 std::string checked_json(const ct::CheckedRows& checked) {
   std::string out = "{\"good\": " + std::to_string(checked.good) + ", \"left\": [";
   for (std::size_t i = 0; i < checked.contacts.size(); ++i) {
+    if (i % 1000 == 0) sb::pg::check_for_interrupts();
     const sb::Json& row = checked.contacts[i];
+    const std::string& phone = row.find("phone")->text;
     out += i ? ", {\"phone\": " : "{\"phone\": ";
-    out += sb::json_quote(row.find("phone")->text) + ", \"r\": " + sb::json_text(row) + "}";
+    out +=
+        sb::json_quote(phone) + ", \"zone\": " + (row.find("timezone") ? "null" : zone_json(phone));
+    out += ", \"r\": " + sb::json_text(row) + "}";
   }
   out += "], \"rejected\": [";
   for (std::size_t i = 0; i < checked.rejected.size(); ++i) {
     out += i ? ", {\"row\": " : "{\"row\": ";
-    out += std::to_string(checked.rejected[i].row) + ", \"reason\": \"" + checked.rejected[i].reason + "\"}";
+    out += std::to_string(checked.rejected[i].row) + ", \"reason\": \"" +
+           checked.rejected[i].reason + "\"}";
   }
   return out + "]}";
 }
