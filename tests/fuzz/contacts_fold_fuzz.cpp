@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sb::fuzz::require(canonical(call_fold(a, b)) == canonical(call_fold(b, a)), "fold commutes");
   sb::fuzz::require(canonical(call_fold(call_fold(a, b), b)) == canonical(call_fold(a, b)),
                     "folding an event twice changes nothing");
-  sb::fuzz::require(canonical(call_fold(call_fold(a, b), c)) ==
-                        canonical(call_fold(a, call_fold(b, c))),
-                    "fold is associative");
+  sb::fuzz::require(
+      canonical(call_fold(call_fold(a, b), c)) == canonical(call_fold(a, call_fold(b, c))),
+      "fold is associative");
   return 0;
 }

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::set<std::string> phones;
     for (const auto& c : checked.contacts) {
       const sb::Json* phone = c.find("phone");
-      sb::fuzz::require(phone && sb::contacts::is_e164(phone->text), "a contact has its E.164 phone");
+      sb::fuzz::require(phone && sb::contacts::is_e164(phone->text),
+                        "a contact has its E.164 phone");
       sb::fuzz::require(phones.insert(phone->text).second, "one contact per phone");
     }
     sb::fuzz::require(checked.contacts.size() <= checked.good, "merging never adds contacts");

@@ -42,8 +42,9 @@ Org new_org(Connection& admin) {
   org.tokens["owner"] = sbtest::token(owner, org.id);
   for (const char* role : {"manager", "agent", "viewer"}) {
     std::string user = sbtest::new_uuid(admin);
-    admin.must("insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, $3)",
-               {org.id, user, role});
+    admin.must(
+        "insert into switchboard.organization_members (org_id, user_id, role) values ($1, $2, $3)",
+        {org.id, user, role});
     org.tokens[role] = sbtest::token(user, org.id);
   }
   return org;
@@ -62,8 +63,9 @@ TEST_F(ShimContacts, ContactsCallsNotesDispositionsAndDashboard) {
   ASSERT_EQ(status, 200) << body.dump();
   EXPECT_EQ(body["reason"], "INSERTED");
   std::string contact = body["contactId"];
-  EXPECT_EQ(admin.must("select phone || ' ' || timezone from switchboard.contacts where id = $1",
-                       {contact})
+  EXPECT_EQ(admin
+                .must("select phone || ' ' || timezone from switchboard.contacts where id = $1",
+                      {contact})
                 .value(),
             "+12127365000 America/New_York");
   std::tie(status, body) = call(shim, "POST", "/api/contacts", a.tokens["viewer"],
@@ -85,9 +87,9 @@ TEST_F(ShimContacts, ContactsCallsNotesDispositionsAndDashboard) {
   EXPECT_EQ(body["rejected"], json::parse(R"([{"row": 2, "reason": "PHONE_INVALID"}])"));
 
   // A call from provider events, outbound to the contact: linked to it.
-  std::tie(status, body) = call(
-      shim, "POST", "/api/calls/events", agent,
-      R"({"provider": "twilio", "event": {"CallSid": "CAhttp", "CallStatus": "completed",
+  std::tie(status, body) =
+      call(shim, "POST", "/api/calls/events", agent,
+           R"({"provider": "twilio", "event": {"CallSid": "CAhttp", "CallStatus": "completed",
           "SequenceNumber": "3", "Direction": "outbound-api", "To": "+12127365000",
           "AnsweredBy": "human", "Timestamp": "Sat, 05 Dec 2026 10:02:09 +0000"}})");
   ASSERT_EQ(status, 200) << body.dump();
@@ -105,7 +107,8 @@ TEST_F(ShimContacts, ContactsCallsNotesDispositionsAndDashboard) {
   std::tie(status, body) = call(shim, "POST", "/api/calls/" + call_id + "/notes", agent,
                                 json{{"note", std::string(501, 'x')}}.dump());
   EXPECT_EQ(status, 400) << body.dump();
-  std::tie(status, body) = call(shim, "GET", "/api/calls/" + call_id + "/notes", a.tokens["viewer"]);
+  std::tie(status, body) =
+      call(shim, "GET", "/api/calls/" + call_id + "/notes", a.tokens["viewer"]);
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_EQ(body.size(), 1u) << body.dump();
   EXPECT_EQ(body[0]["note"], "Wants a callback on Monday");
@@ -119,9 +122,9 @@ TEST_F(ShimContacts, ContactsCallsNotesDispositionsAndDashboard) {
 
   // Dispositions: a manager configures one, an agent sets it (the contact moves), an unknown one
   // is refused with its reason.
-  std::tie(status, body) =
-      call(shim, "PUT", "/api/dispositions/interested", a.tokens["manager"],
-           R"({"settings": {"stage": "Qualified", "createMissingStage": true, "contactStatus": "qualified"}})");
+  std::tie(status, body) = call(
+      shim, "PUT", "/api/dispositions/interested", a.tokens["manager"],
+      R"({"settings": {"stage": "Qualified", "createMissingStage": true, "contactStatus": "qualified"}})");
   ASSERT_EQ(status, 200) << body.dump();
   std::tie(status, body) = call(shim, "PUT", "/api/calls/" + call_id + "/disposition", agent,
                                 R"({"disposition": "interested", "options": {"notes": "keen"}})");
@@ -137,10 +140,10 @@ TEST_F(ShimContacts, ContactsCallsNotesDispositionsAndDashboard) {
   EXPECT_EQ(status, 403) << body.dump();
 
   // The dashboard: a viewer reads it; the connected call is counted.
-  std::tie(status, body) =
-      call(shim, "GET",
-           "/api/metrics/dashboard?from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z&granularity=day",
-           a.tokens["viewer"]);
+  std::tie(status, body) = call(
+      shim, "GET",
+      "/api/metrics/dashboard?from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z&granularity=day",
+      a.tokens["viewer"]);
   ASSERT_EQ(status, 200) << body.dump();
   EXPECT_EQ(body["callsByOutcome"]["connected"], 1) << body.dump();
 }

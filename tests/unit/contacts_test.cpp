@@ -114,12 +114,12 @@ TEST(ContactsFold, OrderAndDuplicatesDoNotMatter) {
   std::vector<sb::Json> events;
   const char* words[] = {"queued", "initiated", "ringing", "in-progress", "completed"};
   for (int i = 0; i < 5; ++i)
-    events.push_back(facts(
-        "twilio", ("{\"CallSid\": \"CA1\", \"CallStatus\": \"" + std::string(words[i]) +
-                   "\", \"SequenceNumber\": \"" + std::to_string(i) +
-                   "\", \"Timestamp\": \"Sat, 05 Dec 2026 10:0" + std::to_string(i) +
-                   ":00 +0000\", \"AnsweredBy\": \"human\"}")
-                      .c_str()));
+    events.push_back(
+        facts("twilio", ("{\"CallSid\": \"CA1\", \"CallStatus\": \"" + std::string(words[i]) +
+                         "\", \"SequenceNumber\": \"" + std::to_string(i) +
+                         "\", \"Timestamp\": \"Sat, 05 Dec 2026 10:0" + std::to_string(i) +
+                         ":00 +0000\", \"AnsweredBy\": \"human\"}")
+                            .c_str()));
   events.push_back(facts("twilio", R"({"CallSid": "CA1", "RecordingUrl": "https://r/1"})"));
   sb::Json in_order;
   in_order.kind = sb::Json::Kind::object;
@@ -174,7 +174,8 @@ TEST(ContactsImport, RowProblemsInOrder) {
   EXPECT_EQ(problem(R"({"phone": "+14155550100", "ownerId": "42"})"), "ID_INVALID");
   EXPECT_EQ(problem(R"({"phone": "+14155550100", "timezone": "Mars/Base"})"), "TIMEZONE_INVALID");
   EXPECT_EQ(problem(R"({"phone": "+14155550100", "doNotCall": "yes"})"), "FLAG_INVALID");
-  EXPECT_EQ(problem(R"({"phone": "+14155550100", "consentAt": "yesterday"})"), "CONSENT_AT_INVALID");
+  EXPECT_EQ(problem(R"({"phone": "+14155550100", "consentAt": "yesterday"})"),
+            "CONSENT_AT_INVALID");
   EXPECT_EQ(problem(R"({"phone": "+14155550100", "firstName": "Ada", "stage": "Qualified",
                         "timezone": "America/New_York", "tags": ["a"], "doNotSms": false})"),
             "");
