@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "core/base/base_error.hpp"
 #include "core/contacts/contacts_fold.hpp"
@@ -89,10 +90,12 @@ struct Lookups {
   }
 };
 
-// The time zone of a number whose prefix lies in exactly one, else null (as JSON).
+// The time zone of a number whose prefix lies in exactly one, else null (as JSON): a lookup in
+// phone_info's prefix map, without parsing the number again (it is E.164 already).
 std::string zone_json(const std::string& e164) {
-  sb::tel::PhoneInfo info = sb::tel::phone_info(e164, "US", &sb::pg::phone_zone_map());
-  return info.time_zones.size() == 1 ? sb::json_quote(info.time_zones[0]) : "null";
+  std::vector<std::string> zones =
+      sb::pg::phone_zone_map().zones_of(std::string_view(e164).substr(1));
+  return zones.size() == 1 ? sb::json_quote(zones[0]) : "null";
 }
 
 // The answer for the SQL half: {good, left: [{phone, zone, r}], rejected: [{row, reason}]}, zone
