@@ -117,13 +117,14 @@ std::string detail_problem(const Json& row, const RowLookups& lookups) {
 
 // Ensures: `into` holds the members of `row` too, the row's replacing its own.
 void merge_into(Json& into, const Json& row) {
-  for (const auto& [key, value] : row.members) {
+  for (const auto& member : row.members) {
+    const std::string& key = member.first;
     auto same = std::find_if(into.members.begin(), into.members.end(),
                              [&](const auto& m) { return m.first == key; });
     if (same == into.members.end())
-      into.members.emplace_back(key, value);
+      into.members.push_back(member);
     else
-      same->second = value;
+      same->second = member.second;
   }
 }
 
