@@ -63,7 +63,7 @@ insert into switchboard.call_note_tags (org_id, name) values (:'A', 'follow-up')
 select pg_temp.as_user(:'agent_a', format('select switchboard.import_contacts(%L, %L)', :'A', $$[
   {"phone": "+14155550101", "firstName": "Ada", "source": "csv", "tags": ["vip"], "stage": "New"},
   {"phone": "+14155550102", "firstName": "Bob", "source": "csv", "customFields": {"plan": "gold"}},
-  {"phone": "4155550103", "firstName": "No plus"},
+  {"phone": "41555", "firstName": "Too short"},
   {"phone": "+14155550104", "email": "not-an-email"},
   {"phone": "+14155550105", "stage": "Nowhere"},
   {"phone": "+14155550106", "colour": "red"},
@@ -82,7 +82,11 @@ select phone, first_name, last_name, source, tags, custom_fields, do_not_call, s
   from switchboard.contacts c where org_id = :'A' order by phone;
 select pg_temp.as_user(:'agent_a', format('select switchboard.upsert_contact(%L, %L) ->> ''reason''', :'A', '{"phone": "+14155550110", "firstName": "Dee"}'));
 select pg_temp.as_user(:'agent_a', format('select switchboard.upsert_contact(%L, %L) ->> ''reason''', :'A', '{"phone": "+14155550110", "email": "dee@example.com"}'));
-select pg_temp.as_user(:'agent_a', format('select switchboard.upsert_contact(%L, %L)', :'A', '{"phone": "(415) 555-0111"}'));
+select pg_temp.as_user(:'agent_a', format('select switchboard.upsert_contact(%L, %L)', :'A', '{"phone": "(415) 555"}'));
+-- A national number is read as a US one (switchboard.normalize_phone's rules) and stored in E.164;
+-- the time zone comes from the number when the row gives none.
+select pg_temp.as_user(:'agent_a', format('select switchboard.upsert_contact(%L, %L) ->> ''reason''', :'A', '{"phone": "(415) 555-0111"}'));
+select phone, timezone from switchboard.contacts where org_id = :'A' and phone = '+14155550111';
 select pg_temp.as_user(:'agent_a', format('select switchboard.import_contacts(%L, %L)', :'A', '{"phone": "+14155550111"}'));
 select pg_temp.as_user(:'agent_a', format('select switchboard.import_contacts(%L, null)', :'A'));
 select pg_temp.as_user(:'viewer_a', format('select switchboard.upsert_contact(%L, %L)', :'A', '{"phone": "+14155550112"}'));
@@ -237,6 +241,16 @@ select pg_temp.as_user(:'agent_a', format('select switchboard.update_message_sta
 select pg_temp.as_user(:'agent_a', format('select switchboard.update_message_status(%L, %L, %L, %L)', :'A', 'twilio', 'SM404', 'sent'));
 select provider_message_id, direction, status, (select first_name from switchboard.contacts k where k.org_id = m.org_id and k.id = m.contact_id)
   from switchboard.messages m where org_id = :'A' order by 1;
+-- Twilio message webhooks through the inbox (organisation B, account ACb): a status callback moves
+-- the logged message forward (an older one changes nothing), an inbound SMS is logged, a callback
+-- for a message never logged writes nothing.
+select switchboard.log_message(:'B', '{"direction": "outbound", "channel": "sms", "provider": "twilio", "providerMessageId": "SMB1", "status": "queued", "body": "Hi"}') ->> 'reason';
+select switchboard.receive_webhook('twilio', '{"MessageSid": "SMB1", "AccountSid": "ACb", "MessageStatus": "delivered", "From": "+14155550198", "To": "+14155550199"}', '{}', 'smb1-delivered') ->> 'reason';
+select switchboard.receive_webhook('twilio', '{"MessageSid": "SMB1", "AccountSid": "ACb", "MessageStatus": "sent", "From": "+14155550198", "To": "+14155550199"}', '{}', 'smb1-sent') ->> 'reason';
+select switchboard.receive_webhook('twilio', '{"MessageSid": "SMB2", "AccountSid": "ACb", "SmsStatus": "received", "Body": "Call me", "From": "+14155550199", "To": "+14155550198"}', '{}', 'smb2') ->> 'reason';
+select switchboard.record_message_event(:'B', 'twilio', '{"MessageSid": "SMB404", "MessageStatus": "delivered"}');
+select pg_temp.as_user(null, format('select switchboard.record_message_event(%L, %L, %L)', :'B', 'vapi', '{"message": {}}'));
+select provider_message_id, direction, status, body from switchboard.messages where org_id = :'B' order by 1;
 
 --
 -- The dashboard, from the rollups; the rollups equal a recount of the rows.
@@ -281,6 +295,10 @@ select count(*) as messages_kept from switchboard.messages where org_id = :'A' a
 select pg_temp.as_user(:'owner_a', format('with d as (delete from switchboard.pipeline_stages where org_id = %L and name = %L returning 1) select count(*) from d', :'A', 'Callback'));
 select count(*) as contacts_in_no_stage from switchboard.contacts where org_id = :'A' and stage_id is null;
 
+-- The outbound events contacts and calls queued (switchboard.contacts_emit_event, in the writes'
+-- transactions); then they go too, so later files see only their own.
+select event_type, count(*) from switchboard.webhook_messages where org_id in (:'A', :'B') group by 1 order by 1;
+delete from switchboard.webhook_messages where org_id in (:'A', :'B');
 -- The inbox rows and mappings of this file go, so later files see only their own.
 delete from switchboard.webhook_inbox where org_id in (:'A', :'B');
 delete from switchboard.provider_accounts where org_id in (:'A', :'B');

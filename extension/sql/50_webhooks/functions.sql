@@ -123,6 +123,8 @@ BEGIN
   IF v_row.provider IN ('twilio', 'vapi', 'retell')
      AND (switchboard.call_event_facts(v_row.provider, v_row.payload)).call_id IS NOT NULL THEN
     v_call := switchboard.record_call_event(v_row.org_id, v_row.provider, v_row.payload);
+  ELSIF v_row.provider = 'twilio' AND (v_row.payload ? 'MessageSid' OR v_row.payload ? 'SmsSid') THEN
+    PERFORM switchboard.record_message_event(v_row.org_id, v_row.provider, v_row.payload);
   END IF;
   UPDATE switchboard.webhook_inbox i
      SET status = 'processed', processed_at = now(),

@@ -169,12 +169,26 @@ $$;
 CREATE FUNCTION switchboard.emit_event(org_id uuid, event_type text, payload jsonb,
                                        idempotency_key text DEFAULT NULL) RETURNS text
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  RETURN switchboard._emit_event(org_id, event_type, payload, idempotency_key);
+END
+$$;
+COMMENT ON FUNCTION switchboard.emit_event(uuid, text, jsonb, text) IS
+  'queue an event for the organisation''s webhook endpoints in this transaction; returns its msg_ id';
+
+-- The body of emit_event without its role check: for the built-in events that the capabilities'
+-- own functions emit after their own checks (an agent's disposition emits call.disposition_set).
+-- Granted to no one: only the owner's functions call it.
+CREATE FUNCTION switchboard._emit_event(org_id uuid, event_type text, payload jsonb,
+                                        idempotency_key text DEFAULT NULL) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_id text := 'msg_' || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '');
   v_inserted text;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
-  PERFORM switchboard.assert_role(org_id, 'admin');
   PERFORM switchboard.require_arg(event_type, 'event_type');
   PERFORM switchboard.require_arg(payload, 'payload');
   IF pg_catalog.length(idempotency_key) NOT BETWEEN 1 AND 200 THEN
@@ -182,29 +196,27 @@ BEGIN
       DETAIL = format('idempotency_key: "%s"', idempotency_key), HINT = '1 to 200 characters';
   END IF;
   IF NOT EXISTS (SELECT 1 FROM switchboard.event_types t
-                  WHERE t.name OPERATOR(pg_catalog.=) emit_event.event_type) THEN
+                  WHERE t.name OPERATOR(pg_catalog.=) _emit_event.event_type) THEN
     RAISE EXCEPTION 'unknown event type' USING ERRCODE = '22023',
       DETAIL = format('event type: %s', event_type), HINT = 'a name from switchboard.event_types';
   END IF;
   INSERT INTO switchboard.webhook_messages AS m (org_id, id, event_type, body, idempotency_key)
-  VALUES (emit_event.org_id, v_id, emit_event.event_type,
-          pg_catalog.jsonb_build_object('type', emit_event.event_type,
+  VALUES (_emit_event.org_id, v_id, _emit_event.event_type,
+          pg_catalog.jsonb_build_object('type', _emit_event.event_type,
             'timestamp', switchboard.answer_time(pg_catalog.now()), 'data', payload)::text,
-          emit_event.idempotency_key)
+          _emit_event.idempotency_key)
   ON CONFLICT ON CONSTRAINT webhook_messages_idempotency_key DO NOTHING
   RETURNING m.id INTO v_inserted;
   IF v_inserted IS NULL THEN
     SELECT m.id INTO v_id FROM switchboard.webhook_messages m
-     WHERE m.org_id OPERATOR(pg_catalog.=) emit_event.org_id
-       AND m.idempotency_key OPERATOR(pg_catalog.=) emit_event.idempotency_key;
+     WHERE m.org_id OPERATOR(pg_catalog.=) _emit_event.org_id
+       AND m.idempotency_key OPERATOR(pg_catalog.=) _emit_event.idempotency_key;
     RETURN v_id;
   END IF;
   PERFORM switchboard._fan_out(org_id, v_id, event_type);
   RETURN v_id;
 END
 $$;
-COMMENT ON FUNCTION switchboard.emit_event(uuid, text, jsonb, text) IS
-  'queue an event for the organisation''s webhook endpoints in this transaction; returns its msg_ id';
 
 -- Ensures: a new enabled endpoint of the organisation with a fresh signing secret, returned once.
 CREATE FUNCTION switchboard.create_webhook_endpoint(org_id uuid, url text,

@@ -1,7 +1,7 @@
 -- Contacts and calls: input checks, contact import, the call-event fold, dispositions, notes,
--- stages, messages and the dashboard. Written in SQL and PL/pgSQL: every function is a few
--- set-based statements over indexed rows, where C++ would add a boundary without saving work
--- (tests/bench/contacts.sh measures the speed goals).
+-- stages, messages and the dashboard. The per-event and per-row work is C++ (pg/contacts: the
+-- call-event fold and record_call_event, the import's row checks); the rest is a few set-based
+-- statements over indexed rows (tests/bench/contacts.sh measures the speed goals).
 CREATE TRIGGER pipeline_stages_touch BEFORE UPDATE ON switchboard.pipeline_stages
   FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
 CREATE TRIGGER contacts_touch BEFORE UPDATE ON switchboard.contacts
@@ -27,12 +27,14 @@ SELECT switchboard.protect('switchboard.contact_metrics', 'org_id', 'viewer', 'o
 -- Input checks
 -------------------------------------------------------------------------------------------------
 
--- The phone number to store for an input, or NULL when the input is not acceptable. The one place
--- contacts, calls and messages read phone input: today it accepts E.164 exactly (the rule of the
--- switchboard.phone domain); it is where switchboard.normalize_phone will be called.
+-- The phone number to store for an input, or NULL when the input is not acceptable: E.164 as
+-- given, else what switchboard.phone_info (libphonenumber) reads as a valid number, national
+-- numbers as US ones. The one rule contacts, calls and messages read phone input with (import's
+-- C++ half: phone_of in pg/contacts/contacts_import.cpp).
 CREATE FUNCTION switchboard.contact_phone(raw text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE WHEN raw ~ '^\+[1-9][0-9]{6,14}$' THEN raw END
+  SELECT CASE WHEN raw ~ '^\+[1-9][0-9]{6,14}$' THEN raw
+              ELSE (SELECT i ->> 'e164' FROM switchboard.phone_info(raw) i WHERE (i ->> 'valid')::boolean) END
 $$;
 
 -- Ensures: raw is an acceptable phone number (22023 naming it otherwise); returns what to store.
@@ -44,7 +46,7 @@ BEGIN
     RAISE EXCEPTION 'invalid phone number' USING ERRCODE = '22023',
       DETAIL = format('%s: %s', name, raw), HINT = 'give the number in E.164, e.g. +14155550123';
   END IF;
-  RETURN raw;
+  RETURN switchboard.contact_phone(raw);
 END
 $$;
 
@@ -58,48 +60,14 @@ EXCEPTION WHEN data_exception THEN
 END
 $$;
 
--- The first problem of one import row (a reason code), or NULL when it can be stored. stage_id is
--- the id of the stage the row names (NULL when it names none or an unknown one).
-CREATE FUNCTION switchboard.contact_row_problem(r jsonb, stage_id uuid) RETURNS text
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE
-    WHEN jsonb_typeof(r) IS DISTINCT FROM 'object' THEN 'NOT_AN_OBJECT'
-    WHEN r - ARRAY['phone', 'otherPhones', 'firstName', 'lastName', 'email', 'status', 'source', 'tags',
-                   'customFields', 'stage', 'ownerId', 'campaignId', 'timezone', 'doNotCall', 'doNotSms',
-                   'doNotEmail', 'consentMethod', 'consentAt'] <> '{}' THEN 'UNKNOWN_FIELD'
-    WHEN r ->> 'phone' IS NULL THEN 'PHONE_MISSING'
-    WHEN switchboard.contact_phone(r ->> 'phone') IS NULL THEN 'PHONE_INVALID'
-    WHEN r ? 'otherPhones' AND (jsonb_typeof(r -> 'otherPhones') <> 'array' OR EXISTS (
-           SELECT 1 FROM jsonb_array_elements(r -> 'otherPhones') p
-            WHERE jsonb_typeof(p) <> 'string' OR switchboard.contact_phone(p #>> '{}') IS NULL))
-      THEN 'PHONE_INVALID'
-    WHEN NOT r ?| ARRAY['firstName', 'lastName', 'email', 'status', 'source', 'tags', 'customFields', 'stage',
-                        'ownerId', 'campaignId', 'timezone', 'doNotCall', 'doNotSms', 'doNotEmail',
-                        'consentMethod', 'consentAt'] THEN NULL
-    WHEN length(r ->> 'firstName') > 200 OR length(r ->> 'lastName') > 200 THEN 'NAME_TOO_LONG'
-    WHEN r ->> 'email' !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN 'EMAIL_INVALID'
-    WHEN r ->> 'status' NOT IN ('new', 'contacted', 'qualified', 'booked', 'converted', 'lost')
-      THEN 'STATUS_INVALID'
-    WHEN length(r ->> 'source') > 100 THEN 'SOURCE_TOO_LONG'
-    WHEN r ? 'tags' AND (jsonb_typeof(r -> 'tags') <> 'array'
-                         OR jsonb_path_exists(r, '$.tags[*] ? (@.type() != "string")'))
-      THEN 'TAGS_INVALID'
-    WHEN r ? 'customFields' AND jsonb_typeof(r -> 'customFields') <> 'object' THEN 'CUSTOM_FIELDS_INVALID'
-    WHEN r ->> 'stage' IS NOT NULL AND stage_id IS NULL THEN 'PIPELINE_STAGE_NOT_FOUND'
-    WHEN r ->> 'ownerId' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-      OR r ->> 'campaignId' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-      THEN 'ID_INVALID'
-    WHEN r ->> 'timezone' IS NOT NULL
-     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = r ->> 'timezone')
-      THEN 'TIMEZONE_INVALID'
-    WHEN r ?| ARRAY['doNotCall', 'doNotSms', 'doNotEmail']
-     AND EXISTS (SELECT 1 FROM unnest(ARRAY['doNotCall', 'doNotSms', 'doNotEmail']) f
-                  WHERE r ? f AND jsonb_typeof(r -> f) <> 'boolean') THEN 'FLAG_INVALID'
-    WHEN length(r ->> 'consentMethod') > 100 THEN 'CONSENT_METHOD_TOO_LONG'
-    WHEN r ->> 'consentAt' IS NOT NULL AND switchboard._contacts_time(r ->> 'consentAt') IS NULL
-      THEN 'CONSENT_AT_INVALID'
-  END
-$$;
+-- The import's rows checked (the first problem of each as a reason code) and the good ones
+-- merged per phone: {good, left: [{phone, zone, r}], rejected: [{row, reason}]} (zone: the time
+-- zone of the number when the row gives none and its prefix lies in exactly one, as phone_info's
+-- timeZones); 22023 when rows is not
+-- a json array or holds more than 100000 rows (core/contacts/contacts_import.cpp).
+-- Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard._contact_rows_checked(org_id uuid, rows jsonb) RETURNS jsonb
+  LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'sb_contact_rows_checked';
 
 -- The array of phone numbers a row gives under key (never NULL).
 CREATE FUNCTION switchboard._contacts_phones(r jsonb, key text) RETURNS switchboard.phone[]
@@ -119,16 +87,26 @@ $$;
 -- Contacts
 -------------------------------------------------------------------------------------------------
 
--- The outbound events of this capability (call.*, lead.*) are emitted here, and only here. The
--- webhooks capability (branch hooks) gives this function its body; until it lands, nothing is sent.
+-- The outbound events of this capability (call.*, lead.*: the builtin rows of event_types below)
+-- are emitted here, and only here, through the outbox of switchboard.emit_event's body: queued in
+-- the caller's transaction for the organisation's endpoints that want them. The contacts functions
+-- call it after their own role checks; called directly it requires an agent or above (or
+-- service_role) and one of these types.
 CREATE FUNCTION switchboard.contacts_emit_event(org_id uuid, event_type text, payload jsonb) RETURNS void
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'agent');
   PERFORM switchboard.require_arg(event_type, 'event_type');
+  IF event_type NOT IN ('lead.imported', 'lead.stage_changed', 'call.completed', 'call.disposition_set') THEN
+    RAISE EXCEPTION 'not a contacts event type' USING ERRCODE = '22023',
+      DETAIL = format('Event type %s is not one of lead.imported, lead.stage_changed, call.completed and call.disposition_set.', event_type);
+  END IF;
+  PERFORM switchboard._emit_event(org_id, event_type, payload);
 END
 $$;
 COMMENT ON FUNCTION switchboard.contacts_emit_event(uuid, text, jsonb) IS
-  'the one place contacts and calls emit outbound events; does nothing until the webhooks capability lands';
+  'the one place contacts and calls emit outbound events (lead.*, call.*)';
 
 -- Ensures: rows (a json array of contacts, camelCase keys) are stored, one contact per phone: a
 -- row whose phone the organisation already has merges into that contact (the keys it gives
@@ -138,7 +116,7 @@ CREATE FUNCTION switchboard.import_contacts(org_id uuid, rows jsonb) RETURNS jso
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_org uuid := import_contacts.org_id;
-  v_good jsonb;
+  v_checked jsonb;
   v_rejected jsonb;
   v_left jsonb;
   v_done text[];
@@ -149,38 +127,10 @@ BEGIN
   PERFORM switchboard.require_arg(v_org, 'org_id');
   PERFORM switchboard.assert_role(v_org, 'agent');
   PERFORM switchboard.require_arg(rows, 'rows');
-  IF jsonb_typeof(rows) <> 'array' THEN
-    RAISE EXCEPTION 'contact rows must be a json array' USING ERRCODE = '22023',
-      DETAIL = format('rows: %s', left(rows::text, 100));
-  END IF;
-  IF jsonb_array_length(rows) > 100000 THEN
-    RAISE EXCEPTION 'too many contact rows' USING ERRCODE = '22023',
-      DETAIL = format('rows: %s', jsonb_array_length(rows)), HINT = 'import at most 100000 rows per call';
-  END IF;
-  WITH input AS (
-    SELECT e.ord - 1 AS ord, e.r, s.id AS stage_id
-      FROM jsonb_array_elements(rows) WITH ORDINALITY e(r, ord)
-      LEFT JOIN switchboard.pipeline_stages s
-        ON s.org_id = v_org AND jsonb_typeof(e.r) = 'object' AND s.name = e.r ->> 'stage'
-  ), checked AS (
-    SELECT i.*, switchboard.contact_row_problem(i.r, i.stage_id) AS problem FROM input i
-  )
-  SELECT coalesce(jsonb_agg(jsonb_build_object('row', c.ord, 'r', c.r))
-                    FILTER (WHERE c.problem IS NULL), '[]'),
-         coalesce(jsonb_agg(jsonb_build_object('row', c.ord, 'reason', c.problem) ORDER BY c.ord)
-                    FILTER (WHERE c.problem IS NOT NULL), '[]')
-    INTO v_good, v_rejected FROM checked c;
-  -- One write per phone: rows of the same phone merge in order (a later row's keys win); the
-  -- earlier ones count as merged.
-  IF (SELECT count(DISTINCT g #>> '{r,phone}') FROM jsonb_array_elements(v_good) g) = jsonb_array_length(v_good) THEN
-    SELECT coalesce(jsonb_agg(jsonb_build_object('phone', g #>> '{r,phone}', 'r', g -> 'r')), '[]') INTO v_left
-      FROM jsonb_array_elements(v_good) g;
-  ELSE
-    SELECT coalesce(jsonb_agg(jsonb_build_object('phone', d.phone, 'r', d.r)), '[]') INTO v_left
-      FROM (SELECT g #>> '{r,phone}' AS phone, jsonb_object_agg(e.key, e.value ORDER BY (g ->> 'row')::int) AS r
-              FROM jsonb_array_elements(v_good) g, jsonb_each(g -> 'r') e
-             GROUP BY 1) d;
-  END IF;
+  -- Every row checked and the good ones merged per phone (a later row's keys win), in C++.
+  v_checked := switchboard._contact_rows_checked(v_org, rows);
+  v_rejected := v_checked -> 'rejected';
+  v_left := v_checked -> 'left';
   -- Existing contacts are updated, new ones inserted; a phone inserted concurrently by another
   -- transaction is merged on the next round.
   FOR round IN 1..3 LOOP
@@ -190,7 +140,7 @@ BEGIN
         DETAIL = format('phones left: %s', jsonb_array_length(v_left)), HINT = 'run the import again';
     END IF;
     WITH src AS (
-      SELECT x ->> 'phone' AS phone, x -> 'r' AS r, s.id AS stage_id
+      SELECT x ->> 'phone' AS phone, x ->> 'zone' AS zone, x -> 'r' AS r, s.id AS stage_id
         FROM jsonb_array_elements(v_left) x
         LEFT JOIN switchboard.pipeline_stages s ON s.org_id = v_org AND s.name = x #>> '{r,stage}'
     ), upd AS (
@@ -206,7 +156,7 @@ BEGIN
         stage_id = CASE WHEN s.r ? 'stage' THEN s.stage_id ELSE c.stage_id END,
         owner_id = CASE WHEN s.r ? 'ownerId' THEN (s.r ->> 'ownerId')::uuid ELSE c.owner_id END,
         campaign_id = CASE WHEN s.r ? 'campaignId' THEN (s.r ->> 'campaignId')::uuid ELSE c.campaign_id END,
-        timezone = CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE c.timezone END,
+        timezone = CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE coalesce(c.timezone, s.zone) END,
         do_not_call = coalesce((s.r ->> 'doNotCall')::boolean, c.do_not_call),
         do_not_sms = coalesce((s.r ->> 'doNotSms')::boolean, c.do_not_sms),
         do_not_email = coalesce((s.r ->> 'doNotEmail')::boolean, c.do_not_email),
@@ -227,7 +177,7 @@ BEGIN
              CASE WHEN s.r ? 'tags' THEN ARRAY(SELECT DISTINCT unnest(switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1)
                   ELSE '{}' END,
              coalesce(s.r -> 'customFields', '{}'), s.stage_id, (s.r ->> 'ownerId')::uuid,
-             (s.r ->> 'campaignId')::uuid, s.r ->> 'timezone',
+             (s.r ->> 'campaignId')::uuid, CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE s.zone END,
              coalesce((s.r ->> 'doNotCall')::boolean, false), coalesce((s.r ->> 'doNotSms')::boolean, false),
              coalesce((s.r ->> 'doNotEmail')::boolean, false), s.r ->> 'consentMethod',
              (s.r ->> 'consentAt')::timestamptz
@@ -244,7 +194,7 @@ BEGIN
     SELECT coalesce(jsonb_agg(x), '[]') INTO v_left
       FROM jsonb_array_elements(v_left) x WHERE x ->> 'phone' NOT IN (SELECT unnest(v_done));
   END LOOP;
-  v_merged := jsonb_array_length(v_good) - v_inserted;
+  v_merged := (v_checked ->> 'good')::int - v_inserted;
   PERFORM switchboard.contacts_emit_event(v_org, 'lead.imported',
     jsonb_build_object('inserted', v_inserted, 'merged', v_merged));
   RETURN jsonb_build_object('reason', 'IMPORTED', 'inserted', v_inserted, 'merged', v_merged,
@@ -267,7 +217,7 @@ BEGIN
       DETAIL = format('reason: %s; contact: %s', v_answer #>> '{rejected,0,reason}', left(contact::text, 200));
   END IF;
   SELECT c.id INTO v_id FROM switchboard.contacts c
-   WHERE c.org_id = upsert_contact.org_id AND c.phone = (contact ->> 'phone')::switchboard.phone;
+   WHERE c.org_id = upsert_contact.org_id AND c.phone = switchboard.contact_phone(contact ->> 'phone')::switchboard.phone;
   RETURN jsonb_build_object('reason', CASE WHEN (v_answer ->> 'inserted')::int = 1 THEN 'INSERTED' ELSE 'MERGED' END,
                             'contactId', v_id);
 END
@@ -277,181 +227,24 @@ $$;
 -- Calls: provider events folded into one row per call
 -------------------------------------------------------------------------------------------------
 
--- A fold entry: [key, value]; NULL when the value is NULL (a field an event does not state).
-CREATE FUNCTION switchboard._call_fact(key numeric, value anyelement) RETURNS jsonb
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE WHEN value IS NOT NULL THEN jsonb_build_array(key, to_jsonb(value)) END
-$$;
+-- The fold entries of one provider event: its call id (NULL for events that are not about a
+-- call), and field -> [key, value] for every field it states. Keys order a call's events: status
+-- and details by (status rank, the provider's sequence: Twilio's SequenceNumber, Vapi's
+-- timestamp, Retell's event kind); start and answer times so that the earliest wins, end times
+-- the latest (core/contacts/contacts_fold.cpp). 22023 for an event that is not a json object or
+-- an unknown provider.
+CREATE FUNCTION switchboard._call_event_facts(provider text, event jsonb) RETURNS jsonb
+  LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'sb_call_event_facts';
 
--- The call status of a provider's status word, and its rank (later stages rank higher; every end
--- ranks 4).
-CREATE FUNCTION switchboard.call_status_of(provider text, word text, ended_reason text,
-                                           OUT status text, OUT rank int)
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT s, CASE WHEN s IS NULL THEN NULL WHEN s = 'queued' THEN 1 WHEN s = 'ringing' THEN 2
-                   WHEN s = 'in_progress' THEN 3 ELSE 4 END
-    FROM (SELECT CASE
-      WHEN word IN ('queued', 'initiated', 'scheduled', 'registered') THEN 'queued'
-      WHEN word = 'ringing' THEN 'ringing'
-      WHEN word IN ('in-progress', 'ongoing', 'forwarding', 'answered') THEN 'in_progress'
-      WHEN word IN ('busy', 'no-answer', 'failed', 'canceled') THEN replace(word, '-', '_')
-      WHEN word = 'not_connected' THEN 'no_answer'
-      WHEN word = 'error' THEN 'failed'
-      WHEN word IN ('ended', 'completed') THEN CASE
-        WHEN ended_reason ~ 'busy' THEN 'busy'
-        WHEN ended_reason ~ '(no[-_]answer|did-not-answer)' THEN 'no_answer'
-        WHEN ended_reason ~ '(^error|fail|dial_failed)' THEN 'failed'
-        ELSE 'completed' END
-    END) x(s)
-$$;
-
--- A time given as Unix milliseconds (a json number or numeric string), or NULL.
-CREATE FUNCTION switchboard._call_ms_time(v jsonb) RETURNS timestamptz
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE WHEN v #>> '{}' ~ '^[0-9]{1,15}$' THEN to_timestamp((v #>> '{}')::numeric / 1000) END
-$$;
-
--- A time given as ISO 8601 or RFC 2822 text (Twilio's Timestamp), or NULL.
-CREATE FUNCTION switchboard._call_text_time(v text) RETURNS timestamptz
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE WHEN v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+(Z|[+-][0-9:]+)$'
-                OR v ~ '^[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} [+-][0-9]{4}$'
-              THEN switchboard._contacts_time(v) END
-$$;
-
--- The fold entries of one provider event: its call id, and field -> [key, value] for every field
--- it states. Keys order a call's events: status and details by (status rank, the provider's
--- sequence: Twilio's SequenceNumber, Vapi's timestamp, Retell's event kind and time); start and
--- answer times so that the earliest wins, end times the latest. call_id is NULL for events that
--- are not about a call.
 CREATE FUNCTION switchboard.call_event_facts(provider text, event jsonb, OUT call_id text, OUT facts jsonb)
-  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  m jsonb;
-  c jsonb;
-  st record;
-  k numeric;
-  t_at timestamptz;
-  v_dir text;
-  v_started timestamptz;
-  v_ended timestamptz;
-BEGIN
-  PERFORM switchboard.require_arg(provider, 'provider');
-  PERFORM switchboard.require_arg(event, 'event');
-  IF jsonb_typeof(event) <> 'object' THEN
-    RAISE EXCEPTION 'call event must be a json object' USING ERRCODE = '22023',
-      DETAIL = format('event: %s', left(event::text, 100));
-  END IF;
-  CASE provider
-  WHEN 'twilio' THEN
-    IF event ? 'MessageSid' OR event ? 'SmsSid' THEN RETURN; END IF;
-    call_id := event ->> 'CallSid';
-    st := switchboard.call_status_of('twilio', event ->> 'CallStatus', NULL);
-    -- a voice webhook has no SequenceNumber: it orders by its status alone
-    k := coalesce(st.rank, 0) * 1e13 + CASE WHEN event ->> 'SequenceNumber' ~ '^[0-9]{1,12}$'
-                                            THEN (event ->> 'SequenceNumber')::numeric ELSE 0 END;
-    t_at := switchboard._call_text_time(event ->> 'Timestamp');
-    v_dir := CASE WHEN event ->> 'Direction' = 'inbound' THEN 'inbound'
-                  WHEN event ->> 'Direction' LIKE 'outbound%' THEN 'outbound' END;
-    facts := jsonb_strip_nulls(jsonb_build_object(
-      'status', switchboard._call_fact(k, st.status),
-      'direction', switchboard._call_fact(k, v_dir),
-      'from_number', switchboard._call_fact(k, switchboard.contact_phone(event ->> 'From')),
-      'to_number', switchboard._call_fact(k, switchboard.contact_phone(event ->> 'To')),
-      'answered_by', switchboard._call_fact(k, event ->> 'AnsweredBy'),
-      'duration_seconds', switchboard._call_fact(k, CASE WHEN event ->> 'CallDuration' ~ '^[0-9]{1,9}$'
-                                                          THEN (event ->> 'CallDuration')::int END),
-      'recording_url', switchboard._call_fact(k, event ->> 'RecordingUrl'),
-      'recording_duration_seconds', switchboard._call_fact(k, CASE WHEN event ->> 'RecordingDuration' ~ '^[0-9]{1,9}$'
-                                                                    THEN (event ->> 'RecordingDuration')::int END),
-      'started_at', switchboard._call_fact(-extract(epoch FROM t_at), t_at),
-      'answered_at', CASE WHEN st.status = 'in_progress' THEN switchboard._call_fact(-extract(epoch FROM t_at), t_at) END,
-      'ended_at', CASE WHEN st.rank = 4 THEN switchboard._call_fact(extract(epoch FROM t_at), t_at) END));
-  WHEN 'vapi' THEN
-    m := event -> 'message';
-    IF jsonb_typeof(m) IS DISTINCT FROM 'object'
-       OR m ->> 'type' NOT IN ('status-update', 'end-of-call-report') THEN
-      RETURN;
-    END IF;
-    c := m -> 'call';
-    call_id := c ->> 'id';
-    st := switchboard.call_status_of('vapi', CASE WHEN m ->> 'type' = 'end-of-call-report' THEN 'ended'
-                                                  ELSE m ->> 'status' END, m ->> 'endedReason');
-    k := coalesce(st.rank, 0) * 1e13 + CASE WHEN m ->> 'timestamp' ~ '^[0-9]{1,13}$'
-                                            THEN (m ->> 'timestamp')::numeric ELSE 0 END;
-    v_dir := CASE c ->> 'type' WHEN 'inboundPhoneCall' THEN 'inbound' WHEN 'outboundPhoneCall' THEN 'outbound' END;
-    v_started := switchboard._call_text_time(coalesce(m ->> 'startedAt', c ->> 'startedAt'));
-    v_ended := switchboard._call_text_time(coalesce(m ->> 'endedAt', c ->> 'endedAt'));
-    facts := jsonb_strip_nulls(jsonb_build_object(
-      'status', switchboard._call_fact(k, st.status),
-      'direction', switchboard._call_fact(k, v_dir),
-      'from_number', switchboard._call_fact(k, switchboard.contact_phone(CASE v_dir
-         WHEN 'inbound' THEN c #>> '{customer,number}' ELSE m #>> '{phoneNumber,number}' END)),
-      'to_number', switchboard._call_fact(k, switchboard.contact_phone(CASE v_dir
-         WHEN 'inbound' THEN m #>> '{phoneNumber,number}' ELSE c #>> '{customer,number}' END)),
-      'assistant_id', switchboard._call_fact(k, c ->> 'assistantId'),
-      'ended_reason', switchboard._call_fact(k, m ->> 'endedReason'),
-      'answered_by', switchboard._call_fact(k, CASE WHEN m ->> 'endedReason' ~ 'voicemail' THEN 'machine_end_other' END),
-      'transcript', switchboard._call_fact(k, coalesce(m #>> '{artifact,transcript}', m ->> 'transcript')),
-      'recording_url', switchboard._call_fact(k, coalesce(m #>> '{artifact,recordingUrl}', m ->> 'recordingUrl')),
-      'summary', switchboard._call_fact(k, coalesce(m #>> '{analysis,summary}', m ->> 'summary')),
-      'cost', switchboard._call_fact(k, CASE WHEN jsonb_typeof(m -> 'cost') = 'number' THEN (m ->> 'cost')::numeric END),
-      'duration_seconds', switchboard._call_fact(k, CASE WHEN jsonb_typeof(m -> 'durationSeconds') = 'number'
-                                                          THEN round((m ->> 'durationSeconds')::numeric)::int END),
-      'started_at', switchboard._call_fact(-extract(epoch FROM v_started), v_started),
-      'ended_at', switchboard._call_fact(extract(epoch FROM v_ended), v_ended)));
-  WHEN 'retell' THEN
-    c := event -> 'call';
-    IF jsonb_typeof(c) IS DISTINCT FROM 'object'
-       OR event ->> 'event' NOT IN ('call_started', 'call_ended', 'call_analyzed') THEN
-      RETURN;
-    END IF;
-    call_id := c ->> 'call_id';
-    st := switchboard.call_status_of('retell', c ->> 'call_status', c ->> 'disconnection_reason');
-    v_started := switchboard._call_ms_time(c -> 'start_timestamp');
-    v_ended := switchboard._call_ms_time(c -> 'end_timestamp');
-    k := coalesce(st.rank, 0) * 1e13
-         + CASE event ->> 'event' WHEN 'call_started' THEN 1 WHEN 'call_ended' THEN 2 ELSE 3 END * 1e12;
-    v_dir := CASE WHEN c ->> 'direction' IN ('inbound', 'outbound') THEN c ->> 'direction' END;
-    facts := jsonb_strip_nulls(jsonb_build_object(
-      'status', switchboard._call_fact(k, st.status),
-      'direction', switchboard._call_fact(k, v_dir),
-      'from_number', switchboard._call_fact(k, switchboard.contact_phone(c ->> 'from_number')),
-      'to_number', switchboard._call_fact(k, switchboard.contact_phone(c ->> 'to_number')),
-      'assistant_id', switchboard._call_fact(k, c ->> 'agent_id'),
-      'ended_reason', switchboard._call_fact(k, c ->> 'disconnection_reason'),
-      'answered_by', switchboard._call_fact(k, CASE WHEN c ->> 'disconnection_reason' = 'voicemail_reached'
-                                                    THEN 'machine_end_other' END),
-      'transcript', switchboard._call_fact(k, c ->> 'transcript'),
-      'recording_url', switchboard._call_fact(k, c ->> 'recording_url'),
-      'summary', switchboard._call_fact(k, c #>> '{call_analysis,call_summary}'),
-      'cost', switchboard._call_fact(k, CASE WHEN jsonb_typeof(c #> '{call_cost,combined_cost}') = 'number'
-                                            THEN (c #>> '{call_cost,combined_cost}')::numeric / 100 END),
-      'duration_seconds', switchboard._call_fact(k, CASE WHEN jsonb_typeof(c -> 'duration_ms') = 'number'
-                                                          THEN round((c ->> 'duration_ms')::numeric / 1000)::int END),
-      'transferred_to', switchboard._call_fact(k, c ->> 'transfer_destination'),
-      'started_at', switchboard._call_fact(-extract(epoch FROM v_started), v_started),
-      'answered_at', CASE WHEN st.status IN ('in_progress', 'completed')
-                          THEN switchboard._call_fact(-extract(epoch FROM v_started), v_started) END,
-      'ended_at', switchboard._call_fact(extract(epoch FROM v_ended), v_ended)));
-  ELSE
-    RAISE EXCEPTION 'unknown call provider' USING ERRCODE = '22023',
-      DETAIL = format('provider: %s', provider), HINT = 'twilio, vapi or retell';
-  END CASE;
-END
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT f ->> 'callId', f -> 'facts' FROM switchboard._call_event_facts(provider, event) f
 $$;
 
 -- The fold of two fold objects: for each field the entry with the greater (key, value). Order of
--- application does not matter and applying an entry twice changes nothing.
+-- application does not matter and applying an entry twice changes nothing (NULL: no entries).
 CREATE FUNCTION switchboard.call_fold(a jsonb, b jsonb) RETURNS jsonb
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT coalesce(jsonb_object_agg(coalesce(x.key, y.key), CASE
-           WHEN x.value IS NULL THEN y.value
-           WHEN y.value IS NULL THEN x.value
-           WHEN ((y.value ->> 0)::numeric, y.value ->> 1) > ((x.value ->> 0)::numeric, x.value ->> 1) THEN y.value
-           ELSE x.value END), '{}')
-    FROM jsonb_each(a) x FULL JOIN jsonb_each(b) y ON y.key = x.key
-$$;
+  LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'sb_call_fold';
 
 -- The dashboard outcome of a call in a final status; NULL while it is not over.
 CREATE FUNCTION switchboard.call_outcome(status text, answered_by text) RETURNS text
@@ -627,32 +420,13 @@ CREATE TRIGGER disposition_events_rollup AFTER INSERT ON switchboard.disposition
   FOR EACH ROW EXECUTE FUNCTION switchboard._dispositions_rollup();
 
 -- Ensures: the provider's event is folded into the organisation's call row (created on its first
--- event): whatever the order events arrive in, and however often, the row ends the same. 22023
--- for an unknown provider, an event that is not about a call, or one without a call id.
--- Caller: agent or above, or service_role (the inbound webhooks).
+-- event): whatever the order events arrive in, and however often, the row ends the same; an event
+-- that changes nothing writes nothing. 22023 for an unknown provider, an event that is not about a
+-- call, or one without a call id. Caller: agent or above, or service_role (the inbound webhooks).
+-- C++ (pg/contacts/contacts_calls.cpp): the row is locked, folded and written as the owner after
+-- the role check; the table's triggers project the fold into the columns and keep the rollups.
 CREATE FUNCTION switchboard.record_call_event(org_id uuid, provider text, event jsonb) RETURNS jsonb
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_facts record;
-  v_call switchboard.calls;
-BEGIN
-  PERFORM switchboard.require_arg(record_call_event.org_id, 'org_id');
-  PERFORM switchboard.assert_role(record_call_event.org_id, 'agent');
-  v_facts := switchboard.call_event_facts(provider, event);
-  IF v_facts.call_id IS NULL OR v_facts.call_id = '' THEN
-    RAISE EXCEPTION 'call event has no call id' USING ERRCODE = '22023',
-      DETAIL = format('provider: %s; event: %s', provider, left(event::text, 100)),
-      HINT = 'twilio: CallSid; vapi: message.call.id of a status-update or end-of-call-report; retell: call.call_id';
-  END IF;
-  INSERT INTO switchboard.calls AS c (org_id, provider, provider_call_id, fold)
-  VALUES (record_call_event.org_id, record_call_event.provider, v_facts.call_id, v_facts.facts)
-  ON CONFLICT ON CONSTRAINT calls_provider_key
-  DO UPDATE SET fold = switchboard.call_fold(c.fold, excluded.fold)
-  RETURNING * INTO v_call;
-  RETURN jsonb_build_object('reason', 'FOLDED', 'callId', v_call.id, 'status', v_call.status,
-                            'outcome', v_call.outcome, 'contactId', v_call.contact_id);
-END
-$$;
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_record_call_event';
 
 -------------------------------------------------------------------------------------------------
 -- Pipeline stages, dispositions, notes
@@ -1049,6 +823,52 @@ BEGIN
    WHERE x.org_id = v_org AND x.id = v_msg.id;
   RETURN jsonb_build_object('updated', true, 'reason', 'UPDATED', 'messageId', v_msg.id, 'status', status,
                             'previousStatus', v_msg.status);
+END
+$$;
+
+-- Ensures: a provider's message webhook is in the audit trail: Twilio's inbound SMS (SmsStatus or
+-- MessageStatus received) is logged as an inbound message of the contact of its From number; a
+-- status callback (MessageStatus: queued, sent, delivered, undelivered, failed, read ...) moves the
+-- logged message's status forward (MESSAGE_NOT_FOUND, nothing written, for a message never
+-- logged). 22023 for another provider or an event without MessageSid. Caller: agent or above, or
+-- service_role (process_webhook hands it Twilio's verified message callbacks).
+CREATE FUNCTION switchboard.record_message_event(org_id uuid, provider text, event jsonb) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := record_message_event.org_id;
+  v_sid text := coalesce(event ->> 'MessageSid', event ->> 'SmsSid');
+  v_word text := coalesce(event ->> 'MessageStatus', event ->> 'SmsStatus');
+  v_status text;
+BEGIN
+  PERFORM switchboard.require_arg(v_org, 'org_id');
+  PERFORM switchboard.assert_role(v_org, 'agent');
+  PERFORM switchboard.require_arg(provider, 'provider');
+  PERFORM switchboard.require_arg(event, 'event');
+  IF provider <> 'twilio' OR jsonb_typeof(event) <> 'object' OR v_sid IS NULL THEN
+    RAISE EXCEPTION 'not a message event' USING ERRCODE = '22023',
+      DETAIL = format('provider: %s; event: %s', provider, left(event::text, 100)),
+      HINT = 'twilio: an SMS webhook with MessageSid';
+  END IF;
+  v_status := CASE WHEN v_word IN ('accepted', 'scheduled', 'queued') THEN 'queued'
+                   WHEN v_word IN ('sending', 'sent') THEN 'sent'
+                   WHEN v_word IN ('receiving', 'received') THEN 'received'
+                   WHEN v_word IN ('delivered', 'undelivered', 'failed', 'read') THEN v_word
+                   WHEN v_word = 'canceled' THEN 'failed' END;
+  IF v_status IS NULL THEN
+    RETURN jsonb_build_object('reason', 'STATUS_UNKNOWN', 'status', v_word);
+  END IF;
+  IF v_status = 'received' THEN
+    RETURN switchboard.log_message(v_org, jsonb_strip_nulls(jsonb_build_object(
+      'direction', 'inbound', 'channel', 'sms', 'provider', 'twilio', 'providerMessageId', v_sid,
+      'status', 'received', 'body', event ->> 'Body',
+      'phone', CASE WHEN switchboard.contact_phone(event ->> 'From') IS NOT NULL THEN event ->> 'From' END)));
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM switchboard.messages m WHERE m.org_id = v_org AND m.provider = 'twilio'
+                    AND m.provider_message_id = v_sid) THEN
+    RETURN jsonb_build_object('reason', 'MESSAGE_NOT_FOUND', 'providerMessageId', v_sid);
+  END IF;
+  RETURN switchboard.update_message_status(v_org, 'twilio', v_sid, v_status,
+    CASE WHEN event ? 'ErrorCode' THEN jsonb_build_object('code', event ->> 'ErrorCode', 'message', event ->> 'ErrorMessage') END);
 END
 $$;
 

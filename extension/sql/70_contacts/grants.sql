@@ -3,7 +3,7 @@
 -- the rollups are written only by the owner's triggers.
 GRANT EXECUTE ON FUNCTION
   switchboard.import_contacts(uuid, jsonb), switchboard.upsert_contact(uuid, jsonb),
-  switchboard.record_call_event(uuid, text, jsonb),
+  switchboard.record_call_event(uuid, text, jsonb), switchboard.record_message_event(uuid, text, jsonb),
   switchboard.upsert_pipeline_stage(uuid, text, integer), switchboard.upsert_disposition(uuid, text, jsonb),
   switchboard.move_contact_stage(uuid, uuid, text),
   switchboard.set_disposition(uuid, uuid, text, jsonb),
@@ -12,11 +12,9 @@ GRANT EXECUTE ON FUNCTION
   switchboard.dashboard_metrics(uuid, timestamptz, timestamptz, text),
   -- helpers the functions above call as the caller (never routable: api_internal_functions)
   switchboard.contact_phone(text), switchboard.require_phone(text, text), switchboard._contacts_time(text),
-  switchboard.contact_row_problem(jsonb, uuid), switchboard._contacts_phones(jsonb, text),
+  switchboard._contact_rows_checked(uuid, jsonb), switchboard._contacts_phones(jsonb, text),
   switchboard._contacts_texts(jsonb, text), switchboard.contacts_emit_event(uuid, text, jsonb),
-  switchboard._call_fact(numeric, anyelement), switchboard.call_status_of(text, text, text),
-  switchboard._call_ms_time(jsonb), switchboard._call_text_time(text),
-  switchboard.call_event_facts(text, jsonb), switchboard.call_fold(jsonb, jsonb),
+  switchboard._call_event_facts(text, jsonb), switchboard.call_event_facts(text, jsonb), switchboard.call_fold(jsonb, jsonb),
   switchboard.call_outcome(text, text), switchboard._call_for_update(uuid, uuid),
   switchboard.message_status_rank(text), switchboard.answer_time(timestamptz)
   TO authenticated, service_role;

@@ -208,6 +208,13 @@ COMMENT ON TABLE switchboard.contact_metrics IS
   'hourly rollups (UTC hours): contacts by source, calls by outcome with cost, dispositions by kind, '
   'stage moves, messages, bookings; maintained in the same transaction as the writes';
 
+-- The outbound events contacts and calls emit (switchboard.contacts_emit_event).
+INSERT INTO switchboard.event_types (name, description, builtin) VALUES
+  ('lead.imported', 'contacts were imported (counts of inserted and merged rows)', true),
+  ('lead.stage_changed', 'a contact moved to another pipeline stage', true),
+  ('call.completed', 'a call reached its final status (its outcome is known)', true),
+  ('call.disposition_set', 'a call''s disposition was set', true);
+
 SELECT pg_catalog.pg_extension_config_dump('switchboard.pipeline_stages', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.contacts', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.calls', '');

@@ -27,22 +27,6 @@ std::string zones_path() {
   return std::string(share) + "/extension/switchboard_phone_timezones.txt";
 }
 
-// Ensures: the prefix map, read on first use in this backend; 58P01 naming the file when missing.
-const tel::ZoneMap& zone_map() {
-  static std::unique_ptr<tel::ZoneMap> map;
-  if (!map) {
-    std::string path = zones_path();
-    std::ifstream in(path);
-    if (!in)
-      throw sb::Error("58P01", "phone time zone data is missing",
-                      "File \"" + path + "\" cannot be read.", "reinstall the extension");
-    std::stringstream text;
-    text << in.rdbuf();
-    map = std::make_unique<tel::ZoneMap>(tel::ZoneMap::parse(text.str()));
-  }
-  return *map;
-}
-
 // Ensures: the jsonb answer of phone_info.
 sb::JsonWriter info_json(const tel::PhoneInfo& info) {
   sb::JsonWriter out(sb::JsonWriter::Output::tokens);
@@ -62,6 +46,27 @@ sb::JsonWriter info_json(const tel::PhoneInfo& info) {
 
 }  // namespace
 
+namespace sb::pg {
+
+// Ensures: the phone-number time-zone prefix map (phone_info's timeZones, the contacts' derived
+// zone), read on first use in this backend; 58P01 naming the file when missing.
+const tel::ZoneMap& phone_zone_map() {
+  static std::unique_ptr<tel::ZoneMap> map;
+  if (!map) {
+    std::string path = zones_path();
+    std::ifstream in(path);
+    if (!in)
+      throw sb::Error("58P01", "phone time zone data is missing",
+                      "File \"" + path + "\" cannot be read.", "reinstall the extension");
+    std::stringstream text;
+    text << in.rdbuf();
+    map = std::make_unique<tel::ZoneMap>(tel::ZoneMap::parse(text.str()));
+  }
+  return *map;
+}
+
+}  // namespace sb::pg
+
 // normalize_phone(input text, default_region text) -> text: the E.164 form or 22023.
 SB_FUNCTION(sb_normalize_phone) {
   std::string e164 = tel::normalize_phone(sb::pg::text_arg(fcinfo, 0), sb::pg::text_arg(fcinfo, 1));
@@ -71,7 +76,7 @@ SB_FUNCTION(sb_normalize_phone) {
 // phone_info(input text, default_region text) -> jsonb: what the number is, never an error for
 // the input itself.
 SB_FUNCTION(sb_phone_info) {
-  auto info =
-      tel::phone_info(sb::pg::text_arg(fcinfo, 0), sb::pg::text_arg(fcinfo, 1), &zone_map());
+  auto info = tel::phone_info(sb::pg::text_arg(fcinfo, 0), sb::pg::text_arg(fcinfo, 1),
+                              &sb::pg::phone_zone_map());
   return sb::pg::jsonb_datum(info_json(info));
 }
