@@ -147,6 +147,7 @@ bool write_answer(const Call& call, const CallResult& result, httplib::Response&
   }
   bool object = call.plan && call.read.representation == sb::Representation::object;
   res.status = partial ? 206 : 200;
+  if (call.statuses && result.value) res.status = sb::answer_status(*result.value, *call.statuses);
   res.set_content(result.value.value_or("null"),
                   object ? "application/vnd.pgrst.object+json; charset=utf-8"
                          : "application/json; charset=utf-8");
@@ -187,6 +188,7 @@ sb::ResultShape shape_of(const sb::FunctionInfo& fn) {
   shape.returns_set = fn.returns_set;
   if (fn.columns) shape.columns = *fn.columns;
   shape.scalar_column = fn.name;
+  shape.time_columns = fn.time_columns;
   return shape;
 }
 
@@ -299,7 +301,9 @@ void handle_route(App& app, const httplib::Request& req, httplib::Response& res,
       *schema, route->function,
       route_args(*route, query_object(req), std::move(*body_args), std::move(path_values), *who),
       res);
-  if (call) execute(app, req, res, *who, *call, who->anonymous ? 401 : 403);
+  if (!call) return;
+  call->statuses = &route->statuses;
+  execute(app, req, res, *who, *call, who->anonymous ? 401 : 403);
 }
 
 void handle_openapi(App& app, const httplib::Request& req, httplib::Response& res) {

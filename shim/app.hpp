@@ -38,6 +38,7 @@ struct Call {
   std::optional<sb::ReadPlan> plan;  // read the result through read_sql
   sb::ReadOptions read;
   sb::Preferences prefer;
+  const std::map<std::string, int>* statuses = nullptr;  // a route's answer reason -> status
 };
 
 // Runs `call` as `who` in one transaction and writes the response. A function the role may not

@@ -29,6 +29,8 @@ sb::FunctionInfo function_of(const json& f) {
                          a.at("hasDefault").get<bool>()});
   if (f.contains("columns") && f.at("columns").is_array())
     info.columns = f.at("columns").get<std::vector<std::string>>();
+  if (f.contains("timeColumns"))
+    info.time_columns = f.at("timeColumns").get<std::set<std::string>>();
   return info;
 }
 
@@ -41,6 +43,10 @@ Route route_of(const json& r) {
   for (const auto& [from, to] : r.at("argNames").items())
     route.arg_names[from] = to.get<std::string>();
   if (r.at("orgArg").is_string()) route.org_arg = r.at("orgArg").get<std::string>();
+  if (r.contains("statuses"))
+    for (const auto& [reason, status] : r.at("statuses").items())
+      if (status.is_number_integer() && status.get<int>() >= 200 && status.get<int>() <= 599)
+        route.statuses[reason] = status.get<int>();  // api_route_problems() names the others
   route.specificity = sb::template_specificity(route.path);
   return route;
 }

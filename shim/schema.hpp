@@ -24,6 +24,7 @@ struct Route {
   std::map<std::string, std::string> arg_names;  // request name -> argument name
   std::optional<std::string> org_arg;
   int specificity = 0;
+  std::map<std::string, int> statuses;  // answer reason -> HTTP status (api_routes.statuses)
 };
 
 // A table or view of the schema: not served by the shim; what serves its rows instead.

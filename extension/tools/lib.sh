@@ -142,7 +142,9 @@ init_instance() {
     as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1 || die "initdb failed (see $home/initdb.log)"
   fi
+  ensure_caller_id_secret "$data"
   as_pg tee "$data/switchboard.conf" >/dev/null <<EOF
+include_if_exists = 'switchboard_secret.conf'
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$home'
@@ -152,6 +154,24 @@ $extra
 EOF
   grep -q "^include_if_exists = 'switchboard.conf'" "$data/postgresql.conf" ||
     echo "include_if_exists = 'switchboard.conf'" | as_pg tee -a "$data/postgresql.conf" >/dev/null
+}
+
+# Ensures: data directory $1 has its own switchboard.caller_id_secret (the HMAC key of caller-ID
+# verification codes) in switchboard_secret.conf: 32 random bytes from OpenSSL, generated once per
+# cluster, readable by the cluster's OS user only (the setting itself is superuser-only). It lives
+# in the data directory, never in the repository.
+ensure_caller_id_secret() {
+  local file="$1/switchboard_secret.conf"
+  as_pg test -s "$file" && return 0
+  as_pg sh -c 'umask 077 && printf "switchboard.caller_id_secret = '"'"'%s'"'"'\n" "$(openssl rand -hex 32)" >"$1"' \
+    sh "$file" || die "could not write $file"
+}
+
+# Ensures: data directory $2 uses the caller-ID secret of data directory $1 (the nodes of one
+# Citus cluster run the same distributed functions, so they must check codes with one key).
+share_caller_id_secret() {
+  as_pg sh -c 'umask 077 && cat "$1" >"$2"' sh "$1/switchboard_secret.conf" "$2/switchboard_secret.conf" ||
+    die "could not copy the caller-ID secret to $2"
 }
 
 instance_running() { as_pg "$PG_BIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1; }

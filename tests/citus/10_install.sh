@@ -16,3 +16,10 @@ heard=$(citus_psql 0 -c "listen switchboard_api" \
   -c "insert into switchboard.api_routes (method, path, function_name, summary) values ('GET', '/api/citus-check', 'is_member', 'citus check')" \
   -c "delete from switchboard.api_routes where path = '/api/citus-check'" -c "select 1" 2>&1 | grep -c 'notification "switchboard_api"')
 check "a route change on the coordinator notifies switchboard_api" yes 0 "select case when $heard > 0 then 'yes' else 'no ($heard)' end"
+# Caller-ID codes are checked with one key on every node: each node has the coordinator's generated
+# switchboard.caller_id_secret (64 hex digits), set before any session starts.
+secret=$(citus_psql 0 -tAc "show switchboard.caller_id_secret")
+for n in 1 2; do
+  check "worker $n has the coordinator's caller-ID secret" "yes" "$n" \
+    "select case when current_setting('switchboard.caller_id_secret') = '$secret' and length('$secret') = 64 then 'yes' else 'no' end"
+done

@@ -35,6 +35,7 @@ full_page_writes = off
 max_prepared_transactions = 100
 citus.log_remote_commands = off"
   as_pg sed -i '1i host all all 127.0.0.1/32 trust' "$home/data/pg_hba.conf"
+  [ "$n" -gt 0 ] && share_caller_id_secret "${CITUS_HOME[0]}/data" "$home/data"
   start_instance "$home"
   CITUS_HOME[$n]=$home
   CITUS_PORT[$n]=$port

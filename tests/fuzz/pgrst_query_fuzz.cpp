@@ -12,14 +12,16 @@
 
 namespace {
 
-// The columns named anywhere in the plan: the result has exactly these (so the SQL is built).
+// The columns named anywhere in the plan: the result has exactly these (so the SQL is built); the
+// first is a timestamptz column.
 sb::ResultShape shape_naming_all(const sb::ReadPlan& plan) {
-  sb::ResultShape shape{true, {}, "f"};
+  sb::ResultShape shape{true, {}, "f", {}};
   auto add = [&](const std::string& c) { shape.columns.push_back(c); };
   for (const auto& s : plan.select) add(s.column);
   for (const sb::Filter* f : sb::every_filter(plan)) add(f->column);
   for (const auto& o : plan.order) add(o.column);
   if (shape.columns.empty()) shape.columns.push_back("id");
+  shape.time_columns.insert(shape.columns.front());  // written through answer_time
   return shape;
 }
 

@@ -76,4 +76,32 @@ TEST(CallSql, ShapesByResultAndArguments) {
   EXPECT_EQ(sb::quote_ident("a\"b"), "\"a\"\"b\"");
 }
 
+TEST(CallSql, WritesTimeColumnsAsAnswersDo) {
+  auto rows = fn("list_members", {{"org_id", "uuid", false}}, true);
+  rows.columns = std::vector<std::string>{"user_id", "joined_at"};
+  rows.time_columns = {"joined_at"};
+  EXPECT_EQ(sb::call_sql("switchboard", rows, {}),
+            "SELECT coalesce(pg_catalog.json_agg(_r), '[]')::text, pg_catalog.count(*) FROM "
+            "(SELECT _c.\"user_id\", \"switchboard\".answer_time(_c.\"joined_at\") AS "
+            "\"joined_at\" FROM \"switchboard\".\"list_members\"() _c) _r");
+  auto scalar = fn("now_at", {});
+  scalar.time_columns = {"now_at"};
+  EXPECT_EQ(sb::call_sql("switchboard", scalar, {}),
+            "SELECT pg_catalog.to_json(_r.\"now_at\")::text FROM (SELECT "
+            "\"switchboard\".answer_time(_c.\"now_at\") AS \"now_at\" FROM "
+            "\"switchboard\".\"now_at\"() AS _c(\"now_at\")) _r");
+}
+
+TEST(AnswerStatus, ReasonsListedByTheRouteGetTheirStatus) {
+  std::map<std::string, int> statuses{{"EXPIRED", 410}, {"CREATED", 201}};
+  EXPECT_EQ(sb::answer_status(R"({"success": false, "reason": "EXPIRED"})", statuses), 410);
+  EXPECT_EQ(sb::answer_status(R"({"reason": "CREATED", "config": {"reason": "x"}})", statuses),
+            201);
+  EXPECT_EQ(sb::answer_status(R"({"reason": "OTHER"})", statuses), 200);
+  EXPECT_EQ(sb::answer_status(R"({"reason": 410})", statuses), 200);
+  EXPECT_EQ(sb::answer_status(R"([{"reason": "EXPIRED"}])", statuses), 200);
+  EXPECT_EQ(sb::answer_status("not json", statuses), 200);
+  EXPECT_EQ(sb::answer_status(R"({"reason": "EXPIRED"})", {}), 200);
+}
+
 }  // namespace

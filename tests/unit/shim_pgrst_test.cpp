@@ -132,7 +132,7 @@ TEST(Pgrst, LogicalTreesBecomeConditionsWithParameters) {
   sb::FunctionInfo fn;
   fn.name = "list";
   fn.returns_set = true;
-  sb::ResultShape shape{true, {"a", "b"}, "list"};
+  sb::ResultShape shape{true, {"a", "b"}, "list", {}};
   auto plan = plan_of({{"a", "eq.0"}, {"not.or", "(a.eq.1,and(b.is.null,b.not.in.(2,3)))"}});
   std::vector<std::string> params{"{}"};
   std::string sql = sb::read_sql("switchboard", fn, {}, shape, plan, {}, params);
@@ -191,13 +191,13 @@ TEST(Pgrst, PreferAcceptAndContentRange) {
 }
 
 TEST(Pgrst, ColumnsAreCheckedAgainstTheResult) {
-  sb::ResultShape shape{true, {"id", "starts_at"}, "list"};
+  sb::ResultShape shape{true, {"id", "starts_at"}, "list", {}};
   sb::check_columns(plan_of({{"select", "id"}, {"order", "starts_at"}}), shape, "switchboard.list");
   EXPECT_EQ(error_code([&] {
               sb::check_columns(plan_of({{"nope", "eq.1"}}), shape, "switchboard.list");
             }),
             "42703/400");
-  sb::ResultShape scalar{true, {}, "numbers"};
+  sb::ResultShape scalar{true, {}, "numbers", {}};
   sb::check_columns(plan_of({{"numbers", "gt.1"}}), scalar, "switchboard.numbers");
   EXPECT_EQ(error_code([&] {
               sb::check_columns(plan_of({{"id", "eq.1"}}), scalar, "switchboard.numbers");
@@ -210,7 +210,7 @@ TEST(Pgrst, ReadSqlQuotesIdentifiersAndPassesValuesAsParameters) {
   fn.name = "list";
   fn.returns_set = true;
   fn.args = {{"org_id", "uuid", false}};
-  sb::ResultShape shape{true, {"id", "na\"me"}, "list"};
+  sb::ResultShape shape{true, {"id", "na\"me"}, "list", {}};
   auto plan = plan_of({{"select", "x:na\"me"},
                        {"na\"me", "like.a*"},
                        {"id", "in.(1,2)"},
@@ -229,7 +229,7 @@ TEST(Pgrst, ReadSqlQuotesIdentifiersAndPassesValuesAsParameters) {
             "DESC LIMIT 5) _p");
   params = {"{}"};
   sb::ReadOptions counted{sb::Representation::object, true};
-  sql = sb::read_sql("switchboard", fn, {}, sb::ResultShape{true, {}, "list"},
+  sql = sb::read_sql("switchboard", fn, {}, sb::ResultShape{true, {}, "list", {}},
                      plan_of({{"list", "gt.3"}}), counted, params);
   EXPECT_EQ(sql,
             "WITH _s AS (SELECT _r.* FROM \"switchboard\".\"list\"() AS _r(\"list\") WHERE "
@@ -237,6 +237,22 @@ TEST(Pgrst, ReadSqlQuotesIdentifiersAndPassesValuesAsParameters) {
             "OPERATOR(pg_catalog.=) 1 THEN (pg_catalog.json_agg(_p.\"list\") "
             "OPERATOR(pg_catalog.->) 0)::pg_catalog.text END, pg_catalog.count(*), (SELECT "
             "pg_catalog.count(*) FROM _s) FROM (SELECT _s.\"list\" FROM _s) _p");
+}
+
+TEST(Pgrst, ReadSqlWritesTimeColumnsAsAnswersDo) {
+  sb::FunctionInfo fn;
+  fn.name = "list";
+  fn.returns_set = true;
+  sb::ResultShape shape{true, {"id", "at"}, "list", {"at"}};
+  std::vector<std::string> params{"{}"};
+  std::string sql =
+      sb::read_sql("switchboard", fn, {}, shape, plan_of({{"order", "at"}}), {}, params);
+  EXPECT_EQ(sql,
+            "SELECT coalesce(pg_catalog.json_agg(_p), '[]')::pg_catalog.text, pg_catalog.count(*), "
+            "NULL::pg_catalog.int8 FROM (SELECT _r.\"id\", \"switchboard\".answer_time(_r.\"at\") "
+            "AS \"at\" FROM \"switchboard\".\"list\"() _r ORDER BY _r.\"at\" ASC) _p");
+  sql = sb::read_sql("switchboard", fn, {}, shape, plan_of({{"select", "when:at"}}), {}, params);
+  EXPECT_NE(sql.find("\"switchboard\".answer_time(_r.\"at\") AS \"when\""), std::string::npos);
 }
 
 }  // namespace

@@ -83,7 +83,23 @@ SELECT p.oid,
             THEN (SELECT pg_catalog.jsonb_agg(o.name ORDER BY o.ord)
                     FROM ROWS FROM (pg_catalog.unnest(p.proargnames), pg_catalog.unnest(p.proargmodes::text[]))
                            WITH ORDINALITY o(name, mode, ord)
-                   WHERE o.mode IN ('o', 'b', 't')) END AS result_columns
+                   WHERE o.mode IN ('o', 'b', 't')) END AS result_columns,
+       -- the result columns of type timestamptz (a scalar one: the function's name), which the
+       -- shim writes as every answer writes times (switchboard.answer_time)
+       CASE WHEN rt.typtype = 'c'
+            THEN coalesce((SELECT pg_catalog.jsonb_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = rt.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+                     AND a.atttypid = 'pg_catalog.timestamptz'::pg_catalog.regtype), '[]')
+            WHEN rt.oid = 'pg_catalog.record'::pg_catalog.regtype
+            THEN coalesce((SELECT pg_catalog.jsonb_agg(o.name ORDER BY o.ord)
+                    FROM ROWS FROM (pg_catalog.unnest(p.proargnames), pg_catalog.unnest(p.proargmodes::text[]),
+                                    pg_catalog.unnest(p.proallargtypes))
+                           WITH ORDINALITY o(name, mode, type, ord)
+                   WHERE o.mode IN ('o', 'b', 't')
+                     AND o.type = 'pg_catalog.timestamptz'::pg_catalog.regtype), '[]')
+            WHEN rt.oid = 'pg_catalog.timestamptz'::pg_catalog.regtype
+            THEN pg_catalog.jsonb_build_array(p.proname::text)
+            ELSE '[]' END AS time_columns
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_type rt ON rt.oid = p.prorettype
  WHERE p.pronamespace = 'switchboard'::pg_catalog.regnamespace
@@ -121,14 +137,14 @@ CREATE FUNCTION switchboard.api_schema() RETURNS jsonb
     'functions', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                              'oid', f.oid::bigint, 'name', f.name, 'volatility', f.volatility,
                              'returnsSet', f.returns_set, 'returnsVoid', f.returns_void, 'args', f.args,
-                             'columns', f.result_columns)
+                             'columns', f.result_columns, 'timeColumns', f.time_columns)
                            ORDER BY f.name, f.oid) FROM fns f), '[]'),
     'tables', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                           'name', t.name, 'functions', t.functions, 'routes', t.routes) ORDER BY t.name)
                          FROM tables t), '[]'),
     'routes', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                           'method', r.method, 'path', r.path, 'function', r.function_name,
-                          'argNames', r.arg_names, 'orgArg', r.org_arg)
+                          'argNames', r.arg_names, 'orgArg', r.org_arg, 'statuses', r.statuses)
                         ORDER BY r.path, r.method) FROM switchboard.api_routes r), '[]'))
 $$;
 
@@ -163,6 +179,12 @@ CREATE FUNCTION switchboard.api_route_problems()
     FROM routes r
    WHERE r.org_arg IS NOT NULL AND NOT r.org_arg = ANY (coalesce(r.args, '{}'))
      AND EXISTS (SELECT 1 FROM switchboard.api_functions f WHERE f.name = r.function_name)
+  UNION ALL
+  SELECT r.method, r.path, pg_catalog.format('status %s of reason %s is not an HTTP status from 200 to 599',
+                                              s.value, s.key)
+    FROM routes r, pg_catalog.jsonb_each(r.statuses) s
+   WHERE NOT (pg_catalog.jsonb_typeof(s.value) = 'number'
+              AND s.value::text OPERATOR(pg_catalog.~) '^[2-5][0-9][0-9]$')
 $$;
 COMMENT ON FUNCTION switchboard.api_route_problems() IS
   'routes of switchboard.api_routes that cannot work as declared (run after adding routes)';
@@ -317,12 +339,22 @@ CREATE FUNCTION switchboard.openapi(server_url text DEFAULT NULL) RETURNS jsonb
     SELECT f, f.name, f.oid, f.volatility,
            pg_catalog.row_number() OVER (PARTITION BY f.name ORDER BY f.oid) AS nth
       FROM switchboard.api_functions f),
-  ops AS (
-    SELECT r.path, pg_catalog.lower(r.method) AS method,
+  route_ops AS (
+    SELECT r.path, pg_catalog.lower(r.method) AS method, r.statuses,
            switchboard.api_operation(x.f, pg_catalog.lower(r.method), r.summary, r.area, r.arg_names,
              switchboard.api_path_params(r.path), pg_catalog.array_remove(ARRAY[r.org_arg], NULL)) AS op
       FROM switchboard.api_routes r
-      JOIN fns x ON x.name OPERATOR(pg_catalog.=) r.function_name AND x.nth OPERATOR(pg_catalog.=) 1
+      JOIN fns x ON x.name OPERATOR(pg_catalog.=) r.function_name AND x.nth OPERATOR(pg_catalog.=) 1),
+  ops AS (  -- a route's answer statuses (api_routes.statuses) are responses with the answer's schema
+    SELECT o.path, o.method,
+           CASE WHEN o.statuses OPERATOR(pg_catalog.=) '{}' THEN o.op
+                ELSE pg_catalog.jsonb_set(o.op, '{responses}', (o.op OPERATOR(pg_catalog.->) 'responses')
+                       OPERATOR(pg_catalog.||) (SELECT pg_catalog.jsonb_object_agg(s.status,
+                           pg_catalog.jsonb_build_object('description', 'answer reason ' || s.reasons,
+                             'content', o.op OPERATOR(pg_catalog.#>) '{responses,200,content}'))
+                         FROM (SELECT e.value AS status, pg_catalog.string_agg(e.key, ', ' ORDER BY e.key) AS reasons
+                                 FROM pg_catalog.jsonb_each_text(o.statuses) e GROUP BY e.value) s)) END AS op
+      FROM route_ops o
     UNION ALL
     SELECT '/rpc/' || x.name, m.method, switchboard.api_operation(x.f, m.method, NULL, 'rpc', '{}', '{}', '{}')
       FROM fns x, LATERAL (VALUES ('post'), ('get')) m(method)

@@ -14,3 +14,5 @@ GRANT EXECUTE ON FUNCTION
   switchboard.openapi(text)
   TO anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION switchboard.notify_api_changed() TO anon, authenticated, service_role;
+-- The shim writes the timestamptz columns of table-shaped results with the one time rule.
+GRANT EXECUTE ON FUNCTION switchboard.answer_time(timestamptz) TO anon, authenticated, service_role;

@@ -26,6 +26,8 @@ CREATE TABLE switchboard.api_routes (
   summary text,
   area text NOT NULL DEFAULT 'custom',
   builtin boolean NOT NULL DEFAULT false,
+  statuses jsonb NOT NULL DEFAULT '{}' CONSTRAINT api_routes_statuses_check
+    CHECK (jsonb_typeof(statuses) = 'object'),
   PRIMARY KEY (method, path)
 );
 COMMENT ON TABLE switchboard.api_routes IS
@@ -34,6 +36,9 @@ COMMENT ON COLUMN switchboard.api_routes.arg_names IS
   'request name (path/query/body key) -> function argument name, for names that differ';
 COMMENT ON COLUMN switchboard.api_routes.org_arg IS
   'the argument that receives app_metadata.org_id of the caller''s JWT; NULL: none';
+COMMENT ON COLUMN switchboard.api_routes.statuses IS
+  'answer reason -> HTTP status: a jsonb answer whose "reason" is listed gets that status (else 200); '
+  'the transaction commits either way (a counted wrong code stays counted)';
 COMMENT ON COLUMN switchboard.api_routes.builtin IS
   'true for routes the extension installs (pg_dump keeps only the others)';
 SELECT pg_catalog.pg_extension_config_dump('switchboard.api_routes', 'WHERE NOT builtin');

@@ -69,6 +69,16 @@ CREATE FUNCTION switchboard._telephony_refusal(reason text, status integer, erro
                                        'error', error) OPERATOR(pg_catalog.||) extra
 $$;
 
+-- Ensures: the answer of a removal of `what`: {success, reason: 'REMOVED', message} when
+-- `removed`, else the refusal NOT_FOUND (404).
+CREATE FUNCTION switchboard._telephony_removal(removed boolean, what text) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN removed
+    THEN pg_catalog.jsonb_build_object('success', true, 'reason', 'REMOVED', 'status', 200, 'message',
+           pg_catalog.upper(pg_catalog.left(what, 1)) || pg_catalog.substr(what, 2) || ' removed')
+    ELSE switchboard._telephony_refusal('NOT_FOUND', 404, what || ' not found') END
+$$;
+
 -- Ensures: a new 6-digit code for the number (the previous one, if any, no longer works), valid
 -- 10 minutes, unless the number is invalid (INVALID_PHONE, 400), already verified
 -- (ALREADY_VERIFIED, 409), locked after failed checks (LOCKED, 429) or was sent 3 codes in the
@@ -110,7 +120,7 @@ BEGIN
   IF v_row.locked_until > now() THEN
     RETURN switchboard._telephony_refusal('LOCKED', 429,
       'too many wrong codes: this number is locked for an hour',
-      jsonb_build_object('lockedUntil', v_row.locked_until));
+      jsonb_build_object('lockedUntil', switchboard.answer_time(v_row.locked_until)));
   END IF;
   SELECT count(*) FILTER (WHERE s.phone_number = v_e164), count(*)
     INTO v_number_sends, v_org_sends
@@ -132,7 +142,7 @@ BEGIN
   INSERT INTO switchboard.caller_id_sends (org_id, phone_number) VALUES (v_org, v_e164);
   RETURN jsonb_build_object('success', true, 'reason', 'STARTED', 'status', 200,
            'verificationId', v_row.id, 'phoneNumber', v_row.phone_number,
-           'expiresAt', v_row.code_expires_at,
+           'expiresAt', switchboard.answer_time(v_row.code_expires_at),
            'message', 'Verification code sent. Enter the 6-digit code to confirm the number.')
          || CASE WHEN switchboard.is_service_role() THEN jsonb_build_object('code', v_code)
                  ELSE '{}'::jsonb END;
@@ -170,7 +180,7 @@ BEGIN
   ELSIF v_row.locked_until > now() THEN
     RETURN switchboard._telephony_refusal('LOCKED', 429,
       'too many wrong codes: this number is locked for an hour',
-      jsonb_build_object('lockedUntil', v_row.locked_until, 'attemptsRemaining', 0));
+      jsonb_build_object('lockedUntil', switchboard.answer_time(v_row.locked_until), 'attemptsRemaining', 0));
   ELSIF v_row.code_digest IS NULL OR v_row.code_expires_at <= now() THEN
     UPDATE switchboard.caller_id_verifications v SET code_digest = NULL, updated_at = now()
      WHERE v.org_id = v_org AND v.id = v_row.id AND v.code_digest IS NOT NULL;
@@ -194,7 +204,7 @@ BEGIN
     RETURNING * INTO v_row;
     RETURN switchboard._telephony_refusal('LOCKED', 429,
       'invalid verification code. No attempts remaining: this number is locked for an hour.',
-      jsonb_build_object('lockedUntil', v_row.locked_until, 'attemptsRemaining', 0));
+      jsonb_build_object('lockedUntil', switchboard.answer_time(v_row.locked_until), 'attemptsRemaining', 0));
   END IF;
   UPDATE switchboard.caller_id_verifications v SET checks = v_checks, updated_at = now()
    WHERE v.org_id = v_org AND v.id = v_row.id;
@@ -215,7 +225,7 @@ BEGIN
   PERFORM switchboard._telephony_caller(v_org, 'viewer');
   RETURN jsonb_build_object('success', true, 'reason', 'LISTED', 'status', 200, 'numbers',
     coalesce((SELECT jsonb_agg(jsonb_build_object('id', v.id, 'phoneNumber', v.phone_number,
-                  'friendlyName', v.friendly_name, 'status', v.status, 'verifiedAt', v.verified_at,
+                  'friendlyName', v.friendly_name, 'status', v.status, 'verifiedAt', switchboard.answer_time(v.verified_at),
                   'hasForwardingConfig', EXISTS (SELECT 1 FROM switchboard.forwarding_configs f
                                                  WHERE f.org_id = v.org_id AND f.verification_id = v.id))
                 ORDER BY v.created_at, v.id)
@@ -233,11 +243,7 @@ BEGIN
   PERFORM switchboard._telephony_caller(v_org, 'admin', verification_id, 'verification_id');
   DELETE FROM switchboard.caller_id_verifications v
    WHERE v.org_id = v_org AND v.id = verification_id;
-  IF NOT FOUND THEN
-    RETURN switchboard._telephony_refusal('NOT_FOUND', 404, 'verified number not found');
-  END IF;
-  RETURN jsonb_build_object('success', true, 'reason', 'REMOVED', 'status', 200,
-                            'message', 'Verified number removed');
+  RETURN switchboard._telephony_removal(FOUND, 'verified number');
 END
 $$;
 
@@ -252,7 +258,7 @@ CREATE FUNCTION switchboard._forwarding_config_json(c switchboard.forwarding_con
     'forwardingType', c.forwarding_type, 'carrier', c.carrier, 'ringTimeSeconds', c.ring_seconds,
     'generatedActivationCode', c.activation_code, 'generatedDeactivationCode', c.deactivation_code,
     'status', c.status, 'userConfirmedSetup', c.confirmed_at IS NOT NULL,
-    'confirmedAt', c.confirmed_at)
+    'confirmedAt', switchboard.answer_time(c.confirmed_at))
 $$;
 
 -- Ensures: the verified number's forwarding configuration (replacing an earlier one, back to
@@ -383,5 +389,88 @@ BEGIN
     'deactivationCode', v_config.deactivation_code,
     'message', format('Forwarding disabled. Dial %s on %s to stop forwarding.',
                       v_config.deactivation_code, v_config.sim_phone_number));
+END
+$$;
+
+-- The organisation's own numbers (phone_numbers) as REST resources: list, add, change, remove.
+-- Row-level security decides (members read, admins write); the caller check gives the one 42501.
+
+-- Ensures: the organisation's numbers, oldest first. Caller: any member, or service_role.
+CREATE FUNCTION switchboard.list_phone_numbers(org_id uuid) RETURNS SETOF switchboard.phone_numbers
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard._telephony_caller(list_phone_numbers.org_id, 'viewer');
+  RETURN QUERY SELECT p.* FROM switchboard.phone_numbers p
+                WHERE p.org_id = list_phone_numbers.org_id ORDER BY p.created_at, p.id;
+END
+$$;
+
+-- Ensures: the number (normalised to E.164 with default_region; 22023 when it is not a valid
+-- number) is one of the organisation's, as stored; 23505 when it already is. Caller: admin or
+-- above, or service_role.
+CREATE FUNCTION switchboard.add_phone_number(org_id uuid, phone_number text, provider text,
+  friendly_name text DEFAULT NULL, provider_id text DEFAULT NULL, voice boolean DEFAULT true,
+  sms boolean DEFAULT false, mms boolean DEFAULT false, attestation text DEFAULT NULL,
+  default_region text DEFAULT 'US') RETURNS switchboard.phone_numbers
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := org_id;
+  v_row switchboard.phone_numbers;
+BEGIN
+  PERFORM switchboard._telephony_caller(v_org, 'admin');
+  PERFORM switchboard.require_arg(phone_number, 'phone_number');
+  INSERT INTO switchboard.phone_numbers AS p (org_id, phone_number, friendly_name, provider,
+      provider_id, voice, sms, mms, attestation)
+    VALUES (v_org, switchboard.normalize_phone(phone_number, default_region), friendly_name,
+            provider, provider_id, voice, sms, mms, attestation)
+  RETURNING * INTO v_row;
+  RETURN v_row;
+END
+$$;
+
+-- Ensures: the given fields of number `id` are changed (NULL: unchanged) and the row as it now is
+-- is returned; P0002 when the organisation has no number `id`. Caller: admin or above, or
+-- service_role.
+CREATE FUNCTION switchboard.update_phone_number(org_id uuid, id uuid, friendly_name text DEFAULT NULL,
+  provider_id text DEFAULT NULL, voice boolean DEFAULT NULL, sms boolean DEFAULT NULL,
+  mms boolean DEFAULT NULL, status text DEFAULT NULL, attestation text DEFAULT NULL)
+  RETURNS switchboard.phone_numbers
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := org_id;
+  v_id uuid := id;
+  v_row switchboard.phone_numbers;
+BEGIN
+  PERFORM switchboard._telephony_caller(v_org, 'admin', v_id, 'id');
+  UPDATE switchboard.phone_numbers p
+     SET friendly_name = coalesce(update_phone_number.friendly_name, p.friendly_name),
+         provider_id = coalesce(update_phone_number.provider_id, p.provider_id),
+         voice = coalesce(update_phone_number.voice, p.voice),
+         sms = coalesce(update_phone_number.sms, p.sms),
+         mms = coalesce(update_phone_number.mms, p.mms),
+         status = coalesce(update_phone_number.status, p.status),
+         attestation = coalesce(update_phone_number.attestation, p.attestation),
+         updated_at = now()
+   WHERE p.org_id = v_org AND p.id = v_id
+  RETURNING * INTO v_row;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'phone number not found' USING ERRCODE = 'P0002',
+      DETAIL = format('The organization has no phone number with id %s.', v_id);
+  END IF;
+  RETURN v_row;
+END
+$$;
+
+-- Ensures: number `id` is no longer the organisation's: {success, reason: 'REMOVED'}, or
+-- NOT_FOUND (404). Caller: admin or above, or service_role.
+CREATE FUNCTION switchboard.remove_phone_number(org_id uuid, id uuid) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := org_id;
+  v_id uuid := id;
+BEGIN
+  PERFORM switchboard._telephony_caller(v_org, 'admin', v_id, 'id');
+  DELETE FROM switchboard.phone_numbers p WHERE p.org_id = v_org AND p.id = v_id;
+  RETURN switchboard._telephony_removal(FOUND, 'phone number');
 END
 $$;

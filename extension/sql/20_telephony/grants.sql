@@ -12,7 +12,11 @@ GRANT EXECUTE ON FUNCTION
   switchboard.create_forwarding_config(uuid, uuid, text, text, integer, text),
   switchboard.get_forwarding_config(uuid, uuid),
   switchboard.confirm_forwarding_setup(uuid, uuid),
-  switchboard.disable_forwarding(uuid, uuid)
+  switchboard.disable_forwarding(uuid, uuid),
+  switchboard.list_phone_numbers(uuid),
+  switchboard.add_phone_number(uuid, text, text, text, text, boolean, boolean, boolean, text, text),
+  switchboard.update_phone_number(uuid, uuid, text, text, boolean, boolean, boolean, text, text),
+  switchboard.remove_phone_number(uuid, uuid)
   TO authenticated, service_role;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.phone_numbers TO authenticated;

@@ -49,12 +49,25 @@ bool takes_keys(const FunctionInfo& fn, const std::set<std::string>& keys) {
   return known == keys.size();
 }
 
-// The expression that turns the call's rows (alias _r) into one JSON text value (and for a set,
-// the number of rows).
-const char* result_expression(const FunctionInfo& fn) {
+// The expression that turns the call's rows (`value`: the row, or a scalar's column) into one
+// JSON text value (and for a set, the number of rows).
+std::string result_expression(const FunctionInfo& fn, const std::string& value = "_r") {
   if (fn.returns_void) return "NULL::text";
-  if (fn.returns_set) return "coalesce(pg_catalog.json_agg(_r), '[]')::text, pg_catalog.count(*)";
-  return "pg_catalog.to_json(_r)::text";
+  if (fn.returns_set)
+    return "coalesce(pg_catalog.json_agg(" + value + "), '[]')::text, pg_catalog.count(*)";
+  return "pg_catalog.to_json(" + value + ")::text";
+}
+
+// The FROM item of call_from with the time columns written as answers write them: the rows as
+// relation _r (a scalar result: one column named after the function).
+std::string answer_from(const std::string& schema, const FunctionInfo& fn,
+                        const std::set<std::string>& keys) {
+  std::vector<std::string> columns = fn.columns ? *fn.columns : std::vector<std::string>{fn.name};
+  std::string list;
+  for (const auto& c : columns)
+    list += (list.empty() ? "" : ", ") + answer_column(schema, fn.time_columns, "_c", c, c);
+  return "(SELECT " + list + " FROM " +
+         call_from(schema, fn, keys, fn.columns ? "" : fn.name, "_c") + ") _r";
 }
 
 // nlohmann-json's DOM builder behind a SAX interface that refuses to open a level beyond the cap.
@@ -112,6 +125,16 @@ int http_status_for_sqlstate(std::string_view code, bool anonymous) {
   return 500;
 }
 
+int answer_status(std::string_view answer, const std::map<std::string, int>& statuses) {
+  if (statuses.empty() || answer.empty() || answer.front() != '{') return 200;
+  auto parsed = nlohmann::json::parse(answer, nullptr, false);
+  if (!parsed.is_object()) return 200;
+  auto reason = parsed.find("reason");
+  if (reason == parsed.end() || !reason->is_string()) return 200;
+  auto status = statuses.find(reason->get<std::string>());
+  return status == statuses.end() ? 200 : status->second;
+}
+
 bool status_is_retryable(int status) {
   return status == 503;
 }
@@ -154,9 +177,10 @@ const FunctionInfo* choose_overload(const std::vector<FunctionInfo>& overloads,
 }
 
 std::string call_from(const std::string& schema, const FunctionInfo& fn,
-                      const std::set<std::string>& keys, const std::string& column) {
+                      const std::set<std::string>& keys, const std::string& column,
+                      const std::string& rel) {
   std::string callee = quote_ident(schema) + "." + quote_ident(fn.name);
-  std::string alias = column.empty() ? " _r" : " AS _r(" + quote_ident(column) + ")";
+  std::string alias = column.empty() ? " " + rel : " AS " + rel + "(" + quote_ident(column) + ")";
   if (fn.takes_whole_body()) return callee + "($1::" + fn.args[0].type + ")" + alias;
   std::string columns, call_args;
   for (const auto& arg : fn.args) {
@@ -172,7 +196,10 @@ std::string call_from(const std::string& schema, const FunctionInfo& fn,
 
 std::string call_sql(const std::string& schema, const FunctionInfo& fn,
                      const std::set<std::string>& keys) {
-  return std::string("SELECT ") + result_expression(fn) + " FROM " + call_from(schema, fn, keys);
+  if (fn.time_columns.empty() || fn.returns_void)
+    return "SELECT " + result_expression(fn) + " FROM " + call_from(schema, fn, keys);
+  std::string value = fn.columns ? "_r" : "_r." + quote_ident(fn.name);
+  return "SELECT " + result_expression(fn, value) + " FROM " + answer_from(schema, fn, keys);
 }
 
 ParsedJson parse_json(std::string_view text, std::size_t max_depth) {
@@ -181,6 +208,15 @@ ParsedJson parse_json(std::string_view text, std::size_t max_depth) {
   if (!nlohmann::json::sax_parse(text, &builder)) out.value = nlohmann::json::value_t::discarded;
   out.too_deep = builder.too_deep();
   return out;
+}
+
+std::string answer_column(const std::string& schema, const std::set<std::string>& time_columns,
+                          const std::string& rel, const std::string& column,
+                          const std::string& alias) {
+  std::string value = rel + "." + quote_ident(column);
+  bool time = time_columns.count(column) > 0;
+  if (time) value = quote_ident(schema) + ".answer_time(" + value + ")";
+  return time || alias != column ? value + " AS " + quote_ident(alias) : value;
 }
 
 std::string quote_ident(std::string_view name) {

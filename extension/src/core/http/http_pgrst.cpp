@@ -364,14 +364,19 @@ std::string order_and_page(const ReadPlan& plan, const std::string& rel) {
   return out;
 }
 
-// The columns a page answers with, read from `rel`.
-std::string projection(const ReadPlan& plan, const ResultShape& shape, const std::string& rel) {
-  if (shape.columns.empty()) return rel + "." + quote_ident(shape.scalar_column);
-  if (plan.select.empty()) return rel + ".*";
+// The columns a page answers with, read from `rel` (times as answers write them).
+std::string projection(const std::string& schema, const ReadPlan& plan, const ResultShape& shape,
+                       const std::string& rel) {
+  auto column = [&](const std::string& name, const std::string& alias) {
+    return answer_column(schema, shape.time_columns, rel, name, alias);
+  };
+  if (shape.columns.empty()) return column(shape.scalar_column, shape.scalar_column);
+  if (plan.select.empty() && shape.time_columns.empty()) return rel + ".*";
   std::string out;
+  if (plan.select.empty())
+    for (const auto& name : shape.columns) out += (out.empty() ? "" : ", ") + column(name, name);
   for (const auto& item : plan.select)
-    out += (out.empty() ? "" : ", ") + rel + "." + quote_ident(item.column) + " AS " +
-           quote_ident(item.alias);
+    out += (out.empty() ? "" : ", ") + column(item.column, item.alias);
   return out;
 }
 
@@ -526,11 +531,11 @@ std::string read_sql(const std::string& schema, const FunctionInfo& fn,
   std::string from = call_from(schema, fn, keys, shape.columns.empty() ? shape.scalar_column : "");
   std::string select = "SELECT " + answer(shape, options) + ", pg_catalog.count(*), ";
   if (!options.count)
-    return select + "NULL::pg_catalog.int8 FROM (SELECT " + projection(plan, shape, "_r") +
+    return select + "NULL::pg_catalog.int8 FROM (SELECT " + projection(schema, plan, shape, "_r") +
            " FROM " + from + where_clause(plan, "_r", params) + order_and_page(plan, "_r") + ") _p";
   return "WITH _s AS (SELECT _r.* FROM " + from + where_clause(plan, "_r", params) + ") " + select +
-         "(SELECT pg_catalog.count(*) FROM _s) FROM (SELECT " + projection(plan, shape, "_s") +
-         " FROM _s" + order_and_page(plan, "_s") + ") _p";
+         "(SELECT pg_catalog.count(*) FROM _s) FROM (SELECT " +
+         projection(schema, plan, shape, "_s") + " FROM _s" + order_and_page(plan, "_s") + ") _p";
 }
 
 }  // namespace sb

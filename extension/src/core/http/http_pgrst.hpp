@@ -135,8 +135,9 @@ std::string content_range(std::uint64_t offset, std::uint64_t rows,
 // What a function returns, as the read sees it.
 struct ResultShape {
   bool returns_set = false;
-  std::vector<std::string> columns;  // of a composite result; empty for a scalar one
-  std::string scalar_column;         // a scalar result's column: the function's name
+  std::vector<std::string> columns;    // of a composite result; empty for a scalar one
+  std::string scalar_column;           // a scalar result's column: the function's name
+  std::set<std::string> time_columns;  // written as answers write times (FunctionInfo)
 };
 
 // Ensures: every column the plan names is a column of the result; else ApiError 400 42703 naming

@@ -1,0 +1,85 @@
+-- REST routes of the telephony area (switchboard-shim; the organisation comes from the JWT, or for
+-- the service role from the body): seed 004's 8 endpoints under /api/telephony with its request
+-- names, and the organisation's own numbers. `statuses` gives each answer reason its HTTP status
+-- (the seed's: 409 already verified, 410 expired, 429 rate limited or locked, 400 wrong code).
+INSERT INTO switchboard.api_routes (method, path, function_name, arg_names, org_arg, summary, area,
+                                    builtin, statuses)
+VALUES
+  ('POST', '/api/telephony/verify-caller-id/initiate', 'start_caller_id_verification',
+   '{"phoneNumber": "phone", "friendlyName": "friendly_name"}', 'org_id',
+   'send a 6-digit code to a number the organisation says it owns (the code only to the service role)',
+   'telephony', true,
+   '{"STARTED": 200, "INVALID_PHONE": 400, "ALREADY_VERIFIED": 409, "LOCKED": 429, "RATE_LIMITED": 429}'),
+  ('POST', '/api/telephony/verify-caller-id/confirm', 'confirm_caller_id_verification',
+   '{"verificationId": "verification_id", "verificationCode": "code"}', 'org_id',
+   'check the code: the number is verified, or the attempts left', 'telephony', true,
+   '{"VERIFIED": 200, "WRONG_CODE": 400, "NOT_FOUND": 404, "ALREADY_VERIFIED": 409, "EXPIRED": 410,
+     "LOCKED": 429}'),
+  ('GET', '/api/telephony/verified-numbers', 'list_verified_numbers', '{}', 'org_id',
+   'the numbers under verification or verified, with whether they forward', 'telephony', true,
+   '{"LISTED": 200}'),
+  ('DELETE', '/api/telephony/verified-numbers/{id}', 'remove_verified_number',
+   '{"id": "verification_id"}', 'org_id',
+   'remove a verified number and its forwarding configuration', 'telephony', true,
+   '{"REMOVED": 200, "NOT_FOUND": 404}'),
+  ('GET', '/api/telephony/forwarding-config', 'get_forwarding_config',
+   '{"verifiedCallerId": "verification_id"}', 'org_id',
+   'the forwarding configuration of a verified number, with its codes', 'telephony', true,
+   '{"FOUND": 200, "NOT_FOUND": 404}'),
+  ('POST', '/api/telephony/forwarding-config', 'create_forwarding_config',
+   '{"verifiedCallerId": "verification_id", "forwardingType": "forwarding_type",
+     "ringTimeSeconds": "ring_seconds"}', 'org_id',
+   'the carrier codes that forward a verified number''s calls to the AI (replaces an earlier one)',
+   'telephony', true, '{"CREATED": 201, "NOT_FOUND": 404, "NOT_VERIFIED": 409}'),
+  ('POST', '/api/telephony/forwarding-config/confirm', 'confirm_forwarding_setup',
+   '{"forwardingConfigId": "config_id"}', 'org_id',
+   'the user dialed the activation code: forwarding is active', 'telephony', true,
+   '{"ACTIVE": 200, "NOT_FOUND": 404, "DISABLED": 409}'),
+  ('DELETE', '/api/telephony/forwarding-config/{id}', 'disable_forwarding', '{"id": "config_id"}',
+   'org_id', 'disable forwarding; the answer names the code that undoes it on the phone',
+   'telephony', true, '{"DISABLED": 200, "NOT_FOUND": 404}'),
+  ('GET', '/api/phone-numbers', 'list_phone_numbers', '{}', 'org_id',
+   'the organisation''s own numbers (caller IDs)', 'telephony', true, '{}'),
+  ('POST', '/api/phone-numbers', 'add_phone_number', '{}', 'org_id',
+   'add a number of the organisation''s (normalised to E.164)', 'telephony', true, '{}'),
+  ('PATCH', '/api/phone-numbers/{id}', 'update_phone_number', '{}', 'org_id',
+   'change a number''s name, capabilities, status or attestation', 'telephony', true, '{}'),
+  ('DELETE', '/api/phone-numbers/{id}', 'remove_phone_number', '{}', 'org_id',
+   'remove a number of the organisation''s', 'telephony', true, '{"REMOVED": 200, "NOT_FOUND": 404}');
+
+-- The answers of the telephony commands, for /openapi.json: {success, reason, status, ...} where
+-- status is the HTTP status the route answers with (confirm_forwarding_setup: the config's status).
+INSERT INTO switchboard.api_result_schemas (function_name, schema, builtin)
+SELECT f, pg_catalog.jsonb_build_object('type', 'object', 'required', ARRAY['success', 'reason'],
+         'properties', '{
+           "success": {"type": "boolean"}, "reason": {"type": "string"}, "status": {},
+           "error": {"type": "string"}, "message": {"type": "string"},
+           "verificationId": {"type": "string", "format": "uuid"},
+           "phoneNumber": {"type": "string"},
+           "code": {"type": "string", "description": "only for the service role"},
+           "expiresAt": {"type": "string", "format": "date-time"},
+           "lockedUntil": {"type": "string", "format": "date-time"},
+           "attemptsRemaining": {"type": "integer"},
+           "deactivationCode": {"type": "string"},
+           "instructions": {"type": "array", "items": {"type": "string"}},
+           "notes": {"type": "array", "items": {"type": "string"}},
+           "config": {"type": "object", "properties": {
+             "id": {"type": "string", "format": "uuid"},
+             "verifiedCallerId": {"type": "string", "format": "uuid"},
+             "simPhoneNumber": {"type": "string"}, "destination": {"type": "string"},
+             "forwardingType": {"type": "string", "enum": ["total_ai", "safety_net"]},
+             "carrier": {"type": "string"}, "ringTimeSeconds": {"type": "integer", "nullable": true},
+             "generatedActivationCode": {"type": "string"},
+             "generatedDeactivationCode": {"type": "string"},
+             "status": {"type": "string"}, "userConfirmedSetup": {"type": "boolean"},
+             "confirmedAt": {"type": "string", "format": "date-time", "nullable": true}}},
+           "numbers": {"type": "array", "items": {"type": "object", "properties": {
+             "id": {"type": "string", "format": "uuid"}, "phoneNumber": {"type": "string"},
+             "friendlyName": {"type": "string", "nullable": true}, "status": {"type": "string"},
+             "verifiedAt": {"type": "string", "format": "date-time", "nullable": true},
+             "hasForwardingConfig": {"type": "boolean"}}}}}'::jsonb), true
+  FROM pg_catalog.unnest(ARRAY['start_caller_id_verification', 'confirm_caller_id_verification',
+                               'list_verified_numbers', 'remove_verified_number',
+                               'create_forwarding_config', 'get_forwarding_config',
+                               'confirm_forwarding_setup', 'disable_forwarding',
+                               'remove_phone_number']) f;
