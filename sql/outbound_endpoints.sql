@@ -87,7 +87,6 @@ select pg_temp.attempt(NULL, NULL, stmt) from (values
   ($$select switchboard.create_webhook_endpoint({0000a}, 'https://h.example.com', NULL, '{"colour": 1}')$$),
   ($$select switchboard.create_webhook_endpoint({0000a}, 'https://h.example.com', NULL, '{"rateLimit": "fast"}')$$),
   ($$select switchboard.create_webhook_endpoint({0000a}, 'https://h.example.com', NULL, '{"maxConcurrency": 0}')$$),
-  ($$select switchboard.create_webhook_endpoint({0000a}, 'https://h.example.com', NULL, '{"signing": "v1a"}')$$),
   ($$select switchboard.create_webhook_endpoint({0000a}, 'https://h.example.com', NULL, '{"signing": "v2"}')$$),
   ($$select switchboard.create_webhook_endpoint({0000a}, 'https://h.example.com', NULL, '[]')$$),
   ($$select switchboard.create_webhook_endpoint({0000c}, 'https://h.example.com')$$),
@@ -115,7 +114,9 @@ delete from switchboard.webhook_endpoints where url like 'http://%';
 begin;
 select switchboard.emit_event('60000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 1}') ~ '^msg_[0-9a-f]{32}$' as rolled_back_id;
 rollback;
-select count(*) as messages_after_rollback from switchboard.webhook_messages;
+-- (only the messages emitted here: the built-in events of other suites' changes are there too)
+select count(*) as messages_after_rollback from switchboard.webhook_messages m
+ where m.body::jsonb -> 'data' ? 'n';
 select switchboard.emit_event('60000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 1}', 'key-1') as m1 \gset
 select switchboard.emit_event('60000000-0000-4000-8000-00000000000a', 'appointment.booked', '{"n": 2}', 'key-1') = :'m1' as same_id_for_same_key;
 select switchboard.emit_event('60000000-0000-4000-8000-00000000000b', 'appointment.booked', '{"n": 3}', 'key-1') <> :'m1' as keys_are_per_org;
@@ -124,7 +125,7 @@ select m.event_type, m.body::jsonb -> 'data' as data, m.body::jsonb ? 'timestamp
        (select string_agg(e.url, ', ' order by e.url) from switchboard.webhook_deliveries d
           join switchboard.webhook_endpoints e on e.org_id = d.org_id and e.id = d.endpoint_id
          where d.message_id = m.id) as queued_for
-  from switchboard.webhook_messages m order by m.created_at, m.id;
+  from switchboard.webhook_messages m where m.body::jsonb -> 'data' ? 'n' order by m.created_at, m.id;
 
 --
 -- The worker's steps: claim leases due deliveries; record moves them on by the retry rules.

@@ -3,7 +3,8 @@
 # sink (outbound_sink.py). Rolled-back events are never sent; 8 parallel clients' events arrive
 # each exactly once with a valid signature; failures follow the (compressed) retry schedule; 410
 # disables; redirects, timeouts and closed connections are failures; the SSRF guard refuses
-# reserved addresses in every form; kill -9 of the postmaster mid-burst loses nothing committed.
+# reserved addresses in every form; an endpoint's rate limit, concurrency cap and circuit breaker
+# pace what it gets; kill -9 of the postmaster mid-burst loses nothing committed.
 # Needs SB_TEST_HOME and SB_TEST_PORT (set by tests/run_all.sh). OUTBOUND_EVENTS sets the burst.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../extension/tools/lib.sh"
@@ -54,7 +55,8 @@ cleanup() {
   revive_instance || true  # later suites share the instance: never leave it down
   sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system reset switchboard.outbound_allow_networks" \
     -c "alter system reset switchboard.outbound_allow_http" -c "alter system reset switchboard.retry_schedule" \
-    -c "alter system reset switchboard.outbound_timeout" -c "select pg_reload_conf()" >/dev/null 2>&1 || true
+    -c "alter system reset switchboard.outbound_timeout" -c "alter system reset switchboard.outbound_breaker_failures" \
+    -c "alter system reset switchboard.outbound_breaker_cooldown" -c "select pg_reload_conf()" >/dev/null 2>&1 || true
   q "delete from switchboard.organizations where id = '$ORG'" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -159,6 +161,41 @@ wait_settled 30
 [ "$(q "select string_agg(outcome, ' ') from switchboard.webhook_attempts where message_id = '$MSG'")" = "refused refused refused" ] ||
   fail "plain http was not refused"
 echo "ok: SSRF guard refuses loopback, localhost, ::1, 10/8, metadata, mapped, decimal and hex forms, link-local, 0.0.0.0; http refused unless allowed"
+
+# Pacing per endpoint: a rate limit of 10/s, a concurrency cap of 2, and a circuit breaker (2
+# failures open it for 2 s, then one probe; a failed probe doubles the wait) in front of an
+# endpoint that is down for its first 5 s: it gets a handful of requests, not one per retry.
+settings "127.0.0.1/32" on
+sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system set switchboard.outbound_breaker_failures = 2" \
+  -c "alter system set switchboard.outbound_breaker_cooldown = '2s'" \
+  -c "alter system set switchboard.retry_schedule = '1,1,1,1,1,1,1,1,1,1,1,1'" -c "select pg_reload_conf()" >/dev/null
+sleep 1
+pace() { python3 "$(dirname "${BASH_SOURCE[0]}")/outbound_sink.py" pace "$SINK_LOG" "$1"; }
+q "update switchboard.webhook_endpoints set enabled = false, disabled_reason = 'manual' where id = '$OK_ID'" >/dev/null
+DOWN_UNTIL=$(($(date +%s) + 5))
+read -r ERATE _ <<<"$(q "select r ->> 'endpointId' from switchboard.create_webhook_endpoint('$ORG', '$SINK/paced', '{appointment.booked}', '{\"rateLimit\": 10}') r")"
+read -r ECONC _ <<<"$(q "select r ->> 'endpointId' from switchboard.create_webhook_endpoint('$ORG', '$SINK/slow/300', '{appointment.cancelled}', '{\"maxConcurrency\": 2}') r")"
+read -r EDOWN _ <<<"$(q "select r ->> 'endpointId' from switchboard.create_webhook_endpoint('$ORG', '$SINK/down-until/$DOWN_UNTIL', '{appointment.held}') r")"
+q "select count(*) from (select switchboard.emit_event('$ORG', 'appointment.booked', jsonb_build_object('paced', i)),
+                                switchboard.emit_event('$ORG', 'appointment.held', jsonb_build_object('down', i))
+                           from generate_series(1, 40) i) s" >/dev/null
+q "select count(*) from (select switchboard.emit_event('$ORG', 'appointment.cancelled', jsonb_build_object('slow', i))
+                           from generate_series(1, 10) i) s" >/dev/null
+wait_settled 90
+read -r n _ per_second span <<<"$(pace /paced)"
+[ "$n" = 40 ] && [ "$per_second" -le 21 ] && awk "BEGIN { exit !($span >= 2.5) }" ||
+  fail "rate limit 10/s: $n requests, at most $per_second within a second, over $span s"
+read -r n active _ _ <<<"$(pace /slow/300)"
+[ "$n" = 10 ] && [ "$active" -le 2 ] || fail "concurrency cap 2: $n requests, $active at once"
+read -r n _ _ _ <<<"$(pace "/down-until/$DOWN_UNTIL")"
+delivered=$(q "select count(*) from switchboard.webhook_deliveries where endpoint_id = '$EDOWN' and status = 'delivered'")
+[ "$delivered" = 40 ] && [ "$n" -le 110 ] ||
+  fail "breaker: $delivered of 40 delivered after $n requests (without a breaker: 40 per second while down)"
+echo "ok: rate limit 10/s ($per_second within a second at most, ${span} s for 40), concurrency cap 2 ($active at once), breaker ($n requests for 40 messages to an endpoint down 5 s)"
+q "delete from switchboard.webhook_endpoints where id in ('$ERATE', '$ECONC', '$EDOWN')" >/dev/null
+q "update switchboard.webhook_endpoints set enabled = true, disabled_reason = null where id = '$OK_ID'" >/dev/null
+sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system reset switchboard.outbound_breaker_failures" \
+  -c "alter system reset switchboard.outbound_breaker_cooldown" -c "select pg_reload_conf()" >/dev/null
 
 # kill -9 of the postmaster mid-burst: every committed message still arrives (at least once).
 settings "127.0.0.1/32" on

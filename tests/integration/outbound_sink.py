@@ -9,6 +9,10 @@
       /redirect           302 to /ok
       /close              closes the connection without an answer
       /flaky/N            500 for the first N requests of each webhook-id (to this path), then 200
+      /slow/MS            200 after MS milliseconds (each request logs how many ran at once)
+      /down-until/T       503 until Unix time T, then 200
+  outbound_sink.py pace LOG PATH  prints, for the requests to PATH: count, the most running at
+      once, the most that arrived within any one second, and the seconds from first to last.
   outbound_sink.py verify LOG SECRET  checks the Standard Webhooks signature of every logged request
       (an independent HMAC-SHA256 check) and prints: requests, distinct ids, bad signatures.
 """
@@ -24,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 SEEN = collections.Counter()
+ACTIVE = collections.Counter()
 
 
 class Sink(BaseHTTPRequestHandler):
@@ -38,12 +43,21 @@ class Sink(BaseHTTPRequestHandler):
         with LOCK:
             SEEN[(self.path, wid)] += 1
             seen = SEEN[(self.path, wid)]
+            ACTIVE[self.path] += 1
+            active = ACTIVE[self.path]
             with open(self.server.log, "a") as log:
                 log.write(json.dumps({"path": self.path, "id": wid,
                                       "timestamp": self.headers.get("webhook-timestamp", ""),
                                       "signature": self.headers.get("webhook-signature", ""),
                                       "body": body.decode("utf-8", "replace"),
-                                      "at": time.time()}) + "\n")
+                                      "at": time.time(), "active": active}) + "\n")
+        try:
+            self.answer(seen)
+        finally:
+            with LOCK:
+                ACTIVE[self.path] -= 1
+
+    def answer(self, seen):
         parts = self.path.strip("/").split("/")
         if parts[0] == "close":
             self.close_connection = True
@@ -61,6 +75,10 @@ class Sink(BaseHTTPRequestHandler):
             status, headers = 302, {"Location": "/ok"}
         elif parts[0] == "flaky":
             status = 500 if seen <= int(parts[1]) else 200
+        elif parts[0] == "slow":
+            time.sleep(int(parts[1]) / 1000)
+        elif parts[0] == "down-until":
+            status = 503 if time.time() < float(parts[1]) else 200
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -95,8 +113,19 @@ def verify(log, secret):
     print(total, len(ids), bad)
 
 
+def pace(log, path):
+    rows = [json.loads(line) for line in open(log)]
+    rows = [r for r in rows if r["path"] == path]
+    at = sorted(r["at"] for r in rows)
+    per_second = max((sum(1 for b in at if a <= b < a + 1) for a in at), default=0)
+    span = at[-1] - at[0] if at else 0
+    print(len(rows), max((r["active"] for r in rows), default=0), per_second, "%.2f" % span)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "pace":
+        pace(sys.argv[2], sys.argv[3])
     else:
         verify(sys.argv[2], sys.argv[3])

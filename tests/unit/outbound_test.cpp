@@ -1,6 +1,8 @@
 // Unit tests of outbound webhook policy (extension/src/core/outbound): the SSRF guard's address
-// ranges (IPv4, IPv6, IPv4 inside IPv6), allow lists, status outcomes, Retry-After, and the
-// signature header against the Standard Webhooks test vector.
+// ranges (IPv4, IPv6, IPv4 inside IPv6), allow lists, status outcomes, Retry-After, the
+// signature header against the Standard Webhooks test vector, v1a (Ed25519) keys and signatures
+// against RFC 8032's test vector and the core verifier, the stored form of response bodies, and
+// per-endpoint pacing (concurrency cap, token bucket, circuit breaker) on a simulated clock.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -8,6 +10,9 @@
 
 #include <stdexcept>
 
+#include "core/http/http_crypto.hpp"
+#include "core/http/http_webhook_verify.hpp"
+#include "core/outbound/outbound_limits.hpp"
 #include "core/outbound/outbound_policy.hpp"
 
 namespace {
@@ -107,6 +112,129 @@ TEST(OutboundPolicy, SignatureHeaderMatchesTheStandardVector) {
       ob::signature_header({"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", a},
                            "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", "{\"test\": 2432232314}");
   EXPECT_EQ(two.substr(two.find(' ') + 1), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+}
+
+std::string unhex(const std::string& hex) {
+  return *sb::hex_decode(hex);
+}
+
+// RFC 8032, section 7.1, TEST 1: the seed, its public key and the signature of the empty message.
+const char* kRfcSeed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+const char* kRfcPublic = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+const char* kRfcSignature =
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065"
+    "224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+
+TEST(OutboundV1a, KeysFollowRfc8032) {
+  auto [whsk, whpk] = ob::v1a_key_pair(unhex(kRfcSeed));
+  EXPECT_EQ(whsk, "whsk_" + sb::base64_encode(unhex(kRfcSeed)));
+  EXPECT_EQ(whpk, "whpk_" + sb::base64_encode(unhex(kRfcPublic)));
+  EXPECT_EQ(ob::v1a_public_key(whsk), whpk);
+  EXPECT_EQ(sb::hex_encode(sb::sign_ed25519(sb::standard_private_key(whsk), "")), kRfcSignature);
+  // libsodium's 64-byte form (seed, then public key) is read too; a mismatched half is refused.
+  std::string sodium = "whsk_" + sb::base64_encode(unhex(kRfcSeed) + unhex(kRfcPublic));
+  EXPECT_EQ(ob::v1a_public_key(sodium), whpk);
+  std::string wrong = unhex(kRfcSeed) + unhex(kRfcSeed);
+  EXPECT_THROW(ob::v1a_public_key("whsk_" + sb::base64_encode(wrong)), std::runtime_error);
+  EXPECT_THROW(ob::v1a_public_key("whsk_" + sb::base64_encode("short")), std::runtime_error);
+  EXPECT_THROW(ob::v1a_public_key("whsec_" + sb::base64_encode(unhex(kRfcSeed))),
+               std::runtime_error);
+}
+
+// A v1a header (alone, and beside a v1 entry during a scheme's rotation) verifies with the public
+// key in the core verifier the shim uses for inbound Standard Webhooks; a changed body does not.
+TEST(OutboundV1a, SignatureHeaderVerifiesWithThePublicKey) {
+  auto [whsk, whpk] = ob::v1a_key_pair(unhex(kRfcSeed));
+  std::string id = "msg_p5jXN8AQM9LWM0D4loKWxJek", ts = "1614265330",
+              body = "{\"test\": 2432232314}";
+  std::string header = ob::signature_header({whsk}, id, ts, body);
+  ASSERT_EQ(header.rfind("v1a,", 0), 0u) << header;
+  sb::StandardWebhookConfig config;
+  config.public_keys = {sb::standard_public_key(whpk)};
+  sb::HeaderMap headers = {
+      {"webhook-id", id}, {"webhook-timestamp", ts}, {"webhook-signature", header}};
+  EXPECT_TRUE(sb::verify_standard(config, headers, body, 1614265330).ok());
+  EXPECT_FALSE(sb::verify_standard(config, headers, body + " ", 1614265330).ok());
+  std::string both =
+      ob::signature_header({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", whsk}, id, ts, body);
+  EXPECT_EQ(both.substr(0, both.find(' ')), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  headers["webhook-signature"] = both;
+  EXPECT_TRUE(sb::verify_standard(config, headers, body, 1614265330).ok());
+}
+
+TEST(OutboundPolicy, StoredResponseBodyIsBoundedAscii) {
+  EXPECT_EQ(ob::stored_response_body("ok\r\n\tfine", 100), "ok\r\n\tfine");
+  EXPECT_EQ(ob::stored_response_body("caf\xc3\xa9 \x01\x7f", 100), "caf?? ??");
+  EXPECT_EQ(ob::stored_response_body(std::string(50000, 'x'), 20000).size(), 20000u);
+  EXPECT_EQ(ob::stored_response_body(std::string("a\0b", 3), 10), "a?b");
+}
+
+TEST(OutboundLimits, ConcurrencyCapHoldsRequestsBack) {
+  ob::EndpointLimits limits;
+  ob::EndpointCaps caps{2, std::nullopt};
+  EXPECT_EQ(ob::fresh_room(caps), 2);
+  limits.started("e", caps, 0);
+  EXPECT_EQ(limits.room("e", 0), 1);
+  limits.started("e", caps, 0);
+  EXPECT_EQ(limits.room("e", 0), 0);
+  limits.finished("e", false, 10);
+  EXPECT_EQ(limits.room("e", 10), 1);
+  limits.finished("e", false, 10);
+  EXPECT_TRUE(limits.rooms(10).empty());  // back to fresh: forgotten
+}
+
+TEST(OutboundLimits, TokenBucketPacesToTheRate) {
+  ob::EndpointLimits limits;
+  ob::EndpointCaps caps{100, 10};
+  EXPECT_EQ(ob::fresh_room(caps), 10);
+  int sent = 0;
+  // 5 simulated seconds, asking every 10 ms: a full bucket (10), then 10 a second.
+  for (std::int64_t now = 0; now <= 5000; now += 10) {
+    int room = sent == 0 ? ob::fresh_room(caps) : limits.room("e", now);
+    for (int i = 0; i < room; ++i, ++sent) {
+      limits.started("e", caps, now);
+      limits.finished("e", false, now);
+    }
+  }
+  EXPECT_GE(sent, 59);
+  EXPECT_LE(sent, 61);
+}
+
+TEST(OutboundLimits, BreakerOpensProbesAndCloses) {
+  ob::EndpointLimits limits({3, 1000, 4000});
+  ob::EndpointCaps caps{10, std::nullopt};
+  for (int i = 0; i < 3; ++i) limits.started("e", caps, 0);
+  for (int i = 0; i < 2; ++i) limits.finished("e", true, 0);
+  EXPECT_FALSE(limits.open("e"));
+  limits.finished("e", true, 0);
+  EXPECT_TRUE(limits.open("e"));
+  EXPECT_EQ(limits.room("e", 999), 0);
+  EXPECT_EQ(limits.room("e", 1000), 1);  // half open: one probe
+  limits.started("e", caps, 1000);
+  EXPECT_EQ(limits.room("e", 1000), 0);
+  limits.finished("e", true, 1100);  // the probe failed: open again for twice as long
+  EXPECT_EQ(limits.room("e", 3099), 0);
+  EXPECT_EQ(limits.room("e", 3100), 1);
+  limits.started("e", caps, 3100);
+  limits.finished("e", true, 3100);  // 4 s at most
+  EXPECT_EQ(limits.room("e", 7099), 0);
+  EXPECT_EQ(limits.room("e", 7100), 1);
+  limits.started("e", caps, 7100);
+  limits.finished("e", false, 7200);  // the probe succeeded: closed, full room again
+  EXPECT_FALSE(limits.open("e"));
+  EXPECT_TRUE(limits.rooms(7200).empty());
+}
+
+TEST(OutboundLimits, WhatCountsAgainstTheBreaker) {
+  EXPECT_TRUE(ob::breaker_failure(0, false));  // no answer: timeout, refused, reset
+  EXPECT_TRUE(ob::breaker_failure(503, false));
+  EXPECT_FALSE(ob::breaker_failure(404, false));  // the endpoint answers
+  EXPECT_FALSE(ob::breaker_failure(429, false));  // throttling: Retry-After paces it
+  EXPECT_FALSE(ob::breaker_failure(200, true));
+  ob::EndpointLimits off({0, 1000, 1000});
+  ob::EndpointCaps caps;
+  for (int i = 0; i < 20; ++i) off.started("e", caps, 0), off.finished("e", true, 0);
+  EXPECT_FALSE(off.open("e"));
 }
 
 }  // namespace

@@ -17,6 +17,30 @@ CREATE FUNCTION switchboard._outbound_wake() RETURNS void
 CREATE FUNCTION switchboard._new_webhook_secret() RETURNS text
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_new_webhook_secret';
 
+-- A new Ed25519 secret key for v1a signing: whsk_ and the base64 of a 32-byte random seed.
+CREATE FUNCTION switchboard._new_webhook_signing_key() RETURNS text
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_new_webhook_signing_key';
+
+-- The whpk_ public key of a whsk_ secret key (NULL for a whsec_ secret).
+CREATE FUNCTION switchboard._webhook_public_key(secret text) RETURNS text
+  LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'sb_webhook_public_key';
+
+-- A new signing secret for the scheme: whsec_ for v1, whsk_ for v1a.
+CREATE FUNCTION switchboard._new_signing_secret(signing text) RETURNS text
+  LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN signing OPERATOR(pg_catalog.=) 'v1a' THEN switchboard._new_webhook_signing_key()
+              ELSE switchboard._new_webhook_secret() END
+$$;
+
+-- What an answer shows of a new secret, once: the whsec_ secret itself (v1), or the whpk_ public
+-- key receivers verify v1a signatures with (the secret key never leaves the database).
+CREATE FUNCTION switchboard._shown_secret(secret text) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN pg_catalog.starts_with(secret, 'whsk_')
+              THEN pg_catalog.jsonb_build_object('publicKey', switchboard._webhook_public_key(secret))
+              ELSE pg_catalog.jsonb_build_object('secret', secret) END
+$$;
+
 -- True when the event type is wanted by an endpoint with these filters (NULL: every type;
 -- 'appointment.*' matches every type below appointment).
 CREATE FUNCTION switchboard._event_type_matches(filters text[], event_type text) RETURNS boolean
@@ -104,12 +128,9 @@ BEGIN
       DETAIL = format('options: %s', options),
       HINT = 'rateLimit is positive, maxConcurrency between 1 and 100';
   END IF;
-  IF signing = 'v1a' THEN
-    RAISE EXCEPTION 'v1a (Ed25519) signing is not available yet' USING ERRCODE = '0A000',
-      DETAIL = format('signing: %s', signing), HINT = 'use v1 (HMAC-SHA256)';
-  ELSIF signing <> 'v1' THEN
+  IF signing NOT IN ('v1', 'v1a') THEN
     RAISE EXCEPTION 'unknown webhook signing scheme' USING ERRCODE = '22023',
-      DETAIL = format('signing: %s', signing), HINT = 'v1 (HMAC-SHA256)';
+      DETAIL = format('signing: %s', signing), HINT = 'v1 (HMAC-SHA256) or v1a (Ed25519)';
   END IF;
 END
 $$;
@@ -143,9 +164,11 @@ CREATE FUNCTION switchboard._endpoint_json(e switchboard.webhook_endpoints) RETU
 $$;
 
 -- Ensures: the message is queued for every enabled endpoint of the organisation that wants its
--- type (only `only_endpoint` when given); returns how many deliveries were queued.
+-- type (a type marked explicit_only only where the endpoint names it; only `only_endpoint` when
+-- given); returns how many deliveries were queued.
 CREATE FUNCTION switchboard._fan_out(org_id uuid, message_id text, event_type text,
-                                     only_endpoint uuid DEFAULT NULL) RETURNS integer
+                                     only_endpoint uuid DEFAULT NULL,
+                                     explicit_only boolean DEFAULT false) RETURNS integer
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   n integer;
@@ -154,7 +177,9 @@ BEGIN
   SELECT e.org_id, _fan_out.message_id, e.id FROM switchboard.webhook_endpoints e
    WHERE e.org_id OPERATOR(pg_catalog.=) _fan_out.org_id AND e.enabled
      AND (only_endpoint IS NULL OR e.id OPERATOR(pg_catalog.=) only_endpoint)
-     AND (only_endpoint IS NOT NULL OR switchboard._event_type_matches(e.event_types, _fan_out.event_type));
+     AND (only_endpoint IS NOT NULL OR switchboard._event_type_matches(e.event_types, _fan_out.event_type))
+     AND (NOT _fan_out.explicit_only
+          OR _fan_out.event_type OPERATOR(pg_catalog.=) ANY (e.event_types));
   GET DIAGNOSTICS n = ROW_COUNT;
   IF n > 0 THEN
     PERFORM switchboard._outbound_wake();
@@ -165,28 +190,15 @@ $$;
 
 -- Ensures: the event is in the outbox of the organisation, delivered after this transaction
 -- commits (never if it rolls back) to every endpoint that wants it; returns its message id. A
--- repeated idempotency key returns the first message's id and queues nothing.
-CREATE FUNCTION switchboard.emit_event(org_id uuid, event_type text, payload jsonb,
-                                       idempotency_key text DEFAULT NULL) RETURNS text
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  PERFORM switchboard.require_arg(org_id, 'org_id');
-  PERFORM switchboard.assert_role(org_id, 'admin');
-  RETURN switchboard._emit_event(org_id, event_type, payload, idempotency_key);
-END
-$$;
-COMMENT ON FUNCTION switchboard.emit_event(uuid, text, jsonb, text) IS
-  'queue an event for the organisation''s webhook endpoints in this transaction; returns its msg_ id';
-
--- The body of emit_event without its role check: for the built-in events that the capabilities'
--- own functions emit after their own checks (an agent's disposition emits call.disposition_set).
--- Granted to no one: only the owner's functions call it.
+-- repeated idempotency key returns the first message's id and queues nothing. No permission
+-- check: the capabilities call it as the owner for their built-in events (emit_event checks).
 CREATE FUNCTION switchboard._emit_event(org_id uuid, event_type text, payload jsonb,
                                         idempotency_key text DEFAULT NULL) RETURNS text
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_id text := 'msg_' || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '');
   v_inserted text;
+  v_explicit boolean;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   PERFORM switchboard.require_arg(event_type, 'event_type');
@@ -195,8 +207,9 @@ BEGIN
     RAISE EXCEPTION 'invalid idempotency key' USING ERRCODE = '22023',
       DETAIL = format('idempotency_key: "%s"', idempotency_key), HINT = '1 to 200 characters';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM switchboard.event_types t
-                  WHERE t.name OPERATOR(pg_catalog.=) _emit_event.event_type) THEN
+  SELECT t.explicit_only INTO v_explicit FROM switchboard.event_types t
+   WHERE t.name OPERATOR(pg_catalog.=) _emit_event.event_type;
+  IF NOT FOUND THEN
     RAISE EXCEPTION 'unknown event type' USING ERRCODE = '22023',
       DETAIL = format('event type: %s', event_type), HINT = 'a name from switchboard.event_types';
   END IF;
@@ -213,10 +226,23 @@ BEGIN
        AND m.idempotency_key OPERATOR(pg_catalog.=) _emit_event.idempotency_key;
     RETURN v_id;
   END IF;
-  PERFORM switchboard._fan_out(org_id, v_id, event_type);
+  PERFORM switchboard._fan_out(org_id, v_id, event_type, NULL, v_explicit);
   RETURN v_id;
 END
 $$;
+
+-- Ensures: as _emit_event, for admins and owners of the organisation (and the service role).
+CREATE FUNCTION switchboard.emit_event(org_id uuid, event_type text, payload jsonb,
+                                       idempotency_key text DEFAULT NULL) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard.require_arg(org_id, 'org_id');
+  PERFORM switchboard.assert_role(org_id, 'admin');
+  RETURN switchboard._emit_event(org_id, event_type, payload, idempotency_key);
+END
+$$;
+COMMENT ON FUNCTION switchboard.emit_event(uuid, text, jsonb, text) IS
+  'queue an event for the organisation''s webhook endpoints in this transaction; returns its msg_ id';
 
 -- Ensures: a new enabled endpoint of the organisation with a fresh signing secret, returned once.
 CREATE FUNCTION switchboard.create_webhook_endpoint(org_id uuid, url text,
@@ -226,7 +252,7 @@ CREATE FUNCTION switchboard.create_webhook_endpoint(org_id uuid, url text,
 DECLARE
   o record;
   e switchboard.webhook_endpoints;
-  v_secret text := switchboard._new_webhook_secret();
+  v_secret text;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   PERFORM switchboard.assert_role(org_id, 'admin');
@@ -239,10 +265,11 @@ BEGIN
           create_webhook_endpoint.event_types, o.rate_limit, coalesce(o.max_concurrency, 10),
           coalesce(o.ordered, false), coalesce(o.signing, 'v1'))
   RETURNING * INTO e;
+  v_secret := switchboard._new_signing_secret(e.signing);
   INSERT INTO switchboard.webhook_endpoint_secrets (org_id, endpoint_id, secret)
     VALUES (e.org_id, e.id, v_secret);
-  RETURN pg_catalog.jsonb_build_object('reason', 'CREATED', 'secret', v_secret)
-         OPERATOR(pg_catalog.||) switchboard._endpoint_json(e);
+  RETURN pg_catalog.jsonb_build_object('reason', 'CREATED') OPERATOR(pg_catalog.||)
+         switchboard._shown_secret(v_secret) OPERATOR(pg_catalog.||) switchboard._endpoint_json(e);
 END
 $$;
 
@@ -261,6 +288,11 @@ BEGIN
   PERFORM switchboard.require_arg(changes, 'changes');
   e := switchboard._lock_endpoint(org_id, endpoint_id);
   o := switchboard._endpoint_options(changes OPERATOR(pg_catalog.-) ARRAY['url', 'eventTypes']);
+  IF o.signing IS DISTINCT FROM e.signing AND o.signing IS NOT NULL THEN
+    RAISE EXCEPTION 'the signing scheme of a webhook endpoint cannot change' USING ERRCODE = '22023',
+      DETAIL = format('The endpoint signs with %s; %s was given.', e.signing, o.signing),
+      HINT = 'Create a new endpoint with the other scheme.';
+  END IF;
   IF changes ? 'url' THEN
     PERFORM switchboard._check_endpoint_url(changes ->> 'url');
     e.url := changes ->> 'url';
@@ -339,7 +371,7 @@ CREATE FUNCTION switchboard.rotate_webhook_secret(org_id uuid, endpoint_id uuid,
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   e switchboard.webhook_endpoints;
-  v_secret text := switchboard._new_webhook_secret();
+  v_secret text;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   PERFORM switchboard.assert_role(org_id, 'admin');
@@ -354,10 +386,12 @@ BEGIN
      AND s.expires_at IS NOT NULL;
   UPDATE switchboard.webhook_endpoint_secrets s SET expires_at = pg_catalog.now() + grace
    WHERE s.org_id OPERATOR(pg_catalog.=) e.org_id AND s.endpoint_id OPERATOR(pg_catalog.=) e.id;
+  v_secret := switchboard._new_signing_secret(e.signing);
   INSERT INTO switchboard.webhook_endpoint_secrets (org_id, endpoint_id, secret)
     VALUES (e.org_id, e.id, v_secret);
   RETURN pg_catalog.jsonb_build_object('reason', 'ROTATED', 'orgId', e.org_id, 'endpointId', e.id,
-    'secret', v_secret, 'previousExpiresAt', switchboard.answer_time(pg_catalog.now() + grace));
+    'previousExpiresAt', switchboard.answer_time(pg_catalog.now() + grace))
+    OPERATOR(pg_catalog.||) switchboard._shown_secret(v_secret);
 END
 $$;
 
@@ -537,17 +571,31 @@ BEGIN
 END
 $$;
 
--- The deliveries due now (at most max_count; per ordered endpoint only its oldest pending one),
--- leased for `lease` seconds: a worker that dies leaves them due again when the lease runs out,
--- and they are sent again with the same message id.
-CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer DEFAULT 60)
+-- The deliveries due now (at most max_count; per ordered endpoint only its oldest pending one;
+-- per endpoint at most its room: what the delivery worker says is left for the endpoints in
+-- limited_endpoints (concurrency in flight, rate tokens, an open circuit breaker: 0), and for
+-- the others the lesser of its max_concurrency and rate_limit), leased for `lease` seconds: a
+-- worker that dies leaves them due again when the lease runs out, and they are sent again with
+-- the same message id.
+CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer DEFAULT 60,
+                                              limited_endpoints uuid[] DEFAULT '{}',
+                                              limited_rooms integer[] DEFAULT '{}')
   RETURNS TABLE (org_id uuid, message_id text, endpoint_id uuid, attempt integer, url text,
-                 body text, secrets text[], created_at timestamptz)
+                 body text, secrets text[], created_at timestamptz, max_concurrency integer,
+                 rate_limit integer)
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   RETURN QUERY
-  WITH due AS (
-    SELECT d.org_id, d.message_id, d.endpoint_id FROM switchboard.webhook_deliveries d
+  WITH limited AS (
+    SELECT l.endpoint_id, l.room
+      FROM ROWS FROM (pg_catalog.unnest(coalesce(limited_endpoints, '{}')),
+                      pg_catalog.unnest(coalesce(limited_rooms, '{}'))) AS l(endpoint_id, room)),
+  candidates AS (
+    SELECT d.org_id, d.message_id, d.endpoint_id, d.next_attempt_at,
+           pg_catalog.row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.seq) AS n,
+           coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id),
+                    LEAST(e.max_concurrency, coalesce(e.rate_limit, e.max_concurrency))) AS room
+      FROM switchboard.webhook_deliveries d
       JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
                                           AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
      WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND d.next_attempt_at <= pg_catalog.now()
@@ -556,8 +604,14 @@ BEGIN
              SELECT 1 FROM switchboard.webhook_deliveries p
               WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
                 AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-                AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))
-     ORDER BY d.next_attempt_at
+                AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))),
+  due AS (
+    SELECT d.org_id, d.message_id, d.endpoint_id FROM switchboard.webhook_deliveries d
+      JOIN candidates c ON c.org_id OPERATOR(pg_catalog.=) d.org_id
+                       AND c.message_id OPERATOR(pg_catalog.=) d.message_id
+                       AND c.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+     WHERE c.n <= c.room
+     ORDER BY c.next_attempt_at
      LIMIT max_count
      FOR UPDATE OF d SKIP LOCKED),
   leased AS (
@@ -575,7 +629,7 @@ BEGIN
                   AND s.endpoint_id OPERATOR(pg_catalog.=) l.endpoint_id
                   AND (s.expires_at IS NULL OR s.expires_at > pg_catalog.now())
                 ORDER BY s.created_at DESC),
-         m.created_at
+         m.created_at, e.max_concurrency, e.rate_limit
     FROM leased l
     JOIN switchboard.webhook_messages m ON m.org_id OPERATOR(pg_catalog.=) l.org_id
                                        AND m.id OPERATOR(pg_catalog.=) l.message_id
@@ -601,6 +655,47 @@ CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
               AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
               AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))) n
    WHERE n.due IS NOT NULL
+$$;
+
+-- How long messages are kept: switchboard.outbound_retention (default 30 days).
+CREATE FUNCTION switchboard._outbound_retention() RETURNS interval
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(NULLIF(pg_catalog.current_setting('switchboard.outbound_retention', true), '')::pg_catalog.interval,
+                  '30 days'::pg_catalog.interval)
+$$;
+
+-- Ensures: at most max_rows messages older than the retention are gone with their deliveries and
+-- attempts, oldest first, except those still pending for an enabled endpoint; rows another
+-- transaction holds are skipped (it never waits). Returns how many messages were deleted. The
+-- delivery worker calls it in short transactions while it runs.
+CREATE FUNCTION switchboard._prune_webhooks(max_rows integer DEFAULT 1000) RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_before timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) switchboard._outbound_retention();
+  n integer;
+BEGIN
+  IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 100000 THEN
+    RAISE EXCEPTION 'max_rows out of range' USING ERRCODE = '22023',
+      DETAIL = format('max_rows: %s', max_rows), HINT = 'between 1 and 100000';
+  END IF;
+  WITH old AS (
+    SELECT m.org_id, m.id FROM switchboard.webhook_messages m
+     WHERE m.created_at < v_before
+       AND NOT EXISTS (
+             SELECT 1 FROM switchboard.webhook_deliveries d
+               JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
+                                                   AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
+              WHERE d.org_id OPERATOR(pg_catalog.=) m.org_id
+                AND d.message_id OPERATOR(pg_catalog.=) m.id
+                AND d.status OPERATOR(pg_catalog.=) 'pending' AND e.enabled)
+     ORDER BY m.created_at
+     LIMIT max_rows
+     FOR UPDATE OF m SKIP LOCKED)
+  DELETE FROM switchboard.webhook_messages m USING old
+   WHERE m.org_id OPERATOR(pg_catalog.=) old.org_id AND m.id OPERATOR(pg_catalog.=) old.id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
 $$;
 
 -- Ensures: the delivery worker of this database claims nothing while paused (superusers and the
@@ -681,3 +776,116 @@ BEGIN
   RETURN v_status;
 END
 $$;
+
+-------------------------------------------------------------------------------------------------
+-- Built-in events, queued in the transaction of the change by triggers on the capabilities'
+-- tables (so direct DML raises them too): appointments, memberships and subscriptions. The
+-- entitlements code raises feature.limit_reached and telephony caller_id.verification_started
+-- themselves (they know what a trigger cannot see: the limit, the code).
+-------------------------------------------------------------------------------------------------
+
+-- An appointment as its events carry it; `previous`, when given, adds where it was before.
+CREATE FUNCTION switchboard._appointment_event_data(a switchboard.appointments,
+                                                    previous switchboard.appointments DEFAULT NULL)
+  RETURNS jsonb
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.jsonb_build_object('appointmentId', a.id, 'orgId', a.org_id,
+           'calendarId', a.calendar_id, 'contactId', a.contact_id, 'service', a.service,
+           'status', a.status, 'startsAt', switchboard.answer_time(a.starts_at),
+           'endsAt', switchboard.answer_time(a.ends_at), 'source', a.source)
+         OPERATOR(pg_catalog.||) CASE
+           WHEN a.status OPERATOR(pg_catalog.=) 'cancelled' THEN
+             pg_catalog.jsonb_build_object('cancelKind', a.cancel_kind, 'cancelReason', a.cancel_reason)
+           WHEN a.status OPERATOR(pg_catalog.=) 'held' THEN
+             pg_catalog.jsonb_build_object('holdExpiresAt', switchboard.answer_time(a.hold_expires_at))
+           ELSE '{}'::pg_catalog.jsonb END
+         OPERATOR(pg_catalog.||) CASE WHEN previous IS NULL THEN '{}'::pg_catalog.jsonb ELSE
+           pg_catalog.jsonb_build_object('previousStartsAt', switchboard.answer_time(previous.starts_at),
+                                         'previousEndsAt', switchboard.answer_time(previous.ends_at)) END
+$$;
+
+-- Ensures: an inserted appointment raises appointment.held or .booked; a status change raises
+-- .confirmed, .cancelled, .completed or .no_show; a move (same status) raises .rescheduled.
+CREATE FUNCTION switchboard._appointment_events() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_type text;
+BEGIN
+  IF TG_TABLE_NAME ~ '_[0-9]+$' THEN
+    RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    v_type := CASE NEW.status WHEN 'held' THEN 'appointment.held' WHEN 'confirmed' THEN 'appointment.booked' END;
+  ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+    v_type := CASE NEW.status WHEN 'confirmed' THEN 'appointment.confirmed'
+                              WHEN 'cancelled' THEN 'appointment.cancelled'
+                              WHEN 'completed' THEN 'appointment.completed'
+                              WHEN 'no_show' THEN 'appointment.no_show' END;
+  ELSE
+    PERFORM switchboard._emit_event(NEW.org_id, 'appointment.rescheduled',
+                                    switchboard._appointment_event_data(NEW, OLD));
+  END IF;
+  IF v_type IS NOT NULL THEN
+    PERFORM switchboard._emit_event(NEW.org_id, v_type, switchboard._appointment_event_data(NEW));
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER appointments_events_insert AFTER INSERT ON switchboard.appointments
+  FOR EACH ROW EXECUTE FUNCTION switchboard._appointment_events();
+CREATE TRIGGER appointments_events_update AFTER UPDATE ON switchboard.appointments
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.starts_at IS DISTINCT FROM NEW.starts_at
+                     OR OLD.ends_at IS DISTINCT FROM NEW.ends_at)
+  EXECUTE FUNCTION switchboard._appointment_events();
+
+-- Ensures: a membership added, removed or given another role raises member.added, .removed or
+-- .role_changed (not while its organisation is being deleted).
+CREATE FUNCTION switchboard._member_events() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF TG_TABLE_NAME ~ '_[0-9]+$' THEN
+    RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    PERFORM switchboard._emit_event(NEW.org_id, 'member.added',
+      pg_catalog.jsonb_build_object('orgId', NEW.org_id, 'userId', NEW.user_id, 'role', NEW.role));
+  ELSIF TG_OP = 'UPDATE' THEN
+    PERFORM switchboard._emit_event(NEW.org_id, 'member.role_changed',
+      pg_catalog.jsonb_build_object('orgId', NEW.org_id, 'userId', NEW.user_id, 'role', NEW.role,
+                                    'previousRole', OLD.role));
+  ELSIF EXISTS (SELECT 1 FROM switchboard.organizations o WHERE o.id OPERATOR(pg_catalog.=) OLD.org_id) THEN
+    PERFORM switchboard._emit_event(OLD.org_id, 'member.removed',
+      pg_catalog.jsonb_build_object('orgId', OLD.org_id, 'userId', OLD.user_id, 'role', OLD.role));
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER organization_members_events AFTER INSERT OR DELETE ON switchboard.organization_members
+  FOR EACH ROW EXECUTE FUNCTION switchboard._member_events();
+CREATE TRIGGER organization_members_role_events AFTER UPDATE ON switchboard.organization_members
+  FOR EACH ROW WHEN (OLD.role IS DISTINCT FROM NEW.role) EXECUTE FUNCTION switchboard._member_events();
+
+-- Ensures: a new subscription, or a change of its tier, status, billing cycle or add-ons, raises
+-- subscription.changed.
+CREATE FUNCTION switchboard._subscription_events() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF TG_TABLE_NAME ~ '_[0-9]+$' THEN
+    RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
+  END IF;
+  PERFORM switchboard._emit_event(NEW.org_id, 'subscription.changed',
+    pg_catalog.jsonb_build_object('orgId', NEW.org_id, 'subscriptionId', NEW.id, 'tier', NEW.tier,
+      'status', NEW.status, 'billingCycle', NEW.billing_cycle, 'addons', NEW.addons,
+      'currentPeriodEnd', switchboard.answer_time(NEW.current_period_end),
+      'previousTier', CASE WHEN TG_OP = 'UPDATE' THEN OLD.tier END,
+      'previousStatus', CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END));
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER subscriptions_events_insert AFTER INSERT ON switchboard.subscriptions
+  FOR EACH ROW EXECUTE FUNCTION switchboard._subscription_events();
+CREATE TRIGGER subscriptions_events_update AFTER UPDATE ON switchboard.subscriptions
+  FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier OR OLD.status IS DISTINCT FROM NEW.status
+                     OR OLD.billing_cycle IS DISTINCT FROM NEW.billing_cycle
+                     OR OLD.addons IS DISTINCT FROM NEW.addons)
+  EXECUTE FUNCTION switchboard._subscription_events();

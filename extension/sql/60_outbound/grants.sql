@@ -18,8 +18,10 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
   switchboard._retry_schedule(),
   switchboard._next_delivery_in(),
+  switchboard._outbound_retention(),
+  switchboard._prune_webhooks(integer),
   switchboard.set_outbound_paused(boolean),
-  switchboard._claim_deliveries(integer, integer),
+  switchboard._claim_deliveries(integer, integer, uuid[], integer[]),
   switchboard._record_attempt(uuid, text, uuid, integer, text, text, integer, integer)
   TO service_role;
 GRANT SELECT ON switchboard.event_types TO anon, authenticated, service_role;

@@ -34,7 +34,8 @@ SELECT f, pg_catalog.jsonb_build_object('type', 'object', 'required', ARRAY['rea
          'properties', '{
            "reason": {"type": "string"}, "orgId": {"type": "string", "format": "uuid"},
            "endpointId": {"type": "string", "format": "uuid"}, "url": {"type": "string"},
-           "secret": {"type": "string"}, "description": {"type": "string"},
+           "secret": {"type": "string"}, "publicKey": {"type": "string"},
+           "description": {"type": "string"},
            "eventTypes": {"type": "array", "nullable": true, "items": {"type": "string"}},
            "enabled": {"type": "boolean"}, "disabledReason": {"type": "string", "nullable": true},
            "rateLimit": {"type": "integer", "nullable": true}, "maxConcurrency": {"type": "integer"},
@@ -52,5 +53,7 @@ INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('_claim_deliveries', 'a step of the webhook delivery worker', true),
   ('_record_attempt', 'a step of the webhook delivery worker', true),
   ('_next_delivery_in', 'a step of the webhook delivery worker', true),
+  ('_prune_webhooks', 'a step of the webhook delivery worker (retention)', true),
+  ('_outbound_retention', 'part of the webhook retention pruning', true),
   ('_outbound_wake', 'part of emit_event()', true),
   ('set_outbound_paused', 'an operator''s switch, run in SQL', true);

@@ -7,7 +7,10 @@ CREATE TABLE switchboard.event_types (
   name text PRIMARY KEY CONSTRAINT event_types_name_check
     CHECK (name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$' AND length(name) <= 100),
   description text NOT NULL,
-  builtin boolean NOT NULL DEFAULT false
+  builtin boolean NOT NULL DEFAULT false,
+  -- true: delivered only to endpoints that name the type itself, never to an endpoint taking every
+  -- type or a wildcard (events carrying a secret, such as a caller-ID verification code)
+  explicit_only boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE switchboard.event_types IS
   'the event types emit_event accepts and endpoints subscribe to (capabilities add theirs)';
@@ -26,6 +29,9 @@ INSERT INTO switchboard.event_types (name, description, builtin) VALUES
   ('member.removed', 'a member left or was removed', true),
   ('member.role_changed', 'a member''s role changed', true),
   ('webhook.test', 'a test message sent by send_test_webhook', true);
+INSERT INTO switchboard.event_types (name, description, builtin, explicit_only) VALUES
+  ('caller_id.verification_started',
+   'a caller-ID verification code was issued: the platform delivers it to the number', true, true);
 
 CREATE TABLE switchboard.webhook_endpoints (
   org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
@@ -59,7 +65,8 @@ CREATE TABLE switchboard.webhook_endpoint_secrets (
   org_id uuid NOT NULL,
   endpoint_id uuid NOT NULL,
   id uuid NOT NULL DEFAULT gen_random_uuid(),
-  secret text NOT NULL CONSTRAINT webhook_endpoint_secrets_secret_check CHECK (secret ~ '^whsec_'),
+  -- whsec_ (v1, HMAC-SHA256) or whsk_ (v1a, the Ed25519 secret key)
+  secret text NOT NULL CONSTRAINT webhook_endpoint_secrets_secret_check CHECK (secret ~ '^(whsec|whsk)_'),
   -- NULL: the current secret; else a rotated-out secret that keeps signing until then
   expires_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -85,6 +92,8 @@ CREATE TABLE switchboard.webhook_messages (
   CONSTRAINT webhook_messages_idempotency_key UNIQUE (org_id, idempotency_key)
 );
 CREATE INDEX webhook_messages_org_created_idx ON switchboard.webhook_messages (org_id, created_at);
+-- The retention pruning's order (oldest first, across organisations).
+CREATE INDEX webhook_messages_created_idx ON switchboard.webhook_messages (created_at);
 COMMENT ON TABLE switchboard.webhook_messages IS
   'the outbox: events emitted in committed transactions, with the exact body sent';
 SELECT pg_catalog.pg_extension_config_dump('switchboard.webhook_messages', '');

@@ -239,19 +239,33 @@ PublicKey p256_public_key(std::string_view x, std::string_view y) {
   return key_from_params("EC", bld.get());
 }
 
+// The 32 raw bytes of the half of an Ed25519 key that `get` reads (public key or private seed).
+static std::string ed25519_raw(const PublicKey& key,
+                               int (*get)(const EVP_PKEY*, unsigned char*, std::size_t*)) {
+  std::string raw(32, '\0');
+  std::size_t length = raw.size();
+  if (key_type(key) != "ED25519" ||
+      !get(key.get(), reinterpret_cast<unsigned char*>(raw.data()), &length))
+    throw std::runtime_error("not an Ed25519 key with that half");
+  return raw;
+}
+
 PublicKey ed25519_public_key(std::string_view raw) {
   if (raw.size() != 32) throw std::runtime_error("an Ed25519 public key has 32 bytes");
   return own(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes_of(raw), raw.size()));
 }
 
 std::string ed25519_raw_public_key(const PublicKey& key) {
-  std::string raw(32, '\0');
-  std::size_t length = raw.size();
-  if (key_type(key) != "ED25519" ||
-      !EVP_PKEY_get_raw_public_key(key.get(), reinterpret_cast<unsigned char*>(raw.data()),
-                                   &length))
-    throw std::runtime_error("not an Ed25519 key");
-  return raw;
+  return ed25519_raw(key, EVP_PKEY_get_raw_public_key);
+}
+
+PublicKey ed25519_private_key(std::string_view seed) {
+  if (seed.size() != 32) throw std::runtime_error("an Ed25519 private key has a 32-byte seed");
+  return own(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, bytes_of(seed), seed.size()));
+}
+
+std::string ed25519_raw_private_key(const PublicKey& key) {
+  return ed25519_raw(key, EVP_PKEY_get_raw_private_key);
 }
 
 std::string key_type(const PublicKey& key) {

@@ -59,6 +59,12 @@ PublicKey ed25519_public_key(std::string_view raw);
 // The 32 raw bytes of an Ed25519 key's public half.
 std::string ed25519_raw_public_key(const PublicKey& key);
 
+// An Ed25519 private key from its 32-byte seed (RFC 8032); throws std::runtime_error otherwise.
+PublicKey ed25519_private_key(std::string_view seed);
+
+// The 32-byte seed of an Ed25519 private key.
+std::string ed25519_raw_private_key(const PublicKey& key);
+
 // "RSA", "EC", "ED25519" or "" for other key types.
 std::string key_type(const PublicKey& key);
 

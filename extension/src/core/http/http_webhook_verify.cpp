@@ -256,6 +256,25 @@ PublicKey standard_public_key(std::string_view whpk) {
   return ed25519_public_key(*raw);
 }
 
+PublicKey standard_private_key(std::string_view whsk) {
+  if (whsk.substr(0, 5) != "whsk_") throw std::runtime_error("a secret key starts with whsk_");
+  auto raw = base64_decode(whsk.substr(5));
+  if (!raw || (raw->size() != 32 && raw->size() != 64))
+    throw std::runtime_error("a whsk_ key is the base64 of a 32-byte Ed25519 seed");
+  PublicKey key = ed25519_private_key(raw->substr(0, 32));
+  if (raw->size() == 64 && !constant_time_equal(raw->substr(32), ed25519_raw_public_key(key)))
+    throw std::runtime_error("the public half of the whsk_ key does not match its seed");
+  return key;
+}
+
+std::string standard_private_key_text(const PublicKey& key) {
+  return "whsk_" + base64_encode(ed25519_raw_private_key(key));
+}
+
+std::string standard_public_key_text(const PublicKey& key) {
+  return "whpk_" + base64_encode(ed25519_raw_public_key(key));
+}
+
 std::string standard_v1a_signature(const PublicKey& private_key, std::string_view id,
                                    std::string_view timestamp, std::string_view body) {
   std::string message = standard_message(id, timestamp, body);

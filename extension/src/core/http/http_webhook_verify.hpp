@@ -98,6 +98,15 @@ std::string standard_signature(const std::string& secret, std::string_view id,
 // std::runtime_error when malformed.
 PublicKey standard_public_key(std::string_view whpk);
 
+// The Ed25519 private key of a Standard Webhooks secret key: whsk_ + base64 of its 32-byte seed
+// (64 bytes, seed then public key, as libsodium writes it, are read too); throws
+// std::runtime_error when malformed.
+PublicKey standard_private_key(std::string_view whsk);
+
+// The whsk_ (32-byte seed) and whpk_ texts of an Ed25519 key.
+std::string standard_private_key_text(const PublicKey& key);
+std::string standard_public_key_text(const PublicKey& key);
+
 // The Standard Webhooks asymmetric signature ("v1a,<base64>") of a message by an Ed25519 key.
 std::string standard_v1a_signature(const PublicKey& private_key, std::string_view id,
                                    std::string_view timestamp, std::string_view body);

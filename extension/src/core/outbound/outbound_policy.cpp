@@ -146,9 +146,28 @@ std::string signature_header(const std::vector<std::string>& secrets, std::strin
   std::string header;
   for (const std::string& secret : secrets) {
     if (!header.empty()) header += ' ';
-    header += sb::standard_signature(secret, id, timestamp, body);
+    if (secret.compare(0, 5, "whsk_") == 0)
+      header += sb::standard_v1a_signature(sb::standard_private_key(secret), id, timestamp, body);
+    else
+      header += sb::standard_signature(secret, id, timestamp, body);
   }
   return header;
+}
+
+std::pair<std::string, std::string> v1a_key_pair(std::string_view seed) {
+  sb::PublicKey key = sb::ed25519_private_key(seed);
+  return {sb::standard_private_key_text(key), sb::standard_public_key_text(key)};
+}
+
+std::string v1a_public_key(std::string_view whsk) {
+  return sb::standard_public_key_text(sb::standard_private_key(whsk));
+}
+
+std::string stored_response_body(std::string_view body, std::size_t max_bytes) {
+  std::string out(body.substr(0, max_bytes));
+  for (char& c : out)
+    if (!(c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7f))) c = '?';
+  return out;
 }
 
 }  // namespace sb::outbound

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct sockaddr;
@@ -42,8 +43,19 @@ const char* outcome_of_status(long status);
 // Seconds to wait from a Retry-After value (delay-seconds or an HTTP date, against `now`).
 std::optional<long> retry_after_seconds(std::string_view value, std::int64_t now);
 
-// The webhook-signature header value: one "v1,<base64>" per secret, space-separated.
+// The webhook-signature header value, space-separated: per whsec_ secret one "v1,<base64>"
+// (HMAC-SHA256), per whsk_ secret key one "v1a,<base64>" (Ed25519).
 std::string signature_header(const std::vector<std::string>& secrets, std::string_view id,
                              std::string_view timestamp, std::string_view body);
+
+// A fresh Ed25519 key pair for v1a signing from a 32-byte random seed: {whsk_..., whpk_...}.
+std::pair<std::string, std::string> v1a_key_pair(std::string_view seed);
+
+// The whpk_ public key of a whsk_ secret key; throws std::runtime_error when malformed.
+std::string v1a_public_key(std::string_view whsk);
+
+// What the attempts table keeps of a response body: at most max_bytes, every byte that is not
+// printable ASCII (tab, CR and LF included) replaced by '?', so it is always valid text.
+std::string stored_response_body(std::string_view body, std::size_t max_bytes);
 
 }  // namespace sb::outbound

@@ -92,6 +92,10 @@ Query finish_reservation_query = {
     "where org_id OPERATOR(pg_catalog.=) $1 and id OPERATOR(pg_catalog.=) $2",
     5,
     {UUIDOID, UUIDOID, TEXTOID, INT8OID, TEXTOID}};
+Query limit_reached_query = {
+    "select switchboard._emit_event($1, 'feature.limit_reached', $2::pg_catalog.jsonb)",
+    2,
+    {UUIDOID, TEXTOID}};
 
 int64_t to_int(const char* text) {
   return text ? std::strtoll(text, nullptr, 10) : 0;
@@ -181,6 +185,23 @@ Evaluation evaluate_locked(const sb::Uuid& org, std::string_view feature, Counte
   return e;
 }
 
+// Ensures: feature.limit_reached is queued when this change took the counted units (used plus
+// reserved) from below the limit to it or beyond.
+void note_limit_reached(const CounterKey& key, const Evaluation& e, int64_t counted_before) {
+  const auto& limit = e.decision.grant->limit;
+  int64_t counted = e.usage.used + e.usage.reserved;
+  if (!limit || counted_before >= *limit || counted < *limit) return;
+  sb::JsonWriter w;
+  w.begin_object().key("feature").string(key.feature);
+  w.field("used", std::optional<int64_t>(e.usage.used));
+  w.field("reserved", std::optional<int64_t>(e.usage.reserved));
+  w.field("limit", limit);
+  w.key("resetsAt").string(sb::answer_time(e.window.end));
+  w.end_object();
+  Datum args[2] = {sb::pg::uuid_datum(key.org), sb::pg::text_datum(w.text())};
+  spi_query(limit_reached_query, args, nullptr, ReadMode::read_write);
+}
+
 struct Consumption {
   bool ok = false;
   std::string json;
@@ -195,10 +216,12 @@ Consumption consume(const sb::Uuid& org, std::string_view feature, int64_t quant
   if (e.decision.access) {
     sb::pg::apply_limit(e, quantity);
     if (e.decision.access) {
-      overage = overage_of(e, e.usage.used + e.usage.reserved, quantity);
+      int64_t counted_before = e.usage.used + e.usage.reserved;
+      overage = overage_of(e, counted_before, quantity);
       e.usage.used += quantity;
       e.usage.overage += overage;
       sb::pg::apply_limit(e, 0);
+      note_limit_reached(key, e, counted_before);
     }
     write_counter(key, e.decision.access ? quantity : 0, -expired, overage);
   }
@@ -289,6 +312,7 @@ SB_FUNCTION(sb_reserve_feature) {
     expires = to_int(r.at(0, 1));
     e.usage.reserved += quantity;
     sb::pg::apply_limit(e, 0);
+    note_limit_reached(key, e, e.usage.used + e.usage.reserved - quantity);
   }
   if (e.decision.feature && e.decision.feature->metered)
     write_counter(key, 0, (e.decision.access ? quantity : 0) - expired, 0);

@@ -1,12 +1,16 @@
 #include "pg/outbound/outbound_worker.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <cstdint>
 #include <ctime>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/outbound/outbound_limits.hpp"
 #include "core/outbound/outbound_sender.hpp"
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_callbacks.hpp"
@@ -15,6 +19,11 @@
 #include "pg/base/base_store.hpp"
 
 extern "C" {
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -54,6 +63,9 @@ bool allow_http = false;
 char* retry_schedule = nullptr;
 int timeout_ms = 15000;
 int batch_size = 200;
+int retention_s = 30 * 24 * 3600;
+int breaker_failures = 5;
+int breaker_cooldown_ms = 30000;
 
 void attach(void* piece, bool fresh) {
   shared = static_cast<Shared*>(piece);
@@ -150,6 +162,19 @@ void define_settings() {
   DefineCustomIntVariable("switchboard.outbound_batch",
                           "Webhook deliveries in flight at once per database.", nullptr,
                           &batch_size, 200, 1, 10000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("switchboard.outbound_breaker_failures",
+                          "Consecutive failures of an endpoint that open its circuit breaker "
+                          "(0: never).",
+                          nullptr, &breaker_failures, 5, 0, 1000, PGC_SUSET, 0, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("switchboard.outbound_breaker_cooldown",
+                          "How long an open circuit breaker waits before its first probe.", nullptr,
+                          &breaker_cooldown_ms, 30000, 100, 3600000, PGC_SUSET, GUC_UNIT_MS,
+                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("switchboard.outbound_retention",
+                          "How long webhook messages and their attempts are kept.", nullptr,
+                          &retention_s, 30 * 24 * 3600, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S, nullptr,
+                          nullptr, nullptr);
 }
 
 // Ensures: the launcher is registered to start with the cluster (preloading only).
@@ -231,28 +256,57 @@ std::vector<std::vector<std::string>> plain_rows(const char* sql) {
 
 Query claim_query = {
     "select c.org_id::pg_catalog.text, c.message_id, c.endpoint_id::pg_catalog.text, c.url, c.body,"
-    " pg_catalog.array_to_string(c.secrets, ' ') from switchboard._claim_deliveries(CASE WHEN"
-    " (SELECT s.paused FROM switchboard.outbound_state s) THEN 0 ELSE $1 END, $2) c",
-    2,
-    {INT4OID, INT4OID}};
+    " pg_catalog.array_to_string(c.secrets, ' '), c.max_concurrency, c.rate_limit"
+    " from switchboard._claim_deliveries(CASE WHEN"
+    " (SELECT s.paused FROM switchboard.outbound_state s) THEN 0 ELSE $1 END, $2,"
+    " $3::pg_catalog.uuid[], $4::pg_catalog.int4[]) c",
+    4,
+    {INT4OID, INT4OID, TEXTOID, TEXTOID}};
 Query record_query = {
     "select switchboard._record_attempt($1::pg_catalog.uuid, $2, $3::pg_catalog.uuid, $4, $5, $6,"
     " $7, $8)",
     8,
     {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID, INT4OID}};
 Query next_query = {"select switchboard._next_delivery_in()", 0, {}};
+Query prune_query = {
+    "select CASE WHEN (SELECT s.paused FROM switchboard.outbound_state s) THEN 0"
+    " ELSE switchboard._prune_webhooks($1) END",
+    1,
+    {INT4OID}};
+constexpr int kPruneBatch = 1000;
+constexpr std::size_t kMaxStoredBody = 20000;  // bytes of a response body kept
+constexpr int kPruneBatchesAtOnce = 20;
+constexpr long kPruneEverySeconds = 60;
 
 // A claimed delivery while its request runs.
 struct Claimed {
   std::string org_id, message_id, endpoint_id;
 };
 
-// Printable ASCII of a response body (what the attempts table keeps: always valid text).
-std::string printable(const std::string& body) {
-  std::string out(body);
-  for (char& c : out)
-    if (!(c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7f))) c = '?';
-  return out;
+// Milliseconds of the monotonic clock (the pacing of endpoints).
+std::int64_t now_ms() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+// The endpoints with pacing state and their rooms, as two array literals for the claim.
+std::pair<std::string, std::string> room_arrays(ob::EndpointLimits& limits) {
+  std::string ids = "{", rooms = "{";
+  for (const auto& [endpoint, room] : limits.rooms(now_ms())) {
+    if (ids.size() > 1) ids += ',', rooms += ',';
+    ids += endpoint;
+    rooms += std::to_string(room);
+  }
+  return {ids + "}", rooms + "}"};
+}
+
+// The caps of a claimed row's endpoint (columns 6 and 7: max_concurrency, rate_limit).
+ob::EndpointCaps caps_of(const char* const* row) {
+  ob::EndpointCaps caps;
+  caps.max_concurrency = row[6] ? std::atoi(row[6]) : 10;
+  if (row[7]) caps.rate_limit = std::atoi(row[7]);
+  return caps;
 }
 
 // The request of a claimed delivery, signed now with every active secret.
@@ -275,19 +329,23 @@ ob::Request request_of(std::uint64_t token, const char* const* row) {
 
 class Deliverer {
  public:
-  Deliverer() : sender_(options()) {}
+  Deliverer() : sender_(options()), limits_(breaker()) {}
 
-  // Ensures: up to `room` due deliveries are claimed and their requests started; how many.
+  // Ensures: up to `room` due deliveries are claimed (each endpoint within its pacing) and their
+  // requests started; how many.
   size_t claim(int room) {
     size_t n = 0;
+    auto [ids, rooms] = room_arrays(limits_);
     in_transaction([&] {
-      Datum args[2] = {Int32GetDatum(room), Int32GetDatum(timeout_ms / 1000 + 60)};
+      Datum args[4] = {Int32GetDatum(room), Int32GetDatum(timeout_ms / 1000 + 60), text_datum(ids),
+                       text_datum(rooms)};
       TextRows rows = spi_query(claim_query, args, nullptr, ReadMode::read_write);
       for (uint64 r = 0; r < rows.count; ++r) {
-        const char* cells[6];
-        for (int c = 0; c < 6; ++c) cells[c] = rows.at(r, c);
+        const char* cells[8];
+        for (int c = 0; c < 8; ++c) cells[c] = rows.at(r, c);
         std::uint64_t token = ++next_token_;
         claimed_[token] = {cells[0], cells[1], cells[2]};
+        limits_.started(cells[2], caps_of(cells), now_ms());
         sender_.start(request_of(token, cells));
         ++n;
       }
@@ -308,7 +366,10 @@ class Deliverer {
   size_t in_flight() const { return sender_.in_flight(); }
 
   // Ensures: the settings as they now are apply to the next connections.
-  void reconfigure() { sender_.set_options(options()); }
+  void reconfigure() {
+    sender_.set_options(options());
+    limits_.set_breaker(breaker());
+  }
 
   // Seconds until the next delivery is due (<= 0: now), or -1 when none is queued.
   double next_due() {
@@ -322,6 +383,13 @@ class Deliverer {
   }
 
  private:
+  static ob::BreakerSettings breaker() {
+    ob::BreakerSettings b;
+    b.failures_to_open = breaker_failures;
+    b.cooldown_ms = breaker_cooldown_ms;
+    return b;
+  }
+
   static ob::SenderOptions options() {
     ob::SenderOptions o;
     o.allowed = ob::parse_networks(allow_networks ? allow_networks : "");
@@ -335,7 +403,9 @@ class Deliverer {
     if (it == claimed_.end()) return;
     Claimed c = it->second;
     claimed_.erase(it);
-    std::string body = printable(r.body.empty() ? r.error : r.body);
+    limits_.finished(c.endpoint_id, ob::breaker_failure(r.status, r.outcome == "success"),
+                     now_ms());
+    std::string body = ob::stored_response_body(r.body.empty() ? r.error : r.body, kMaxStoredBody);
     Datum args[8];
     char nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
     args[0] = text_datum(c.org_id);
@@ -352,9 +422,25 @@ class Deliverer {
   }
 
   ob::Sender sender_;
+  ob::EndpointLimits limits_;
   std::map<std::uint64_t, Claimed> claimed_;
   std::uint64_t next_token_ = 0;
 };
+
+// Ensures: messages past their retention are pruned, kPruneBatch per short transaction, at most
+// kPruneBatchesAtOnce batches (the rest waits for the next round).
+void prune_old_messages() {
+  for (int i = 0; i < kPruneBatchesAtOnce && !ShutdownRequestPending; ++i) {
+    long deleted = 0;
+    in_transaction([&] {
+      Datum args[1] = {Int32GetDatum(kPruneBatch)};
+      TextRows rows = spi_query(prune_query, args, nullptr, ReadMode::read_write);
+      deleted = rows.count && rows.at(0, 0) ? std::atol(rows.at(0, 0)) : 0;
+    });
+    check_for_interrupts();
+    if (deleted < kPruneBatch) return;
+  }
+}
 
 // True when extension switchboard is installed in this database, in a version with webhooks.
 bool extension_installed() {
@@ -374,8 +460,13 @@ bool extension_installed() {
 void deliver_until_shutdown() {
   Deliverer d;
   bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
+  std::time_t pruned_at = 0;
   while (!ShutdownRequestPending) {
     if (reload_if_asked()) d.reconfigure();
+    if (std::time(nullptr) - pruned_at >= kPruneEverySeconds) {
+      prune_old_messages();
+      pruned_at = std::time(nullptr);
+    }
     if (claim_now && static_cast<int>(d.in_flight()) < batch_size)
       claim_now = d.claim(batch_size - static_cast<int>(d.in_flight())) > 0;
     if (!PostmasterIsAlive()) guard([] { proc_exit(1); });  // WaitLatch is not reached below
@@ -454,15 +545,28 @@ bool worker_alive(BackgroundWorkerHandle* handle) {
   return status != BGWH_STOPPED && status != BGWH_POSTMASTER_DIED;
 }
 
-// The databases that accept connections (templates left out).
+// The databases that accept connections (templates left out, at most kMaxDatabases), read from
+// the shared catalog pg_database: the launcher is connected to no database, so it works whichever
+// databases exist (a cluster without database postgres included).
+constexpr int kMaxDatabases = 1024;
 std::vector<Oid> databases() {
-  std::vector<Oid> out;
-  in_transaction([&] {
-    for (const auto& row : plain_rows("select oid from pg_catalog.pg_database"
-                                      " where datallowconn and not datistemplate"))
-      out.push_back(static_cast<Oid>(std::stoul(row.at(0))));
+  Oid found[kMaxDatabases];
+  int n = 0;
+  guard([&] {
+    StartTransactionCommand();
+    Relation rel = table_open(DatabaseRelationId, AccessShareLock);
+    TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
+    HeapTuple tuple;
+    while (n < kMaxDatabases &&
+           HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection))) {
+      auto* db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tuple));
+      if (db->datallowconn && !db->datistemplate) found[n++] = db->oid;
+    }
+    table_endscan(scan);
+    table_close(rel, AccessShareLock);
+    CommitTransactionCommand();
   });
-  return out;
+  return std::vector<Oid>(found, found + n);
 }
 
 }  // namespace
@@ -473,7 +577,7 @@ std::vector<Oid> databases() {
 // deliveries while it had no worker.
 SB_WORKER_MAIN(sb_outbound_launcher_main) {
   sb::pg::set_up_signals();
-  sb::pg::guard([] { BackgroundWorkerInitializeConnection("postgres", nullptr, 0); });
+  sb::pg::guard([] { BackgroundWorkerInitializeConnection(nullptr, nullptr, 0); });
   sb::pg::publish_latch(InvalidOid);
   sb::pg::guard([] { on_shmem_exit(sb::pg::unpublish_latch, 0); });
   std::map<Oid, BackgroundWorkerHandle*> workers;
