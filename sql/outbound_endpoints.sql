@@ -207,3 +207,8 @@ select switchboard.rotate_webhook_secret('60000000-0000-4000-8000-00000000000b',
 select count(*) as secrets from switchboard.webhook_endpoint_secrets where endpoint_id = :'eo';
 select (switchboard.delete_webhook_endpoint('60000000-0000-4000-8000-00000000000b', :'eo')) ->> 'reason' as deleted;
 select count(*) as left_behind from switchboard.webhook_deliveries where endpoint_id = :'eo';
+
+-- Clean up: nothing of this file stays queued (a worker waiting for a retry holds the database,
+-- so a later installcheck could not drop it).
+delete from switchboard.organizations where id in ('60000000-0000-4000-8000-00000000000a', '60000000-0000-4000-8000-00000000000b');
+select count(*) as left_queued from switchboard.webhook_deliveries where org_id in ('60000000-0000-4000-8000-00000000000a', '60000000-0000-4000-8000-00000000000b');
