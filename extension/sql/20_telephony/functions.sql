@@ -140,7 +140,9 @@ BEGIN
    WHERE v.org_id = v_org AND v.id = v_row.id
   RETURNING * INTO v_row;
   INSERT INTO switchboard.caller_id_sends (org_id, phone_number) VALUES (v_org, v_e164);
-  PERFORM switchboard._emit_event(v_org, 'caller_id.verification_started', jsonb_build_object('verificationId', v_row.id, 'phoneNumber', v_row.phone_number, 'code', v_code, 'expiresAt', switchboard.answer_time(v_row.code_expires_at)));
+  -- The event carries no code: an organisation's admins can read its messages and point its
+  -- endpoints anywhere, and seeing the code would let them verify a number they do not own.
+  PERFORM switchboard._emit_event(v_org, 'caller_id.verification_started', jsonb_build_object('verificationId', v_row.id, 'phoneNumber', v_row.phone_number, 'expiresAt', switchboard.answer_time(v_row.code_expires_at)));
   RETURN jsonb_build_object('success', true, 'reason', 'STARTED', 'status', 200,
            'verificationId', v_row.id, 'phoneNumber', v_row.phone_number,
            'expiresAt', switchboard.answer_time(v_row.code_expires_at),

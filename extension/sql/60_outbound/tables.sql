@@ -31,7 +31,7 @@ INSERT INTO switchboard.event_types (name, description, builtin) VALUES
   ('webhook.test', 'a test message sent by send_test_webhook', true);
 INSERT INTO switchboard.event_types (name, description, builtin, explicit_only) VALUES
   ('caller_id.verification_started',
-   'a caller-ID verification code was issued: the platform delivers it to the number', true, true);
+   'a caller-ID verification code was issued (the event does not carry it)', true, true);
 
 CREATE TABLE switchboard.webhook_endpoints (
   org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
