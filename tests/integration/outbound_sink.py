@@ -51,9 +51,17 @@ class Sink(BaseHTTPRequestHandler):
                                       "signature": self.headers.get("webhook-signature", ""),
                                       "body": body.decode("utf-8", "replace"),
                                       "at": time.time(), "active": active}) + "\n")
+        self.counted = True
         try:
             self.answer(seen)
         finally:
+            self.leave()
+
+    def leave(self):
+        # A request stops counting as active before its answer is written: once the sender has the
+        # answer it may start the next one, possibly before this thread runs again.
+        if self.counted:
+            self.counted = False
             with LOCK:
                 ACTIVE[self.path] -= 1
 
@@ -79,6 +87,7 @@ class Sink(BaseHTTPRequestHandler):
             time.sleep(int(parts[1]) / 1000)
         elif parts[0] == "down-until":
             status = 503 if time.time() < float(parts[1]) else 200
+        self.leave()
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)

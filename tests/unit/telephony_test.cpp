@@ -61,6 +61,8 @@ TEST(TelephonyPhone, BadInputIsReportedAndRaised) {
                {"+999 1234 5678", "INVALID_COUNTRY_CODE"},
                {"+1 555 010 9999", "INVALID_FOR_REGION"},
                {"+1 650 253 0000 0000 0000 0000", "TOO_LONG"},
+               // valid in Germany's plan, but 17 digits: E.164 allows 15 (found by fuzzing)
+               {"+49 7946 0958 3978 712", "TOO_LONG"},
                {"", "NOT_A_NUMBER"}};
   for (const auto& c : cases) {
     PhoneInfo info = phone_info(c.input, "US");

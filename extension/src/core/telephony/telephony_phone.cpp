@@ -132,6 +132,12 @@ PhoneInfo phone_info(std::string_view input, std::string_view default_region,
     return info;
   }
   util().Format(number, PhoneNumberUtil::E164, &info.e164);
+  if (info.e164.size() > 16) {  // E.164 allows 15 digits; some regions' plans take longer ones
+    info.e164.clear();
+    info.valid = info.possible = false;
+    info.reason = "TOO_LONG";
+    return info;
+  }
   if (zones) info.time_zones = zones->zones_of(std::string_view(info.e164).substr(1));
   return info;
 }
