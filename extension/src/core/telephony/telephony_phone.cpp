@@ -78,6 +78,15 @@ const char* invalid_reason(const PhoneNumber& number) {
   }
 }
 
+// Ensures: *e164 is the E.164 form of a valid number, and true, unless it has more than E.164's 15
+// digits (some regions' plans take longer ones): then false and *e164 empty.
+bool format_e164(const PhoneNumber& number, std::string* e164) {
+  util().Format(number, PhoneNumberUtil::E164, e164);
+  if (e164->size() <= 16) return true;
+  e164->clear();
+  return false;
+}
+
 // Ensures: the sentence of the 22023 detail for `reason`.
 std::string reason_sentence(const PhoneInfo& info) {
   const std::string& reason = info.reason;
@@ -131,9 +140,7 @@ PhoneInfo phone_info(std::string_view input, std::string_view default_region,
     info.reason = invalid_reason(number);
     return info;
   }
-  util().Format(number, PhoneNumberUtil::E164, &info.e164);
-  if (info.e164.size() > 16) {  // E.164 allows 15 digits; some regions' plans take longer ones
-    info.e164.clear();
+  if (!format_e164(number, &info.e164)) {
     info.valid = info.possible = false;
     info.reason = "TOO_LONG";
     return info;
@@ -155,10 +162,8 @@ std::string normalize_phone(std::string_view input, std::string_view default_reg
   PhoneNumber number;
   std::string e164;
   if (util().Parse(std::string(input), region, &number) == PhoneNumberUtil::NO_PARSING_ERROR &&
-      util().IsValidNumber(number)) {
-    util().Format(number, PhoneNumberUtil::E164, &e164);
+      util().IsValidNumber(number) && format_e164(number, &e164))
     return e164;
-  }
   throw_invalid_phone(input, phone_info(input, default_region));
 }
 
