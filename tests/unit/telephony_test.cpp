@@ -63,6 +63,7 @@ TEST(TelephonyPhone, BadInputIsReportedAndRaised) {
                {"+1 650 253 0000 0000 0000 0000", "TOO_LONG"},
                // valid in Germany's plan, but 17 digits: E.164 allows 15 (found by fuzzing)
                {"+49 7946 0958 3978 712", "TOO_LONG"},
+               {"+49 1696", "TOO_SHORT"},  // valid in Germany's plan, 6 digits (fuzzing)
                {"", "NOT_A_NUMBER"}};
   for (const auto& c : cases) {
     PhoneInfo info = phone_info(c.input, "US");

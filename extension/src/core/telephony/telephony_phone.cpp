@@ -78,13 +78,14 @@ const char* invalid_reason(const PhoneNumber& number) {
   }
 }
 
-// Ensures: *e164 is the E.164 form of a valid number, and true, unless it has more than E.164's 15
-// digits (some regions' plans take longer ones): then false and *e164 empty.
-bool format_e164(const PhoneNumber& number, std::string* e164) {
+// Ensures: *e164 is the E.164 form of a valid number and nullptr is returned, unless it has fewer
+// than 7 or more than 15 digits (the `phone` domain's bounds; some regions' plans take shorter or
+// longer ones): then its reason, TOO_SHORT or TOO_LONG, and *e164 empty.
+const char* format_e164(const PhoneNumber& number, std::string* e164) {
   util().Format(number, PhoneNumberUtil::E164, e164);
-  if (e164->size() <= 16) return true;
-  e164->clear();
-  return false;
+  const char* reason = e164->size() < 8 ? "TOO_SHORT" : e164->size() > 16 ? "TOO_LONG" : nullptr;
+  if (reason) e164->clear();
+  return reason;
 }
 
 // Ensures: the sentence of the 22023 detail for `reason`.
@@ -140,9 +141,9 @@ PhoneInfo phone_info(std::string_view input, std::string_view default_region,
     info.reason = invalid_reason(number);
     return info;
   }
-  if (!format_e164(number, &info.e164)) {
+  if (const char* reason = format_e164(number, &info.e164)) {
     info.valid = info.possible = false;
-    info.reason = "TOO_LONG";
+    info.reason = reason;
     return info;
   }
   if (zones) info.time_zones = zones->zones_of(std::string_view(info.e164).substr(1));
@@ -162,7 +163,7 @@ std::string normalize_phone(std::string_view input, std::string_view default_reg
   PhoneNumber number;
   std::string e164;
   if (util().Parse(std::string(input), region, &number) == PhoneNumberUtil::NO_PARSING_ERROR &&
-      util().IsValidNumber(number) && format_e164(number, &e164))
+      util().IsValidNumber(number) && !format_e164(number, &e164))
     return e164;
   throw_invalid_phone(input, phone_info(input, default_region));
 }
