@@ -9,6 +9,11 @@ SELECT switchboard.protect('switchboard.webhook_messages', 'org_id', 'admin', 'o
 SELECT switchboard.protect('switchboard.webhook_deliveries', 'org_id', 'admin', 'owner', 'owner', 'owner');
 SELECT switchboard.protect('switchboard.webhook_attempts', 'org_id', 'admin', 'owner', 'owner', 'owner');
 
+-- emit_event keeps a cache of the event type names: changes reach every session's next call.
+CREATE TRIGGER event_types_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.event_types
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
+
 -- Ensures: the delivery worker of this database is woken when this transaction commits.
 CREATE FUNCTION switchboard._outbound_wake() RETURNS void
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_outbound_wake';
@@ -41,16 +46,12 @@ CREATE FUNCTION switchboard._shown_secret(secret text) RETURNS jsonb
               ELSE pg_catalog.jsonb_build_object('secret', secret) END
 $$;
 
--- True when the event type is wanted by an endpoint with these filters (NULL: every type;
--- 'appointment.*' matches every type below appointment).
-CREATE FUNCTION switchboard._event_type_matches(filters text[], event_type text) RETURNS boolean
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT filters IS NULL OR EXISTS (
-    SELECT 1 FROM pg_catalog.unnest(filters) f
-     WHERE f OPERATOR(pg_catalog.=) event_type
-        OR (f OPERATOR(pg_catalog.~~) '%.*'
-            AND pg_catalog.starts_with(event_type, pg_catalog.rtrim(f, '*'))))
-$$;
+-- True when an endpoint with these filters wants the event type (NULL: every type;
+-- 'appointment.*' matches every type below appointment); an explicit-only type only where a
+-- filter names it (core/outbound/outbound_events: the one implementation of the rule).
+CREATE FUNCTION switchboard._event_type_matches(filters text[], event_type text,
+                                                explicit_only boolean DEFAULT false) RETURNS boolean
+  LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'sb_event_type_matches';
 
 -- Ensures: every filter names a known event type or a prefix of one ending in .* (22023).
 CREATE FUNCTION switchboard._check_event_filters(filters text[]) RETURNS void
@@ -177,9 +178,8 @@ BEGIN
   SELECT e.org_id, _fan_out.message_id, e.id FROM switchboard.webhook_endpoints e
    WHERE e.org_id OPERATOR(pg_catalog.=) _fan_out.org_id AND e.enabled
      AND (only_endpoint IS NULL OR e.id OPERATOR(pg_catalog.=) only_endpoint)
-     AND (only_endpoint IS NOT NULL OR switchboard._event_type_matches(e.event_types, _fan_out.event_type))
-     AND (NOT _fan_out.explicit_only
-          OR _fan_out.event_type OPERATOR(pg_catalog.=) ANY (e.event_types));
+     AND (only_endpoint IS NOT NULL
+          OR switchboard._event_type_matches(e.event_types, _fan_out.event_type, _fan_out.explicit_only));
   GET DIAGNOSTICS n = ROW_COUNT;
   IF n > 0 THEN
     PERFORM switchboard._outbound_wake();
@@ -192,55 +192,16 @@ $$;
 -- commits (never if it rolls back) to every endpoint that wants it; returns its message id. A
 -- repeated idempotency key returns the first message's id and queues nothing. No permission
 -- check: the capabilities call it as the owner for their built-in events (emit_event checks).
+-- C++ (pg/outbound/outbound_emit.cpp): one prepared statement writes the message and its
+-- deliveries.
 CREATE FUNCTION switchboard._emit_event(org_id uuid, event_type text, payload jsonb,
                                         idempotency_key text DEFAULT NULL) RETURNS text
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_id text := 'msg_' || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '');
-  v_inserted text;
-  v_explicit boolean;
-BEGIN
-  PERFORM switchboard.require_arg(org_id, 'org_id');
-  PERFORM switchboard.require_arg(event_type, 'event_type');
-  PERFORM switchboard.require_arg(payload, 'payload');
-  IF pg_catalog.length(idempotency_key) NOT BETWEEN 1 AND 200 THEN
-    RAISE EXCEPTION 'invalid idempotency key' USING ERRCODE = '22023',
-      DETAIL = format('idempotency_key: "%s"', idempotency_key), HINT = '1 to 200 characters';
-  END IF;
-  SELECT t.explicit_only INTO v_explicit FROM switchboard.event_types t
-   WHERE t.name OPERATOR(pg_catalog.=) _emit_event.event_type;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown event type' USING ERRCODE = '22023',
-      DETAIL = format('event type: %s', event_type), HINT = 'a name from switchboard.event_types';
-  END IF;
-  INSERT INTO switchboard.webhook_messages AS m (org_id, id, event_type, body, idempotency_key)
-  VALUES (_emit_event.org_id, v_id, _emit_event.event_type,
-          pg_catalog.jsonb_build_object('type', _emit_event.event_type,
-            'timestamp', switchboard.answer_time(pg_catalog.now()), 'data', payload)::text,
-          _emit_event.idempotency_key)
-  ON CONFLICT ON CONSTRAINT webhook_messages_idempotency_key DO NOTHING
-  RETURNING m.id INTO v_inserted;
-  IF v_inserted IS NULL THEN
-    SELECT m.id INTO v_id FROM switchboard.webhook_messages m
-     WHERE m.org_id OPERATOR(pg_catalog.=) _emit_event.org_id
-       AND m.idempotency_key OPERATOR(pg_catalog.=) _emit_event.idempotency_key;
-    RETURN v_id;
-  END IF;
-  PERFORM switchboard._fan_out(org_id, v_id, event_type, NULL, v_explicit);
-  RETURN v_id;
-END
-$$;
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_emit_event_unchecked';
 
 -- Ensures: as _emit_event, for admins and owners of the organisation (and the service role).
 CREATE FUNCTION switchboard.emit_event(org_id uuid, event_type text, payload jsonb,
                                        idempotency_key text DEFAULT NULL) RETURNS text
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  PERFORM switchboard.require_arg(org_id, 'org_id');
-  PERFORM switchboard.assert_role(org_id, 'admin');
-  RETURN switchboard._emit_event(org_id, event_type, payload, idempotency_key);
-END
-$$;
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sb_emit_event';
 COMMENT ON FUNCTION switchboard.emit_event(uuid, text, jsonb, text) IS
   'queue an event for the organisation''s webhook endpoints in this transaction; returns its msg_ id';
 
@@ -590,27 +551,29 @@ BEGIN
     SELECT l.endpoint_id, l.room
       FROM ROWS FROM (pg_catalog.unnest(coalesce(limited_endpoints, '{}')),
                       pg_catalog.unnest(coalesce(limited_rooms, '{}'))) AS l(endpoint_id, room)),
+  -- per enabled endpoint, its oldest pending deliveries up to its room (an index range each, not
+  -- a pass over every pending delivery); an ordered endpoint offers only its oldest, when due
   candidates AS (
-    SELECT d.org_id, d.message_id, d.endpoint_id, d.next_attempt_at,
-           pg_catalog.row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.seq) AS n,
-           coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id),
-                    LEAST(e.max_concurrency, coalesce(e.rate_limit, e.max_concurrency))) AS room
-      FROM switchboard.webhook_deliveries d
-      JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
-                                          AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
-     WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND d.next_attempt_at <= pg_catalog.now()
-       AND e.enabled
-       AND (NOT e.ordered OR NOT EXISTS (
-             SELECT 1 FROM switchboard.webhook_deliveries p
-              WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
-                AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-                AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))),
+    SELECT c.org_id, c.message_id, c.endpoint_id, c.next_attempt_at
+      FROM switchboard.webhook_endpoints e
+      CROSS JOIN LATERAL (
+        SELECT d.org_id, d.message_id, d.endpoint_id, d.next_attempt_at
+          FROM switchboard.webhook_deliveries d
+         WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id
+           AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
+           AND d.status OPERATOR(pg_catalog.=) 'pending'
+           AND (e.ordered OR d.next_attempt_at <= pg_catalog.now())
+         ORDER BY d.seq
+         LIMIT CASE WHEN e.ordered THEN 1 ELSE
+                 coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) e.id),
+                          LEAST(e.max_concurrency, coalesce(e.rate_limit, e.max_concurrency))) END) c
+     WHERE e.enabled AND c.next_attempt_at <= pg_catalog.now()
+       AND coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) e.id), 1) > 0),
   due AS (
     SELECT d.org_id, d.message_id, d.endpoint_id FROM switchboard.webhook_deliveries d
       JOIN candidates c ON c.org_id OPERATOR(pg_catalog.=) d.org_id
                        AND c.message_id OPERATOR(pg_catalog.=) d.message_id
                        AND c.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-     WHERE c.n <= c.room
      ORDER BY c.next_attempt_at
      LIMIT max_count
      FOR UPDATE OF d SKIP LOCKED),
@@ -713,67 +676,112 @@ BEGIN
 END
 $$;
 
--- Ensures: the attempt is recorded and the delivery moves on: delivered on a 2xx; else due again
--- after the scheduled delay (+-20 % jitter; a Retry-After of a 429 or 503 is honoured, clamped to
--- between 1x and 2x that delay) or failed after the last one. A 410 disables the endpoint, and so
--- do failures of every attempt for 5 days. Returns the delivery's new status.
+-- Ensures: each attempt of the batch (the i-th element of every array) is recorded and its
+-- delivery moves on, in one statement: delivered on a 2xx; else due again after the scheduled
+-- delay (+-20 % jitter; a Retry-After of a 429 or 503 is honoured, clamped to between 1x and 2x
+-- that delay) or failed after the last one. A 410 disables the endpoint, and so do failures of
+-- every attempt for 5 days (an endpoint's failure run ends with its last success in the batch).
+-- Attempts of deliveries no longer pending (deleted, or settled by an earlier lease) are left out.
+-- Returns how many attempts were recorded.
+CREATE FUNCTION switchboard._record_attempts(org_ids uuid[], message_ids text[], endpoint_ids uuid[],
+                                             status_codes integer[], outcomes text[],
+                                             response_bodies text[], durations integer[],
+                                             retry_afters integer[],
+                                             attempted_at timestamptz[] DEFAULT NULL) RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_schedule integer[] := switchboard._retry_schedule();
+  n integer;
+BEGIN
+  WITH r AS (
+    SELECT * FROM ROWS FROM (pg_catalog.unnest(org_ids), pg_catalog.unnest(message_ids),
+                             pg_catalog.unnest(endpoint_ids), pg_catalog.unnest(status_codes),
+                             pg_catalog.unnest(outcomes), pg_catalog.unnest(response_bodies),
+                             pg_catalog.unnest(durations), pg_catalog.unnest(retry_afters),
+                             pg_catalog.unnest(attempted_at))
+      WITH ORDINALITY AS r(org_id, message_id, endpoint_id, status_code, outcome, response_body,
+                           duration_ms, retry_after, attempted_at, i)),
+  locked AS (
+    SELECT d.org_id, d.message_id, d.endpoint_id, d.attempts, r.status_code, r.outcome,
+           r.response_body, r.duration_ms, r.retry_after, r.attempted_at, r.i
+      FROM switchboard.webhook_deliveries d
+      JOIN r ON r.org_id OPERATOR(pg_catalog.=) d.org_id
+            AND r.message_id OPERATOR(pg_catalog.=) d.message_id
+            AND r.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+     WHERE d.status OPERATOR(pg_catalog.=) 'pending'
+     ORDER BY d.org_id, d.message_id, d.endpoint_id
+       FOR UPDATE OF d),
+  decided AS (
+    SELECT l.*,
+           CASE WHEN l.outcome OPERATOR(pg_catalog.=) 'success' THEN 'delivered'
+                WHEN l.attempts > pg_catalog.cardinality(v_schedule) OR l.status_code = 410 THEN 'failed'
+                ELSE 'pending' END AS new_status,
+           CASE WHEN l.status_code IN (429, 503) AND l.retry_after IS NOT NULL
+                THEN LEAST(GREATEST(l.retry_after, v_schedule[l.attempts]), 2 * v_schedule[l.attempts])
+                ELSE v_schedule[l.attempts] * (0.8 + 0.4 * pg_catalog.random()) END AS delay
+      FROM locked l),
+  attempts AS (
+    INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, attempted_at,
+                                              status_code, outcome, response_body, duration_ms)
+    SELECT x.org_id, x.message_id, x.endpoint_id, coalesce(x.attempted_at, pg_catalog.now()),
+           x.status_code, x.outcome, pg_catalog.left(x.response_body, 20000), x.duration_ms
+      FROM decided x ORDER BY x.i
+    RETURNING 1),
+  deliveries AS (
+    UPDATE switchboard.webhook_deliveries w
+       SET status = x.new_status, last_status_code = x.status_code,
+           next_attempt_at = CASE WHEN x.new_status OPERATOR(pg_catalog.=) 'pending'
+                                  THEN pg_catalog.now() + pg_catalog.make_interval(secs => x.delay)
+                                  ELSE w.next_attempt_at END,
+           updated_at = pg_catalog.now()
+      FROM decided x
+     WHERE w.org_id OPERATOR(pg_catalog.=) x.org_id AND w.message_id OPERATOR(pg_catalog.=) x.message_id
+       AND w.endpoint_id OPERATOR(pg_catalog.=) x.endpoint_id
+    RETURNING 1),
+  per_endpoint AS (
+    SELECT x.org_id, x.endpoint_id,
+           pg_catalog.bool_or(x.outcome OPERATOR(pg_catalog.=) 'success') AS had_success,
+           (pg_catalog.array_agg(x.outcome OPERATOR(pg_catalog.=) 'success' ORDER BY x.i DESC))[1] AS ends_ok,
+           pg_catalog.bool_or(x.status_code = 410) AS gone
+      FROM decided x GROUP BY x.org_id, x.endpoint_id),
+  endpoints AS (
+    UPDATE switchboard.webhook_endpoints e
+       SET failing_since = CASE WHEN p.ends_ok THEN NULL WHEN p.had_success THEN pg_catalog.now()
+                                ELSE coalesce(e.failing_since, pg_catalog.now()) END,
+           enabled = CASE WHEN p.gone OR (NOT p.had_success
+                                          AND e.failing_since < pg_catalog.now() - '5 days'::interval)
+                          THEN false ELSE e.enabled END,
+           disabled_reason = CASE WHEN p.gone THEN 'gone'
+                                  WHEN NOT p.had_success
+                                   AND e.failing_since < pg_catalog.now() - '5 days'::interval
+                                  THEN 'failing' ELSE e.disabled_reason END
+      FROM per_endpoint p
+     WHERE e.org_id OPERATOR(pg_catalog.=) p.org_id AND e.id OPERATOR(pg_catalog.=) p.endpoint_id
+       AND (NOT p.ends_ok OR e.failing_since IS NOT NULL)
+    RETURNING 1)
+  SELECT pg_catalog.count(*) INTO n FROM attempts;
+  RETURN n;
+END
+$$;
+
+-- Ensures: the one attempt is recorded as _record_attempts records a batch; returns the
+-- delivery's new status ('gone' when it was no longer pending).
 CREATE FUNCTION switchboard._record_attempt(org_id uuid, message_id text, endpoint_id uuid,
                                             status_code integer, outcome text,
                                             response_body text DEFAULT NULL,
                                             duration_ms integer DEFAULT NULL,
                                             retry_after integer DEFAULT NULL) RETURNS text
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  d switchboard.webhook_deliveries;
-  v_schedule integer[] := switchboard._retry_schedule();
-  v_delay double precision;
-  v_status text;
 BEGIN
-  SELECT * INTO d FROM switchboard.webhook_deliveries w
-   WHERE w.org_id OPERATOR(pg_catalog.=) _record_attempt.org_id
-     AND w.message_id OPERATOR(pg_catalog.=) _record_attempt.message_id
-     AND w.endpoint_id OPERATOR(pg_catalog.=) _record_attempt.endpoint_id FOR UPDATE;
-  IF NOT FOUND OR d.status OPERATOR(pg_catalog.<>) 'pending' THEN
+  IF switchboard._record_attempts(ARRAY[org_id], ARRAY[message_id], ARRAY[endpoint_id],
+                                  ARRAY[status_code], ARRAY[outcome], ARRAY[response_body],
+                                  ARRAY[duration_ms], ARRAY[retry_after]) = 0 THEN
     RETURN 'gone';  -- deleted, or already settled by an earlier lease
   END IF;
-  INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, status_code, outcome,
-                                            response_body, duration_ms)
-  VALUES (d.org_id, d.message_id, d.endpoint_id, status_code, outcome,
-          pg_catalog.left(response_body, 20000), duration_ms);
-  IF outcome OPERATOR(pg_catalog.=) 'success' THEN
-    v_status := 'delivered';
-    UPDATE switchboard.webhook_endpoints e SET failing_since = NULL
-     WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
-       AND e.failing_since IS NOT NULL;
-  ELSE
-    IF d.attempts > pg_catalog.cardinality(v_schedule) OR status_code = 410 THEN
-      v_status := 'failed';
-    ELSE
-      v_status := 'pending';
-      v_delay := v_schedule[d.attempts] * (0.8 + 0.4 * pg_catalog.random());
-      IF status_code IN (429, 503) AND retry_after IS NOT NULL THEN
-        v_delay := LEAST(GREATEST(retry_after, v_schedule[d.attempts]), 2 * v_schedule[d.attempts]);
-      END IF;
-    END IF;
-    UPDATE switchboard.webhook_endpoints e
-       SET failing_since = coalesce(e.failing_since, pg_catalog.now()),
-           enabled = CASE WHEN status_code = 410
-                            OR e.failing_since < pg_catalog.now() - '5 days'::interval
-                          THEN false ELSE e.enabled END,
-           disabled_reason = CASE WHEN status_code = 410 THEN 'gone'
-                                  WHEN e.failing_since < pg_catalog.now() - '5 days'::interval
-                                  THEN 'failing' ELSE e.disabled_reason END
-     WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id AND e.id OPERATOR(pg_catalog.=) d.endpoint_id;
-  END IF;
-  UPDATE switchboard.webhook_deliveries w
-     SET status = v_status, last_status_code = _record_attempt.status_code,
-         next_attempt_at = CASE WHEN v_status OPERATOR(pg_catalog.=) 'pending'
-                                THEN pg_catalog.now() + pg_catalog.make_interval(secs => v_delay)
-                                ELSE w.next_attempt_at END,
-         updated_at = pg_catalog.now()
-   WHERE w.org_id OPERATOR(pg_catalog.=) d.org_id AND w.message_id OPERATOR(pg_catalog.=) d.message_id
-     AND w.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id;
-  RETURN v_status;
+  RETURN (SELECT w.status FROM switchboard.webhook_deliveries w
+           WHERE w.org_id OPERATOR(pg_catalog.=) _record_attempt.org_id
+             AND w.message_id OPERATOR(pg_catalog.=) _record_attempt.message_id
+             AND w.endpoint_id OPERATOR(pg_catalog.=) _record_attempt.endpoint_id);
 END
 $$;
 

@@ -88,10 +88,11 @@ CREATE TABLE switchboard.webhook_messages (
   idempotency_key text CONSTRAINT webhook_messages_idempotency_key_check
     CHECK (length(idempotency_key) BETWEEN 1 AND 200),
   created_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (org_id, id),
-  CONSTRAINT webhook_messages_idempotency_key UNIQUE (org_id, idempotency_key)
+  PRIMARY KEY (org_id, id)
 );
-CREATE INDEX webhook_messages_org_created_idx ON switchboard.webhook_messages (org_id, created_at);
+-- Only keyed messages enter the index (most events have no key: one index entry fewer each).
+CREATE UNIQUE INDEX webhook_messages_idempotency_key
+  ON switchboard.webhook_messages (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 -- The retention pruning's order (oldest first, across organisations).
 CREATE INDEX webhook_messages_created_idx ON switchboard.webhook_messages (created_at);
 COMMENT ON TABLE switchboard.webhook_messages IS

@@ -1,11 +1,14 @@
 #include "pg/outbound/outbound_worker.hpp"
 
+#include "pg/outbound/outbound_emit.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstdint>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +25,8 @@ extern "C" {
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "access/tableam.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
@@ -33,6 +38,8 @@ extern "C" {
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "storage/spin.h"
+#include "tcop/utility.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
@@ -53,6 +60,9 @@ struct Shared {
   Oid database[kSlots];
   Latch* latch[kSlots];
   Oid requested[kSlots];  // databases with queued deliveries and no worker: the launcher starts one
+  // databases a DROP, RENAME or ALTER DATABASE (or a CREATE DATABASE copying them) needs without
+  // connections: their workers leave and none starts until that statement's transaction ends
+  Oid released[kSlots];
 };
 
 Shared* shared = nullptr;
@@ -73,7 +83,15 @@ void attach(void* piece, bool fresh) {
   SpinLockInit(&shared->mutex);
   shared->launcher = nullptr;
   for (int i = 0; i < kSlots; ++i)
-    shared->database[i] = shared->requested[i] = InvalidOid, shared->latch[i] = nullptr;
+    shared->database[i] = shared->requested[i] = shared->released[i] = InvalidOid,
+    shared->latch[i] = nullptr;
+}
+
+// True when a utility statement has released the database (under the mutex).
+bool is_released(Oid database) {
+  for (int i = 0; i < kSlots; ++i)
+    if (shared->released[i] == database) return true;
+  return false;
 }
 
 // Ensures: the database is in the launcher's requests (under the mutex).
@@ -83,7 +101,97 @@ void request_worker(Oid database) {
     if (shared->requested[i] == database) return;
     if (shared->requested[i] == InvalidOid && free_slot < 0) free_slot = i;
   }
-  if (free_slot >= 0) shared->requested[free_slot] = database;
+  if (free_slot >= 0 && !is_released(database)) shared->requested[free_slot] = database;
+}
+
+// True when this worker's database is released and the worker should leave.
+bool asked_to_leave() {
+  SpinLockAcquire(&shared->mutex);
+  bool leave = is_released(MyDatabaseId);
+  SpinLockRelease(&shared->mutex);
+  return leave;
+}
+
+Oid released_here = InvalidOid;  // the database this backend's utility statement released
+bool released_for_drop = false;
+bool released_was_served = false;  // it had a worker (or one was asked for)
+
+// Ensures: the database's worker is asked to leave and none starts for it until this transaction
+// ends (PostgreSQL's own wait for other sessions then sees it go).
+void release_database(Oid database, bool drop) {
+  if (!shared || database == InvalidOid) return;
+  Latch* latch = nullptr;
+  bool served = false;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kSlots; ++i) {
+    if (shared->requested[i] == database) shared->requested[i] = InvalidOid, served = true;
+    if (shared->database[i] == database) latch = shared->latch[i], served = true;
+  }
+  bool listed = is_released(database);
+  for (int i = 0; i < kSlots && !listed; ++i)
+    if (shared->released[i] == InvalidOid) shared->released[i] = database, listed = true;
+  SpinLockRelease(&shared->mutex);
+  released_here = database;
+  released_for_drop = drop;
+  released_was_served = served;
+  if (latch) SetLatch(latch);
+}
+
+// At the end of the transaction that released a database: a database that had a worker is served
+// again (unless it was dropped).
+void end_release(XactEvent event) noexcept {
+  bool commit = event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT;
+  bool end = commit || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT;
+  if (!end || released_here == InvalidOid || !shared) return;
+  Oid database = released_here;
+  released_here = InvalidOid;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kSlots; ++i)
+    if (shared->released[i] == database) shared->released[i] = InvalidOid;
+  if (released_was_served && !(commit && released_for_drop)) request_worker(database);
+  Latch* launcher = shared->launcher;
+  SpinLockRelease(&shared->mutex);
+  if (launcher) SetLatch(launcher);
+}
+
+// The database a utility statement needs without other sessions (InvalidOid: none): DROP,
+// RENAME, ALTER DATABASE ... SET TABLESPACE, and the template of CREATE DATABASE.
+Oid database_needed_alone(Node* stmt, bool* drop) {
+  *drop = IsA(stmt, DropdbStmt);
+  const char* name = nullptr;
+  if (IsA(stmt, DropdbStmt)) name = castNode(DropdbStmt, stmt)->dbname;
+  if (IsA(stmt, RenameStmt) && castNode(RenameStmt, stmt)->renameType == OBJECT_DATABASE)
+    name = castNode(RenameStmt, stmt)->subname;
+  if (IsA(stmt, AlterDatabaseStmt)) name = castNode(AlterDatabaseStmt, stmt)->dbname;
+  if (IsA(stmt, CreatedbStmt)) {
+    ListCell* cell;
+    foreach (cell, castNode(CreatedbStmt, stmt)->options) {
+      DefElem* option = lfirst_node(DefElem, cell);
+      if (strcmp(option->defname, "template") == 0) name = defGetString(option);
+    }
+  }
+  return name ? get_database_oid(name, true) : InvalidOid;
+}
+
+ProcessUtility_hook_type previous_utility = nullptr;
+
+// ProcessUtility hook: before a statement that needs a database without other sessions, that
+// database's delivery worker is asked to leave. Holds no C++ object while PostgreSQL runs the
+// statement.
+void release_before_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree,
+                            ProcessUtilityContext context, ParamListInfo params,
+                            QueryEnvironment* env, DestReceiver* dest, QueryCompletion* qc) {
+  Node* stmt = pstmt->utilityStmt;
+  callback("outbound release", ERROR, [stmt] {
+    bool drop = false;
+    Oid database = InvalidOid;
+    guard([&] { database = database_needed_alone(stmt, &drop); });
+    release_database(database, drop);
+  });
+  if (previous_utility)
+    previous_utility(pstmt, query, read_only_tree, context, params, env, dest, qc);
+  else
+    standard_ProcessUtility(pstmt, query, read_only_tree, context, params, env, dest, qc);
 }
 
 // Sets the latch of this database's worker (else the launcher's) once the transaction committed.
@@ -262,11 +370,14 @@ Query claim_query = {
     " $3::pg_catalog.uuid[], $4::pg_catalog.int4[]) c",
     4,
     {INT4OID, INT4OID, TEXTOID, TEXTOID}};
+// One batch of results: org ids, message ids, endpoint ids, status codes, outcomes, response
+// bodies, durations, Retry-After seconds (text arrays, cast here).
 Query record_query = {
-    "select switchboard._record_attempt($1::pg_catalog.uuid, $2, $3::pg_catalog.uuid, $4, $5, $6,"
-    " $7, $8)",
+    "select switchboard._record_attempts($1::pg_catalog.uuid[], $2, $3::pg_catalog.uuid[],"
+    " $4::pg_catalog.int4[], $5, $6, $7::pg_catalog.int4[], $8::pg_catalog.int4[])",
     8,
-    {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID, INT4OID}};
+    {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+     TEXTARRAYOID, TEXTARRAYOID}};
 Query next_query = {"select switchboard._next_delivery_in()", 0, {}};
 Query prune_query = {
     "select CASE WHEN (SELECT s.paused FROM switchboard.outbound_state s) THEN 0"
@@ -277,11 +388,41 @@ constexpr int kPruneBatch = 1000;
 constexpr std::size_t kMaxStoredBody = 20000;  // bytes of a response body kept
 constexpr int kPruneBatchesAtOnce = 20;
 constexpr long kPruneEverySeconds = 60;
+constexpr int kPollMs = 5;               // the longest a wake-up waits while requests run
+constexpr long kIdleLingerSeconds = 60;  // an idle worker stays this long for the next commit
 
 // A claimed delivery while its request runs.
 struct Claimed {
   std::string org_id, message_id, endpoint_id;
 };
+
+// One column of a batch of results: values, or nothing for SQL NULL.
+using Column = std::vector<std::optional<std::string>>;
+
+// A text[] Datum of the column (valid until the transaction ends).
+Datum text_array(const Column& column) {
+  std::vector<Datum> items(column.size());
+  std::vector<char> item_nulls(column.size());  // bool storage for construct_md_array
+  for (size_t i = 0; i < column.size(); ++i) {
+    item_nulls[i] = !column[i];
+    if (column[i]) items[i] = text_datum(*column[i]);
+  }
+  Datum out = 0;
+  guard([&] {
+    int dims[1] = {static_cast<int>(column.size())}, lower[1] = {1};
+    out =
+        PointerGetDatum(construct_md_array(items.data(), reinterpret_cast<bool*>(item_nulls.data()),
+                                           1, dims, lower, TEXTOID, -1, false, TYPALIGN_INT));
+  });
+  return out;
+}
+
+// Microseconds of the monotonic clock (the timing of the worker's phases).
+std::int64_t now_us() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1000000 + t.tv_nsec / 1000;
+}
 
 // Milliseconds of the monotonic clock (the pacing of endpoints).
 std::int64_t now_ms() {
@@ -335,6 +476,7 @@ class Deliverer {
   // requests started; how many.
   size_t claim(int room) {
     size_t n = 0;
+    std::int64_t started = now_us();
     auto [ids, rooms] = room_arrays(limits_);
     in_transaction([&] {
       Datum args[4] = {Int32GetDatum(room), Int32GetDatum(timeout_ms / 1000 + 60), text_datum(ids),
@@ -350,17 +492,38 @@ class Deliverer {
         ++n;
       }
     });
+    timing_.claim_us += now_us() - started;
+    ++timing_.claims;
     return n;
   }
 
-  // Ensures: the finished requests' outcomes are recorded (one short transaction); how many.
+  // Ensures: the finished requests' outcomes are recorded (one statement in one short
+  // transaction); how many.
   size_t collect(int wait_ms) {
     std::vector<ob::Result> done = sender_.wait(wait_ms);
     if (done.empty()) return 0;
-    in_transaction([&] {
-      for (const ob::Result& r : done) record(r);
-    });
+    std::int64_t started = now_us();
+    in_transaction([&] { record(done); });
+    timing_.record_us += now_us() - started;
+    timing_.recorded += done.size();
     return done.size();
+  }
+
+  // Ensures: at DEBUG1, every 10 s of work, where the time went (claims, recording) and how
+  // many deliveries that covered.
+  void log_timing() {
+    std::int64_t now = now_us();
+    if (timing_.since == 0) timing_.since = now;
+    if (now - timing_.since < 10000000 || timing_.recorded == 0) return;
+    Timing t = timing_;
+    timing_ = Timing{};
+    timing_.since = now;
+    guard([&] {
+      elog(DEBUG1,
+           "switchboard webhooks: %ld deliveries in %.1f s: %ld claims %.1f ms, recording %.1f ms",
+           static_cast<long>(t.recorded), (now - t.since) / 1e6, static_cast<long>(t.claims),
+           t.claim_us / 1e3, t.record_us / 1e3);
+    });
   }
 
   size_t in_flight() const { return sender_.in_flight(); }
@@ -398,28 +561,38 @@ class Deliverer {
     return o;
   }
 
-  void record(const ob::Result& r) {
-    auto it = claimed_.find(r.token);
-    if (it == claimed_.end()) return;
-    Claimed c = it->second;
-    claimed_.erase(it);
-    limits_.finished(c.endpoint_id, ob::breaker_failure(r.status, r.outcome == "success"),
-                     now_ms());
-    std::string body = ob::stored_response_body(r.body.empty() ? r.error : r.body, kMaxStoredBody);
+  // Ensures: the results are recorded by one statement (their pacing state updated first).
+  void record(const std::vector<ob::Result>& done) {
+    Column columns[8];
+    for (const ob::Result& r : done) {
+      auto it = claimed_.find(r.token);
+      if (it == claimed_.end()) continue;
+      Claimed c = std::move(it->second);
+      claimed_.erase(it);
+      limits_.finished(c.endpoint_id, ob::breaker_failure(r.status, r.outcome == "success"),
+                       now_ms());
+      columns[0].emplace_back(std::move(c.org_id));
+      columns[1].emplace_back(std::move(c.message_id));
+      columns[2].emplace_back(std::move(c.endpoint_id));
+      columns[3].emplace_back(r.status ? std::optional(std::to_string(r.status)) : std::nullopt);
+      columns[4].emplace_back(r.outcome);
+      columns[5].emplace_back(
+          ob::stored_response_body(r.body.empty() ? r.error : r.body, kMaxStoredBody));
+      columns[6].emplace_back(std::to_string(r.duration_ms));
+      columns[7].emplace_back(r.retry_after ? std::optional(std::to_string(*r.retry_after))
+                                            : std::nullopt);
+    }
+    if (columns[0].empty()) return;
     Datum args[8];
-    char nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-    args[0] = text_datum(c.org_id);
-    args[1] = text_datum(c.message_id);
-    args[2] = text_datum(c.endpoint_id);
-    args[3] = Int32GetDatum(static_cast<int32>(r.status));
-    if (r.status == 0) nulls[3] = 'n';
-    args[4] = text_datum(r.outcome);
-    args[5] = text_datum(body);
-    args[6] = Int32GetDatum(static_cast<int32>(r.duration_ms));
-    args[7] = Int32GetDatum(static_cast<int32>(r.retry_after.value_or(0)));
-    if (!r.retry_after) nulls[7] = 'n';
-    spi_query(record_query, args, nulls, ReadMode::read_write);
+    for (int i = 0; i < 8; ++i) args[i] = text_array(columns[i]);
+    spi_query(record_query, args, nullptr, ReadMode::read_write);
   }
+
+  // Where the worker's time went since `since` (microseconds), for log_timing.
+  struct Timing {
+    std::int64_t since = 0, claim_us = 0, record_us = 0, claims = 0, recorded = 0;
+  };
+  Timing timing_;
 
   ob::Sender sender_;
   ob::EndpointLimits limits_;
@@ -460,34 +633,45 @@ bool extension_installed() {
 void deliver_until_shutdown() {
   Deliverer d;
   bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
-  std::time_t pruned_at = 0;
-  while (!ShutdownRequestPending) {
+  std::time_t pruned_at = 0, idle_since = 0;
+  while (!ShutdownRequestPending && !asked_to_leave()) {
     if (reload_if_asked()) d.reconfigure();
     if (std::time(nullptr) - pruned_at >= kPruneEverySeconds) {
       prune_old_messages();
       pruned_at = std::time(nullptr);
     }
-    if (claim_now && static_cast<int>(d.in_flight()) < batch_size)
-      claim_now = d.claim(batch_size - static_cast<int>(d.in_flight())) > 0;
+    if (claim_now && static_cast<int>(d.in_flight()) < batch_size) {
+      int room = batch_size - static_cast<int>(d.in_flight());
+      claim_now = static_cast<int>(d.claim(room)) == room;  // fewer: nothing more is due now
+    }
     if (!PostmasterIsAlive()) guard([] { proc_exit(1); });  // WaitLatch is not reached below
     if (d.in_flight() > 0) {
-      if (d.collect(100) > 0) claim_now = true;
+      // A short poll: a commit's wake-up (the latch) is seen within kPollMs while requests run.
+      if (d.collect(kPollMs) > 0) claim_now = true;
       if (MyLatch->is_set) guard([] { ResetLatch(MyLatch); }), claim_now = true;
+      d.log_timing();
       check_for_interrupts();
+      idle_since = 0;
       continue;
     }
     if (claim_now) continue;
     double due = d.next_due();
     if (due < 0) {
-      // Nothing queued: leave (a connected worker would block DROP DATABASE); a commit queuing
-      // deliveries from now on asks the launcher for a new worker. Looked at once more after
-      // unpublishing, so that a commit in between is not missed.
-      unpublish_latch(0, 0);
-      if (d.next_due() < 0) return;
-      publish_latch(MyDatabaseId);
+      // Nothing queued: wait for a commit's wake-up, and leave after kIdleLingerSeconds of it (a
+      // DROP DATABASE asks a worker to leave at once). A commit after unpublishing asks the
+      // launcher for a new worker; looked at once more after unpublishing, so none is missed.
+      if (idle_since == 0) idle_since = std::time(nullptr);
+      if (std::time(nullptr) - idle_since >= kIdleLingerSeconds) {
+        unpublish_latch(0, 0);
+        if (d.next_due() < 0) return;
+        publish_latch(MyDatabaseId);
+      } else {
+        wait_for_latch(kIdleLingerSeconds * 1000L);
+      }
       claim_now = true;
       continue;
     }
+    idle_since = 0;
     if (due == 0) {
       wait_for_latch(100);  // due but not claimable yet (locked by another transaction)
     } else {
@@ -503,14 +687,22 @@ void init_outbound() {
   define_settings();
   register_shmem("outbound", sizeof(Shared), attach);
   register_xact_handler("outbound wake", wake_on_commit, wake_on_commit);
+  init_outbound_emit();
+  register_xact_handler("outbound release", end_release, end_release);
+  previous_utility = ProcessUtility_hook;
+  ProcessUtility_hook = release_before_utility;
   if (process_shared_preload_libraries_in_progress) register_launcher();
+}
+
+void wake_worker_at_commit() noexcept {
+  wake_at_commit = true;
 }
 
 }  // namespace sb::pg
 
 // switchboard._outbound_wake(): this transaction's worker is woken when it commits.
 SB_FUNCTION(sb_outbound_wake) {
-  sb::pg::wake_at_commit = true;
+  sb::pg::wake_worker_at_commit();
   PG_RETURN_VOID();
 }
 

@@ -9,4 +9,7 @@ namespace sb::pg {
 // Defines the settings, the shared memory, the commit wake-up and the launcher (from _PG_init).
 void init_outbound();
 
+// Ensures: this database's delivery worker is woken when the current transaction commits.
+void wake_worker_at_commit() noexcept;
+
 }  // namespace sb::pg

@@ -157,6 +157,15 @@ SB_FUNCTION(sb_invalidate_caches) {
   return PointerGetDatum(nullptr);
 }
 
+namespace sb::pg {
+
+void assert_role(const Uuid& org, Role min_role) {
+  require_role(org, min_role);
+  if (!caller_role_in(org)) org_state(org);
+}
+
+}  // namespace sb::pg
+
 // Ensures: 22023 "<name> must not be null" when the value is NULL (switchboard.require_arg, for
 // the SQL functions: the one rule and wording of sb::pg::require_arg).
 SB_FUNCTION(sb_require_arg) {
@@ -171,8 +180,6 @@ SB_FUNCTION(sb_require_arg) {
 SB_FUNCTION(sb_assert_role) {
   sb::pg::require_arg(fcinfo, 0, "org_id");
   sb::pg::require_arg(fcinfo, 1, "min_role");
-  sb::Uuid org = uuid_arg(fcinfo, 0);
-  sb::pg::require_role(org, role_arg(fcinfo, 1));
-  if (!sb::pg::caller_role_in(org)) sb::pg::org_state(org);
+  sb::pg::assert_role(uuid_arg(fcinfo, 0), role_arg(fcinfo, 1));
   PG_RETURN_VOID();
 }

@@ -16,4 +16,8 @@ bool caller_is_service_role();
 // role needed and what the caller lacks.
 void require_role(const Uuid& org, Role min_role);
 
+// Ensures: require_role, and for a caller who is not a member (the service role) that the
+// organisation exists (P0002 otherwise): switchboard.assert_role.
+void assert_role(const Uuid& org, Role min_role);
+
 }  // namespace sb::pg
