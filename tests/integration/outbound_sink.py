@@ -15,13 +15,18 @@
       once, the most that arrived within any one second, and the seconds from first to last.
   outbound_sink.py verify LOG SECRET  checks the Standard Webhooks signature of every logged request
       (an independent HMAC-SHA256 check) and prints: requests, distinct ids, bad signatures.
+  outbound_sink.py verify-v1a LOG WHPK  the same for v1a (Ed25519) signatures under the whpk_
+      public key, checked independently by the openssl command line tool.
 """
 import base64
 import collections
 import hashlib
 import hmac
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -131,8 +136,38 @@ def pace(log, path):
     print(len(rows), max((r["active"] for r in rows), default=0), per_second, "%.2f" % span)
 
 
+def ed25519_verifies(der_key, message, signature):
+    with tempfile.TemporaryDirectory() as d:
+        paths = [os.path.join(d, n) for n in ("key.der", "msg", "sig")]
+        for path, data in zip(paths, (der_key, message, signature)):
+            with open(path, "wb") as f:
+                f.write(data)
+        done = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-keyform", "DER",
+                               "-inkey", paths[0], "-rawin", "-in", paths[1], "-sigfile", paths[2]],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return done.returncode == 0
+
+
+def verify_v1a(log, whpk):
+    # An Ed25519 SubjectPublicKeyInfo: the fixed DER prefix, then the 32 raw key bytes.
+    der_key = bytes.fromhex("302a300506032b6570032100") + base64.b64decode(whpk[len("whpk_"):])
+    total, ids, bad = 0, set(), 0
+    with open(log) as f:
+        for line in f:
+            r = json.loads(line)
+            total += 1
+            ids.add(r["id"])
+            signed = ("%s.%s.%s" % (r["id"], r["timestamp"], r["body"])).encode()
+            given = [s.split(",", 1)[1] for s in r["signature"].split(" ") if s.startswith("v1a,")]
+            if not any(ed25519_verifies(der_key, signed, base64.b64decode(g)) for g in given):
+                bad += 1
+    print(total, len(ids), bad)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "serve":
+    if sys.argv[1] == "verify-v1a":
+        verify_v1a(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "pace":
         pace(sys.argv[2], sys.argv[3])

@@ -150,8 +150,8 @@ Datum kept_array(Field field, Oid type, int length, char align) {
   for (const Kept& k : kept) items.push_back(field(k));
   Datum out = 0;
   sb::pg::guard([&] {
-    out = PointerGetDatum(construct_array(items.data(), static_cast<int>(items.size()), type,
-                                          length, false, align));
+    out = PointerGetDatum(
+        construct_array(items.data(), static_cast<int>(items.size()), type, length, false, align));
   });
   return out;
 }
@@ -217,8 +217,8 @@ void check_idempotency_key(FunctionCallInfo fcinfo, int n) {
   sb::pg::guard(
       [&] { characters = pg_mbstrlen_with_len(key.data(), static_cast<int>(key.size())); });
   if (characters < 1 || characters > kMaxKeyCharacters)
-    throw Error("22023", "invalid idempotency key",
-                "idempotency_key: \"" + std::string(key) + "\"", "1 to 200 characters");
+    throw Error("22023", "invalid idempotency key", "idempotency_key: \"" + std::string(key) + "\"",
+                "1 to 200 characters");
 }
 
 // A fresh message id: msg_ and 32 hex digits from the strong random source.
@@ -322,6 +322,6 @@ SB_FUNCTION(sb_event_type_matches) {
   std::vector<std::string_view> filters;
   if (!every_type) filters = text_array_arg(fcinfo, 0);
   bool explicit_only = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-  PG_RETURN_BOOL(sb::outbound::event_type_wanted(every_type, filters,
-                                                 sb::pg::text_arg(fcinfo, 1), explicit_only));
+  PG_RETURN_BOOL(sb::outbound::event_type_wanted(every_type, filters, sb::pg::text_arg(fcinfo, 1),
+                                                 explicit_only));
 }

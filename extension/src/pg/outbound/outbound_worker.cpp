@@ -239,6 +239,15 @@ void unpublish_latch(int, Datum) {
   SpinLockRelease(&shared->mutex);
 }
 
+// True when a worker has published its latch for the database.
+bool is_served(Oid database) {
+  SpinLockAcquire(&shared->mutex);
+  bool served = false;
+  for (int i = 0; i < kSlots; ++i) served = served || shared->database[i] == database;
+  SpinLockRelease(&shared->mutex);
+  return served;
+}
+
 // The databases the launcher was asked to serve since the last call (the requests are cleared).
 std::vector<Oid> take_requests() {
   std::vector<Oid> out;
@@ -630,13 +639,19 @@ bool extension_installed() {
 
 // Ensures: this database's deliveries are made until none is queued or the worker is asked to
 // stop.
+// Seconds between prunes: kPruneEverySeconds, or the retention when that is shorter (tests
+// compress it).
+long prune_every() {
+  return std::max(1L, std::min(kPruneEverySeconds, static_cast<long>(retention_s)));
+}
+
 void deliver_until_shutdown() {
   Deliverer d;
   bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
   std::time_t pruned_at = 0, idle_since = 0;
   while (!ShutdownRequestPending && !asked_to_leave()) {
     if (reload_if_asked()) d.reconfigure();
-    if (std::time(nullptr) - pruned_at >= kPruneEverySeconds) {
+    if (std::time(nullptr) - pruned_at >= prune_every()) {
       prune_old_messages();
       pruned_at = std::time(nullptr);
     }
@@ -666,7 +681,7 @@ void deliver_until_shutdown() {
         if (d.next_due() < 0) return;
         publish_latch(MyDatabaseId);
       } else {
-        wait_for_latch(kIdleLingerSeconds * 1000L);
+        wait_for_latch(std::min(kIdleLingerSeconds, prune_every()) * 1000L);
       }
       claim_now = true;
       continue;
@@ -776,13 +791,20 @@ SB_WORKER_MAIN(sb_outbound_launcher_main) {
   std::vector<Oid> wanted = sb::pg::databases();  // at start: what was queued before it
   while (!ShutdownRequestPending) {
     sb::pg::reload_if_asked();
+    // A database whose worker is leaving (not serving it any more, not yet gone) is looked at
+    // again shortly.
+    std::vector<Oid> again;
     for (Oid db : wanted) {
       auto it = workers.find(db);
-      if (it != workers.end() && it->second && sb::pg::worker_alive(it->second)) continue;
+      if (it != workers.end() && it->second && sb::pg::worker_alive(it->second)) {
+        if (!sb::pg::is_served(db)) again.push_back(db);
+        continue;
+      }
       workers[db] = sb::pg::start_worker(db);
     }
-    sb::pg::wait_for_latch(-1);
+    sb::pg::wait_for_latch(again.empty() ? -1 : 100);
     wanted = sb::pg::take_requests();
+    wanted.insert(wanted.end(), again.begin(), again.end());
   }
 }
 
