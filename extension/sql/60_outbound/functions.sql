@@ -544,7 +544,9 @@ CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer D
   RETURNS TABLE (org_id uuid, message_id text, endpoint_id uuid, attempt integer, url text,
                  body text, secrets text[], created_at timestamptz, max_concurrency integer,
                  rate_limit integer)
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  -- a batch is small against the queue: look each row up by its key, never hash the queue
+  SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
   RETURN QUERY
   WITH limited AS (
@@ -688,7 +690,9 @@ CREATE FUNCTION switchboard._record_attempts(org_ids uuid[], message_ids text[],
                                              response_bodies text[], durations integer[],
                                              retry_afters integer[],
                                              attempted_at timestamptz[] DEFAULT NULL) RETURNS integer
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  -- a batch is small against the queue: look each row up by its key, never hash the queue
+  SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
   v_schedule integer[] := switchboard._retry_schedule();
   n integer;
@@ -770,12 +774,13 @@ CREATE FUNCTION switchboard._record_attempt(org_id uuid, message_id text, endpoi
                                             status_code integer, outcome text,
                                             response_body text DEFAULT NULL,
                                             duration_ms integer DEFAULT NULL,
-                                            retry_after integer DEFAULT NULL) RETURNS text
+                                            retry_after integer DEFAULT NULL,
+                                            started_at timestamptz DEFAULT NULL) RETURNS text
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF switchboard._record_attempts(ARRAY[org_id], ARRAY[message_id], ARRAY[endpoint_id],
                                   ARRAY[status_code], ARRAY[outcome], ARRAY[response_body],
-                                  ARRAY[duration_ms], ARRAY[retry_after]) = 0 THEN
+                                  ARRAY[duration_ms], ARRAY[retry_after], ARRAY[started_at]) = 0 THEN
     RETURN 'gone';  -- deleted, or already settled by an earlier lease
   END IF;
   RETURN (SELECT w.status FROM switchboard.webhook_deliveries w

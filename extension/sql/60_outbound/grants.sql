@@ -22,7 +22,8 @@ GRANT EXECUTE ON FUNCTION
   switchboard._prune_webhooks(integer),
   switchboard.set_outbound_paused(boolean),
   switchboard._claim_deliveries(integer, integer, uuid[], integer[]),
-  switchboard._record_attempt(uuid, text, uuid, integer, text, text, integer, integer),
+  switchboard._record_attempt(uuid, text, uuid, integer, text, text, integer, integer,
+                              timestamptz),
   switchboard._record_attempts(uuid[], text[], uuid[], integer[], text[], text[], integer[], integer[],
                                timestamptz[])
   TO service_role;

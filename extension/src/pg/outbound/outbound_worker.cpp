@@ -42,6 +42,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 }
 
@@ -239,15 +240,6 @@ void unpublish_latch(int, Datum) {
   SpinLockRelease(&shared->mutex);
 }
 
-// True when a worker has published its latch for the database.
-bool is_served(Oid database) {
-  SpinLockAcquire(&shared->mutex);
-  bool served = false;
-  for (int i = 0; i < kSlots; ++i) served = served || shared->database[i] == database;
-  SpinLockRelease(&shared->mutex);
-  return served;
-}
-
 // The databases the launcher was asked to serve since the last call (the requests are cleared).
 std::vector<Oid> take_requests() {
   std::vector<Oid> out;
@@ -383,10 +375,11 @@ Query claim_query = {
 // bodies, durations, Retry-After seconds (text arrays, cast here).
 Query record_query = {
     "select switchboard._record_attempts($1::pg_catalog.uuid[], $2, $3::pg_catalog.uuid[],"
-    " $4::pg_catalog.int4[], $5, $6, $7::pg_catalog.int4[], $8::pg_catalog.int4[])",
-    8,
+    " $4::pg_catalog.int4[], $5, $6, $7::pg_catalog.int4[], $8::pg_catalog.int4[],"
+    " $9::pg_catalog.timestamptz[])",
+    9,
     {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     TEXTARRAYOID, TEXTARRAYOID}};
+     TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
 Query next_query = {"select switchboard._next_delivery_in()", 0, {}};
 Query prune_query = {
     "select CASE WHEN (SELECT s.paused FROM switchboard.outbound_state s) THEN 0"
@@ -399,14 +392,23 @@ constexpr int kPruneBatchesAtOnce = 20;
 constexpr long kPruneEverySeconds = 60;
 constexpr int kPollMs = 5;               // the longest a wake-up waits while requests run
 constexpr long kIdleLingerSeconds = 60;  // an idle worker stays this long for the next commit
+constexpr std::int64_t kBusyClaimEveryMs = 250;
 
 // A claimed delivery while its request runs.
 struct Claimed {
   std::string org_id, message_id, endpoint_id;
+  TimestampTz started_at;
 };
 
 // One column of a batch of results: values, or nothing for SQL NULL.
 using Column = std::vector<std::optional<std::string>>;
+
+// The text of a timestamptz (read back by the record statement).
+std::string timestamp_text(TimestampTz t) {
+  const char* text = nullptr;
+  guard([&] { text = timestamptz_to_str(t); });
+  return text;
+}
 
 // A text[] Datum of the column (valid until the transaction ends).
 Datum text_array(const Column& column) {
@@ -495,7 +497,7 @@ class Deliverer {
         const char* cells[8];
         for (int c = 0; c < 8; ++c) cells[c] = rows.at(r, c);
         std::uint64_t token = ++next_token_;
-        claimed_[token] = {cells[0], cells[1], cells[2]};
+        claimed_[token] = {cells[0], cells[1], cells[2], GetCurrentTimestamp()};
         limits_.started(cells[2], caps_of(cells), now_ms());
         sender_.start(request_of(token, cells));
         ++n;
@@ -537,6 +539,15 @@ class Deliverer {
 
   size_t in_flight() const { return sender_.in_flight(); }
 
+  // When to claim again at the latest while requests are in flight: when a paced endpoint gets
+  // room back, and at most kBusyClaimEveryMs from now (a retry coming due, or another endpoint's
+  // message, never waits for a slow request to finish).
+  std::int64_t next_claim_ms() {
+    std::int64_t now = now_ms(), poll = now + kBusyClaimEveryMs;
+    std::int64_t pace = limits_.next_room_ms(now);
+    return pace < 0 ? poll : std::min(pace, poll);
+  }
+
   // Ensures: the settings as they now are apply to the next connections.
   void reconfigure() {
     sender_.set_options(options());
@@ -572,7 +583,7 @@ class Deliverer {
 
   // Ensures: the results are recorded by one statement (their pacing state updated first).
   void record(const std::vector<ob::Result>& done) {
-    Column columns[8];
+    Column columns[9];
     for (const ob::Result& r : done) {
       auto it = claimed_.find(r.token);
       if (it == claimed_.end()) continue;
@@ -590,10 +601,11 @@ class Deliverer {
       columns[6].emplace_back(std::to_string(r.duration_ms));
       columns[7].emplace_back(r.retry_after ? std::optional(std::to_string(*r.retry_after))
                                             : std::nullopt);
+      columns[8].emplace_back(timestamp_text(c.started_at));
     }
     if (columns[0].empty()) return;
-    Datum args[8];
-    for (int i = 0; i < 8; ++i) args[i] = text_array(columns[i]);
+    Datum args[9];
+    for (int i = 0; i < 9; ++i) args[i] = text_array(columns[i]);
     spi_query(record_query, args, nullptr, ReadMode::read_write);
   }
 
@@ -637,17 +649,18 @@ bool extension_installed() {
   return installed;
 }
 
-// Ensures: this database's deliveries are made until none is queued or the worker is asked to
-// stop.
 // Seconds between prunes: kPruneEverySeconds, or the retention when that is shorter (tests
 // compress it).
 long prune_every() {
   return std::max(1L, std::min(kPruneEverySeconds, static_cast<long>(retention_s)));
 }
 
+// Ensures: this database's deliveries are made until none is queued for kIdleLingerSeconds, the
+// worker is asked to stop, or a utility statement needs its database alone.
 void deliver_until_shutdown() {
   Deliverer d;
   bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
+  std::int64_t claim_again_ms = 0;  // the latest time of the next claim
   std::time_t pruned_at = 0, idle_since = 0;
   while (!ShutdownRequestPending && !asked_to_leave()) {
     if (reload_if_asked()) d.reconfigure();
@@ -655,15 +668,19 @@ void deliver_until_shutdown() {
       prune_old_messages();
       pruned_at = std::time(nullptr);
     }
-    if (claim_now && static_cast<int>(d.in_flight()) < batch_size) {
-      int room = batch_size - static_cast<int>(d.in_flight());
-      claim_now = static_cast<int>(d.claim(room)) == room;  // fewer: nothing more is due now
+    bool room = static_cast<int>(d.in_flight()) < batch_size;
+    if (claim_now && room) {
+      int asked = batch_size - static_cast<int>(d.in_flight());
+      claim_now = static_cast<int>(d.claim(asked)) == asked;  // fewer: nothing more is due now
+      claim_again_ms = d.next_claim_ms();
     }
     if (!PostmasterIsAlive()) guard([] { proc_exit(1); });  // WaitLatch is not reached below
     if (d.in_flight() > 0) {
       // A short poll: a commit's wake-up (the latch) is seen within kPollMs while requests run.
-      if (d.collect(kPollMs) > 0) claim_now = true;
+      long wait = room ? std::clamp<long>(claim_again_ms - now_ms(), 0, kPollMs) : kPollMs;
+      if (d.collect(wait) > 0) claim_now = true;
       if (MyLatch->is_set) guard([] { ResetLatch(MyLatch); }), claim_now = true;
+      if (now_ms() >= claim_again_ms) claim_now = true;
       d.log_timing();
       check_for_interrupts();
       idle_since = 0;
@@ -688,7 +705,9 @@ void deliver_until_shutdown() {
     }
     idle_since = 0;
     if (due == 0) {
-      wait_for_latch(100);  // due but not claimable yet (locked by another transaction)
+      // due but not claimable yet: held back by its endpoint's pacing, or locked by another
+      // transaction
+      wait_for_latch(std::clamp<long>(d.next_claim_ms() - now_ms(), 1, 100));
     } else {
       wait_for_latch(static_cast<long>(std::min(due, 60.0) * 1000) + 1);
     }
@@ -791,20 +810,21 @@ SB_WORKER_MAIN(sb_outbound_launcher_main) {
   std::vector<Oid> wanted = sb::pg::databases();  // at start: what was queued before it
   while (!ShutdownRequestPending) {
     sb::pg::reload_if_asked();
-    // A database whose worker is leaving (not serving it any more, not yet gone) is looked at
-    // again shortly.
-    std::vector<Oid> again;
+    // A request meeting a live worker is kept: that worker may be leaving without having seen
+    // the commit; its exit wakes this launcher (bgw_notify_pid), which then starts a new one.
+    std::vector<Oid> kept;
     for (Oid db : wanted) {
       auto it = workers.find(db);
       if (it != workers.end() && it->second && sb::pg::worker_alive(it->second)) {
-        if (!sb::pg::is_served(db)) again.push_back(db);
+        kept.push_back(db);
         continue;
       }
       workers[db] = sb::pg::start_worker(db);
     }
-    sb::pg::wait_for_latch(again.empty() ? -1 : 100);
+    sb::pg::wait_for_latch(-1);
     wanted = sb::pg::take_requests();
-    wanted.insert(wanted.end(), again.begin(), again.end());
+    for (Oid db : kept)
+      if (std::find(wanted.begin(), wanted.end(), db) == wanted.end()) wanted.push_back(db);
   }
 }
 
