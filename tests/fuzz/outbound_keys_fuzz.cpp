@@ -50,8 +50,8 @@ void check_secret_key(std::string_view whsk, std::string_view body) {
                     "v1a_public_key differs from the key's public half");
   sb::fuzz::require(sb::standard_public_key_text(sb::standard_public_key(whpk)) == whpk,
                     "a whpk_ text does not round-trip");
-  std::string header = sb::outbound::signature_header({std::string(whsk)}, "msg_fuzz",
-                                                      std::to_string(kNow), body);
+  std::string header =
+      sb::outbound::signature_header({std::string(whsk)}, "msg_fuzz", std::to_string(kNow), body);
   sb::fuzz::require(header.compare(0, 4, "v1a,") == 0, "a whsk_ key did not sign v1a");
   sb::fuzz::require(verifies(whpk, header, body), "a v1a signature does not verify");
   std::string other = sb::standard_public_key_text(sb::fuzz::ed25519_test_key());

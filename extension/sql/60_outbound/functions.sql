@@ -545,8 +545,9 @@ CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer D
                  body text, secrets text[], created_at timestamptz, max_concurrency integer,
                  rate_limit integer)
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  -- a batch is small against the queue: look each row up by its key, never hash the queue
-  SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+  -- a batch is small against the queue: look each row up by its key, never hash the queue; one
+  -- plan, made once per worker
+  SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN QUERY
   WITH limited AS (
@@ -691,8 +692,9 @@ CREATE FUNCTION switchboard._record_attempts(org_ids uuid[], message_ids text[],
                                              retry_afters integer[],
                                              attempted_at timestamptz[] DEFAULT NULL) RETURNS integer
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  -- a batch is small against the queue: look each row up by its key, never hash the queue
-  SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+  -- a batch is small against the queue: look each row up by its key, never hash the queue; one
+  -- plan, made once per worker
+  SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_schedule integer[] := switchboard._retry_schedule();
   n integer;

@@ -833,6 +833,10 @@ SB_WORKER_MAIN(sb_outbound_worker_main) {
   Oid database = DatumGetObjectId(main_arg);
   sb::pg::set_up_signals();
   sb::pg::guard([&] { BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0); });
+  // The worker's own commits (leases, results) need not wait for the disk: one lost in a crash
+  // only sends a delivery again, with the same webhook-id. The messages themselves were made
+  // durable by the business transaction that wrote them.
+  sb::pg::guard([] { SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE); });
   if (!sb::pg::extension_installed()) return;
   sb::pg::publish_latch(database);
   sb::pg::guard([] { on_shmem_exit(sb::pg::unpublish_latch, 0); });
