@@ -105,12 +105,17 @@ void request_worker(Oid database) {
   if (free_slot >= 0 && !is_released(database)) shared->requested[free_slot] = database;
 }
 
-// True when this worker's database is released and the worker should leave.
-bool asked_to_leave() {
+// True when a utility statement has released the database (takes the mutex).
+bool released(Oid database) {
   SpinLockAcquire(&shared->mutex);
-  bool leave = is_released(MyDatabaseId);
+  bool leave = is_released(database);
   SpinLockRelease(&shared->mutex);
   return leave;
+}
+
+// True when this worker's database is released and the worker should leave.
+bool asked_to_leave() {
+  return released(MyDatabaseId);
 }
 
 Oid released_here = InvalidOid;  // the database this backend's utility statement released
@@ -812,13 +817,18 @@ SB_WORKER_MAIN(sb_outbound_launcher_main) {
     sb::pg::reload_if_asked();
     // A request meeting a live worker is kept: that worker may be leaving without having seen
     // the commit; its exit wakes this launcher (bgw_notify_pid), which then starts a new one.
-    std::vector<Oid> kept;
+    // A released database's request is dropped (its release asks again when it ends), and a
+    // worker starts only for a database that still exists.
+    std::vector<Oid> kept, existing;
     for (Oid db : wanted) {
+      if (sb::pg::released(db)) continue;
       auto it = workers.find(db);
       if (it != workers.end() && it->second && sb::pg::worker_alive(it->second)) {
         kept.push_back(db);
         continue;
       }
+      if (existing.empty()) existing = sb::pg::databases();
+      if (std::find(existing.begin(), existing.end(), db) == existing.end()) continue;
       workers[db] = sb::pg::start_worker(db);
     }
     sb::pg::wait_for_latch(-1);
