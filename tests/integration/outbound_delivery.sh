@@ -206,6 +206,25 @@ q "update switchboard.webhook_endpoints set enabled = true, disabled_reason = nu
 sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system reset switchboard.outbound_breaker_failures" \
   -c "alter system reset switchboard.outbound_breaker_cooldown" -c "select pg_reload_conf()" >/dev/null
 
+# A slow request holds back nothing else: while the only request in flight hangs (6 s timeout),
+# another endpoint's retry comes due after about 1 s and is sent then, not after the hang.
+settings "127.0.0.1/32" on 6s
+read -r ESLOW _ <<<"$(q "select r ->> 'endpointId' from switchboard.create_webhook_endpoint('$ORG', '$SINK/hang', '{appointment.completed}') r")"
+read -r ESOON _ <<<"$(q "select r ->> 'endpointId' from switchboard.create_webhook_endpoint('$ORG', '$SINK/flaky/1', '{appointment.no_show}') r")"
+q "select switchboard.emit_event('$ORG', 'appointment.completed', '{}'), switchboard.emit_event('$ORG', 'appointment.no_show', '{}')" >/dev/null
+t0=$(date +%s%N)
+for ((i = 0; i < 50; i++)); do
+  [ "$(q "select count(*) from switchboard.webhook_deliveries where endpoint_id = '$ESOON' and status = 'delivered'")" = 1 ] && break
+  sleep 0.1
+done
+t1=$(date +%s%N)
+hung=$(q "select count(*) from switchboard.webhook_attempts where endpoint_id = '$ESLOW'")
+tries=$(q "select count(*) from switchboard.webhook_attempts where endpoint_id = '$ESOON'")
+[ "$i" -lt 50 ] && [ "$hung" = 0 ] && [ "$tries" = 2 ] ||
+  fail "a retry waited for a hanging request: delivered after $(((t1 - t0) / 1000000)) ms and $tries attempts, the hanging one finished $hung times"
+echo "ok: a retry coming due is sent while another endpoint's request hangs (delivered by the second attempt $(((t1 - t0) / 1000000)) ms after the commit)"
+q "delete from switchboard.webhook_endpoints where id in ('$ESLOW', '$ESOON')" >/dev/null
+
 # kill -9 of the postmaster mid-burst: every committed message still arrives (at least once).
 settings "127.0.0.1/32" on
 : >"$SINK_LOG"
