@@ -42,7 +42,7 @@ fold() {  # synchronous_commit clients first_org: events per second (client k in
 }
 one_on=$(fold on 1 1) one_off=$(fold off 1 2) four_on=$(fold on 4 3) four_off=$(fold off 4 7)
 flushes=$(as_pg "$PG_BIN/pg_test_fsync" -s 2 -f "$BENCH_HOME/fsync.test" 2>/dev/null |
-  awk '/one 8kB write/ {on = 1} on && /fdatasync/ {print $(NF - 2); exit}')
+  awk '/one 8kB write/ {on = 1} on && /^ +fdatasync / {print $2; exit}')
 
 # 2. Import: ROWS new contacts, then the same ROWS again (every row a merge), in one call each:
 # the rows are built first (not timed); the wall time and the backend's CPU time (utime + stime
