@@ -25,7 +25,8 @@ git show 83b55ee:extension/sql/70_contacts/functions.sql | python3 -c '
 import re, sys
 s = sys.stdin.read()
 names = ["_call_fact", "call_status_of", "_call_ms_time", "_call_text_time", "call_event_facts",
-         "call_fold", "record_call_event", "contact_row_problem", "import_contacts"]
+         "call_fold", "record_call_event", "contact_row_problem", "import_contacts", "_contacts_phones",
+         "_contacts_texts"]
 t = "\n".join(re.search(r"CREATE FUNCTION switchboard\." + re.escape(n) + r"\(.*?\n\$\$;\n", s, re.S).group(0)
               for n in names)
 for n in names:

@@ -7,6 +7,7 @@
 # tests/run_all.sh); CONTACTS_CALLS scales it down for a quick run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../extension/tools/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/contacts_stream.bash"
 
 HOME_DIR=${SB_TEST_HOME:?} PORT=${SB_TEST_PORT:?}
 DB=contacts_replay CALLS=${CONTACTS_CALLS:-2000} CLIENTS=8
@@ -20,38 +21,19 @@ trap 'sb_psql "$HOME_DIR" "$PORT" -d postgres -c "drop database if exists $DB" >
 q -c "set client_min_messages = warning" -c "create extension switchboard cascade" >/dev/null
 
 # The stream (tests/integration/contacts_stream.sql): 10 events per call, duplicates included.
-cd "$SB_ROOT"
-q -v calls="$CALLS" -v shuffled="$SHUFFLED" -v in_order="$IN_ORDER" <<'SQL' >/dev/null
+q -v shuffled="$SHUFFLED" -v in_order="$IN_ORDER" <<'SQL' >/dev/null
 insert into switchboard.organizations (id, name, slug)
   values (:'shuffled', 'Shuffled', 'shuffled'), (:'in_order', 'In order', 'in-order');
-\i tests/integration/contacts_stream.sql
 SQL
+contacts_stream_load q "$CALLS"
 [ "$(q -c "select count(*) from stream")" = "$((CALLS * 10))" ] || fail "the stream does not hold 10 events per call"
 
 # In order, one client.
 q -v org="$IN_ORDER" <<<"select count(switchboard.record_call_event(:'org', s.provider, s.event))
   from (select provider, event from stream order by call, step) s" >/dev/null
 
-# Shuffled, 8 clients, one transaction per event (the DO block reads its parameters from settings:
-# psql does not expand variables inside $$).
-pids=()
-for k in $(seq 0 $((CLIENTS - 1))); do
-  PGOPTIONS="-c replay.org=$SHUFFLED -c replay.k=$k -c replay.clients=$CLIENTS" q <<'SQL' >/dev/null &
-do $$
-declare
-  r record;
-begin
-  for r in select provider, event from shuffled
-            where n % current_setting('replay.clients')::int = current_setting('replay.k')::int order by n loop
-    perform switchboard.record_call_event(current_setting('replay.org')::uuid, r.provider, r.event);
-    commit;
-  end loop;
-end
-$$;
-SQL
-  pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p" || fail "a replay client failed"; done
+# Shuffled, 8 clients, one transaction per event.
+contacts_stream_replay q $(for k in $(seq "$CLIENTS"); do echo "$SHUFFLED"; done) || fail "a replay client failed"
 
 # The same calls, column for column, and the same call rollups.
 same=$(q -v a="$SHUFFLED" -v b="$IN_ORDER" <<'SQL'

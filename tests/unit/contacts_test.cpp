@@ -197,4 +197,40 @@ TEST(ContactsImport, MergesPerPhoneAndCountsRows) {
   EXPECT_THROW(check_contact_rows(sb::read_json("[1, 2, 3]"), test_lookups(), 2), sb::Error);
 }
 
+// The text of projected column `name` ("NULL" for none).
+std::string projected(const std::vector<CallColumn>& columns, std::string_view name) {
+  for (const CallColumn& column : columns)
+    if (name == column.name) return column.text ? *column.text : "NULL";
+  return "missing";
+}
+
+TEST(ContactsProjection, ColumnsAndOutcome) {
+  auto columns = call_projection(sb::read_json(
+      R"({"status": [4e13, "completed"], "answered_by": [1, "machine_end_beep"],
+          "cost": [1, 0.25], "duration_seconds": [1, 42], "transcript": [1, null],
+          "summary": {"1": "kept"}, "ended_reason": [1, {"a": 1}], "direction": [1]})"));
+  EXPECT_EQ(projected(columns, "status"), "completed");
+  EXPECT_EQ(projected(columns, "outcome"), "voicemail");
+  EXPECT_EQ(projected(columns, "cost"), "0.25");
+  EXPECT_EQ(projected(columns, "duration_seconds"), "42");
+  EXPECT_EQ(projected(columns, "transcript"), "NULL");
+  EXPECT_EQ(projected(columns, "summary"), "kept");  // #>> reads member "1" of an object too
+  EXPECT_EQ(projected(columns, "ended_reason"), R"({"a": 1})");  // as jsonb prints it
+  EXPECT_EQ(projected(columns, "direction"), "NULL");
+  auto open = call_projection(sb::read_json("{}"));
+  EXPECT_EQ(projected(open, "status"), "queued");
+  EXPECT_EQ(projected(open, "outcome"), "NULL");
+}
+
+TEST(ContactsProjection, Outcomes) {
+  EXPECT_EQ(call_outcome("completed", std::nullopt), "connected");
+  EXPECT_EQ(call_outcome("completed", std::string("human")), "connected");
+  EXPECT_EQ(call_outcome("completed", std::string("fax")), "voicemail");
+  EXPECT_EQ(call_outcome("completed", std::string("machine_start")), "voicemail");
+  EXPECT_EQ(call_outcome("canceled", std::nullopt), "failed");
+  EXPECT_EQ(call_outcome("busy", std::nullopt), "busy");
+  EXPECT_EQ(call_outcome("no_answer", std::nullopt), "no_answer");
+  EXPECT_EQ(call_outcome("in_progress", std::nullopt), std::nullopt);
+}
+
 }  // namespace

@@ -60,28 +60,23 @@ EXCEPTION WHEN data_exception THEN
 END
 $$;
 
--- The import's rows checked (the first problem of each as a reason code) and the good ones
--- merged per phone: {good, left: [{phone, zone, r}], rejected: [{row, reason}]} (zone: the time
--- zone of the number when the row gives none and its prefix lies in exactly one, as phone_info's
--- timeZones); 22023 when rows is not
--- a json array or holds more than 100000 rows (core/contacts/contacts_import.cpp).
--- Caller: agent or above, or service_role.
-CREATE FUNCTION switchboard._contact_rows_checked(org_id uuid, rows jsonb) RETURNS jsonb
+-- One row of a contact import as C++ checked it: a rejected input row (rejected_row, its index,
+-- and reason) or a good one, merged per phone: the columns its members give (camelCase keys in
+-- keys; phone numbers in E.164) and zone, the time zone of the number when the row gives none
+-- and its prefix lies in exactly one (as phone_info's timeZones).
+CREATE TYPE switchboard.contact_import_row AS (
+  rejected_row integer, reason text, phone text, keys text[], zone text, other_phones text[],
+  first_name text, last_name text, email text, status text, source text, tags text[],
+  custom_fields jsonb, stage text, owner_id uuid, campaign_id uuid, timezone text,
+  do_not_call boolean, do_not_sms boolean, do_not_email boolean, consent_method text,
+  consent_at timestamptz);
+
+-- The import's rows checked (the first problem of each as a reason code) and the good ones merged
+-- per phone, as typed rows; 22023 when rows is not a json array or holds more than 100000 rows
+-- (core/contacts/contacts_import.cpp). Caller: agent or above, or service_role.
+CREATE FUNCTION switchboard._contact_rows_checked(org_id uuid, rows jsonb)
+  RETURNS SETOF switchboard.contact_import_row
   LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'sb_contact_rows_checked';
-
--- The array of phone numbers a row gives under key (never NULL).
-CREATE FUNCTION switchboard._contacts_phones(r jsonb, key text) RETURNS switchboard.phone[]
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT coalesce(array_agg(switchboard.contact_phone(p)::switchboard.phone), '{}')
-    FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(r -> key) = 'array' THEN r -> key END) p
-$$;
-
--- The text array a row gives under key (never NULL).
-CREATE FUNCTION switchboard._contacts_texts(r jsonb, key text) RETURNS text[]
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT coalesce(array_agg(t), '{}')
-    FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(r -> key) = 'array' THEN r -> key END) t
-$$;
 
 -------------------------------------------------------------------------------------------------
 -- Contacts
@@ -116,9 +111,8 @@ CREATE FUNCTION switchboard.import_contacts(org_id uuid, rows jsonb) RETURNS jso
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_org uuid := import_contacts.org_id;
-  v_checked jsonb;
+  v_left switchboard.contact_import_row[];
   v_rejected jsonb;
-  v_left jsonb;
   v_done text[];
   v_merged int;
   v_inserted int := 0;
@@ -128,73 +122,75 @@ BEGIN
   PERFORM switchboard.assert_role(v_org, 'agent');
   PERFORM switchboard.require_arg(rows, 'rows');
   -- Every row checked and the good ones merged per phone (a later row's keys win), in C++.
-  v_checked := switchboard._contact_rows_checked(v_org, rows);
-  v_rejected := v_checked -> 'rejected';
-  v_left := v_checked -> 'left';
+  -- v_left: the rejected rows first (reason set), then the good ones.
+  v_left := ARRAY(SELECT r FROM switchboard._contact_rows_checked(v_org, rows) r);
+  SELECT coalesce(jsonb_agg(jsonb_build_object('row', r.rejected_row, 'reason', r.reason) ORDER BY r.rejected_row), '[]')
+    INTO v_rejected FROM unnest(v_left) r WHERE r.reason IS NOT NULL;
+  IF jsonb_array_length(v_rejected) > 0 THEN
+    v_left := ARRAY(SELECT r FROM unnest(v_left) r WHERE r.reason IS NULL);
+  END IF;
   -- Existing contacts are updated, new ones inserted; a phone inserted concurrently by another
   -- transaction is merged on the next round.
   FOR round IN 1..3 LOOP
-    EXIT WHEN jsonb_array_length(v_left) = 0;
+    EXIT WHEN cardinality(v_left) = 0;
     IF round = 3 THEN
       RAISE EXCEPTION 'contacts changed concurrently while importing' USING ERRCODE = '40001',
-        DETAIL = format('phones left: %s', jsonb_array_length(v_left)), HINT = 'run the import again';
+        DETAIL = format('phones left: %s', cardinality(v_left)), HINT = 'run the import again';
     END IF;
+    -- One set-based UPDATE and INSERT over the rows as C++ built them (no per-row function): a
+    -- merge replaces only the columns its row gives.
     WITH src AS (
-      SELECT x ->> 'phone' AS phone, x ->> 'zone' AS zone, x -> 'r' AS r, s.id AS stage_id
-        FROM jsonb_array_elements(v_left) x
-        LEFT JOIN switchboard.pipeline_stages s ON s.org_id = v_org AND s.name = x #>> '{r,stage}'
+      SELECT s.*, st.id AS stage_id
+        FROM unnest(v_left) s
+        LEFT JOIN switchboard.pipeline_stages st ON st.org_id = v_org AND st.name = s.stage
     ), upd AS (
       UPDATE switchboard.contacts c SET
-        other_phones = CASE WHEN s.r ? 'otherPhones' THEN switchboard._contacts_phones(s.r, 'otherPhones') ELSE c.other_phones END,
-        first_name = CASE WHEN s.r ? 'firstName' THEN s.r ->> 'firstName' ELSE c.first_name END,
-        last_name = CASE WHEN s.r ? 'lastName' THEN s.r ->> 'lastName' ELSE c.last_name END,
-        email = CASE WHEN s.r ? 'email' THEN s.r ->> 'email' ELSE c.email END,
-        status = coalesce(s.r ->> 'status', c.status),
-        source = CASE WHEN s.r ? 'source' THEN s.r ->> 'source' ELSE c.source END,
-        tags = CASE WHEN s.r ? 'tags' THEN ARRAY(SELECT DISTINCT unnest(c.tags || switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1) ELSE c.tags END,
-        custom_fields = c.custom_fields || coalesce(s.r -> 'customFields', '{}'),
-        stage_id = CASE WHEN s.r ? 'stage' THEN s.stage_id ELSE c.stage_id END,
-        owner_id = CASE WHEN s.r ? 'ownerId' THEN (s.r ->> 'ownerId')::uuid ELSE c.owner_id END,
-        campaign_id = CASE WHEN s.r ? 'campaignId' THEN (s.r ->> 'campaignId')::uuid ELSE c.campaign_id END,
-        timezone = CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE coalesce(c.timezone, s.zone) END,
-        do_not_call = coalesce((s.r ->> 'doNotCall')::boolean, c.do_not_call),
-        do_not_sms = coalesce((s.r ->> 'doNotSms')::boolean, c.do_not_sms),
-        do_not_email = coalesce((s.r ->> 'doNotEmail')::boolean, c.do_not_email),
-        consent_method = CASE WHEN s.r ? 'consentMethod' THEN s.r ->> 'consentMethod' ELSE c.consent_method END,
-        consent_at = CASE WHEN s.r ? 'consentAt' THEN (s.r ->> 'consentAt')::timestamptz ELSE c.consent_at END
+        other_phones = CASE WHEN 'otherPhones' = ANY (s.keys)
+                            THEN coalesce(s.other_phones, '{}')::switchboard.phone[] ELSE c.other_phones END,
+        first_name = CASE WHEN 'firstName' = ANY (s.keys) THEN s.first_name ELSE c.first_name END,
+        last_name = CASE WHEN 'lastName' = ANY (s.keys) THEN s.last_name ELSE c.last_name END,
+        email = CASE WHEN 'email' = ANY (s.keys) THEN s.email ELSE c.email END,
+        status = coalesce(s.status, c.status),
+        source = CASE WHEN 'source' = ANY (s.keys) THEN s.source ELSE c.source END,
+        tags = CASE WHEN 'tags' = ANY (s.keys) THEN ARRAY(SELECT DISTINCT unnest(c.tags || coalesce(s.tags, '{}')) ORDER BY 1)
+                    ELSE c.tags END,
+        custom_fields = c.custom_fields || coalesce(s.custom_fields, '{}'),
+        stage_id = CASE WHEN 'stage' = ANY (s.keys) THEN s.stage_id ELSE c.stage_id END,
+        owner_id = CASE WHEN 'ownerId' = ANY (s.keys) THEN s.owner_id ELSE c.owner_id END,
+        campaign_id = CASE WHEN 'campaignId' = ANY (s.keys) THEN s.campaign_id ELSE c.campaign_id END,
+        timezone = CASE WHEN 'timezone' = ANY (s.keys) THEN s.timezone ELSE coalesce(c.timezone, s.zone) END,
+        do_not_call = coalesce(s.do_not_call, c.do_not_call),
+        do_not_sms = coalesce(s.do_not_sms, c.do_not_sms),
+        do_not_email = coalesce(s.do_not_email, c.do_not_email),
+        consent_method = CASE WHEN 'consentMethod' = ANY (s.keys) THEN s.consent_method ELSE c.consent_method END,
+        consent_at = CASE WHEN 'consentAt' = ANY (s.keys) THEN s.consent_at ELSE c.consent_at END
         FROM src s
-       WHERE c.org_id = v_org AND c.phone = s.phone::switchboard.phone
+       WHERE c.org_id = v_org AND c.phone = s.phone
       RETURNING c.phone::text
     ), ins AS (
       INSERT INTO switchboard.contacts (org_id, phone, other_phones, first_name, last_name, email, status,
                                         source, tags, custom_fields, stage_id, owner_id, campaign_id,
                                         timezone, do_not_call, do_not_sms, do_not_email, consent_method,
                                         consent_at)
-      SELECT v_org, s.phone,
-             CASE WHEN s.r ? 'otherPhones' THEN switchboard._contacts_phones(s.r, 'otherPhones') ELSE '{}' END,
-             s.r ->> 'firstName', s.r ->> 'lastName', s.r ->> 'email', coalesce(s.r ->> 'status', 'new'),
-             s.r ->> 'source',
-             CASE WHEN s.r ? 'tags' THEN ARRAY(SELECT DISTINCT unnest(switchboard._contacts_texts(s.r, 'tags')) ORDER BY 1)
-                  ELSE '{}' END,
-             coalesce(s.r -> 'customFields', '{}'), s.stage_id, (s.r ->> 'ownerId')::uuid,
-             (s.r ->> 'campaignId')::uuid, CASE WHEN s.r ? 'timezone' THEN s.r ->> 'timezone' ELSE s.zone END,
-             coalesce((s.r ->> 'doNotCall')::boolean, false), coalesce((s.r ->> 'doNotSms')::boolean, false),
-             coalesce((s.r ->> 'doNotEmail')::boolean, false), s.r ->> 'consentMethod',
-             (s.r ->> 'consentAt')::timestamptz
+      SELECT v_org, s.phone, coalesce(s.other_phones, '{}')::switchboard.phone[], s.first_name, s.last_name,
+             s.email, coalesce(s.status, 'new'), s.source,
+             CASE WHEN cardinality(s.tags) > 0 THEN ARRAY(SELECT DISTINCT unnest(s.tags) ORDER BY 1) ELSE '{}' END,
+             coalesce(s.custom_fields, '{}'), s.stage_id, s.owner_id, s.campaign_id,
+             CASE WHEN 'timezone' = ANY (s.keys) THEN s.timezone ELSE s.zone END,
+             coalesce(s.do_not_call, false), coalesce(s.do_not_sms, false), coalesce(s.do_not_email, false),
+             s.consent_method, s.consent_at
         FROM src s
-       WHERE NOT EXISTS (SELECT 1 FROM switchboard.contacts c
-                          WHERE c.org_id = v_org AND c.phone = s.phone::switchboard.phone)
+       WHERE NOT EXISTS (SELECT 1 FROM switchboard.contacts c WHERE c.org_id = v_org AND c.phone = s.phone)
       ON CONFLICT ON CONSTRAINT contacts_phone_key DO NOTHING
       RETURNING phone::text
     )
     SELECT (SELECT count(*) FROM ins), ARRAY(SELECT phone FROM upd UNION ALL SELECT phone FROM ins)
       INTO v_n, v_done;
     v_inserted := v_inserted + v_n;
-    EXIT WHEN cardinality(v_done) = jsonb_array_length(v_left);
-    SELECT coalesce(jsonb_agg(x), '[]') INTO v_left
-      FROM jsonb_array_elements(v_left) x WHERE x ->> 'phone' NOT IN (SELECT unnest(v_done));
+    EXIT WHEN cardinality(v_done) = cardinality(v_left);
+    v_left := ARRAY(SELECT r FROM unnest(v_left) r WHERE r.phone NOT IN (SELECT unnest(v_done)));
   END LOOP;
-  v_merged := (v_checked ->> 'good')::int - v_inserted;
+  v_merged := jsonb_array_length(rows) - jsonb_array_length(v_rejected) - v_inserted;
   PERFORM switchboard.contacts_emit_event(v_org, 'lead.imported',
     jsonb_build_object('inserted', v_inserted, 'merged', v_merged));
   RETURN jsonb_build_object('reason', 'IMPORTED', 'inserted', v_inserted, 'merged', v_merged,
@@ -246,52 +242,16 @@ $$;
 CREATE FUNCTION switchboard.call_fold(a jsonb, b jsonb) RETURNS jsonb
   LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'sb_call_fold';
 
--- The dashboard outcome of a call in a final status; NULL while it is not over.
+-- The dashboard outcome of a call in a final status (connected, voicemail: answered by a machine
+-- or a fax, no_answer, busy, failed); NULL while it is not over (core/contacts/contacts_fold.cpp).
 CREATE FUNCTION switchboard.call_outcome(status text, answered_by text) RETURNS text
-  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE status
-    WHEN 'completed' THEN CASE WHEN answered_by LIKE 'machine%' OR answered_by = 'fax' THEN 'voicemail'
-                               ELSE 'connected' END
-    WHEN 'busy' THEN 'busy' WHEN 'no_answer' THEN 'no_answer'
-    WHEN 'failed' THEN 'failed' WHEN 'canceled' THEN 'failed'
-  END
-$$;
+  LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'sb_call_outcome';
 
--- Keeps a call's columns the projection of its fold, and links it to the contact of the other
--- party's number.
+-- Keeps a call's columns the projection of its fold (each field's value, status queued while
+-- none is known, the outcome), and links it to the contact of the other party's number: C++
+-- (pg/contacts/contacts_calls.cpp), per row without PL/pgSQL.
 CREATE FUNCTION switchboard._calls_project() RETURNS trigger
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  f jsonb := NEW.fold;
-  v_contact uuid;
-BEGIN
-  NEW.status := coalesce(f #>> '{status,1}', 'queued');
-  NEW.direction := f #>> '{direction,1}';
-  NEW.from_number := f #>> '{from_number,1}';
-  NEW.to_number := f #>> '{to_number,1}';
-  NEW.assistant_id := f #>> '{assistant_id,1}';
-  NEW.answered_by := f #>> '{answered_by,1}';
-  NEW.ended_reason := f #>> '{ended_reason,1}';
-  NEW.recording_url := f #>> '{recording_url,1}';
-  NEW.recording_duration_seconds := (f #>> '{recording_duration_seconds,1}')::int;
-  NEW.transcript := f #>> '{transcript,1}';
-  NEW.summary := f #>> '{summary,1}';
-  NEW.cost := (f #>> '{cost,1}')::numeric;
-  NEW.duration_seconds := (f #>> '{duration_seconds,1}')::int;
-  NEW.transferred_to := f #>> '{transferred_to,1}';
-  NEW.started_at := (f #>> '{started_at,1}')::timestamptz;
-  NEW.answered_at := (f #>> '{answered_at,1}')::timestamptz;
-  NEW.ended_at := (f #>> '{ended_at,1}')::timestamptz;
-  NEW.outcome := switchboard.call_outcome(NEW.status, NEW.answered_by);
-  IF NEW.contact_id IS NULL AND NEW.direction IS NOT NULL THEN
-    SELECT c.id INTO v_contact FROM switchboard.contacts c
-     WHERE c.org_id = NEW.org_id
-       AND c.phone = CASE NEW.direction WHEN 'inbound' THEN NEW.from_number ELSE NEW.to_number END;
-    NEW.contact_id := v_contact;
-  END IF;
-  RETURN NEW;
-END
-$$;
+  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_calls_project';
 CREATE TRIGGER calls_project BEFORE INSERT OR UPDATE OF fold ON switchboard.calls
   FOR EACH ROW EXECUTE FUNCTION switchboard._calls_project();
 
@@ -340,38 +300,64 @@ $$;
 CREATE TRIGGER pipeline_stages_release BEFORE DELETE ON switchboard.pipeline_stages
   FOR EACH ROW EXECUTE FUNCTION switchboard._pipeline_stages_release();
 
--- Keeps the call rollups (calls by outcome and hour, with cost) in step with calls.
+-- Keeps the call rollups (calls by outcome and hour, with cost) in step with inserted and
+-- deleted calls: one statement per statement (a bulk insert adds its calls in one pass).
 CREATE FUNCTION switchboard._calls_rollup() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_deltas jsonb := '[]';
 BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    v_deltas := v_deltas || jsonb_build_array(switchboard._contact_metric(
-      coalesce(OLD.started_at, OLD.created_at), 'calls', coalesce(OLD.outcome, 'open'), -1, -OLD.cost));
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
+    SELECT n.org_id, date_trunc('hour', coalesce(n.started_at, n.created_at), 'UTC'), 'calls',
+           coalesce(n.outcome, 'open'), count(*), coalesce(sum(n.cost), 0)
+      FROM new_rows n GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
+    ON CONFLICT (org_id, hour, metric, dimension)
+    DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
+  ELSE
+    INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
+    SELECT o.org_id, date_trunc('hour', coalesce(o.started_at, o.created_at), 'UTC'), 'calls',
+           coalesce(o.outcome, 'open'), -count(*), -coalesce(sum(o.cost), 0)
+      FROM old_rows o GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
+    ON CONFLICT (org_id, hour, metric, dimension)
+    DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
   END IF;
-  IF TG_OP <> 'DELETE' THEN
-    v_deltas := v_deltas || jsonb_build_array(switchboard._contact_metric(
-      coalesce(NEW.started_at, NEW.created_at), 'calls', coalesce(NEW.outcome, 'open'), 1, NEW.cost));
-  END IF;
-  PERFORM switchboard._contact_metrics_add(coalesce(NEW.org_id, OLD.org_id), v_deltas);
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER calls_rollup_insert AFTER INSERT OR DELETE ON switchboard.calls
-  FOR EACH ROW EXECUTE FUNCTION switchboard._calls_rollup();
+CREATE TRIGGER calls_rollup_insert AFTER INSERT ON switchboard.calls
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard._calls_rollup();
+CREATE TRIGGER calls_rollup_delete AFTER DELETE ON switchboard.calls
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard._calls_rollup();
+
+-- Keeps the call rollups in step with a call whose outcome, start or cost changed: its old
+-- bucket loses it, its new one gains it (one statement, keys in order; a net zero is skipped).
+CREATE FUNCTION switchboard._calls_rollup_update() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
+  SELECT d.org, d.hour, 'calls', d.dimension, sum(d.n), sum(d.amount)
+    FROM (VALUES (OLD.org_id, date_trunc('hour', coalesce(OLD.started_at, OLD.created_at), 'UTC'),
+                  coalesce(OLD.outcome, 'open'), -1, -coalesce(OLD.cost, 0)),
+                 (NEW.org_id, date_trunc('hour', coalesce(NEW.started_at, NEW.created_at), 'UTC'),
+                  coalesce(NEW.outcome, 'open'), 1, coalesce(NEW.cost, 0))) d (org, hour, dimension, n, amount)
+   GROUP BY 1, 2, 4 HAVING sum(d.n) <> 0 OR sum(d.amount) <> 0 ORDER BY 1, 2, 4
+  ON CONFLICT (org_id, hour, metric, dimension)
+  DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
+  RETURN NULL;
+END
+$$;
 CREATE TRIGGER calls_rollup_update AFTER UPDATE ON switchboard.calls
   FOR EACH ROW WHEN (OLD.outcome IS DISTINCT FROM NEW.outcome OR OLD.started_at IS DISTINCT FROM NEW.started_at
                      OR OLD.cost IS DISTINCT FROM NEW.cost)
-  EXECUTE FUNCTION switchboard._calls_rollup();
+  EXECUTE FUNCTION switchboard._calls_rollup_update();
 
 -- Keeps the contact rollups (new contacts by source and hour) in step with contacts.
 CREATE FUNCTION switchboard._contacts_rollup() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM switchboard._contact_metrics_add(n.org_id, jsonb_agg(
-            switchboard._contact_metric(n.created_at, 'contacts', coalesce(n.source, 'unknown'), 1)))
-     FROM new_rows n GROUP BY n.org_id;
+  INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
+  SELECT n.org_id, date_trunc('hour', n.created_at, 'UTC'), 'contacts', coalesce(n.source, 'unknown'), count(*), 0
+    FROM new_rows n GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
+  ON CONFLICT (org_id, hour, metric, dimension) DO UPDATE SET count = m.count + excluded.count;
   RETURN NULL;
 END
 $$;

@@ -12,8 +12,7 @@ GRANT EXECUTE ON FUNCTION
   switchboard.dashboard_metrics(uuid, timestamptz, timestamptz, text),
   -- helpers the functions above call as the caller (never routable: api_internal_functions)
   switchboard.contact_phone(text), switchboard.require_phone(text, text), switchboard._contacts_time(text),
-  switchboard._contact_rows_checked(uuid, jsonb), switchboard._contacts_phones(jsonb, text),
-  switchboard._contacts_texts(jsonb, text), switchboard.contacts_emit_event(uuid, text, jsonb),
+  switchboard._contact_rows_checked(uuid, jsonb), switchboard.contacts_emit_event(uuid, text, jsonb),
   switchboard._call_event_facts(text, jsonb), switchboard.call_event_facts(text, jsonb), switchboard.call_fold(jsonb, jsonb),
   switchboard.call_outcome(text, text), switchboard._call_for_update(uuid, uuid),
   switchboard.message_status_rank(text), switchboard.answer_time(timestamptz)

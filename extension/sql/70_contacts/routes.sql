@@ -32,8 +32,6 @@ INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('require_phone', 'an input check of the contacts functions', true),
   ('_contacts_time', 'an input check of the contacts functions', true),
   ('_contact_rows_checked', 'part of import_contacts()', true),
-  ('_contacts_phones', 'part of import_contacts()', true),
-  ('_contacts_texts', 'part of import_contacts()', true),
   ('contacts_emit_event', 'where contacts and calls emit outbound events', true),
   ('_call_event_facts', 'part of record_call_event()', true),
   ('call_event_facts', 'part of record_call_event()', true),

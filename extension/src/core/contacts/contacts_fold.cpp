@@ -459,4 +459,49 @@ Json call_fold(const Json& a, const Json& b) {
   return out;
 }
 
+std::optional<std::string> call_outcome(std::string_view status,
+                                        const std::optional<std::string>& answered_by) {
+  if (status == "completed") {
+    bool machine = answered_by && (answered_by->rfind("machine", 0) == 0 || *answered_by == "fax");
+    return std::string(machine ? "voicemail" : "connected");
+  }
+  if (status == "busy" || status == "no_answer" || status == "failed") return std::string(status);
+  if (status == "canceled") return std::string("failed");
+  return std::nullopt;
+}
+
+namespace {
+
+const char* const kProjected[] = {
+    "status",           "direction",      "from_number",
+    "to_number",        "assistant_id",   "answered_by",
+    "ended_reason",     "recording_url",  "recording_duration_seconds",
+    "transcript",       "summary",        "cost",
+    "duration_seconds", "transferred_to", "started_at",
+    "answered_at",      "ended_at"};
+
+// What `fold #>> '{field,1}'` gives: element 1 of an array (member "1" of an object) as text,
+// nullopt for a JSON null or nothing there.
+std::optional<std::string> projected_text(const Json& fold, const char* field) {
+  const Json* entry = fold.find(field);
+  if (!entry) return std::nullopt;
+  const Json* value = nullptr;
+  if (entry->kind == Json::Kind::array && entry->items.size() > 1) value = &entry->items[1];
+  if (entry->kind == Json::Kind::object) value = entry->find("1");
+  if (!value || value->kind == Json::Kind::null) return std::nullopt;
+  if (value->kind == Json::Kind::string || value->kind == Json::Kind::number) return value->text;
+  if (value->kind == Json::Kind::boolean) return std::string(value->boolean ? "true" : "false");
+  return jsonb_text(*value);
+}
+
+}  // namespace
+
+std::vector<CallColumn> call_projection(const Json& fold) {
+  std::vector<CallColumn> columns;
+  for (const char* field : kProjected) columns.push_back({field, projected_text(fold, field)});
+  if (!columns[0].text) columns[0].text = "queued";
+  columns.push_back({"outcome", call_outcome(*columns[0].text, columns[5].text)});
+  return columns;
+}
+
 }  // namespace sb::contacts

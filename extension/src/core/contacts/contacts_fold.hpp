@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/base_error.hpp"
 #include "core/base/base_json.hpp"
@@ -53,5 +54,20 @@ Error missing_call_id_error(std::string_view provider, const Json& event);
 // The fold of two folds: for each field the entry with the greater (key, value); an entry that
 // is not [number, value] loses to any that is.
 Json call_fold(const Json& a, const Json& b);
+
+// The dashboard outcome of a call in a final status (connected, voicemail: answered by a machine
+// or a fax, no_answer, busy, failed), nullopt while it is not over.
+std::optional<std::string> call_outcome(std::string_view status,
+                                        const std::optional<std::string>& answered_by);
+
+// One column of switchboard.calls and its text (nullopt for NULL).
+struct CallColumn {
+  const char* name;
+  std::optional<std::string> text;
+};
+
+// The columns of a call that project its fold: each field's value as `fold #>> '{field,1}'`
+// gives it, status 'queued' while none is known, and the outcome (call_outcome).
+std::vector<CallColumn> call_projection(const Json& fold);
 
 }  // namespace sb::contacts

@@ -24,13 +24,6 @@ const Json* given(const Json& row, std::string_view key) {
   return v && v->kind != Kind::null ? v : nullptr;
 }
 
-// The text of a scalar as `->>` gives it (objects and arrays as JSON text).
-std::string text_of(const Json& v) {
-  if (v.kind == Kind::string || v.kind == Kind::number) return v.text;
-  if (v.kind == Kind::boolean) return v.boolean ? "true" : "false";
-  return jsonb_text(v);
-}
-
 // Characters (UTF-8 code points) of `text`.
 std::size_t length(std::string_view text) {
   std::size_t n = 0;
@@ -41,7 +34,7 @@ std::size_t length(std::string_view text) {
 // Whether member `key` is given and longer than `max` characters.
 bool too_long(const Json& row, std::string_view key, std::size_t max) {
   const Json* v = given(row, key);
-  return v && length(text_of(*v)) > max;
+  return v && length(member_text(*v)) > max;
 }
 
 bool is_space(char c) {
@@ -89,10 +82,10 @@ bool has_other_than_phones(const Json& row) {
 // The problems after the phone checks, in the order import_contacts reports them.
 std::string detail_problem(const Json& row, const RowLookups& lookups) {
   if (too_long(row, "firstName", 200) || too_long(row, "lastName", 200)) return "NAME_TOO_LONG";
-  if (const Json* email = given(row, "email"); email && !email_ok(text_of(*email)))
+  if (const Json* email = given(row, "email"); email && !email_ok(member_text(*email)))
     return "EMAIL_INVALID";
   if (const Json* status = given(row, "status")) {
-    std::string s = text_of(*status);
+    std::string s = member_text(*status);
     if (std::find(std::begin(kStatuses), std::end(kStatuses), s) == std::end(kStatuses))
       return "STATUS_INVALID";
   }
@@ -100,17 +93,18 @@ std::string detail_problem(const Json& row, const RowLookups& lookups) {
   if (!array_ok(row, "tags", [](const std::string&) { return true; })) return "TAGS_INVALID";
   if (const Json* fields = row.find("customFields"); fields && fields->kind != Kind::object)
     return "CUSTOM_FIELDS_INVALID";
-  if (const Json* stage = given(row, "stage"); stage && !lookups.stage_known(text_of(*stage)))
+  if (const Json* stage = given(row, "stage"); stage && !lookups.stage_known(member_text(*stage)))
     return "PIPELINE_STAGE_NOT_FOUND";
   for (const char* key : {"ownerId", "campaignId"})
-    if (const Json* id = given(row, key); id && !uuid_ok(text_of(*id))) return "ID_INVALID";
-  if (const Json* zone = given(row, "timezone"); zone && !lookups.timezone_known(text_of(*zone)))
+    if (const Json* id = given(row, key); id && !uuid_ok(member_text(*id))) return "ID_INVALID";
+  if (const Json* zone = given(row, "timezone");
+      zone && !lookups.timezone_known(member_text(*zone)))
     return "TIMEZONE_INVALID";
   for (const char* key : {"doNotCall", "doNotSms", "doNotEmail"})
     if (const Json* flag = row.find(key); flag && flag->kind != Kind::boolean)
       return "FLAG_INVALID";
   if (too_long(row, "consentMethod", 100)) return "CONSENT_METHOD_TOO_LONG";
-  if (const Json* at = given(row, "consentAt"); at && !lookups.time_valid(text_of(*at)))
+  if (const Json* at = given(row, "consentAt"); at && !lookups.time_valid(member_text(*at)))
     return "CONSENT_AT_INVALID";
   return "";
 }
@@ -132,7 +126,7 @@ void merge_into(Json& into, const Json& row) {
 Json normalized(const Json& row, const RowLookups& lookups) {
   Json out = row;
   for (auto& [key, value] : out.members) {
-    if (key == "phone") value.text = lookups.phone_of(text_of(value));
+    if (key == "phone") value.text = lookups.phone_of(member_text(value));
     if (key == "otherPhones")
       for (auto& item : value.items) item.text = lookups.phone_of(item.text);
     if (key == "phone") value.kind = Kind::string;
@@ -152,6 +146,12 @@ std::string rows_text(const Json& rows) {
 
 }  // namespace
 
+std::string member_text(const Json& v) {
+  if (v.kind == Kind::string || v.kind == Kind::number) return v.text;
+  if (v.kind == Kind::boolean) return v.boolean ? "true" : "false";
+  return jsonb_text(v);
+}
+
 std::string contact_row_problem(const Json& row, const RowLookups& lookups) {
   if (row.kind != Kind::object) return "NOT_AN_OBJECT";
   for (const auto& m : row.members)
@@ -160,7 +160,8 @@ std::string contact_row_problem(const Json& row, const RowLookups& lookups) {
   const Json* phone = given(row, "phone");
   if (!phone) return "PHONE_MISSING";
   auto phone_ok = [&](const std::string& text) { return !lookups.phone_of(text).empty(); };
-  if (!phone_ok(text_of(*phone)) || !array_ok(row, "otherPhones", phone_ok)) return "PHONE_INVALID";
+  if (!phone_ok(member_text(*phone)) || !array_ok(row, "otherPhones", phone_ok))
+    return "PHONE_INVALID";
   if (!has_other_than_phones(row)) return "";
   return detail_problem(row, lookups);
 }

@@ -28,6 +28,10 @@ struct RowLookups {
 // `row` is the row as given; its phone numbers are read with lookups.phone_of.
 std::string contact_row_problem(const Json& row, const RowLookups& lookups);
 
+// The text of a member's value as `->>` gives it: a string's value, a number's literal, true or
+// false, objects and arrays as jsonb prints them.
+std::string member_text(const Json& value);
+
 // One rejected row: its index in the input and the reason.
 struct RejectedRow {
   std::size_t row;

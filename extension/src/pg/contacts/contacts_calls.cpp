@@ -1,20 +1,26 @@
 // record_call_event and its parts: a provider event read into C++, its fold entries
 // (core/contacts/contacts_fold), then the call row locked, folded and written only when the fold
 // changed (a duplicate or an older event writes nothing). The projection of the fold into the
-// call's columns and the rollups stay in the table's triggers (extension/sql/70_contacts).
+// call's columns is the table's trigger _calls_project (here, in C++), the rollups are the
+// table's other triggers (extension/sql/70_contacts).
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_datums.hpp"
 #include "pg/base/base_store.hpp"
 #include "pg/tenancy/tenancy_access.hpp"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/base_error.hpp"
 #include "core/contacts/contacts_fold.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 }
 
 namespace {
@@ -47,6 +53,85 @@ Query update_call_query = {"update switchboard.calls c set fold = $4" SB_THIS_CA
 
 Query emit_completed_query = {
     "select switchboard.contacts_emit_event($1, 'call.completed', $2)", 2, {UUIDOID, JSONBOID}};
+
+Query contact_of_query = {
+    "select c.id from switchboard.contacts c where c.org_id OPERATOR(pg_catalog.=) $1"
+    " and c.phone OPERATOR(pg_catalog.=) $2",
+    2,
+    {UUIDOID, TEXTOID}};
+
+// The new columns of a call row, as text for their types' input functions.
+struct RowChange {
+  std::vector<int> columns;  // 1-based attribute numbers
+  std::vector<std::optional<std::string>> texts;
+
+  void set(TupleDesc desc, const char* name, std::optional<std::string> text) {
+    int column = 0;
+    sb::pg::guard([&] { column = SPI_fnumber(desc, name); });
+    if (column <= 0)
+      throw sb::Error("XX000", std::string("switchboard.calls has no column ") + name);
+    columns.push_back(column);
+    texts.push_back(std::move(text));
+  }
+};
+
+// The text of column `name` of `tuple`, nullopt for NULL.
+std::optional<std::string> column_text(HeapTuple tuple, TupleDesc desc, const char* name) {
+  char* text = nullptr;
+  sb::pg::guard([&] { text = SPI_getvalue(tuple, desc, SPI_fnumber(desc, name)); });
+  return text ? std::optional<std::string>(text) : std::nullopt;
+}
+
+// The fold of a call row (an empty object for NULL, which its NOT NULL refuses later).
+sb::Json fold_of(HeapTuple tuple, TupleDesc desc) {
+  Datum fold = 0;
+  bool null = true;
+  sb::pg::guard([&] { fold = SPI_getbinval(tuple, desc, SPI_fnumber(desc, "fold"), &null); });
+  if (!null) return sb::pg::jsonb_value(fold);
+  sb::Json empty;
+  empty.kind = sb::Json::Kind::object;
+  return empty;
+}
+
+// The contact of the other party's number of a call row that has none yet, nullopt for none.
+std::optional<std::string> contact_of(HeapTuple tuple, TupleDesc desc,
+                                      const std::vector<ct::CallColumn>& columns) {
+  const std::optional<std::string>& direction = columns[1].text;
+  if (column_text(tuple, desc, "contact_id") || !direction) return std::nullopt;
+  const std::optional<std::string>& phone =
+      *direction == "inbound" ? columns[2].text : columns[3].text;
+  if (!phone) return std::nullopt;
+  Datum args[2] = {0, sb::pg::text_datum(*phone)};
+  bool null = true;
+  sb::pg::guard([&] { args[0] = SPI_getbinval(tuple, desc, SPI_fnumber(desc, "org_id"), &null); });
+  if (null) return std::nullopt;  // its NOT NULL refuses the row
+  TextRows row = spi_query(contact_of_query, args, nullptr, ReadMode::current);
+  return row.count == 1 ? std::optional<std::string>(row.at(0, 0)) : std::nullopt;
+}
+
+// `tuple` with the changed columns, each read by its type's input function (domain checks
+// included).
+HeapTuple changed_tuple(HeapTuple tuple, TupleDesc desc, const RowChange& change) {
+  std::size_t n = change.columns.size();
+  std::vector<int> columns = change.columns;
+  std::vector<Datum> values(n);
+  std::unique_ptr<bool[]> nulls(new bool[n]);
+  HeapTuple out = nullptr;
+  sb::pg::guard([&] {
+    for (std::size_t i = 0; i < n; ++i) {
+      Form_pg_attribute attr = TupleDescAttr(desc, change.columns[i] - 1);
+      Oid input;
+      Oid param;
+      getTypeInputInfo(attr->atttypid, &input, &param);
+      nulls[i] = !change.texts[i];
+      const char* text = nulls[i] ? nullptr : change.texts[i]->c_str();
+      values[i] = OidInputFunctionCall(input, const_cast<char*>(text), param, attr->atttypmod);
+    }
+    out = heap_modify_tuple_by_cols(tuple, desc, static_cast<int>(n), columns.data(), values.data(),
+                                    nulls.get());
+  });
+  return out;
+}
 
 // A jsonb argument, required (22023 naming it when NULL).
 sb::Json jsonb_arg(FunctionCallInfo fcinfo, int n, const char* name) {
@@ -155,4 +240,33 @@ SB_FUNCTION(sb_record_call_event) {
                   "Call " + *facts.call_id + " of provider " + provider +
                       " was not found after it was inserted.",
                   "Run the event again.");
+}
+
+// call_outcome(status text, answered_by text) -> text: the dashboard outcome of a call (NULL
+// while it is not over).
+SB_FUNCTION(sb_call_outcome) {
+  if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+  std::optional<std::string> answered_by;
+  if (!PG_ARGISNULL(1)) answered_by = std::string(sb::pg::text_arg(fcinfo, 1));
+  std::optional<std::string> outcome = ct::call_outcome(sb::pg::text_arg(fcinfo, 0), answered_by);
+  if (!outcome) PG_RETURN_NULL();
+  return sb::pg::text_datum(*outcome);
+}
+
+// _calls_project() trigger (BEFORE INSERT OR UPDATE OF fold, each row): the call's columns are
+// the projection of its fold (core/contacts call_projection), and a call without a contact is
+// linked to the contact of the other party's number.
+SB_FUNCTION(sb_calls_project) {
+  if (!CALLED_AS_TRIGGER(fcinfo))
+    throw sb::Error("39P01", "_calls_project() must be called as a trigger");
+  auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+  HeapTuple tuple =
+      TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple;
+  TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+  std::vector<ct::CallColumn> columns = ct::call_projection(fold_of(tuple, desc));
+  RowChange change;
+  for (ct::CallColumn& column : columns) change.set(desc, column.name, column.text);
+  if (std::optional<std::string> contact = contact_of(tuple, desc, columns))
+    change.set(desc, "contact_id", contact);
+  return PointerGetDatum(changed_tuple(tuple, desc, change));
 }

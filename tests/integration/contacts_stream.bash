@@ -1,0 +1,40 @@
+# The provider event stream of the contacts tests and benchmark, loaded and replayed one way
+# (sourced by tests/integration/contacts_replay.sh and tests/bench/contacts.sh; not a test itself).
+# Both take the psql function of the caller as their first argument (it runs psql -tA on the
+# caller's database); the organisations must exist.
+
+# Ensures: tables stream and shuffled hold 10 events per call for $2 calls
+# (tests/integration/contacts_stream.sql).
+contacts_stream_load() {
+  local psql_fn=$1 calls=$2
+  "$psql_fn" -v calls="$calls" -f "$SB_ROOT/tests/integration/contacts_stream.sql" >/dev/null
+}
+
+# Ensures: the shuffled stream was folded through record_call_event by one client per remaining
+# argument (an organisation id: client k folds every k-th event into that organisation), each
+# event in a transaction of its own, the clients in parallel; fails when any client failed. The DO
+# block reads its parameters from settings (psql does not expand variables inside $$); PGOPTIONS
+# given by the caller (synchronous_commit) apply too.
+contacts_stream_replay() {
+  local psql_fn=$1 clients=$(($# - 1)) k=0 org pids=() failed=0 pid
+  shift
+  for org in "$@"; do
+    PGOPTIONS="${PGOPTIONS:-} -c stream.org=$org -c stream.k=$k -c stream.clients=$clients" "$psql_fn" >/dev/null <<'SQL' &
+do $$
+declare
+  r record;
+begin
+  for r in select provider, event from shuffled
+            where n % current_setting('stream.clients')::int = current_setting('stream.k')::int order by n loop
+    perform switchboard.record_call_event(current_setting('stream.org')::uuid, r.provider, r.event);
+    commit;
+  end loop;
+end
+$$;
+SQL
+    pids+=($!)
+    k=$((k + 1))
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return "$failed"
+}
