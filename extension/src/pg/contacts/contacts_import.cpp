@@ -4,6 +4,7 @@
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_datums.hpp"
 #include "pg/base/base_store.hpp"
+#include "pg/telephony/telephony_phone.hpp"
 #include "pg/tenancy/tenancy_access.hpp"
 
 #include <memory>
@@ -20,12 +21,6 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/jsonb.h"
 }
-
-namespace sb::pg {
-// The phone-number time-zone prefix map, defined in pg/telephony/telephony_phone.cpp (declared
-// here: the telephony layer has no header of its own for it yet).
-const sb::tel::ZoneMap& phone_zone_map();
-}  // namespace sb::pg
 
 namespace {
 
