@@ -2,10 +2,8 @@
 // time-zone prefix map and the carrier forwarding codes of ../shared/domain/telephony.md.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <functional>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,13 +17,8 @@ namespace {
 using namespace sb::tel;
 
 const ZoneMap& shipped_zones() {
-  static const ZoneMap map = [] {
-    std::ifstream in(std::string(SB_SOURCE_DIR) +
-                     "/extension/data/switchboard_phone_timezones.txt");
-    std::stringstream text;
-    text << in.rdbuf();
-    return ZoneMap::parse(text.str());
-  }();
+  static const ZoneMap map =
+      ZoneMap::read(std::string(SB_SOURCE_DIR) + "/extension/data/switchboard_phone_timezones.txt");
   return map;
 }
 
@@ -98,6 +91,8 @@ TEST(TelephonyZones, LongestPrefixWinsAndZonesSplit) {
             (std::vector<std::string>{"America/Boise", "America/Los_Angeles"}));
   for (const char* bad : {"x|A/B\n", "12\n", "12|\n", "12|A&&B\n", "|A/B\n"})
     EXPECT_EQ(sqlstate_of([&] { ZoneMap::parse(bad); }), "22P02") << bad;
+  EXPECT_EQ(sqlstate_of([] { ZoneMap::read("/nonexistent/switchboard_phone_timezones.txt"); }),
+            "58P01");
 }
 
 // The domain file's table, row by row.

@@ -2,6 +2,8 @@
 #include "core/telephony/telephony_zones.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "core/base/base_error.hpp"
 
@@ -49,6 +51,16 @@ ZoneMap ZoneMap::parse(std::string_view text) {
     map.prefixes_[std::string(prefix)] = std::move(zones);
   }
   return map;
+}
+
+ZoneMap ZoneMap::read(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw Error("58P01", "phone time zone data is missing", "File \"" + path + "\" cannot be read.",
+                "reinstall the extension");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str());
 }
 
 std::vector<std::string> ZoneMap::zones_of(std::string_view digits) const {

@@ -15,6 +15,10 @@ class ZoneMap {
   // sb::Error 22P02 naming the line number of a malformed line.
   static ZoneMap parse(std::string_view text);
 
+  // Ensures: the map of the file at `path` (parse); sb::Error 58P01 naming the file when it cannot
+  // be read.
+  static ZoneMap read(const std::string& path);
+
   // Ensures: the zones of the longest prefix of `digits` (E.164 without '+') in the map; empty
   // when no prefix matches.
   std::vector<std::string> zones_of(std::string_view digits) const;

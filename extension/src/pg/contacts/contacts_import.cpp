@@ -5,6 +5,7 @@
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_datums.hpp"
 #include "pg/base/base_store.hpp"
+#include "pg/telephony/telephony_phone.hpp"
 #include "pg/tenancy/tenancy_access.hpp"
 
 #include <memory>
@@ -25,12 +26,6 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 }
-
-namespace sb::pg {
-// The phone-number time-zone prefix map, defined in pg/telephony/telephony_phone.cpp (declared
-// here: the telephony layer has no header of its own for it yet).
-const sb::tel::ZoneMap& phone_zone_map();
-}  // namespace sb::pg
 
 namespace {
 

@@ -2,13 +2,11 @@
 // The time-zone prefix data is read once per backend from the extension's share directory.
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_datums.hpp"
+#include "pg/telephony/telephony_phone.hpp"
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
-#include "core/base/base_error.hpp"
 #include "core/telephony/telephony_phone.hpp"
 
 extern "C" {
@@ -48,20 +46,9 @@ sb::JsonWriter info_json(const tel::PhoneInfo& info) {
 
 namespace sb::pg {
 
-// Ensures: the phone-number time-zone prefix map (phone_info's timeZones, the contacts' derived
-// zone), read on first use in this backend; 58P01 naming the file when missing.
 const tel::ZoneMap& phone_zone_map() {
   static std::unique_ptr<tel::ZoneMap> map;
-  if (!map) {
-    std::string path = zones_path();
-    std::ifstream in(path);
-    if (!in)
-      throw sb::Error("58P01", "phone time zone data is missing",
-                      "File \"" + path + "\" cannot be read.", "reinstall the extension");
-    std::stringstream text;
-    text << in.rdbuf();
-    map = std::make_unique<tel::ZoneMap>(tel::ZoneMap::parse(text.str()));
-  }
+  if (!map) map = std::make_unique<tel::ZoneMap>(tel::ZoneMap::read(zones_path()));
   return *map;
 }
 
