@@ -12,6 +12,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -105,8 +106,9 @@ void carry_claims() {
   spi_utility(sql.data);
 }
 
-// Ensures: fcinfo's call ran as a statement of its own, as the caller with the caller's claims, in
-// the caller's transaction; its one value is returned in the caller's memory (*isnull when NULL).
+// Ensures: fcinfo's call ran as a statement of its own, as the caller (the role SET ROLE chose, not
+// a SECURITY DEFINER function's owner) with the caller's claims, in the caller's transaction; its
+// one value is returned in the caller's memory (*isnull when NULL).
 Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
   Datum value = 0;
   bool null = true;
@@ -122,15 +124,28 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
     bool by_value = false;
     get_typlenbyval(proc->prorettype, &length, &by_value);
     ReleaseSysCache(tuple);
-    SPI_connect();
-    carry_claims();
-    int rc = SPI_execute(sql.data, false, 2);
-    if (rc != SPI_OK_SELECT || SPI_processed != 1)
-      elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
-           static_cast<unsigned long>(SPI_processed));
-    value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
-    if (!null) value = SPI_datumTransfer(value, by_value, length);
-    SPI_finish();
+    // As the caller's role (SET ROLE's), also inside a SECURITY DEFINER function: Citus opens the
+    // other node's connection as the current user, and as the owner there the call would pass
+    // every permission check (the owner is the service role to sb::pg::caller_is_service_role).
+    Oid user = InvalidOid;
+    int context = 0;
+    GetUserIdAndSecContext(&user, &context);
+    SetUserIdAndSecContext(GetOuterUserId(), context);
+    PG_TRY();
+    {
+      SPI_connect();
+      carry_claims();
+      int rc = SPI_execute(sql.data, false, 2);
+      if (rc != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
+             static_cast<unsigned long>(SPI_processed));
+      value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
+      if (!null) value = SPI_datumTransfer(value, by_value, length);
+      SPI_finish();
+    }
+    PG_FINALLY();
+    { SetUserIdAndSecContext(user, context); }
+    PG_END_TRY();
   });
   *isnull = null;
   return value;
