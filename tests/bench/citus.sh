@@ -2,10 +2,11 @@
 # Citus benchmark: the cost of distribution per call. has_feature, consume_feature and
 # book_appointment on 1,000 organisations (one calendar each), 8 pgbench clients, on one server
 # and through the coordinator of a coordinator plus two workers on loopback (calls delegated to
-# the worker holding the organisation), each with the simple protocol and with prepared statements
-# (as switchboard-shim sends them), through Citus with its default TLS between the nodes and with
-# citus.node_conninfo 'sslmode=disable'; rounds alternating between all of them, medians. Needs
-# Citus in PG_BIN (otherwise says so and exits 0).
+# the worker holding the organisation), through Citus with its default TLS between the nodes and
+# with citus.node_conninfo 'sslmode=disable'; rounds alternating between all three, medians. The
+# simple protocol: pgbench's prepared mode would make the organisation id a parameter inside a
+# string, and an expression around it is a call Citus does not delegate. Needs Citus in PG_BIN
+# (otherwise says so and exits 0).
 # Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -71,11 +72,11 @@ SELECT switchboard.book_appointment('e0000000-0000-4000-8000-000000:n', 'e000000
   '$BASE_DAY 00:00+00'::timestamptz + interval ':d days :h hours :m minutes', 30);
 SQL
 
-# Transactions per second of script $1 against instance $2 (home) port $3 with protocol $5; adds
-# the number of transactions pgbench completed to file $4.
+# Transactions per second of script $1 against instance $2 (home) port $3; adds the number of
+# transactions pgbench completed to file $4.
 tps() {
   local out
-  out=$("$PG_BIN/pgbench" -n -M "$5" -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -f "$1" -h "$2" -p "$3" \
+  out=$("$PG_BIN/pgbench" -n -M simple -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -f "$1" -h "$2" -p "$3" \
     -U postgres "$CITUS_DB" 2>>"$WORK/pgbench.err")
   sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out" >>"$4"
   sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out"
@@ -90,17 +91,13 @@ node_conninfo() {
 CALLS="has_feature consume_feature book_appointment"
 declare -A runs
 for round in $(seq 1 "$ROUNDS"); do
-  for proto in simple prepared; do
-    for call in $CALLS; do
-      runs[$call.$proto.one]+="$(tps "$WORK/$call.sql" "$ONE_HOME" "$ONE_PORT" "$WORK/$call.one.done" $proto) "
-      runs[$call.$proto.tls]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done" $proto) "
-    done
+  for call in $CALLS; do
+    runs[$call.one]+="$(tps "$WORK/$call.sql" "$ONE_HOME" "$ONE_PORT" "$WORK/$call.one.done") "
+    runs[$call.tls]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
   done
   node_conninfo disable
-  for proto in simple prepared; do
-    for call in $CALLS; do
-      runs[$call.$proto.plain]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done" $proto) "
-    done
+  for call in $CALLS; do
+    runs[$call.plain]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
   done
   node_conninfo require
 done
@@ -113,17 +110,15 @@ citus_used=$(used citus_psql 0)
 echo
 echo "Citus benchmark: $CLIENTS pgbench clients, $ROUNDS alternating rounds of ${SECONDS_EACH}s per row (medians), 1,000 organisations, $(nproc) CPU cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), Citus $(citus_psql 0 -tA -c "select extversion from pg_extension where extname = 'citus'")"
 echo
-echo "| call | protocol | one server (calls/s) | Citus, TLS (calls/s) | ratio | Citus, no TLS (calls/s) | ratio | per round: one server / TLS / no TLS |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+echo "| call | one server (calls/s) | Citus, TLS (calls/s) | ratio | Citus, no TLS (calls/s) | ratio | per round: one server / TLS / no TLS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
 med() { echo "${runs[$1]}" | tr ' ' '\n' | grep . | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
 for call in $CALLS; do
-  for proto in simple prepared; do
-    one=$(med $call.$proto.one) tls=$(med $call.$proto.tls) plain=$(med $call.$proto.plain)
-    printf '| `%s` | %s | %.0f | %.0f | %sx | %.0f | %sx | %s/ %s/ %s|\n' "$call" "$proto" "$one" "$tls" \
-      "$(ratio "$tls" "$one")" "$plain" "$(ratio "$plain" "$one")" "$(printf '%.0f ' ${runs[$call.$proto.one]})" \
-      "$(printf '%.0f ' ${runs[$call.$proto.tls]})" "$(printf '%.0f ' ${runs[$call.$proto.plain]})"
-  done
+  one=$(med $call.one) tls=$(med $call.tls) plain=$(med $call.plain)
+  printf '| `%s` | %.0f | %.0f | %sx | %.0f | %sx | %s/ %s/ %s|\n' "$call" "$one" "$tls" "$(ratio "$tls" "$one")" \
+    "$plain" "$(ratio "$plain" "$one")" "$(printf '%.0f ' ${runs[$call.one]})" \
+    "$(printf '%.0f ' ${runs[$call.tls]})" "$(printf '%.0f ' ${runs[$call.plain]})"
 done
 echo
 done_calls() { awk '{n += $1} END {print n + 0}' "$WORK/consume_feature.$1.done"; }

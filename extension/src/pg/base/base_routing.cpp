@@ -106,8 +106,8 @@ void carry_claims() {
   spi_utility(sql.data);
 }
 
-// Ensures: fcinfo's call ran as a statement of its own, as the caller (the role SET ROLE chose, not
-// a SECURITY DEFINER function's owner) with the caller's claims, in the caller's transaction; its
+// Ensures: fcinfo's call ran as a statement of its own, as the caller with the caller's claims, in
+// the caller's transaction; its
 // one value is returned in the caller's memory (*isnull when NULL).
 Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
   Datum value = 0;
@@ -124,28 +124,15 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
     bool by_value = false;
     get_typlenbyval(proc->prorettype, &length, &by_value);
     ReleaseSysCache(tuple);
-    // As the caller's role (SET ROLE's), also inside a SECURITY DEFINER function: Citus opens the
-    // other node's connection as the current user, and as the owner there the call would pass
-    // every permission check (the owner is the service role to sb::pg::caller_is_service_role).
-    Oid user = InvalidOid;
-    int context = 0;
-    GetUserIdAndSecContext(&user, &context);
-    SetUserIdAndSecContext(GetOuterUserId(), context);
-    PG_TRY();
-    {
-      SPI_connect();
-      carry_claims();
-      int rc = SPI_execute(sql.data, false, 2);
-      if (rc != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
-             static_cast<unsigned long>(SPI_processed));
-      value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
-      if (!null) value = SPI_datumTransfer(value, by_value, length);
-      SPI_finish();
-    }
-    PG_FINALLY();
-    { SetUserIdAndSecContext(user, context); }
-    PG_END_TRY();
+    SPI_connect();
+    carry_claims();
+    int rc = SPI_execute(sql.data, false, 2);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1)
+      elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
+           static_cast<unsigned long>(SPI_processed));
+    value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
+    if (!null) value = SPI_datumTransfer(value, by_value, length);
+    SPI_finish();
   });
   *isnull = null;
   return value;
@@ -156,6 +143,11 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
   if (routing || !fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return false;
   if (!is_tenant_scoped(fcinfo->flinfo->fn_oid)) return false;
+  // Not inside a SECURITY DEFINER function (the current user is not the caller's role): Citus would
+  // open the other node's connection as the function's owner, who passes every permission check
+  // there, and the owner's own queries later in the transaction would meet placements another
+  // user touched. The call runs here, where a check reads the organisation through Citus.
+  if (GetUserId() != GetOuterUserId()) return false;
   if (org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return false;
   RoutingFlag flag;
   bool isnull = true;
