@@ -6,23 +6,12 @@
 namespace shim {
 namespace {
 
-// The per-request settings of tenancy.md and the statement timeout, all bound and
-// transaction-local (nothing stays on the session: a transaction-mode pooler may hand the next
-// transaction another server connection), and whether the role may execute the called function;
-// the read-only variant also makes the transaction read-only.
-const std::string kSettingsSql =
-    "SELECT pg_catalog.set_config('role', $1::text, true), "
-    "pg_catalog.set_config('request.jwt.claims', $2::text, true), "
-    "pg_catalog.set_config('request.method', $3::text, true), "
-    "pg_catalog.set_config('request.path', $4::text, true), "
-    "pg_catalog.set_config('request.headers', $5::text, true), "
-    "CASE WHEN $6::oid = 0 THEN NULL "
-    "ELSE pg_catalog.has_function_privilege($1::text::name, $6::oid, 'EXECUTE') END, "
-    "pg_catalog.set_config('statement_timeout', $7::text, true)";
-const std::string kReadOnlySettingsSql =
-    kSettingsSql + ", pg_catalog.set_config('transaction_read_only', 'on', true)";
-constexpr int kSettingsParams = 7;
-constexpr int kMayExecuteColumn = 5;
+// Whether the request's role may execute the called function ($2 = 0: not checked). It runs after
+// the settings statements, in the request's transaction.
+const std::string kMayExecuteSql =
+    "SELECT CASE WHEN $2::oid = 0 THEN NULL "
+    "ELSE pg_catalog.has_function_privilege($1::text::name, $2::oid, 'EXECUTE') END";
+constexpr int kMayExecuteParams = 2;
 
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -87,11 +76,11 @@ std::vector<Result> read_pipeline(PGconn* conn, bool& synced) {
   return results;
 }
 
-// Fills `out` from the settings and call results (privilege check, first row).
-void read_results(const PGresult* settings, const PGresult* call, CallResult& out) {
-  out.settings_ok = PQresultStatus(settings) == PGRES_TUPLES_OK;
-  if (out.settings_ok && !PQgetisnull(settings, 0, kMayExecuteColumn))
-    out.may_execute = PQgetvalue(settings, 0, kMayExecuteColumn)[0] == 't';
+// Fills `out` from the privilege check's and the call's results (privilege, first row).
+void read_results(const PGresult* check, const PGresult* call, CallResult& out) {
+  out.settings_ok = PQresultStatus(check) == PGRES_TUPLES_OK;
+  if (out.settings_ok && !PQgetisnull(check, 0, 0))
+    out.may_execute = PQgetvalue(check, 0, 0)[0] == 't';
   if (PQresultStatus(call) != PGRES_TUPLES_OK || PQntuples(call) == 0) return;
   for (int column = 0; column < PQnfields(call); ++column) {
     std::optional<std::string> value;
@@ -105,9 +94,43 @@ void read_results(const PGresult* settings, const PGresult* call, CallResult& ou
   }
 }
 
-// Queues a statement without parameters or preparing (BEGIN, ROLLBACK).
-bool queue_plain(PGconn* conn, const char* sql) {
-  return PQsendQueryParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+// Queues a statement without parameters or preparing (BEGIN, SET LOCAL, COMMIT, ROLLBACK).
+bool queue_plain(PGconn* conn, const std::string& sql) {
+  return PQsendQueryParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+}
+
+// `SET LOCAL name = 'value'` with the value escaped for this connection; nullopt when libpq refuses
+// the value (not valid in the connection's encoding).
+std::optional<std::string> set_local(PGconn* conn, const char* name, const std::string& value) {
+  char* literal = PQescapeLiteral(conn, value.data(), value.size());
+  if (!literal) return std::nullopt;
+  std::string sql = std::string("SET LOCAL ") + name + " = " + literal;
+  PQfreemem(literal);
+  return sql;
+}
+
+// The request's settings of tenancy.md, the statement timeout and (read-only requests) the
+// transaction's access mode, as the statements that begin its transaction. SET LOCAL and SET
+// TRANSACTION, not set_config(): Citus sends these on to every node the transaction reaches (a
+// delegated call's worker included) when citus.propagate_set_commands is 'local'; all of them end
+// with the transaction, so a transaction-mode pooler may hand the next one another connection.
+std::optional<std::vector<std::string>> settings_statements(PGconn* conn, const RequestContext& ctx,
+                                                            std::chrono::milliseconds timeout) {
+  std::vector<std::string> out{"BEGIN"};
+  if (ctx.read_only) out.emplace_back("SET TRANSACTION READ ONLY");
+  const std::pair<const char*, const std::string*> settings[] = {
+      {"role", &ctx.role},
+      {"request.jwt.claims", &ctx.claims_json},
+      {"request.method", &ctx.method},
+      {"request.path", &ctx.path},
+      {"request.headers", &ctx.headers_json}};
+  for (const auto& [name, value] : settings) {
+    auto sql = set_local(conn, name, *value);
+    if (!sql) return std::nullopt;
+    out.push_back(std::move(*sql));
+  }
+  out.push_back("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
+  return out;
 }
 
 }  // namespace
@@ -201,48 +224,57 @@ CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
   return call(ctx, sql, std::vector<std::string>{arg}, TxEnd::commit);
 }
 
+bool Connection::send(const std::vector<std::string>& begin, const RequestContext& ctx,
+                      const std::string& sql, const std::vector<std::string>& params, TxEnd end,
+                      Positions& at) {
+  std::string oid = std::to_string(ctx.function_oid);
+  const char* check_args[] = {ctx.role.c_str(), oid.c_str()};
+  std::vector<const char*> call_args;
+  for (const auto& p : params) call_args.push_back(p.c_str());
+  if (PQenterPipelineMode(conn_) != 1) return false;
+  for (const auto& statement : begin)
+    if (!queue_plain(conn_, statement)) return false;
+  at.count = begin.size();
+  // The call is parsed after the settings ran: name lookup happens as the request's role.
+  if (!queue(kMayExecuteSql, kMayExecuteParams, check_args, at.new_check)) return false;
+  at.count += at.new_check ? 2 : 1;
+  at.check = at.count - 1;
+  if (!queue(sql, static_cast<int>(params.size()), call_args.data(), at.new_call)) return false;
+  at.count += at.new_call ? 2 : 1;
+  at.call = at.count - 1;
+  if (end != TxEnd::decide && !queue_plain(conn_, end == TxEnd::commit ? "COMMIT" : "ROLLBACK"))
+    return false;
+  at.count += end != TxEnd::decide;
+  return PQpipelineSync(conn_) == 1;
+}
+
 CallResult Connection::call(const RequestContext& ctx, const std::string& sql,
                             const std::vector<std::string>& params, TxEnd end) {
   CallResult out;
   if (!ready(out.error)) return out;
-  std::string oid = std::to_string(ctx.function_oid);
-  std::string timeout = std::to_string(timeout_.count());
-  const char* settings[] = {ctx.role.c_str(), ctx.claims_json.c_str(),  ctx.method.c_str(),
-                            ctx.path.c_str(), ctx.headers_json.c_str(), oid.c_str(),
-                            timeout.c_str()};
-  std::vector<const char*> call_args;
-  for (const auto& p : params) call_args.push_back(p.c_str());
-  int call_params = static_cast<int>(params.size());
-  const std::string& settings_sql = ctx.read_only ? kReadOnlySettingsSql : kSettingsSql;
-  bool explicit_tx = end != TxEnd::commit;
-  bool new_settings = false, new_call = false;
-  // The call is parsed after the settings ran: name lookup happens as the request's role.
-  bool sent = PQenterPipelineMode(conn_) == 1 && (!explicit_tx || queue_plain(conn_, "BEGIN")) &&
-              queue(settings_sql, kSettingsParams, settings, new_settings) &&
-              queue(sql, call_params, call_args.data(), new_call) &&
-              (end != TxEnd::rollback || queue_plain(conn_, "ROLLBACK")) &&
-              PQpipelineSync(conn_) == 1;
+  auto begin = settings_statements(conn_, ctx, timeout_);
+  if (!begin) {
+    out.error.sqlstate = "22021";
+    out.error.message = PQerrorMessage(conn_);
+    return out;
+  }
+  Positions at;
   bool synced = false;
   std::vector<Result> results;
-  if (sent) results = read_pipeline(conn_, synced);
-  // Results in order: [BEGIN] [prepare settings] settings [prepare call] call [ROLLBACK].
-  std::size_t settings_at = (explicit_tx ? 1 : 0) + (new_settings ? 1 : 0);
-  std::size_t call_at = settings_at + (new_call ? 2 : 1);
-  std::size_t count = call_at + 1 + (end == TxEnd::rollback ? 1 : 0);
+  if (send(*begin, ctx, sql, params, end, at)) results = read_pipeline(conn_, synced);
   PGTransactionStatusType after = PQtransactionStatus(conn_);
-  bool tx_as_expected =
-      after == PQTRANS_IDLE || (explicit_tx && after != PQTRANS_ACTIVE && after != PQTRANS_UNKNOWN);
-  if (!synced || results.size() != count || PQexitPipelineMode(conn_) != 1 || !tx_as_expected) {
+  bool tx_as_expected = after != PQTRANS_ACTIVE && after != PQTRANS_UNKNOWN;
+  if (!synced || results.size() != at.count || PQexitPipelineMode(conn_) != 1 || !tx_as_expected) {
     out.error = first_error(results, conn_).value_or(connection_error(PQerrorMessage(conn_)));
     out.error.connection_failed = true;
     drop();
     return out;
   }
-  if (new_settings && PQresultStatus(results[settings_at - 1].get()) != PGRES_COMMAND_OK)
-    prepared_.erase(settings_sql);
-  if (new_call && PQresultStatus(results[call_at - 1].get()) != PGRES_COMMAND_OK)
+  if (at.new_check && PQresultStatus(results[at.check - 1].get()) != PGRES_COMMAND_OK)
+    prepared_.erase(kMayExecuteSql);
+  if (at.new_call && PQresultStatus(results[at.call - 1].get()) != PGRES_COMMAND_OK)
     prepared_.erase(sql);
-  read_results(results[settings_at].get(), results[call_at].get(), out);
+  read_results(results[at.check].get(), results[at.call].get(), out);
   auto error = first_error(results, conn_);
   if (error) out.error = *error;
   out.ok = !error;

@@ -1,8 +1,10 @@
 // A fixed-size pool of libpq connections, and the one-transaction-per-request call: a pipeline of
-// the settings statement (role, claims, method, path, headers, read-only) and the call, committed
-// at its Sync. Each transaction has the request timeout as statement_timeout. Broken connections
-// are replaced on their next use, and a connection the server has closed while it sat in the pool
-// (a database restart, a terminated backend) is replaced before the request is sent on it.
+// BEGIN, the settings as SET LOCAL statements (role, claims, method, path, headers, read-only; the
+// form Citus carries to the node a call runs on), the privilege check, the call and COMMIT, sent
+// in one round trip. Each transaction has the request timeout as statement_timeout. Broken
+// connections are replaced on their next use, and a connection the server has closed while it sat
+// in the pool (a database restart, a terminated backend) is replaced before the request is sent on
+// it.
 #pragma once
 
 #include <chrono>
@@ -85,6 +87,19 @@ class Connection {
   // (restart, terminated backend) receives an error and the end of the stream.
   bool spoke_while_idle() const;
   bool ready(DbError& error);
+  // Where the results of one request's pipeline are, in the order they come back.
+  struct Positions {
+    std::size_t count = 0;
+    std::size_t check = 0;
+    std::size_t call = 0;
+    bool new_check = false;  // a Prepare result comes just before the check's
+    bool new_call = false;
+  };
+  // Queues the request's pipeline (the `begin` statements, privilege check, call, transaction end)
+  // and its Sync; false when libpq refused to queue something.
+  bool send(const std::vector<std::string>& begin, const RequestContext& ctx,
+            const std::string& sql, const std::vector<std::string>& params, TxEnd end,
+            Positions& at);
   // Queues the prepared statement of `sql` (preparing it first when new) in the pipeline.
   bool queue(const std::string& sql, int n_params, const char* const* values, bool& prepared_now);
   // Ensures: no transaction is left open (rolled back, or the connection replaced).

@@ -2,8 +2,11 @@
 # Citus benchmark: the cost of distribution per call. has_feature, consume_feature and
 # book_appointment on 1,000 organisations (one calendar each), 8 pgbench clients, on one server
 # and through the coordinator of a coordinator plus two workers on loopback (calls delegated to
-# the worker holding the organisation), rounds alternating between the two, medians. Needs Citus
-# in PG_BIN (otherwise says so and exits 0).
+# the worker holding the organisation), through Citus with its default TLS between the nodes and
+# with citus.node_conninfo 'sslmode=disable'; rounds alternating between all three, medians. The
+# simple protocol: pgbench's prepared mode would make the organisation id a parameter inside a
+# string, and an expression around it is a call Citus does not delegate. Needs Citus in PG_BIN
+# (otherwise says so and exits 0).
 # Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -80,12 +83,23 @@ tps() {
 }
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
+# node_conninfo MODE: the coordinator's connections to the workers use TLS (require) or not.
+node_conninfo() {
+  citus_psql 0 -q -c "alter system set citus.node_conninfo = 'sslmode=$1'" -c "select pg_reload_conf()" >/dev/null
+  sleep 1
+}
+CALLS="has_feature consume_feature book_appointment"
 declare -A runs
 for round in $(seq 1 "$ROUNDS"); do
-  for call in has_feature consume_feature book_appointment; do
+  for call in $CALLS; do
     runs[$call.one]+="$(tps "$WORK/$call.sql" "$ONE_HOME" "$ONE_PORT" "$WORK/$call.one.done") "
-    runs[$call.citus]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
+    runs[$call.tls]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
   done
+  node_conninfo disable
+  for call in $CALLS; do
+    runs[$call.plain]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
+  done
+  node_conninfo require
 done
 
 # Zero wrong answers: every call counted once, on both.
@@ -96,14 +110,15 @@ citus_used=$(used citus_psql 0)
 echo
 echo "Citus benchmark: $CLIENTS pgbench clients, $ROUNDS alternating rounds of ${SECONDS_EACH}s per row (medians), 1,000 organisations, $(nproc) CPU cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), Citus $(citus_psql 0 -tA -c "select extversion from pg_extension where extname = 'citus'")"
 echo
-echo "| call | one server (calls/s) | coordinator + 2 workers (calls/s) | ratio | per round: one server / Citus |"
-echo "| --- | ---: | ---: | ---: | --- |"
-for call in has_feature consume_feature book_appointment; do
-  one=$(echo "${runs[$call.one]}" | tr ' ' '\n' | grep . | median)
-  cit=$(echo "${runs[$call.citus]}" | tr ' ' '\n' | grep . | median)
-  ratio=$(awk -v a="$cit" -v b="$one" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
-  printf '| `%s` | %.0f | %.0f | %sx | %s / %s |\n' "$call" "$one" "$cit" "$ratio" \
-    "$(printf '%.0f ' ${runs[$call.one]})" "$(printf '%.0f ' ${runs[$call.citus]})"
+echo "| call | one server (calls/s) | Citus, TLS (calls/s) | ratio | Citus, no TLS (calls/s) | ratio | per round: one server / TLS / no TLS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+med() { echo "${runs[$1]}" | tr ' ' '\n' | grep . | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
+for call in $CALLS; do
+  one=$(med $call.one) tls=$(med $call.tls) plain=$(med $call.plain)
+  printf '| `%s` | %.0f | %.0f | %sx | %.0f | %sx | %s/ %s/ %s|\n' "$call" "$one" "$tls" "$(ratio "$tls" "$one")" \
+    "$plain" "$(ratio "$plain" "$one")" "$(printf '%.0f ' ${runs[$call.one]})" \
+    "$(printf '%.0f ' ${runs[$call.tls]})" "$(printf '%.0f ' ${runs[$call.plain]})"
 done
 echo
 done_calls() { awk '{n += $1} END {print n + 0}' "$WORK/consume_feature.$1.done"; }

@@ -33,3 +33,17 @@ got=$(as_request "$owner" "select switchboard.consume_feature('$org2', 'calls', 
 check "a member's delegated and routed calls in one request transaction" "true true|true |4|2" 0 \
   "select '$got|' || ((switchboard.check_feature('$org2', 'calls') ->> 'used')::int - $before2)
           || '|' || ((switchboard.check_feature('$org3', 'calls') ->> 'used')::int - $before3)"
+# A SECURITY DEFINER function Citus does not delegate (an expression around it) runs on the
+# coordinator, where its permission check (assert_role, C++) is re-issued to the organisation's
+# node: as the caller, not as the function's owner (who would pass as the service role there).
+outsider=e0000000-0000-4000-8000-0000000000a8
+got=$(as_request "$stranger" "select switchboard.add_member('$org3', '$outsider', 'agent') ->> 'reason'")
+if [[ $got == *"permission denied for this organization"*"the caller is not a member"* ]]; then
+  ok "a stranger's add_member inside an expression is refused on the organisation's node"
+else
+  failed "a stranger's add_member inside an expression: $got"
+fi
+check "the stranger added nobody" 0 0 \
+  "select count(*) from switchboard.organization_members where org_id = '$org3' and user_id = '$outsider'"
+check "the owner's add_member inside an expression is answered" ADDED 0 \
+  "select '$(as_request "$owner" "select switchboard.add_member('$org3', '$outsider', 'agent') ->> 'reason'")'"

@@ -826,7 +826,7 @@ CREATE FUNCTION switchboard._appointment_events() RETURNS trigger
 DECLARE
   v_type text;
 BEGIN
-  IF TG_TABLE_NAME ~ '_[0-9]+$' THEN
+  IF switchboard._is_shard(TG_RELID) THEN
     RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
   END IF;
   IF TG_OP = 'INSERT' THEN
@@ -858,7 +858,7 @@ CREATE TRIGGER appointments_events_update AFTER UPDATE ON switchboard.appointmen
 CREATE FUNCTION switchboard._member_events() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF TG_TABLE_NAME ~ '_[0-9]+$' THEN
+  IF switchboard._is_shard(TG_RELID) THEN
     RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
   END IF;
   IF TG_OP = 'INSERT' THEN
@@ -885,7 +885,7 @@ CREATE TRIGGER organization_members_role_events AFTER UPDATE ON switchboard.orga
 CREATE FUNCTION switchboard._subscription_events() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF TG_TABLE_NAME ~ '_[0-9]+$' THEN
+  IF switchboard._is_shard(TG_RELID) THEN
     RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
   END IF;
   PERFORM switchboard._emit_event(NEW.org_id, 'subscription.changed',

@@ -80,6 +80,11 @@ SELECT p.oid::regprocedure AS fn
 COMMENT ON VIEW switchboard.distribution_functions IS
   'the tenant-scoped functions switchboard.distribute() distributes by their org_id argument';
 
+-- Whether `relid` is a Citus shard of a switchboard table (<table>_<shardid> on the node holding
+-- it): the one check the built-in triggers make to skip work a shard cannot do.
+CREATE FUNCTION switchboard._is_shard(relid oid) RETURNS boolean
+  LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'sb_is_shard';
+
 -- The answer of `query` (a query of Citus's catalogs, one value, $1 = `arg`), or NULL on a server
 -- without Citus.
 CREATE FUNCTION switchboard.citus_metadata(query text, arg oid) RETURNS text

@@ -12,6 +12,8 @@ extern "C" {
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
@@ -85,8 +87,28 @@ void append_call(StringInfo sql, FunctionCallInfo fcinfo, Form_pg_proc proc) {
   appendStringInfoString(sql, ") AS r");
 }
 
-// Ensures: fcinfo's call ran as a statement of its own, as the caller, in the caller's
-// transaction; its one value is returned in the caller's memory (*isnull when NULL).
+// Runs one utility statement through SPI (connected); an error is raised as PostgreSQL's.
+void spi_utility(const char* sql) {
+  if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+    elog(ERROR, "switchboard: \"%s\" did not run as a utility statement", sql);
+}
+
+// Ensures: the caller's JWT claims travel with the re-issued call to the node that runs it, also
+// when the caller set them with set_config() (which Citus does not send on): they are set again
+// with SET LOCAL, which Citus sends to the nodes the transaction reaches, for this transaction.
+void carry_claims() {
+  const char* claims = GetConfigOption("request.jwt.claims", true, false);
+  if (!claims || !*claims) return;
+  spi_utility("SET LOCAL citus.propagate_set_commands = 'local'");
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "SET LOCAL request.jwt.claims = %s", quote_literal_cstr(claims));
+  spi_utility(sql.data);
+}
+
+// Ensures: fcinfo's call ran as a statement of its own, as the caller with the caller's claims, in
+// the caller's transaction; its
+// one value is returned in the caller's memory (*isnull when NULL).
 Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
   Datum value = 0;
   bool null = true;
@@ -103,6 +125,7 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
     get_typlenbyval(proc->prorettype, &length, &by_value);
     ReleaseSysCache(tuple);
     SPI_connect();
+    carry_claims();
     int rc = SPI_execute(sql.data, false, 2);
     if (rc != SPI_OK_SELECT || SPI_processed != 1)
       elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
@@ -120,6 +143,11 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
   if (routing || !fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return false;
   if (!is_tenant_scoped(fcinfo->flinfo->fn_oid)) return false;
+  // Not inside a SECURITY DEFINER function (the current user is not the caller's role): Citus would
+  // open the other node's connection as the function's owner, who passes every permission check
+  // there, and the owner's own queries later in the transaction would meet placements another
+  // user touched. The call runs here, where a check reads the organisation through Citus.
+  if (GetUserId() != GetOuterUserId()) return false;
   if (org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return false;
   RoutingFlag flag;
   bool isnull = true;

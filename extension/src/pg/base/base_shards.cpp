@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 }
 
@@ -167,6 +169,21 @@ bool table_hashed(OrgTable table) {
   return placement_of(table).hashed;
 }
 
+std::vector<Oid> local_shards(OrgTable table) {
+  std::vector<Oid> here;
+  Placement& placement = placement_of(table);
+  if (!placement.hashed) return here;
+  for (Shard& shard : placement.shards) {
+    OrgRelation& found = resolve(table, shard.suffix, shard.found);
+    if (OidIsValid(found.table)) here.push_back(found.table);
+  }
+  return here;
+}
+
+bool citus_internal_backend() {
+  return application_name && std::strncmp(application_name, "citus_internal", 14) == 0;
+}
+
 Oid logical_table(Oid relid) {
   Oid logical = relid;
   guard([&] {
@@ -182,3 +199,10 @@ Oid logical_table(Oid relid) {
 }
 
 }  // namespace sb::pg
+
+// switchboard._is_shard(relid oid): whether `relid` is a Citus shard of a switchboard table (the
+// one check the built-in triggers make to tell a shard from its logical table).
+SB_FUNCTION(sb_is_shard) {
+  Oid relid = PG_GETARG_OID(0);
+  return BoolGetDatum(sb::pg::logical_table(relid) != relid);
+}

@@ -5,6 +5,8 @@
 // <table>_<shardid> with indexes <index>_<shardid>, in schema switchboard of the node holding it.
 #pragma once
 
+#include <vector>
+
 #include "pg/base/base_postgres.hpp"
 
 extern "C" {
@@ -43,6 +45,15 @@ bool org_rows_here(const pg_uuid_t& org);
 // Whether switchboard.`table` is distributed by hash on this Citus node (its rows are spread over
 // shards on several nodes); false on a server without Citus.
 bool table_hashed(OrgTable table);
+
+// The shards of `table` on this node when Citus distributes it by hash (empty otherwise): in a
+// call Citus delegated, the only ones a query may read.
+std::vector<Oid> local_shards(OrgTable table);
+
+// Whether this backend runs statements a Citus node sent for one of its transactions (Citus names
+// those connections "citus_internal ..."): a delegated call, a shard's part of a distributed
+// statement. Their timestamps come from that node's clock and transaction.
+bool citus_internal_backend();
 
 // The switchboard table whose shard is `relid` (`relid` itself when it is no shard of one).
 Oid logical_table(Oid relid);

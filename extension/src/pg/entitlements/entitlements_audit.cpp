@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/tenancy/tenancy_claims.hpp"
 #include "pg/base/base_store.hpp"
 #include "pg/base/base_time.hpp"
@@ -214,18 +215,12 @@ Datum org_of(const Layout& l, TupleTableSlot* slot) {
   return UUIDPGetDatum(u);
 }
 
-// Whether this backend runs a statement a Citus node sent for one of its transactions (Citus
-// names those connections "citus_internal ..."): their timestamps come from that node's clock and
-// transaction, not from this backend's.
-bool citus_internal_backend() {
-  return application_name && std::strncmp(application_name, "citus_internal", 14) == 0;
-}
-
 // An inserted row last updated before this transaction is being restored (pg_restore), not made.
 // A row Citus routed here from the coordinator carries the coordinator's now(), earlier than this
-// node's transaction start, and is made, not restored.
+// node's transaction start (a citus_internal_backend: that node's clock and transaction), and is
+// made, not restored.
 bool restored(const Layout& l, TupleTableSlot* slot) {
-  if (!l.updated || citus_internal_backend()) return false;
+  if (!l.updated || sb::pg::citus_internal_backend()) return false;
   bool isnull = false;
   Datum at = slot_getattr(slot, l.updated, &isnull);
   return !isnull && DatumGetTimestampTz(at) < GetCurrentTransactionStartTimestamp();

@@ -11,7 +11,9 @@
 #include "core/base/base_json_writer.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
 
@@ -67,12 +69,13 @@ Query store_key_query = {
     "where org_id OPERATOR(pg_catalog.=) $1 and id OPERATOR(pg_catalog.=) $2",
     3,
     {UUIDOID, UUIDOID, TEXTOID}};
+// The expiry is computed before (expires_after): Citus refuses a non-IMMUTABLE function such as
+// extract() in the RETURNING of a distributed table.
 Query reserve_query = {
     "insert into switchboard.feature_reservations (org_id, feature, period_start, quantity, "
-    "expires_at) values ($1, $2, $3, $4, pg_catalog.now() OPERATOR(pg_catalog.+) $5) "
-    "returning id, (extract(epoch from expires_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8",
+    "expires_at) values ($1, $2, $3, $4, $5) returning id",
     5,
-    {UUIDOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INTERVALOID}};
+    {UUIDOID, TEXTOID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID}};
 Query find_reservation_query = {
     "select feature, (extract(epoch from period_start) OPERATOR(pg_catalog.*) "
     "1e6)::pg_catalog.int8 "
@@ -140,6 +143,17 @@ sb::pg::Usage lock_counter(const CounterKey& key, int64_t* expired) {
     u.reserved -= *expired;
   }
   return u;
+}
+
+// now() + ttl, as PostgreSQL adds an interval to a time (months and days in the session's zone).
+TimestampTz expires_after(Interval* ttl) {
+  TimestampTz at = 0;
+  sb::pg::guard([&] {
+    at = DatumGetTimestampTz(DirectFunctionCall2(
+        timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+        IntervalPGetDatum(ttl)));
+  });
+  return at;
 }
 
 void write_counter(const CounterKey& key, int64_t used, int64_t reserved, int64_t overage) {
@@ -306,10 +320,11 @@ SB_FUNCTION(sb_reserve_feature) {
     Datum args[5];
     key.args(args);
     args[3] = Int64GetDatum(quantity);
-    args[4] = IntervalPGetDatum(ttl);
+    TimestampTz at = expires_after(ttl);
+    args[4] = TimestampTzGetDatum(at);
     TextRows r = spi_query(reserve_query, args, nullptr, ReadMode::read_write);
     id = r.at(0, 0);
-    expires = to_int(r.at(0, 1));
+    expires = sb::pg::to_unix(at);
     e.usage.reserved += quantity;
     sb::pg::apply_limit(e, 0);
     note_limit_reached(key, e, e.usage.used + e.usage.reserved - quantity);

@@ -5,7 +5,12 @@
 #include "pg/tenancy/tenancy_claims.hpp"
 #include "pg/base/base_store.hpp"
 
+#include <string>
+#include <unordered_map>
+
 extern "C" {
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/uuid.h"
 }
 
@@ -40,11 +45,41 @@ Query org_membership_query = {
     2,
     {UUIDOID, UUIDOID}};
 
+// The membership query over the shards of organization_members on this node (none: nothing).
+Query* local_membership_query() {
+  static std::unordered_map<std::string, Query> by_shards;  // few: the shards of one node
+  std::string sql;
+  guard([&] {
+    for (Oid shard : local_shards(OrgTable::members))
+      sql += std::string(sql.empty() ? "" : " union all ") +
+             "select org_id, role, is_default, created_at from switchboard." +
+             quote_identifier(get_rel_name(shard)) + " where user_id OPERATOR(pg_catalog.=) $1";
+  });
+  if (sql.empty()) return nullptr;
+  sql = "select org_id, role::pg_catalog.text, is_default from (" + sql +
+        ") m order by created_at, org_id";
+  auto found = by_shards.find(sql);
+  if (found == by_shards.end()) found = by_shards.emplace(sql, Query{nullptr, 1, {UUIDOID}}).first;
+  found->second.sql = found->first.c_str();
+  return &found->second;
+}
+
+// The query reading the caller's memberships: in a session Citus opened for a distributed
+// transaction (a delegated call) over this node's shards of organization_members only, since
+// Citus refuses a query over every shard there and only this node's changes clear this node's
+// cache; nullptr when no shard is here.
+Query* membership_query_here() {
+  if (citus_internal_backend() && table_hashed(OrgTable::members)) return local_membership_query();
+  return &membership_query;
+}
+
 Memberships load_memberships(const Uuid& user) {
   pg_uuid_t key;
   memcpy(key.data, user.bytes.data(), 16);
   Datum args[1] = {UUIDPGetDatum(&key)};
-  TextRows rows = spi_query(membership_query, args, nullptr, ReadMode::fresh);
+  Query* query = membership_query_here();
+  if (!query) return {};
+  TextRows rows = spi_query(*query, args, nullptr, ReadMode::fresh);
   Memberships list;
   for (uint64 i = 0; i < rows.count; ++i) {
     std::optional<Uuid> org = parse_uuid(rows.at(i, 0));
