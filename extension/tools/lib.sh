@@ -176,11 +176,15 @@ share_caller_id_secret() {
 
 instance_running() { as_pg "$PG_BIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1; }
 
-# Ensures: instance $1 is running (restarted when $2 = restart, to load a rebuilt library).
+# Ensures: instance $1 is running with its configuration files as they are now (reloaded when it
+# was running; restarted when $2 = restart, to load a rebuilt library).
 start_instance() {
   local home=$1 mode=${2:-}
   if instance_running "$home"; then
-    [ "$mode" = restart ] || return 0
+    if [ "$mode" != restart ]; then
+      as_pg "$PG_BIN/pg_ctl" -D "$home/data" reload >/dev/null || die "reloading PostgreSQL failed"
+      return 0
+    fi
     as_pg "$PG_BIN/pg_ctl" -D "$home/data" -m fast -w restart -l "$home/postgres.log" >/dev/null ||
       die "restarting PostgreSQL failed (see $home/postgres.log)"
     return 0

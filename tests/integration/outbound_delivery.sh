@@ -182,23 +182,48 @@ q "select count(*) from (select switchboard.emit_event('$ORG', 'appointment.book
 q "select count(*) from (select switchboard.emit_event('$ORG', 'appointment.cancelled', jsonb_build_object('slow', i))
                            from generate_series(1, 10) i) s" >/dev/null
 wait_settled 90
-read -r n _ per_second span <<<"$(pace /paced)"
+# The limiter's promise is about the requests it starts (attempted_at is each request's start):
+# at most 10 in any second; the sink may see them bunched by the network, never more than two
+# seconds' worth in one.
+read -r n _ sink_per_second _ <<<"$(pace /paced)"
 [ "$n" = 40 ] || fail "rate limit 10/s: $n requests instead of 40"
-# KNOWN BUG (issue 13, session 6): one CI run saw 29 requests within a second (40 over 2.03 s);
-# until the limiter is mended an overshoot is reported here, not failed.
-[ "$per_second" -le 21 ] && awk "BEGIN { exit !($span >= 2.5) }" ||
-  echo "KNOWN BUG: rate limit 10/s overshot: at most $per_second within a second, 40 over $span s"
+IFS="|" read -r per_second span <<<"$(q "select max(w.n), round(extract(epoch from max(a.attempted_at) - min(a.attempted_at)), 2)
+  from switchboard.webhook_attempts a,
+       lateral (select count(*) n from switchboard.webhook_attempts b where b.endpoint_id = a.endpoint_id
+                 and b.attempted_at >= a.attempted_at and b.attempted_at < a.attempted_at + interval '995 ms') w
+ where a.endpoint_id = '$ERATE'")"
+[ "$per_second" -le 10 ] && [ "$sink_per_second" -le 20 ] && awk "BEGIN { exit !($span >= 2.95) }" ||
+  fail "rate limit 10/s: started at most $per_second within a second (the sink saw $sink_per_second), 40 over $span s"
 read -r n active _ _ <<<"$(pace /slow/300)"
 [ "$n" = 10 ] && [ "$active" -le 2 ] || fail "concurrency cap 2: $n requests, $active at once"
 read -r n _ _ _ <<<"$(pace "/down-until/$DOWN_UNTIL")"
 delivered=$(q "select count(*) from switchboard.webhook_deliveries where endpoint_id = '$EDOWN' and status = 'delivered'")
 [ "$delivered" = 40 ] && [ "$n" -le 110 ] ||
   fail "breaker: $delivered of 40 delivered after $n requests (without a breaker: 40 per second while down)"
-echo "ok: rate limit 10/s ($per_second within a second at most, ${span} s for 40), concurrency cap 2 ($active at once), breaker ($n requests for 40 messages to an endpoint down 5 s)"
+echo "ok: rate limit 10/s ($per_second started within a second at most, the sink saw $sink_per_second; ${span} s for 40), concurrency cap 2 ($active at once), breaker ($n requests for 40 messages to an endpoint down 5 s)"
 q "delete from switchboard.webhook_endpoints where id in ('$ERATE', '$ECONC', '$EDOWN')" >/dev/null
 q "update switchboard.webhook_endpoints set enabled = true, disabled_reason = null where id = '$OK_ID'" >/dev/null
 sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system reset switchboard.outbound_breaker_failures" \
   -c "alter system reset switchboard.outbound_breaker_cooldown" -c "select pg_reload_conf()" >/dev/null
+
+# A slow request holds back nothing else: while the only request in flight hangs (6 s timeout),
+# another endpoint's retry comes due after about 1 s and is sent then, not after the hang.
+settings "127.0.0.1/32" on 6s
+read -r ESLOW _ <<<"$(q "select r ->> 'endpointId' from switchboard.create_webhook_endpoint('$ORG', '$SINK/hang', '{appointment.completed}') r")"
+read -r ESOON _ <<<"$(q "select r ->> 'endpointId' from switchboard.create_webhook_endpoint('$ORG', '$SINK/flaky/1', '{appointment.no_show}') r")"
+q "select switchboard.emit_event('$ORG', 'appointment.completed', '{}'), switchboard.emit_event('$ORG', 'appointment.no_show', '{}')" >/dev/null
+t0=$(date +%s%N)
+for ((i = 0; i < 50; i++)); do
+  [ "$(q "select count(*) from switchboard.webhook_deliveries where endpoint_id = '$ESOON' and status = 'delivered'")" = 1 ] && break
+  sleep 0.1
+done
+t1=$(date +%s%N)
+hung=$(q "select count(*) from switchboard.webhook_attempts where endpoint_id = '$ESLOW'")
+tries=$(q "select count(*) from switchboard.webhook_attempts where endpoint_id = '$ESOON'")
+[ "$i" -lt 50 ] && [ "$hung" = 0 ] && [ "$tries" = 2 ] ||
+  fail "a retry waited for a hanging request: delivered after $(((t1 - t0) / 1000000)) ms and $tries attempts, the hanging one finished $hung times"
+echo "ok: a retry coming due is sent while another endpoint's request hangs (delivered by the second attempt $(((t1 - t0) / 1000000)) ms after the commit)"
+q "delete from switchboard.webhook_endpoints where id in ('$ESLOW', '$ESOON')" >/dev/null
 
 # kill -9 of the postmaster mid-burst: every committed message still arrives (at least once).
 settings "127.0.0.1/32" on

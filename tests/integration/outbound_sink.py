@@ -99,8 +99,14 @@ class Sink(BaseHTTPRequestHandler):
             pass  # the sender gave up (a timeout): nothing to answer
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections beyond it and the sender's SYN is
+    # retried a second later: a burst would then arrive bunched, not as it was sent.
+    request_queue_size = 256
+
+
 def serve(port, log):
-    server = ThreadingHTTPServer(("127.0.0.1", int(port)), Sink)
+    server = Server(("127.0.0.1", int(port)), Sink)
     server.daemon_threads = True
     server.log = log
     server.serve_forever()

@@ -2,7 +2,8 @@
 // ranges (IPv4, IPv6, IPv4 inside IPv6), allow lists, status outcomes, Retry-After, the
 // signature header against the Standard Webhooks test vector, v1a (Ed25519) keys and signatures
 // against RFC 8032's test vector and the core verifier, the stored form of response bodies, and
-// per-endpoint pacing (concurrency cap, token bucket, circuit breaker) on a simulated clock.
+// per-endpoint pacing (concurrency cap, rate window, circuit breaker) on a simulated clock.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -183,21 +184,38 @@ TEST(OutboundLimits, ConcurrencyCapHoldsRequestsBack) {
   EXPECT_TRUE(limits.rooms(10).empty());  // back to fresh: forgotten
 }
 
-TEST(OutboundLimits, TokenBucketPacesToTheRate) {
+TEST(OutboundLimits, RateLimitHoldsEverySecondToTheRate) {
   ob::EndpointLimits limits;
   ob::EndpointCaps caps{100, 10};
   EXPECT_EQ(ob::fresh_room(caps), 10);
-  int sent = 0;
-  // 5 simulated seconds, asking every 10 ms: a full bucket (10), then 10 a second.
+  std::vector<std::int64_t> starts;
+  // 5 simulated seconds, asking every 10 ms, each request done at once: 10 in every second.
   for (std::int64_t now = 0; now <= 5000; now += 10) {
-    int room = sent == 0 ? ob::fresh_room(caps) : limits.room("e", now);
-    for (int i = 0; i < room; ++i, ++sent) {
+    int room = starts.empty() ? ob::fresh_room(caps) : limits.room("e", now);
+    for (int i = 0; i < room; ++i) {
       limits.started("e", caps, now);
       limits.finished("e", false, now);
+      starts.push_back(now);
     }
   }
-  EXPECT_GE(sent, 59);
-  EXPECT_LE(sent, 61);
+  EXPECT_EQ(starts.size(), 60u);
+  for (std::int64_t a : starts) {
+    auto in_window = std::count_if(starts.begin(), starts.end(),
+                                   [a](std::int64_t b) { return a <= b && b < a + 1000; });
+    EXPECT_LE(in_window, 10) << "the second from " << a << " ms";
+  }
+}
+
+TEST(OutboundLimits, NextRoomIsWhenTheOldestStartLeavesTheWindow) {
+  ob::EndpointLimits limits;
+  ob::EndpointCaps caps{100, 2};
+  EXPECT_EQ(limits.next_room_ms(0), -1);
+  limits.started("e", caps, 100);
+  EXPECT_EQ(limits.next_room_ms(150), -1);  // room left: not held back
+  limits.started("e", caps, 300);
+  EXPECT_EQ(limits.room("e", 1099), 0);
+  EXPECT_EQ(limits.next_room_ms(1099), 1100);
+  EXPECT_EQ(limits.room("e", 1100), 1);
 }
 
 TEST(OutboundLimits, BreakerOpensProbesAndCloses) {

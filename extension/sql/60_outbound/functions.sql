@@ -721,7 +721,8 @@ CREATE FUNCTION switchboard._record_attempt(org_id uuid, message_id text, endpoi
                                             status_code integer, outcome text,
                                             response_body text DEFAULT NULL,
                                             duration_ms integer DEFAULT NULL,
-                                            retry_after integer DEFAULT NULL) RETURNS text
+                                            retry_after integer DEFAULT NULL,
+                                            started_at timestamptz DEFAULT NULL) RETURNS text
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   d switchboard.webhook_deliveries;
@@ -736,10 +737,10 @@ BEGIN
   IF NOT FOUND OR d.status OPERATOR(pg_catalog.<>) 'pending' THEN
     RETURN 'gone';  -- deleted, or already settled by an earlier lease
   END IF;
-  INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, status_code, outcome,
-                                            response_body, duration_ms)
-  VALUES (d.org_id, d.message_id, d.endpoint_id, status_code, outcome,
-          pg_catalog.left(response_body, 20000), duration_ms);
+  INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, attempted_at,
+                                            status_code, outcome, response_body, duration_ms)
+  VALUES (d.org_id, d.message_id, d.endpoint_id, coalesce(started_at, pg_catalog.now()),
+          status_code, outcome, pg_catalog.left(response_body, 20000), duration_ms);
   IF outcome OPERATOR(pg_catalog.=) 'success' THEN
     v_status := 'delivered';
     UPDATE switchboard.webhook_endpoints e SET failing_since = NULL

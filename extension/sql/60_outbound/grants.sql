@@ -22,7 +22,8 @@ GRANT EXECUTE ON FUNCTION
   switchboard._prune_webhooks(integer),
   switchboard.set_outbound_paused(boolean),
   switchboard._claim_deliveries(integer, integer, uuid[], integer[]),
-  switchboard._record_attempt(uuid, text, uuid, integer, text, text, integer, integer)
+  switchboard._record_attempt(uuid, text, uuid, integer, text, text, integer, integer,
+                              timestamptz)
   TO service_role;
 GRANT SELECT ON switchboard.event_types TO anon, authenticated, service_role;
 GRANT SELECT ON switchboard.webhook_endpoints, switchboard.webhook_messages,

@@ -13,16 +13,14 @@ bool breaker_failure(long status, bool success) {
   return !success && (status == 0 || status >= 500);
 }
 
-void EndpointLimits::refill(State& s, std::int64_t now_ms) const {
-  if (!s.caps.rate_limit) return;
-  double rate = *s.caps.rate_limit;
-  s.tokens = std::min(rate, s.tokens + rate * static_cast<double>(now_ms - s.refilled_ms) / 1000.0);
-  s.refilled_ms = now_ms;
+constexpr std::int64_t kRateWindowMs = 1000;
+
+void EndpointLimits::forget_old_starts(State& s, std::int64_t now_ms) {
+  while (!s.starts.empty() && s.starts.front() <= now_ms - kRateWindowMs) s.starts.pop_front();
 }
 
 bool EndpointLimits::fresh(const State& s) const {
-  bool full = !s.caps.rate_limit || s.tokens >= *s.caps.rate_limit;
-  return s.in_flight == 0 && full && s.failures == 0 && s.open_until_ms == 0;
+  return s.in_flight == 0 && s.starts.empty() && s.failures == 0 && s.open_until_ms == 0;
 }
 
 int EndpointLimits::room(const std::string& endpoint, std::int64_t now_ms) {
@@ -30,24 +28,20 @@ int EndpointLimits::room(const std::string& endpoint, std::int64_t now_ms) {
   if (it == states_.end()) return INT_MAX;  // unknown: the claim applies the fresh room
   State& s = it->second;
   if (s.open_until_ms > 0) return s.probing || now_ms < s.open_until_ms ? 0 : 1;
-  refill(s, now_ms);
+  forget_old_starts(s, now_ms);
   int room = std::max(0, s.caps.max_concurrency - s.in_flight);
-  if (s.caps.rate_limit) room = std::min(room, static_cast<int>(s.tokens));
+  if (s.caps.rate_limit)
+    room = std::min(room, std::max(0, *s.caps.rate_limit - static_cast<int>(s.starts.size())));
   return room;
 }
 
 void EndpointLimits::started(const std::string& endpoint, const EndpointCaps& caps,
                              std::int64_t now_ms) {
-  auto [it, fresh_state] = states_.try_emplace(endpoint);
-  State& s = it->second;
-  if (fresh_state || s.caps.rate_limit != caps.rate_limit) {
-    s.tokens = caps.rate_limit.value_or(0);
-    s.refilled_ms = now_ms;
-  }
+  State& s = states_[endpoint];
   s.caps = caps;
-  refill(s, now_ms);
+  forget_old_starts(s, now_ms);
   ++s.in_flight;
-  if (s.caps.rate_limit) s.tokens -= 1;
+  if (s.caps.rate_limit) s.starts.push_back(now_ms);
   if (s.open_until_ms > 0) s.probing = true;
 }
 
@@ -83,7 +77,7 @@ bool EndpointLimits::open(const std::string& endpoint) const {
 std::vector<std::pair<std::string, int>> EndpointLimits::rooms(std::int64_t now_ms) {
   std::vector<std::pair<std::string, int>> out;
   for (auto it = states_.begin(); it != states_.end();) {
-    refill(it->second, now_ms);
+    forget_old_starts(it->second, now_ms);
     if (fresh(it->second)) {
       it = states_.erase(it);
       continue;
@@ -92,6 +86,21 @@ std::vector<std::pair<std::string, int>> EndpointLimits::rooms(std::int64_t now_
     ++it;
   }
   return out;
+}
+
+std::int64_t EndpointLimits::next_room_ms(std::int64_t now_ms) {
+  std::int64_t next = -1;
+  auto earlier = [&](std::int64_t t) { next = next < 0 ? t : std::min(next, t); };
+  for (auto& [endpoint, s] : states_) {
+    if (s.open_until_ms > 0) {
+      if (!s.probing && now_ms < s.open_until_ms) earlier(s.open_until_ms);
+      continue;
+    }
+    forget_old_starts(s, now_ms);
+    if (s.caps.rate_limit && static_cast<int>(s.starts.size()) >= *s.caps.rate_limit)
+      earlier(s.starts.front() + kRateWindowMs);
+  }
+  return next;
 }
 
 }  // namespace sb::outbound

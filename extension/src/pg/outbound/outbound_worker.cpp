@@ -35,6 +35,7 @@ extern "C" {
 #include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 }
 
@@ -264,9 +265,9 @@ Query claim_query = {
     {INT4OID, INT4OID, TEXTOID, TEXTOID}};
 Query record_query = {
     "select switchboard._record_attempt($1::pg_catalog.uuid, $2, $3::pg_catalog.uuid, $4, $5, $6,"
-    " $7, $8)",
-    8,
-    {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID, INT4OID}};
+    " $7, $8, $9)",
+    9,
+    {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID}};
 Query next_query = {"select switchboard._next_delivery_in()", 0, {}};
 Query prune_query = {
     "select CASE WHEN (SELECT s.paused FROM switchboard.outbound_state s) THEN 0"
@@ -277,10 +278,12 @@ constexpr int kPruneBatch = 1000;
 constexpr std::size_t kMaxStoredBody = 20000;  // bytes of a response body kept
 constexpr int kPruneBatchesAtOnce = 20;
 constexpr long kPruneEverySeconds = 60;
+constexpr std::int64_t kBusyClaimEveryMs = 250;
 
 // A claimed delivery while its request runs.
 struct Claimed {
   std::string org_id, message_id, endpoint_id;
+  TimestampTz started_at;
 };
 
 // Milliseconds of the monotonic clock (the pacing of endpoints).
@@ -344,7 +347,7 @@ class Deliverer {
         const char* cells[8];
         for (int c = 0; c < 8; ++c) cells[c] = rows.at(r, c);
         std::uint64_t token = ++next_token_;
-        claimed_[token] = {cells[0], cells[1], cells[2]};
+        claimed_[token] = {cells[0], cells[1], cells[2], GetCurrentTimestamp()};
         limits_.started(cells[2], caps_of(cells), now_ms());
         sender_.start(request_of(token, cells));
         ++n;
@@ -364,6 +367,15 @@ class Deliverer {
   }
 
   size_t in_flight() const { return sender_.in_flight(); }
+
+  // When to claim again at the latest while requests are in flight: when a paced endpoint gets
+  // room back, and at most kBusyClaimEveryMs from now (a retry coming due, or another endpoint's
+  // message, never waits for a slow request to finish).
+  std::int64_t next_claim_ms() {
+    std::int64_t now = now_ms(), poll = now + kBusyClaimEveryMs;
+    std::int64_t pace = limits_.next_room_ms(now);
+    return pace < 0 ? poll : std::min(pace, poll);
+  }
 
   // Ensures: the settings as they now are apply to the next connections.
   void reconfigure() {
@@ -406,8 +418,8 @@ class Deliverer {
     limits_.finished(c.endpoint_id, ob::breaker_failure(r.status, r.outcome == "success"),
                      now_ms());
     std::string body = ob::stored_response_body(r.body.empty() ? r.error : r.body, kMaxStoredBody);
-    Datum args[8];
-    char nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+    Datum args[9];
+    char nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
     args[0] = text_datum(c.org_id);
     args[1] = text_datum(c.message_id);
     args[2] = text_datum(c.endpoint_id);
@@ -418,6 +430,7 @@ class Deliverer {
     args[6] = Int32GetDatum(static_cast<int32>(r.duration_ms));
     args[7] = Int32GetDatum(static_cast<int32>(r.retry_after.value_or(0)));
     if (!r.retry_after) nulls[7] = 'n';
+    args[8] = TimestampTzGetDatum(c.started_at);
     spi_query(record_query, args, nulls, ReadMode::read_write);
   }
 
@@ -460,6 +473,7 @@ bool extension_installed() {
 void deliver_until_shutdown() {
   Deliverer d;
   bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
+  std::int64_t claim_again_ms = 0;  // the latest time of the next claim
   std::time_t pruned_at = 0;
   while (!ShutdownRequestPending) {
     if (reload_if_asked()) d.reconfigure();
@@ -467,12 +481,17 @@ void deliver_until_shutdown() {
       prune_old_messages();
       pruned_at = std::time(nullptr);
     }
-    if (claim_now && static_cast<int>(d.in_flight()) < batch_size)
+    bool room = static_cast<int>(d.in_flight()) < batch_size;
+    if (claim_now && room) {
       claim_now = d.claim(batch_size - static_cast<int>(d.in_flight())) > 0;
+      claim_again_ms = d.next_claim_ms();
+    }
     if (!PostmasterIsAlive()) guard([] { proc_exit(1); });  // WaitLatch is not reached below
     if (d.in_flight() > 0) {
-      if (d.collect(100) > 0) claim_now = true;
+      long wait = room ? std::clamp<long>(claim_again_ms - now_ms(), 0, 100) : 100;
+      if (d.collect(wait) > 0) claim_now = true;
       if (MyLatch->is_set) guard([] { ResetLatch(MyLatch); }), claim_now = true;
+      if (now_ms() >= claim_again_ms) claim_now = true;
       check_for_interrupts();
       continue;
     }
@@ -489,7 +508,9 @@ void deliver_until_shutdown() {
       continue;
     }
     if (due == 0) {
-      wait_for_latch(100);  // due but not claimable yet (locked by another transaction)
+      // due but not claimable yet: held back by its endpoint's pacing, or locked by another
+      // transaction
+      wait_for_latch(std::clamp<long>(d.next_claim_ms() - now_ms(), 1, 100));
     } else {
       wait_for_latch(static_cast<long>(std::min(due, 60.0) * 1000) + 1);
     }
@@ -584,13 +605,21 @@ SB_WORKER_MAIN(sb_outbound_launcher_main) {
   std::vector<Oid> wanted = sb::pg::databases();  // at start: what was queued before it
   while (!ShutdownRequestPending) {
     sb::pg::reload_if_asked();
+    // A request meeting a live worker is kept: that worker may be leaving without having seen
+    // the commit; its exit wakes this launcher (bgw_notify_pid), which then starts a new one.
+    std::vector<Oid> kept;
     for (Oid db : wanted) {
       auto it = workers.find(db);
-      if (it != workers.end() && it->second && sb::pg::worker_alive(it->second)) continue;
+      if (it != workers.end() && it->second && sb::pg::worker_alive(it->second)) {
+        kept.push_back(db);
+        continue;
+      }
       workers[db] = sb::pg::start_worker(db);
     }
     sb::pg::wait_for_latch(-1);
     wanted = sb::pg::take_requests();
+    for (Oid db : kept)
+      if (std::find(wanted.begin(), wanted.end(), db) == wanted.end()) wanted.push_back(db);
   }
 }
 
