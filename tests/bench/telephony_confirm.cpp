@@ -9,10 +9,10 @@
 //     holds the verifications, their right code and a wrong one, per client and round.
 //   * Each round starts CLIENTS threads at once, one connection each (set up before the clock
 //     starts). Each client works through its verifications: three in four get a wrong code and then
-//     the right one (WRONG_CODE, VERIFIED); every fourth gets wrong codes until it locks (WRONG_CODE,
-//     WRONG_CODE, LOCKED with the default of 3 checks).
-//   * Every call is a prepared statement; its round trip is timed with a steady clock. Every answer's
-//     reason is checked: a wrong one ends the program with exit status 1.
+//     the right one (WRONG_CODE, VERIFIED); every fourth gets wrong codes until it locks
+//     (WRONG_CODE, WRONG_CODE, LOCKED with the default of 3 checks).
+//   * Every call is a prepared statement; its round trip is timed with a steady clock. The reason
+//     of every answer is checked: a wrong one ends the program with exit status 1.
 //   * Printed per round and as the median over rounds: p50, p95, p99 and max of all calls, the p99
 //     of each kind, and calls per second (all calls over the round's wall time).
 #include <libpq-fe.h>
@@ -55,7 +55,8 @@ const char* const kReasons[] = {"WRONG_CODE", "VERIFIED", "LOCKED"};
 // One libpq connection whose statements must succeed.
 class Connection {
  public:
-  explicit Connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str()), PQfinish) {
+  explicit Connection(const std::string& conninfo)
+      : conn_(PQconnectdb(conninfo.c_str()), PQfinish) {
     if (PQstatus(conn_.get()) != CONNECTION_OK)
       fail(std::string("connect failed: ") + PQerrorMessage(conn_.get()));
   }
@@ -114,9 +115,10 @@ class Client {
  public:
   Client(const std::string& conninfo, const std::string& user_id, std::vector<Verification> work)
       : conn_(conninfo), work_(std::move(work)) {
-    conn_.exec("select set_config('role', 'authenticated', false), "
-               "set_config('request.jwt.claims', $1, false)",
-               {"{\"sub\":\"" + user_id + "\",\"role\":\"authenticated\"}"});
+    conn_.exec(
+        "select set_config('role', 'authenticated', false), "
+        "set_config('request.jwt.claims', $1, false)",
+        {"{\"sub\":\"" + user_id + "\",\"role\":\"authenticated\"}"});
     conn_.prepare("confirm",
                   "select switchboard.confirm_caller_id_verification($1, $2, $3) ->> 'reason'", 3);
   }
@@ -143,7 +145,8 @@ class Client {
     std::string reason = conn_.run("confirm", {v.org_id, v.verification_id, code});
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     if (reason != kReasons[kind])
-      fail("verification " + v.verification_id + ": expected " + kReasons[kind] + ", got " + reason);
+      fail("verification " + v.verification_id + ": expected " + kReasons[kind] + ", got " +
+           reason);
     samples_.push_back({kind, ms});
   }
 
@@ -193,16 +196,21 @@ RoundResult run_round(const std::string& conninfo, int clients, int round) {
       all.push_back(s.ms);
       kinds[s.kind].push_back(s.ms);
     }
-  RoundResult r{percentile(all, 50), percentile(all, 95), percentile(all, 99),
-                percentile(all, 100), static_cast<double>(all.size()) / seconds, {}, all.size()};
+  RoundResult r{percentile(all, 50),
+                percentile(all, 95),
+                percentile(all, 99),
+                percentile(all, 100),
+                static_cast<double>(all.size()) / seconds,
+                {},
+                all.size()};
   for (int k = 0; k < 3; ++k) r.kind_p99[k] = percentile(kinds[k], 99);
   return r;
 }
 
 void print_row(const std::string& label, const RoundResult& r) {
-  std::printf("| %s | %zu | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f |\n", label.c_str(),
-              r.calls, r.p50, r.p95, r.p99, r.max, r.kind_p99[0], r.kind_p99[1], r.kind_p99[2],
-              r.per_second);
+  std::printf("| %s | %zu | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f |\n",
+              label.c_str(), r.calls, r.p50, r.p95, r.p99, r.max, r.kind_p99[0], r.kind_p99[1],
+              r.kind_p99[2], r.per_second);
 }
 
 }  // namespace
@@ -220,8 +228,10 @@ int main(int argc, char** argv) {
     else
       fail("unknown option " + flag);
   }
-  std::printf("| round | calls | p50 ms | p95 ms | p99 ms | max ms | p99 %s | p99 %s | p99 %s | calls/s |\n",
-              kKinds[0], kKinds[1], kKinds[2]);
+  std::printf(
+      "| round | calls | p50 ms | p95 ms | p99 ms | max ms | p99 %s | p99 %s | p99 %s | calls/s "
+      "|\n",
+      kKinds[0], kKinds[1], kKinds[2]);
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   std::vector<RoundResult> results;
   for (int round = 0; round < rounds; ++round) {
@@ -240,7 +250,8 @@ int main(int argc, char** argv) {
                 med([](const RoundResult& r) { return r.per_second; }),
                 {},
                 results.front().calls};
-  for (int k = 0; k < 3; ++k) m.kind_p99[k] = med([k](const RoundResult& r) { return r.kind_p99[k]; });
+  for (int k = 0; k < 3; ++k)
+    m.kind_p99[k] = med([k](const RoundResult& r) { return r.kind_p99[k]; });
   print_row("median", m);
   return 0;
 }

@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
       return std::string();
     }
   };
-  for (const auto& [label, inputs] : {std::pair{"E.164", &e164}, std::pair{"national", &national}}) {
+  for (const auto& [label, inputs] :
+       {std::pair{"E.164", &e164}, std::pair{"national", &national}}) {
     std::printf("libphonenumber|%s|%.1f\n", label, time_all(*inputs, library_e164));
     std::printf("core|%s|%.1f\n", label, time_all(*inputs, core));
   }

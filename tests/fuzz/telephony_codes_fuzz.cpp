@@ -35,9 +35,9 @@ void check_code(std::string_view id, std::string_view stored, std::string_view c
   try {
     sb::tel::code_matches(stored, stored, id, code);
   } catch (const sb::Error& e) {
-    sb::fuzz::require(std::strcmp(e.sqlstate(), "55000") == 0 &&
-                          stored.size() < sb::tel::kMinSecretSize,
-                      "only a short secret is refused, with 55000");
+    sb::fuzz::require(
+        std::strcmp(e.sqlstate(), "55000") == 0 && stored.size() < sb::tel::kMinSecretSize,
+        "only a short secret is refused, with 55000");
   }
 }
 
