@@ -52,6 +52,7 @@ INSERT INTO switchboard.api_internal_functions (name, reason, builtin) VALUES
   ('_retry_schedule', 'part of the webhook delivery worker', true),
   ('_claim_deliveries', 'a step of the webhook delivery worker', true),
   ('_record_attempt', 'a step of the webhook delivery worker', true),
+  ('_record_attempts', 'a step of the webhook delivery worker', true),
   ('_next_delivery_in', 'a step of the webhook delivery worker', true),
   ('_prune_webhooks', 'a step of the webhook delivery worker (retention)', true),
   ('_outbound_retention', 'part of the webhook retention pruning', true),

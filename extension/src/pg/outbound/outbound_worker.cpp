@@ -398,6 +398,8 @@ constexpr long kPruneEverySeconds = 60;
 constexpr int kPollMs = 5;               // the longest a wake-up waits while requests run
 constexpr long kIdleLingerSeconds = 60;  // an idle worker stays this long for the next commit
 constexpr std::int64_t kBusyClaimEveryMs = 250;
+constexpr std::size_t kRecordBatch = 50;    // results recorded together at the latest
+constexpr std::int64_t kRecordWaitMs = 10;  // the longest a result waits to be recorded
 
 // A claimed delivery while its request runs.
 struct Claimed {
@@ -515,14 +517,28 @@ class Deliverer {
 
   // Ensures: the finished requests' outcomes are recorded (one statement in one short
   // transaction); how many.
+  // Results are gathered (their endpoints' pacing updated at once) and recorded when
+  // kRecordBatch are waiting, when nothing else is in flight, or when the first has waited
+  // kRecordWaitMs: fewer, larger transactions.
   size_t collect(int wait_ms) {
-    std::vector<ob::Result> done = sender_.wait(wait_ms);
-    if (done.empty()) return 0;
+    for (ob::Result& r : sender_.wait(wait_ms)) finish(std::move(r));
+    if (finished_.empty()) return 0;
+    bool due = finished_.size() >= kRecordBatch || sender_.in_flight() == 0 ||
+               now_ms() - first_finished_ms_ >= kRecordWaitMs;
+    return due ? record_finished() : 0;
+  }
+
+  // Ensures: every gathered result is recorded (one statement in one short transaction); how
+  // many.
+  size_t record_finished() {
+    if (finished_.empty()) return 0;
     std::int64_t started = now_us();
-    in_transaction([&] { record(done); });
+    in_transaction([&] { record(finished_); });
+    size_t n = finished_.size();
+    finished_.clear();
     timing_.record_us += now_us() - started;
-    timing_.recorded += done.size();
-    return done.size();
+    timing_.recorded += n;
+    return n;
   }
 
   // Ensures: at DEBUG1, every 10 s of work, where the time went (claims, recording) and how
@@ -587,15 +603,22 @@ class Deliverer {
   }
 
   // Ensures: the results are recorded by one statement (their pacing state updated first).
-  void record(const std::vector<ob::Result>& done) {
+  // Ensures: a finished request's endpoint has its pacing updated, and the result waits to be
+  // recorded with its claim.
+  void finish(ob::Result r) {
+    auto it = claimed_.find(r.token);
+    if (it == claimed_.end()) return;
+    Claimed c = std::move(it->second);
+    claimed_.erase(it);
+    limits_.finished(c.endpoint_id, ob::breaker_failure(r.status, r.outcome == "success"),
+                     now_ms());
+    if (finished_.empty()) first_finished_ms_ = now_ms();
+    finished_.emplace_back(std::move(c), std::move(r));
+  }
+
+  void record(std::vector<std::pair<Claimed, ob::Result>>& done) {
     Column columns[9];
-    for (const ob::Result& r : done) {
-      auto it = claimed_.find(r.token);
-      if (it == claimed_.end()) continue;
-      Claimed c = std::move(it->second);
-      claimed_.erase(it);
-      limits_.finished(c.endpoint_id, ob::breaker_failure(r.status, r.outcome == "success"),
-                       now_ms());
+    for (auto& [c, r] : done) {
       columns[0].emplace_back(std::move(c.org_id));
       columns[1].emplace_back(std::move(c.message_id));
       columns[2].emplace_back(std::move(c.endpoint_id));
@@ -623,6 +646,8 @@ class Deliverer {
   ob::Sender sender_;
   ob::EndpointLimits limits_;
   std::map<std::uint64_t, Claimed> claimed_;
+  std::vector<std::pair<Claimed, ob::Result>> finished_;  // not yet recorded
+  std::int64_t first_finished_ms_ = 0;
   std::uint64_t next_token_ = 0;
 };
 
@@ -718,6 +743,7 @@ void deliver_until_shutdown() {
     }
     claim_now = true;
   }
+  d.record_finished();  // results gathered but not recorded yet (else they are sent again)
 }
 
 }  // namespace
