@@ -51,3 +51,14 @@ for org in $org2 $org3; do
   check "telephony on $org: no number left" "0" 0 \
     "select count(*) from switchboard.phone_numbers where org_id = '$org'"
 done
+# A member's and a stranger's request (as_request from 50_claims.sh) on the organisation's node.
+for org in $org2 $org3; do
+  got=$(as_request "$owner" "select switchboard.list_verified_numbers('$org') ->> 'reason'")
+  if [ "$got" = "LISTED" ]; then ok "telephony on $org: a member lists the verified numbers"; else failed "telephony member on $org: $got"; fi
+  got=$(as_request "$stranger" "select switchboard.start_caller_id_verification('$org', '+14155550177')")
+  if [[ $got == *"permission denied for this organization"* ]]; then
+    ok "telephony on $org: a stranger may not start a verification (42501)"
+  else
+    failed "telephony stranger on $org: $got"
+  fi
+done
