@@ -77,6 +77,12 @@ select pg_temp.as_user(:'agent_a', format('select switchboard.import_contacts(%L
   {"phone": "+14155550101", "lastName": "Lovelace", "tags": ["new"], "doNotCall": true, "customFields": {"x": 1}},
   {"phone": "+14155550109", "firstName": "Cy", "source": "web", "timezone": "America/Chicago", "consentMethod": "web form", "consentAt": "2026-01-02T03:04:05Z"}
 ]$$));
+-- A key written twice in a row: jsonb keeps its last value, and so does the check (the fuzz finding
+-- of contacts_import): the first row is refused, the second merges into +14155550109.
+select pg_temp.as_user(:'agent_a', format('select switchboard.import_contacts(%L, %L)', :'A', $$[
+  {"phone": "+14155550101", "phone": "a@b"},
+  {"phone": "a@b", "phone": "+14155550109"}
+]$$));
 select phone, first_name, last_name, source, tags, custom_fields, do_not_call, status, timezone, consent_at,
        (select s.name from switchboard.pipeline_stages s where s.org_id = c.org_id and s.id = c.stage_id) as stage
   from switchboard.contacts c where org_id = :'A' order by phone;
