@@ -308,3 +308,11 @@ delete from switchboard.webhook_messages where org_id in (:'A', :'B');
 -- The inbox rows and mappings of this file go, so later files see only their own.
 delete from switchboard.webhook_inbox where org_id in (:'A', :'B');
 delete from switchboard.provider_accounts where org_id in (:'A', :'B');
+
+-- An organisation with calls can be deleted: its calls go with it and leave no rollup behind
+-- (the rollup of deleted calls skips an organisation being deleted).
+insert into switchboard.organizations (id, name, slug) values ('00000000-0000-4000-8000-00000000c0de', 'Gone', 'contacts-gone');
+select switchboard.record_call_event('00000000-0000-4000-8000-00000000c0de', 'twilio', '{"CallSid": "CA-gone", "CallStatus": "completed", "SequenceNumber": "1"}') ->> 'reason' as reason;
+delete from switchboard.organizations where id = '00000000-0000-4000-8000-00000000c0de';
+select (select count(*) from switchboard.calls where org_id = '00000000-0000-4000-8000-00000000c0de') as calls_left,
+       (select count(*) from switchboard.contact_metrics where org_id = '00000000-0000-4000-8000-00000000c0de') as rollups_left;

@@ -301,7 +301,8 @@ CREATE TRIGGER pipeline_stages_release BEFORE DELETE ON switchboard.pipeline_sta
   FOR EACH ROW EXECUTE FUNCTION switchboard._pipeline_stages_release();
 
 -- Keeps the call rollups (calls by outcome and hour, with cost) in step with inserted and
--- deleted calls: one statement per statement (a bulk insert adds its calls in one pass).
+-- deleted calls: one statement per statement (a bulk insert adds its calls in one pass). Calls
+-- deleted with their organisation leave no rollup behind (the organisation's go with it).
 CREATE FUNCTION switchboard._calls_rollup() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -316,7 +317,9 @@ BEGIN
     INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
     SELECT o.org_id, date_trunc('hour', coalesce(o.started_at, o.created_at), 'UTC'), 'calls',
            coalesce(o.outcome, 'open'), -count(*), -coalesce(sum(o.cost), 0)
-      FROM old_rows o GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
+      FROM old_rows o
+     WHERE EXISTS (SELECT 1 FROM switchboard.organizations g WHERE g.id = o.org_id)
+     GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
     ON CONFLICT (org_id, hour, metric, dimension)
     DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
   END IF;
