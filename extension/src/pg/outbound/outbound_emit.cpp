@@ -3,7 +3,9 @@
 // commits (or prepares), one prepared statement writes every event it kept: the messages and
 // their fan-out to the endpoints that want them, in emitting order. A rolled-back transaction or
 // savepoint drops its events with it. An event with an idempotency key is written at once (with
-// the events kept before it), so that a concurrent use of the key waits for it.
+// the events kept before it), so that a concurrent use of the key waits for it. So is every event
+// of a session Citus opened (a call it delegated to this node): at its pre-commit the delegated
+// call is over, and Citus refuses a write to a distributed table from there.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +16,7 @@
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_datums.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/base/base_store.hpp"
 #include "pg/outbound/outbound_emit.hpp"
 #include "pg/outbound/outbound_worker.hpp"
@@ -246,7 +249,7 @@ Datum emit(FunctionCallInfo fcinfo) {
     throw Error("22023", "unknown event type", "event type: " + type,
                 "a name from switchboard.event_types");
   std::string id = new_message_id();
-  if (PG_ARGISNULL(3)) {
+  if (PG_ARGISNULL(3) && !sb::pg::citus_internal_backend()) {
     kept.push_back(Kept{kept_copy(PG_GETARG_DATUM(0), UUID_LEN), kept_copy(PG_GETARG_DATUM(1), -1),
                         kept_copy(sb::pg::text_datum(id), -1), kept_copy(PG_GETARG_DATUM(2), -1),
                         GetCurrentSubTransactionId()});
