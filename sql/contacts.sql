@@ -77,6 +77,12 @@ select pg_temp.as_user(:'agent_a', format('select switchboard.import_contacts(%L
   {"phone": "+14155550101", "lastName": "Lovelace", "tags": ["new"], "doNotCall": true, "customFields": {"x": 1}},
   {"phone": "+14155550109", "firstName": "Cy", "source": "web", "timezone": "America/Chicago", "consentMethod": "web form", "consentAt": "2026-01-02T03:04:05Z"}
 ]$$));
+-- A key written twice in a row: jsonb keeps its last value, and so does the check (the fuzz finding
+-- of contacts_import): the first row is refused, the second merges into +14155550109.
+select pg_temp.as_user(:'agent_a', format('select switchboard.import_contacts(%L, %L)', :'A', $$[
+  {"phone": "+14155550101", "phone": "a@b"},
+  {"phone": "a@b", "phone": "+14155550109"}
+]$$));
 select phone, first_name, last_name, source, tags, custom_fields, do_not_call, status, timezone, consent_at,
        (select s.name from switchboard.pipeline_stages s where s.org_id = c.org_id and s.id = c.stage_id) as stage
   from switchboard.contacts c where org_id = :'A' order by phone;
@@ -302,3 +308,11 @@ delete from switchboard.webhook_messages where org_id in (:'A', :'B');
 -- The inbox rows and mappings of this file go, so later files see only their own.
 delete from switchboard.webhook_inbox where org_id in (:'A', :'B');
 delete from switchboard.provider_accounts where org_id in (:'A', :'B');
+
+-- An organisation with calls can be deleted: its calls go with it and leave no rollup behind
+-- (the rollup of deleted calls skips an organisation being deleted).
+insert into switchboard.organizations (id, name, slug) values ('00000000-0000-4000-8000-00000000c0de', 'Gone', 'contacts-gone');
+select switchboard.record_call_event('00000000-0000-4000-8000-00000000c0de', 'twilio', '{"CallSid": "CA-gone", "CallStatus": "completed", "SequenceNumber": "1"}') ->> 'reason' as reason;
+delete from switchboard.organizations where id = '00000000-0000-4000-8000-00000000c0de';
+select (select count(*) from switchboard.calls where org_id = '00000000-0000-4000-8000-00000000c0de') as calls_left,
+       (select count(*) from switchboard.contact_metrics where org_id = '00000000-0000-4000-8000-00000000c0de') as rollups_left;

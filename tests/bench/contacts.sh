@@ -3,7 +3,8 @@
 #   1. provider events folded per second through record_call_event, one transaction per event,
 #      1 client and 4 clients (goal: 5,000/s with 4 clients), from the shuffled stream of
 #      tests/integration/contacts_stream.sql (duplicates included);
-#   2. import_contacts of ROWS rows in one call, new and then all merges (goal: 100,000 under 10 s);
+#   2. import_contacts of ROWS rows in one call, new and then all merges (goal: 100,000 under 10 s),
+#      with the backend's CPU time, its time waiting for a core, the WAL written and checkpoints;
 #   3. dashboard_metrics p50/p95 over 30-day windows of an organisation, with CALLS calls among 100
 #      organisations (goal: p95 under 20 ms; answered from the rollups).
 # Run: tests/bench/contacts.sh [EVENT_CALLS] [ROWS] [CALLS]   (defaults 2000 100000 1000000)
@@ -33,14 +34,21 @@ SQL
 contacts_stream_load q "$EVENT_CALLS"
 events=$(q -c "select count(*) from shuffled")
 org() { printf '00000000-0000-4000-8000-%012d' "$1"; }
-fold() {  # synchronous_commit clients first_org: events per second (client k into org first_org + k)
-  local start orgs=() k
+fold() {  # synchronous_commit clients first_org [settings]: "events/s backend-CPU-µs-per-event"
+  local start orgs=() k log
   for k in $(seq 0 $(($2 - 1))); do orgs+=("$(org $(($3 + k)))"); done
+  log=$(mktemp)
   start=$(date +%s.%N)
-  PGOPTIONS="-c synchronous_commit=$1" contacts_stream_replay q "${orgs[@]}"
-  echo "$start $(date +%s.%N)" | awk -v n="$events" '{printf "%.0f", n / ($2 - $1)}'
+  PGOPTIONS="-c synchronous_commit=$1 ${4:-}" STREAM_CPU_LOG=$log contacts_stream_replay q "${orgs[@]}"
+  echo "$start $(date +%s.%N)" | awk -v n="$events" '{printf "%.0f ", n / ($2 - $1)}'
+  awk -v n="$events" '/backend cpu seconds/ {s += $NF} END {printf "%.0f", s * 1e6 / n}' "$log"
+  rm -f "$log"
 }
 one_on=$(fold on 1 1) one_off=$(fold off 1 2) four_on=$(fold on 4 3) four_off=$(fold off 4 7)
+# Group commit: a committing backend waits commit_delay (µs) for others to join its WAL flush when
+# at least commit_siblings other transactions are open.
+group_delay=1000
+four_group=$(fold on 4 11 "-c commit_delay=$group_delay -c commit_siblings=1")
 flushes=$(as_pg "$PG_BIN/pg_test_fsync" -s 2 -f "$BENCH_HOME/fsync.test" 2>/dev/null |
   awk '/one 8kB write/ {on = 1} on && /^ +fdatasync / {print $2; exit}')
 
@@ -54,14 +62,20 @@ select jsonb_agg(jsonb_build_object('phone', '+1212' || lpad(i::text, 7, '0'), '
                                     'customFields', jsonb_build_object('n', i))) as r
   from generate_series(1, :rows) i;
 SQL
-import_seconds() {  # prints "wall cpu"
+import_seconds() {  # prints "wall cpu runqueue_wait wal_MB checkpoints"
   q <<'SQL'
 \set org '00000000-0000-4000-8000-000000000010'
 create temp view cpu as select (split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint) / 100.0 as s
   from pg_read_file('/proc/self/stat') s;
-select extract(epoch from clock_timestamp()) as t0, (select s from cpu) as c0 \gset
+-- the time this backend was runnable but waited for a core (ns, the second field of schedstat)
+create temp view runq as select split_part(pg_read_file('/proc/self/schedstat'), ' ', 2)::bigint / 1e9 as s;
+create temp view checkpoints as select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter;
+select extract(epoch from clock_timestamp()) as t0, (select s from cpu) as c0, (select s from runq) as r0,
+       pg_current_wal_insert_lsn() as w0, (select n from checkpoints) as k0 \gset
 select switchboard.import_contacts(:'org', r) ->> 'reason' as reason from import_rows \gset
-select round((extract(epoch from clock_timestamp()) - :t0)::numeric, 2) || ' ' || round((select s from cpu) - :c0, 2);
+select round((extract(epoch from clock_timestamp()) - :t0)::numeric, 2) || ' ' || round((select s from cpu) - :c0, 2)
+       || ' ' || round(((select s from runq) - :r0)::numeric, 2)
+       || ' ' || round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), :'w0') / 1e6) || ' ' || ((select n from checkpoints) - :k0);
 SQL
 }
 import_new=$(import_seconds)
@@ -105,10 +119,21 @@ SQL
 calls=$(q -c "select count(*) from switchboard.calls")
 
 printf '\n| measure | result | goal |\n|---|---:|---|\n'
-printf '| record_call_event, 1 client, synchronous_commit on / off (%s events, one transaction each) | %s / %s events/s | |\n' "$events" "$one_on" "$one_off"
-printf '| record_call_event, 4 clients, synchronous_commit on / off | %s / %s events/s | 5,000/s |\n' "$four_on" "$four_off"
+r() { echo "${1% *}"; }                               # events/s of a fold result
+c() { echo "${1#* }"; }                               # backend CPU µs per event of a fold result
+cores=$(nproc)
+printf '| record_call_event, 1 client, synchronous_commit on / off (%s events, one transaction each) | %s / %s events/s | |\n' "$events" "$(r "$one_on")" "$(r "$one_off")"
+printf '| record_call_event, 4 clients, synchronous_commit on / off | %s / %s events/s | 5,000/s |\n' "$(r "$four_on")" "$(r "$four_off")"
+printf '| record_call_event, 4 clients, synchronous_commit on, commit_delay %s µs (commit_siblings 1) | %s events/s | |\n' "$group_delay" "$(r "$four_group")"
+printf '| backend CPU per event (the function, its triggers, the commit and the replay loop), 1 / 4 clients, sync off | %s / %s µs | |\n' "$(c "$one_off")" "$(c "$four_off")"
+printf '| what %s idle cores would fold at that CPU cost (sync off, 4 clients) | %s events/s | 5,000/s |\n' "$cores" "$(awk -v c="$(c "$four_off")" -v n="$cores" 'BEGIN {printf "%.0f", n * 1e6 / c}')"
 printf '| the storage: 8 kB writes + fdatasync per second (pg_test_fsync), the bound of durable commits | %s ops/s | |\n' "${flushes:-?}"
-printf '| import_contacts, %s new rows in one call: wall (backend CPU) | %s s (%s s) | under 10 s |\n' "$ROWS" ${import_new% *} ${import_new#* }
-printf '| import_contacts, the same %s rows again (all merges): wall (backend CPU) | %s s (%s s) | under 10 s |\n' "$ROWS" ${import_merge% *} ${import_merge#* }
+import_row() {  # label "wall cpu runq wal checkpoints"
+  local v=($2)
+  printf '| import_contacts, %s: wall (backend CPU; waiting for a core) | %s s (%s s; %s s) | under 10 s |\n' "$1" "${v[0]}" "${v[1]}" "${v[2]}"
+  printf '| the same: WAL written, checkpoints during the call | %s MB, %s | |\n' "${v[3]}" "${v[4]}"
+}
+import_row "$ROWS new rows in one call" "$import_new"
+import_row "the same $ROWS rows again (all merges)" "$import_merge"
 printf '| dashboard_metrics, 30 days by day, %s calls in 100 organisations: p50 / p95 | %s / %s ms | p95 under 20 ms |\n' "$calls" ${dash% *} ${dash#* }
 [ "$imported" = "$ROWS" ] || { echo "import stored $imported contacts, expected $ROWS"; exit 1; }

@@ -14,21 +14,33 @@ contacts_stream_load() {
 # argument (an organisation id: client k folds every k-th event into that organisation), each
 # event in a transaction of its own, the clients in parallel; fails when any client failed. The DO
 # block reads its parameters from settings (psql does not expand variables inside $$); PGOPTIONS
-# given by the caller (synchronous_commit) apply too.
+# given by the caller (synchronous_commit) apply too. With STREAM_CPU_LOG set, each client appends
+# its backend's CPU seconds for the replay (utime + stime of /proc/self/stat) to that file.
 contacts_stream_replay() {
-  local psql_fn=$1 clients=$(($# - 1)) k=0 org pids=() failed=0 pid
+  local psql_fn=$1 clients=$(($# - 1)) k=0 org pids=() failed=0 pid report=off
   shift
+  [ -n "${STREAM_CPU_LOG:-}" ] && report=on
   for org in "$@"; do
-    PGOPTIONS="${PGOPTIONS:-} -c stream.org=$org -c stream.k=$k -c stream.clients=$clients" "$psql_fn" >/dev/null <<'SQL' &
+    PGOPTIONS="${PGOPTIONS:-} -c stream.org=$org -c stream.k=$k -c stream.clients=$clients -c stream.cpu=$report" \
+      "$psql_fn" 2>>"${STREAM_CPU_LOG:-/dev/stderr}" >/dev/null <<'SQL' &
 do $$
 declare
   r record;
+  cpu text := 'select (split_part(s, '' '', 14)::bigint + split_part(s, '' '', 15)::bigint) / 100.0'
+              ' from pg_catalog.pg_read_file(''/proc/self/stat'') s';
+  start numeric;
+  done numeric;
 begin
+  if current_setting('stream.cpu') = 'on' then execute cpu into start; end if;
   for r in select provider, event from shuffled
             where n % current_setting('stream.clients')::int = current_setting('stream.k')::int order by n loop
     perform switchboard.record_call_event(current_setting('stream.org')::uuid, r.provider, r.event);
     commit;
   end loop;
+  if current_setting('stream.cpu') = 'on' then
+    execute cpu into done;
+    raise notice 'backend cpu seconds: %', done - start;
+  end if;
 end
 $$;
 SQL

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "core/base/base_json.hpp"
 #include "core/base/base_json_writer.hpp"
 #include "core/base/base_uuid.hpp"
 
@@ -68,4 +69,9 @@ TEST(MarkReplayed, AddsTheFlagToAnyObject) {
   EXPECT_EQ(sb::mark_replayed(R"({"ok": true})"), R"({"ok": true, "replayed": true})");
   EXPECT_EQ(sb::mark_replayed("{}"), R"({"replayed": true})");
   EXPECT_EQ(sb::mark_replayed(R"({"a": {"b": 1}})"), R"({"a": {"b": 1}, "replayed": true})");
+}
+
+TEST(ReadJson, ARepeatedKeyKeepsItsLastValueAsJsonbDoes) {
+  sb::Json v = sb::read_json(R"({"a": 1, "b": {"c": 2, "c": [3]}, "a": "x"})");
+  EXPECT_EQ(sb::json_text(v), R"({"b":{"c":[3]},"a":"x"})");
 }

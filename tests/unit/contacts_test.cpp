@@ -197,6 +197,23 @@ TEST(ContactsImport, MergesPerPhoneAndCountsRows) {
   EXPECT_THROW(check_contact_rows(sb::read_json("[1, 2, 3]"), test_lookups(), 2), sb::Error);
 }
 
+// The fuzz finding of the fifth round (tests/fuzz/corpus/contacts_import/duplicate_phone): a row
+// writing `phone` twice is read as jsonb reads it, the last value winning, so it is refused
+// (PHONE_INVALID) and never merged into the contact of its first phone.
+TEST(ContactsImport, ARepeatedKeyIsReadAsJsonbReadsIt) {
+  const char* rows = R"([{"phone": "+14155550101", "email": "a@b"},
+                         {"phone": "+14155550101", "phone": "a@b"},
+                         {"phone": "a@b", "phone": "+14155550102", "firstName": "Cy"}])";
+  auto checked = check_contact_rows(sb::read_json(rows), test_lookups(), 10);
+  EXPECT_EQ(checked.good, 2u);
+  ASSERT_EQ(checked.rejected.size(), 1u);
+  EXPECT_EQ(checked.rejected[0].row, 1u);
+  EXPECT_EQ(checked.rejected[0].reason, "PHONE_INVALID");
+  ASSERT_EQ(checked.contacts.size(), 2u);
+  EXPECT_EQ(sb::json_text(checked.contacts[0]), R"({"phone":"+14155550101","email":"a@b"})");
+  EXPECT_EQ(sb::json_text(checked.contacts[1]), R"({"phone":"+14155550102","firstName":"Cy"})");
+}
+
 // The text of projected column `name` ("NULL" for none).
 std::string projected(const std::vector<CallColumn>& columns, std::string_view name) {
   for (const CallColumn& column : columns)

@@ -256,9 +256,11 @@ CREATE TRIGGER calls_project BEFORE INSERT OR UPDATE OF fold ON switchboard.call
   FOR EACH ROW EXECUTE FUNCTION switchboard._calls_project();
 
 -- Ensures: the rollups hold the deltas (hour, metric, dimension, count, amount), applied in key
--- order (so concurrent writers never deadlock); rows that net to nothing are skipped.
+-- order (so concurrent writers never deadlock); rows that net to nothing are skipped. PL/pgSQL,
+-- not SQL: Citus cannot plan a SQL function's statement with its parameters.
 CREATE FUNCTION switchboard._contact_metrics_add(org uuid, deltas jsonb) RETURNS void
-  LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
   INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
   SELECT org, (d ->> 0)::timestamptz, d ->> 1, d ->> 2, sum((d ->> 3)::bigint), sum((d ->> 4)::numeric)
     FROM jsonb_array_elements(deltas) d
@@ -267,7 +269,8 @@ CREATE FUNCTION switchboard._contact_metrics_add(org uuid, deltas jsonb) RETURNS
   HAVING sum((d ->> 3)::bigint) <> 0 OR sum((d ->> 4)::numeric) <> 0
    ORDER BY 2, 3, 4
   ON CONFLICT (org_id, hour, metric, dimension)
-  DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount
+  DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
+END
 $$;
 
 -- One rollup delta.
@@ -301,24 +304,38 @@ CREATE TRIGGER pipeline_stages_release BEFORE DELETE ON switchboard.pipeline_sta
   FOR EACH ROW EXECUTE FUNCTION switchboard._pipeline_stages_release();
 
 -- Keeps the call rollups (calls by outcome and hour, with cost) in step with inserted and
--- deleted calls: one statement per statement (a bulk insert adds its calls in one pass).
+-- deleted calls: one statement per statement (a bulk insert adds its calls in one pass). Calls
+-- deleted with their organisation leave no rollup behind (the organisation's go with it).
 CREATE FUNCTION switchboard._calls_rollup() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  d record;
 BEGIN
+  -- The transition table is read by a query of its own and each organisation's deltas written by
+  -- another: on Citus the trigger runs on a shard, where a write into a distributed table cannot
+  -- read it. Deleted calls of an organisation being deleted leave no rollup behind.
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
-    SELECT n.org_id, date_trunc('hour', coalesce(n.started_at, n.created_at), 'UTC'), 'calls',
-           coalesce(n.outcome, 'open'), count(*), coalesce(sum(n.cost), 0)
-      FROM new_rows n GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
-    ON CONFLICT (org_id, hour, metric, dimension)
-    DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
+    FOR d IN
+      SELECT c.org_id AS org, jsonb_agg(jsonb_build_array(c.hour, 'calls', c.dimension, c.n, c.amount)) AS deltas
+        FROM (SELECT n.org_id, date_trunc('hour', coalesce(n.started_at, n.created_at), 'UTC') AS hour,
+                     coalesce(n.outcome, 'open') AS dimension, count(*) AS n, coalesce(sum(n.cost), 0) AS amount
+                FROM new_rows n GROUP BY 1, 2, 3) c
+       GROUP BY c.org_id ORDER BY c.org_id
+    LOOP
+      PERFORM switchboard._contact_metrics_add(d.org, d.deltas);
+    END LOOP;
   ELSE
-    INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
-    SELECT o.org_id, date_trunc('hour', coalesce(o.started_at, o.created_at), 'UTC'), 'calls',
-           coalesce(o.outcome, 'open'), -count(*), -coalesce(sum(o.cost), 0)
-      FROM old_rows o GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
-    ON CONFLICT (org_id, hour, metric, dimension)
-    DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
+    FOR d IN
+      SELECT c.org_id AS org, jsonb_agg(jsonb_build_array(c.hour, 'calls', c.dimension, -c.n, -c.amount)) AS deltas
+        FROM (SELECT o.org_id, date_trunc('hour', coalesce(o.started_at, o.created_at), 'UTC') AS hour,
+                     coalesce(o.outcome, 'open') AS dimension, count(*) AS n, coalesce(sum(o.cost), 0) AS amount
+                FROM old_rows o GROUP BY 1, 2, 3) c
+       GROUP BY c.org_id ORDER BY c.org_id
+    LOOP
+      IF EXISTS (SELECT 1 FROM switchboard.organizations g WHERE g.id = d.org) THEN
+        PERFORM switchboard._contact_metrics_add(d.org, d.deltas);
+      END IF;
+    END LOOP;
   END IF;
   RETURN NULL;
 END
@@ -353,11 +370,19 @@ CREATE TRIGGER calls_rollup_update AFTER UPDATE ON switchboard.calls
 -- Keeps the contact rollups (new contacts by source and hour) in step with contacts.
 CREATE FUNCTION switchboard._contacts_rollup() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  d record;
 BEGIN
-  INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
-  SELECT n.org_id, date_trunc('hour', n.created_at, 'UTC'), 'contacts', coalesce(n.source, 'unknown'), count(*), 0
-    FROM new_rows n GROUP BY 1, 2, 4 ORDER BY 1, 2, 4
-  ON CONFLICT (org_id, hour, metric, dimension) DO UPDATE SET count = m.count + excluded.count;
+  -- as in _calls_rollup: the transition table is read by a query of its own (Citus)
+  FOR d IN
+    SELECT c.org_id AS org, jsonb_agg(jsonb_build_array(c.hour, 'contacts', c.dimension, c.n, 0)) AS deltas
+      FROM (SELECT n.org_id, date_trunc('hour', n.created_at, 'UTC') AS hour,
+                   coalesce(n.source, 'unknown') AS dimension, count(*) AS n
+              FROM new_rows n GROUP BY 1, 2, 3) c
+     GROUP BY c.org_id ORDER BY c.org_id
+  LOOP
+    PERFORM switchboard._contact_metrics_add(d.org, d.deltas);
+  END LOOP;
   RETURN NULL;
 END
 $$;
@@ -425,6 +450,7 @@ CREATE FUNCTION switchboard.upsert_pipeline_stage(org_id uuid, name text, "posit
 DECLARE
   v_org uuid := upsert_pipeline_stage.org_id;
   v_stage switchboard.pipeline_stages;
+  v_next int;
 BEGIN
   PERFORM switchboard.require_arg(v_org, 'org_id');
   PERFORM switchboard.assert_role(v_org, 'manager');
@@ -437,10 +463,10 @@ BEGIN
     RAISE EXCEPTION 'invalid pipeline stage position' USING ERRCODE = '22023',
       DETAIL = format('position: %s', "position");
   END IF;
+  -- the next position in a statement of its own (Citus refuses a sub-select in INSERT ... VALUES)
+  SELECT coalesce(max(p.position) + 1, 0) INTO v_next FROM switchboard.pipeline_stages p WHERE p.org_id = v_org;
   INSERT INTO switchboard.pipeline_stages AS s (org_id, name, position)
-  VALUES (v_org, upsert_pipeline_stage.name,
-          coalesce("position", (SELECT coalesce(max(p.position) + 1, 0) FROM switchboard.pipeline_stages p
-                                 WHERE p.org_id = v_org)))
+  VALUES (v_org, upsert_pipeline_stage.name, coalesce("position", v_next))
   ON CONFLICT ON CONSTRAINT pipeline_stages_name_key
   DO UPDATE SET position = coalesce(upsert_pipeline_stage."position", s.position)
   RETURNING * INTO v_stage;
@@ -571,6 +597,7 @@ DECLARE
   v_key text;
   v_callback timestamptz;
   v_event uuid;
+  v_next int;
 BEGIN
   PERFORM switchboard.require_arg(v_org, 'org_id');
   PERFORM switchboard.assert_role(v_org, 'agent');
@@ -615,19 +642,21 @@ BEGIN
       RETURN jsonb_build_object('set', false, 'reason', 'PIPELINE_STAGE_NOT_FOUND', 'stage', v_disp.stage_name);
     END IF;
     IF v_stage IS NULL THEN
+      SELECT coalesce(max(p.position) + 1, 0) INTO v_next FROM switchboard.pipeline_stages p WHERE p.org_id = v_org;
       INSERT INTO switchboard.pipeline_stages AS s (org_id, name, position)
-      VALUES (v_org, v_disp.stage_name, (SELECT coalesce(max(p.position) + 1, 0) FROM switchboard.pipeline_stages p
-                                           WHERE p.org_id = v_org))
+      VALUES (v_org, v_disp.stage_name, v_next)
       ON CONFLICT ON CONSTRAINT pipeline_stages_name_key DO UPDATE SET name = excluded.name
       RETURNING s.id INTO v_stage;
     END IF;
   END IF;
+  -- the callback time computed here, not in the UPDATE (Citus refuses now() inside COALESCE there)
+  v_callback := coalesce(v_callback, now() + v_disp.callback_after);
   IF v_call.contact_id IS NOT NULL THEN
     SELECT * INTO v_contact FROM switchboard.contacts c WHERE c.org_id = v_org AND c.id = v_call.contact_id FOR UPDATE;
     UPDATE switchboard.contacts c SET
       stage_id = coalesce(v_stage, c.stage_id),
       status = coalesce(v_disp.contact_status, c.status),
-      callback_at = coalesce(v_callback, now() + v_disp.callback_after, c.callback_at),
+      callback_at = coalesce(v_callback, c.callback_at),
       campaign_id = CASE WHEN v_disp.removes_from_campaign THEN NULL ELSE c.campaign_id END
      WHERE c.org_id = v_org AND c.id = v_call.contact_id;
   END IF;
@@ -653,7 +682,7 @@ BEGIN
   RETURN jsonb_build_object('set', true, 'reason', 'SET', 'callId', v_call.id, 'disposition', v_disp.name,
     'previousDisposition', v_call.disposition, 'eventId', v_event, 'contactId', v_call.contact_id,
     'stageId', v_stage, 'removedFromCampaign', v_disp.removes_from_campaign AND v_call.contact_id IS NOT NULL,
-    'callbackAt', switchboard.answer_time(coalesce(v_callback, now() + v_disp.callback_after)));
+    'callbackAt', switchboard.answer_time(v_callback));
 END
 $$;
 

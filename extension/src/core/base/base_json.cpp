@@ -1,7 +1,9 @@
 #include "core/base/base_json.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "core/base/base_error.hpp"
 #include "core/base/base_json_writer.hpp"
@@ -65,7 +67,7 @@ class JsonBuilder {
     return placed;
   }
 
-  JsonAssembler assembler_;
+  JsonAssembler assembler_{true};
   std::string problem_;
 };
 
@@ -124,6 +126,17 @@ std::string render(const Json& v, bool jsonb) {
   return "null";
 }
 
+// Ensures: of a key written more than once in `object`, only its last member remains (jsonb's
+// rule: the last value wins), at the place it was last written.
+void keep_last_of_each_key(Json& object) {
+  std::unordered_set<std::string> later;
+  std::vector<std::pair<std::string, Json>> kept;
+  for (auto m = object.members.rbegin(); m != object.members.rend(); ++m)
+    if (later.insert(m->first).second) kept.push_back(std::move(*m));
+  std::reverse(kept.begin(), kept.end());
+  object.members = std::move(kept);
+}
+
 }  // namespace
 
 Json* JsonAssembler::place(Json value) {
@@ -146,8 +159,12 @@ bool JsonAssembler::open(Json::Kind kind) {
   return placed != nullptr;
 }
 
-void JsonAssembler::close() noexcept {
-  if (!open_.empty()) open_.pop_back();
+void JsonAssembler::close() {
+  if (open_.empty()) return;
+  Json& done = *open_.back();
+  open_.pop_back();
+  if (keys_may_repeat_ && done.kind == Json::Kind::object && done.members.size() > 1)
+    keep_last_of_each_key(done);
 }
 
 void JsonAssembler::key(std::string name) {

@@ -17,7 +17,8 @@ struct Json {
   bool boolean = false;
   std::string text;  // a number's literal or a string's value
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;  // in the order written (jsonb's order)
+  std::vector<std::pair<std::string, Json>> members;  // in the order written (jsonb's order);
+                                                      // distinct keys, as in a jsonb
 
   // The member named `key` of an object, or nullptr.
   const Json* find(std::string_view key) const noexcept {
@@ -32,11 +33,14 @@ constexpr std::size_t kJsonMaxDepth = 64;
 
 // Builds a Json from a reader's events (nlohmann-json's SAX, a jsonb's iterator tokens), refusing
 // a value nested deeper than kJsonMaxDepth: each call returns false then, and the reader stops.
+// With `keys_may_repeat` (a reader of text), a key written twice in one object keeps its last
+// value, as jsonb does; a jsonb's keys are already distinct.
 class JsonAssembler {
  public:
+  explicit JsonAssembler(bool keys_may_repeat = false) : keys_may_repeat_(keys_may_repeat) {}
   bool scalar(Json value);     // a null, boolean, number or string where the reader stands
   bool open(Json::Kind kind);  // an array or object there, which the next events fill
-  void close() noexcept;       // the innermost open array or object is complete
+  void close();                // the innermost open array or object is complete
   void key(std::string name);  // the next value is the member `name` of the open object
   Json& root() noexcept { return root_; }
 
@@ -46,6 +50,7 @@ class JsonAssembler {
   Json root_;
   std::vector<Json*> open_;  // the containers being filled, innermost last
   std::string key_;
+  bool keys_may_repeat_;
 };
 
 // The detail of the 22P02 error for a value nested deeper than kJsonMaxDepth.

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/base/base_error.hpp"
@@ -21,6 +22,7 @@ extern "C" {
 #include "commands/trigger.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 }
 
 namespace {
@@ -109,23 +111,46 @@ std::optional<std::string> contact_of(HeapTuple tuple, TupleDesc desc,
   return row.count == 1 ? std::optional<std::string>(row.at(0, 0)) : std::nullopt;
 }
 
+// The input function of a type and its parameter, as getTypeInputInfo gives them.
+struct TypeInput {
+  FmgrInfo function;
+  Oid param = InvalidOid;
+};
+
+// The input function of type `type`, looked up once per backend: its FmgrInfo lives in
+// TopMemoryContext, so a domain's input (switchboard.phone) keeps its prepared checks between
+// rows, following the domain's changes through the type cache.
+const TypeInput& type_input(Oid type) {
+  static std::unordered_map<Oid, TypeInput> inputs;
+  auto found = inputs.find(type);
+  if (found != inputs.end()) return found->second;
+  TypeInput input;
+  sb::pg::guard([&] {
+    Oid function;
+    getTypeInputInfo(type, &function, &input.param);
+    fmgr_info_cxt(function, &input.function, TopMemoryContext);
+  });
+  return inputs.emplace(type, input).first->second;
+}
+
 // `tuple` with the changed columns, each read by its type's input function (domain checks
 // included).
 HeapTuple changed_tuple(HeapTuple tuple, TupleDesc desc, const RowChange& change) {
   std::size_t n = change.columns.size();
   std::vector<int> columns = change.columns;
+  std::vector<const TypeInput*> inputs(n);
+  for (std::size_t i = 0; i < n; ++i)
+    inputs[i] = &type_input(TupleDescAttr(desc, change.columns[i] - 1)->atttypid);
   std::vector<Datum> values(n);
   std::unique_ptr<bool[]> nulls(new bool[n]);
   HeapTuple out = nullptr;
   sb::pg::guard([&] {
     for (std::size_t i = 0; i < n; ++i) {
       Form_pg_attribute attr = TupleDescAttr(desc, change.columns[i] - 1);
-      Oid input;
-      Oid param;
-      getTypeInputInfo(attr->atttypid, &input, &param);
+      FmgrInfo* input = const_cast<FmgrInfo*>(&inputs[i]->function);
       nulls[i] = !change.texts[i];
-      const char* text = nulls[i] ? nullptr : change.texts[i]->c_str();
-      values[i] = OidInputFunctionCall(input, const_cast<char*>(text), param, attr->atttypmod);
+      char* text = nulls[i] ? nullptr : const_cast<char*>(change.texts[i]->c_str());
+      values[i] = InputFunctionCall(input, text, inputs[i]->param, attr->atttypmod);
     }
     out = heap_modify_tuple_by_cols(tuple, desc, static_cast<int>(n), columns.data(), values.data(),
                                     nulls.get());
