@@ -62,19 +62,41 @@ CREATE TRIGGER global_feature_flags_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.global_feature_flags
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
 
--- Ensures: subscriptions on tiers whose grants changed carry the new effective grants.
+-- Ensures: the subscriptions on `tiers` (NULL: every tier) carry their tier's effective grants again,
+-- those of the whole table, or, when `relid` (the table whose trigger asks) is a placement of a
+-- Citus reference table, those in the shards of this node: a query there cannot reach other nodes,
+-- and every node holds a placement, so each node resyncs its own shards.
+CREATE FUNCTION switchboard._resync_subscriptions(relid oid, tiers text[]) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  shard regclass;
+BEGIN
+  IF NOT switchboard._is_shard(relid) THEN
+    UPDATE switchboard.subscriptions s SET tier = s.tier
+     WHERE tiers IS NULL OR s.tier OPERATOR(pg_catalog.=) ANY (tiers);
+    RETURN;
+  END IF;
+  FOREACH shard IN ARRAY switchboard._local_shards('switchboard.subscriptions')::pg_catalog.regclass[] LOOP
+    EXECUTE pg_catalog.format('UPDATE %s s SET tier = s.tier
+                                WHERE $1 IS NULL OR s.tier OPERATOR(pg_catalog.=) ANY ($1)', shard)
+      USING tiers;
+  END LOOP;
+END
+$$;
+-- Ensures: subscriptions on tiers whose grants changed carry the new effective grants (the tiers
+-- are read here: on Citus a distributed UPDATE cannot read this node's transition table).
 CREATE FUNCTION switchboard.resync_subscriptions() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  UPDATE switchboard.subscriptions s SET tier = s.tier
-   WHERE s.tier IN (SELECT c.tier FROM changed_grants c);
+  PERFORM switchboard._resync_subscriptions(TG_RELID,
+    (SELECT pg_catalog.array_agg(DISTINCT c.tier) FROM changed_grants c));
   RETURN NULL;
 END
 $$;
 CREATE FUNCTION switchboard.resync_all_subscriptions() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  UPDATE switchboard.subscriptions s SET tier = s.tier;
+  PERFORM switchboard._resync_subscriptions(TG_RELID, NULL);
   RETURN NULL;
 END
 $$;

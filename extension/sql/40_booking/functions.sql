@@ -26,14 +26,17 @@ CREATE FUNCTION switchboard._booking_rules(business_hours jsonb, options jsonb) 
   LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_rules';
 COMMENT ON FUNCTION switchboard._booking_rules(jsonb, jsonb) IS
   'the normalised rules of valid business hours and options; 22023/22007 naming the problem';
+-- `cal` is a row of switchboard.calendars, typed record: on a Citus worker a query over the table
+-- passes the row of its shard (switchboard.calendars_<shardid>), whose columns are the same; the
+-- columns are read by name.
 CREATE FUNCTION switchboard._booking_slots(
-  cal switchboard.calendars, busy_starts timestamptz[], busy_block_starts timestamptz[],
+  cal record, busy_starts timestamptz[], busy_block_starts timestamptz[],
   busy_block_ends timestamptz[], from_ts timestamptz, to_ts timestamptz, duration_minutes integer,
   now timestamptz)
   RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
   LANGUAGE c STABLE STRICT ROWS 100 AS 'MODULE_PATHNAME', 'sb_booking_slots';
 CREATE FUNCTION switchboard._booking_refusal(
-  cal switchboard.calendars, busy_starts timestamptz[], busy_block_starts timestamptz[],
+  cal record, busy_starts timestamptz[], busy_block_starts timestamptz[],
   busy_block_ends timestamptz[], starts_at timestamptz, duration_minutes integer, now timestamptz)
   RETURNS text LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_booking_refusal';
 

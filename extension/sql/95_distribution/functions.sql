@@ -85,6 +85,11 @@ COMMENT ON VIEW switchboard.distribution_functions IS
 CREATE FUNCTION switchboard._is_shard(relid oid) RETURNS boolean
   LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'sb_is_shard';
 
+-- The shards of a hash-distributed switchboard table (one the C++ readers place) on this node:
+-- what a trigger on a Citus shard, which cannot reach other nodes, may update.
+CREATE FUNCTION switchboard._local_shards(tbl regclass) RETURNS oid[]
+  LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'sb_local_shards';
+
 -- The answer of `query` (a query of Citus's catalogs, one value, $1 = `arg`), or NULL on a server
 -- without Citus.
 CREATE FUNCTION switchboard.citus_metadata(query text, arg oid) RETURNS text

@@ -12,6 +12,8 @@
 extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -184,6 +186,10 @@ bool citus_internal_backend() {
   return application_name && std::strncmp(application_name, "citus_internal", 14) == 0;
 }
 
+const char* shard_table_name(OrgTable table) {
+  return kNames[static_cast<int>(table)].table;
+}
+
 Oid logical_table(Oid relid) {
   Oid logical = relid;
   guard([&] {
@@ -205,4 +211,35 @@ Oid logical_table(Oid relid) {
 SB_FUNCTION(sb_is_shard) {
   Oid relid = PG_GETARG_OID(0);
   return BoolGetDatum(sb::pg::logical_table(relid) != relid);
+}
+
+// switchboard._local_shards(tbl regclass): the shards of a hash-distributed switchboard table
+// that this node holds (empty on a server without Citus); 22023 for a table the C++ readers do not
+// place.
+SB_FUNCTION(sb_local_shards) {
+  Oid relid = PG_GETARG_OID(0);
+  std::string name;
+  sb::pg::guard([&] {
+    const char* found = get_rel_name(relid);
+    if (found) name = found;
+  });
+  std::vector<Oid> shards;
+  bool known = false;
+  for (int t = 0; t < static_cast<int>(sb::pg::OrgTable::count) && !known; ++t) {
+    if (name != sb::pg::shard_table_name(static_cast<sb::pg::OrgTable>(t))) continue;
+    known = true;
+    shards = sb::pg::local_shards(static_cast<sb::pg::OrgTable>(t));
+  }
+  if (!known)
+    throw sb::Error("22023", "table has no shard placement in switchboard",
+                    "Table with OID " + std::to_string(relid) +
+                        " is none of the tables the C++ readers place.");
+  std::vector<Datum> items;
+  for (Oid shard : shards) items.push_back(ObjectIdGetDatum(shard));
+  Datum result = 0;
+  sb::pg::guard([&] {
+    result = PointerGetDatum(construct_array(items.data(), static_cast<int>(items.size()), OIDOID,
+                                             sizeof(Oid), true, TYPALIGN_INT));
+  });
+  return result;
 }

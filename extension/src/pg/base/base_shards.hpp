@@ -55,6 +55,9 @@ std::vector<Oid> local_shards(OrgTable table);
 // statement. Their timestamps come from that node's clock and transaction.
 bool citus_internal_backend();
 
+// The name of `table` in schema switchboard.
+const char* shard_table_name(OrgTable table);
+
 // The switchboard table whose shard is `relid` (`relid` itself when it is no shard of one).
 Oid logical_table(Oid relid);
 
