@@ -98,7 +98,7 @@ insert_ms() {
       /^cpu_ticks_after/ {c1 = $2} END {printf "%.0f %.0f\n", t, (c1 - c0) * 1000 / hz}'
 }
 
-VARIANTS="ours ours_no_audit no_trigger seed"
+VARIANTS="ours ours_no_audit no_trigger ours_events seed"
 say "sync: inserting $SUBS subscriptions per variant, $SYNC_ROUNDS rounds"
 declare -A WALL CPU
 for ((i = 0; i < SYNC_ROUNDS; i++)); do
@@ -128,6 +128,8 @@ Entitlements benchmark ($(nproc) cores, PostgreSQL $("$PG_BIN/postgres" -V | awk
 | same with our audit trigger on, backend CPU ms | ${CPU[ours]} | ${CPU[seed]} | $(ratio "${CPU[seed]}" "${CPU[ours]}")x faster | |
 | insert $SUBS subscriptions: sync trigger on vs disabled (audit on in both), wall ms | ${WALL[ours]} | ${WALL[no_trigger]} | $(ratio "${WALL[ours]}" "${WALL[no_trigger]}")x the time | <= 1.5x |
 | same, backend CPU ms | ${CPU[ours]} | ${CPU[no_trigger]} | $(ratio "${CPU[ours]}" "${CPU[no_trigger]}")x the time | <= 1.5x |
+| insert $SUBS subscriptions with a subscription.changed event each (audit on) vs without, wall ms | ${WALL[ours_events]} | ${WALL[ours]} | $(ratio "${WALL[ours_events]}" "${WALL[ours]}")x the time | |
+| same, backend CPU ms | ${CPU[ours_events]} | ${CPU[ours]} | $(ratio "${CPU[ours_events]}" "${CPU[ours]}")x the time | |
 | consume_feature, 4 clients, one org (tps) | $T_ONE | | | |
 | consume_feature, 4 clients, 1,000 orgs (tps) | $T_MANY | | | |
 EOF

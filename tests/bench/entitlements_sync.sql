@@ -2,23 +2,30 @@
 --   ours           switchboard.subscriptions with its C++ sync trigger (and the audit trigger)
 --   ours_no_audit  the same with the audit trigger disabled
 --   no_trigger     the same with the sync trigger disabled (audit on)
+--   ours_events    as ours, with the subscription.changed event (webhooks) queued for every row
 --   seed           seed 000's user_subscription_plans with its PL/pgSQL sync trigger
+-- The subscription.changed events are off but in ours_events (the seed sends none).
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 DELETE FROM switchboard.subscriptions WHERE org_id >= '20000000-0000-0000-0000-000000000000';
 TRUNCATE switchboard.entitlement_audit;
+DELETE FROM switchboard.webhook_messages WHERE org_id >= '20000000-0000-0000-0000-000000000000';
 DELETE FROM seed.user_subscription_plans WHERE user_id >= '20000000-0000-0000-0000-000000000000';
 -- Rewritten compact, so every variant extends its tables alike (a plain VACUUM would leave each the
 -- free space of whichever variant ran before it).
-VACUUM FULL switchboard.subscriptions, seed.user_subscription_plans, seed.user_feature_toggles;
+VACUUM FULL switchboard.subscriptions, switchboard.webhook_messages, seed.user_subscription_plans,
+  seed.user_feature_toggles;
 CHECKPOINT;
 SELECT :'variant' = 'seed' AS seed, :'variant' = 'ours_no_audit' AS no_audit,
-       :'variant' = 'no_trigger' AS no_sync \gset
+       :'variant' = 'no_trigger' AS no_sync, :'variant' <> 'ours_events' AS no_events \gset
 \if :no_audit
 ALTER TABLE switchboard.subscriptions DISABLE TRIGGER subscriptions_audit_insert;
 \endif
 \if :no_sync
 ALTER TABLE switchboard.subscriptions DISABLE TRIGGER subscriptions_sync;
+\endif
+\if :no_events
+ALTER TABLE switchboard.subscriptions DISABLE TRIGGER subscriptions_events_insert;
 \endif
 -- The backend's CPU time (user + system, in clock ticks) brackets the insert: unlike wall time, other
 -- work on the machine hardly moves it.
@@ -43,3 +50,4 @@ SELECT ('20000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
 \! awk '{print "cpu_ticks_after", $14 + $15}' /proc/$SB_BACKEND/stat
 ALTER TABLE switchboard.subscriptions ENABLE TRIGGER subscriptions_audit_insert;
 ALTER TABLE switchboard.subscriptions ENABLE TRIGGER subscriptions_sync;
+ALTER TABLE switchboard.subscriptions ENABLE TRIGGER subscriptions_events_insert;

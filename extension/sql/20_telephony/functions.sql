@@ -97,6 +97,7 @@ DECLARE
   v_number_sends integer;
   v_org_sends integer;
   v_code text;
+  v_digest bytea;
 BEGIN
   PERFORM switchboard._telephony_caller(v_org, 'admin');
   PERFORM switchboard.require_arg(phone, 'phone');
@@ -132,8 +133,10 @@ BEGIN
            ELSE 'too many codes sent by this organization in the last hour' END);
   END IF;
   v_code := switchboard._caller_id_new_code();
+  -- The digest is computed first: Citus refuses a VOLATILE function inside an UPDATE.
+  v_digest := switchboard._caller_id_digest(v_row.id, v_code);
   UPDATE switchboard.caller_id_verifications v
-     SET status = 'pending', code_digest = switchboard._caller_id_digest(v.id, v_code),
+     SET status = 'pending', code_digest = v_digest,
          code_expires_at = now() + interval '10 minutes', checks = 0, locked_until = NULL,
          friendly_name = coalesce(start_caller_id_verification.friendly_name, v.friendly_name),
          updated_at = now()
@@ -319,7 +322,7 @@ BEGIN
     SET destination = excluded.destination, carrier = excluded.carrier,
         forwarding_type = excluded.forwarding_type, ring_seconds = excluded.ring_seconds,
         activation_code = excluded.activation_code, deactivation_code = excluded.deactivation_code,
-        status = 'pending_setup', confirmed_at = NULL, updated_at = now()
+        status = 'pending_setup', confirmed_at = NULL, updated_at = excluded.updated_at
   RETURNING * INTO v_config;
   RETURN jsonb_build_object('success', true, 'reason', 'CREATED', 'status', 201,
     'config', switchboard._forwarding_config_json(v_config),
@@ -354,6 +357,7 @@ CREATE FUNCTION switchboard.confirm_forwarding_setup(org_id uuid, config_id uuid
 DECLARE
   v_org uuid := org_id;
   v_config switchboard.forwarding_configs;
+  v_now timestamptz := now();
 BEGIN
   PERFORM switchboard._telephony_caller(v_org, 'admin', config_id, 'config_id');
   SELECT * INTO v_config FROM switchboard.forwarding_configs f
@@ -364,8 +368,9 @@ BEGIN
     RETURN switchboard._telephony_refusal('DISABLED', 409,
       'forwarding is disabled: create the configuration again');
   END IF;
+  -- now() from a variable: Citus refuses a non-IMMUTABLE function inside COALESCE.
   UPDATE switchboard.forwarding_configs f
-     SET status = 'active', confirmed_at = coalesce(f.confirmed_at, now()), updated_at = now()
+     SET status = 'active', confirmed_at = coalesce(f.confirmed_at, v_now), updated_at = v_now
    WHERE f.org_id = v_org AND f.id = config_id;
   RETURN jsonb_build_object('success', true, 'reason', 'ACTIVE', 'status', 'active',
     'message', 'Setup confirmed! Your calls are now forwarding to the AI.');
