@@ -532,6 +532,40 @@ BEGIN
 END
 $$;
 
+-- Whether the outbox is distributed by Citus. The worker's steps then run their statement once
+-- per organisation (each one a router query Citus sends to the node holding that organisation's
+-- shards: multi-shard statements with FOR UPDATE and data-modifying CTEs are not supported), with
+-- custom plans, so that the organisation is a constant Citus prunes by.
+CREATE FUNCTION switchboard._outbox_distributed() RETURNS boolean
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF switchboard.distribution_state('switchboard.webhook_deliveries'::pg_catalog.regclass)
+       OPERATOR(pg_catalog.<>) 'tenant' THEN
+    RETURN false;
+  END IF;
+  PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+  RETURN true;
+END
+$$;
+
+-- How the delivery worker serves this database here: 'wake' (one server: woken by the commits
+-- that queue deliveries), 'poll' (a Citus coordinator: the events are written on the workers, whose
+-- commits cannot wake it, so it looks at the outbox every 100 ms and stays), 'none' (a Citus
+-- worker: the coordinator delivers).
+-- Not yet on Citus: _record_attempts is not planned as a router query there (Citus plans it
+-- recursively and fails reading its own intermediate result), so a coordinator that delivered
+-- would send every message again at each lease's end. Until it is, the coordinator answers 'none'
+-- too: the outbox fills and nothing is sent (README, Citus).
+CREATE FUNCTION switchboard._outbound_service() RETURNS text
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT switchboard._outbox_distributed() THEN
+    RETURN 'wake';
+  END IF;
+  RETURN 'none';  -- on a coordinator 'poll', once recording works on Citus
+END
+$$;
+
 -- The deliveries due now (at most max_count; per ordered endpoint only its oldest pending one;
 -- per endpoint at most its room: what the delivery worker says is left for the endpoints in
 -- limited_endpoints (concurrency in flight, rate tokens, an open circuit breaker: 0), and for
@@ -548,7 +582,15 @@ CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer D
   -- a batch is small against the queue: look each row up by its key, never hash the queue; one
   -- plan, made once per worker
   SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  v_org uuid;  -- on Citus, one organisation at a time; else NULL: all at once
+  v_claimed integer := 0;
+  n integer;
 BEGIN
+  FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
+               UNION ALL SELECT DISTINCT e.org_id FROM switchboard.webhook_endpoints e
+                          WHERE e.enabled AND switchboard._outbox_distributed() LOOP
+  EXIT WHEN v_claimed >= max_count;
   RETURN QUERY
   WITH limited AS (
     SELECT l.endpoint_id, l.room
@@ -564,6 +606,7 @@ BEGIN
           FROM switchboard.webhook_deliveries d
          WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id
            AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
+           AND (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
            AND d.status OPERATOR(pg_catalog.=) 'pending'
            AND (e.ordered OR d.next_attempt_at <= pg_catalog.now())
          ORDER BY d.seq
@@ -571,27 +614,31 @@ BEGIN
                  coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) e.id),
                           LEAST(e.max_concurrency, coalesce(e.rate_limit, e.max_concurrency))) END) c
      WHERE e.enabled AND c.next_attempt_at <= pg_catalog.now()
+       AND (v_org IS NULL OR e.org_id OPERATOR(pg_catalog.=) v_org)
        AND coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) e.id), 1) > 0),
   due AS (
     SELECT d.org_id, d.message_id, d.endpoint_id FROM switchboard.webhook_deliveries d
       JOIN candidates c ON c.org_id OPERATOR(pg_catalog.=) d.org_id
                        AND c.message_id OPERATOR(pg_catalog.=) d.message_id
                        AND c.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+     WHERE (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
      ORDER BY c.next_attempt_at
-     LIMIT max_count
+     LIMIT max_count - v_claimed
      FOR UPDATE OF d SKIP LOCKED),
   leased AS (
     UPDATE switchboard.webhook_deliveries d
        SET next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => lease),
            attempts = d.attempts + 1
       FROM due
-     WHERE d.org_id OPERATOR(pg_catalog.=) due.org_id
+     WHERE (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
+       AND d.org_id OPERATOR(pg_catalog.=) due.org_id
        AND d.message_id OPERATOR(pg_catalog.=) due.message_id
        AND d.endpoint_id OPERATOR(pg_catalog.=) due.endpoint_id
     RETURNING d.org_id, d.message_id, d.endpoint_id, d.attempts)
   SELECT l.org_id, l.message_id, l.endpoint_id, l.attempts, e.url, m.body,
          ARRAY(SELECT s.secret FROM switchboard.webhook_endpoint_secrets s
                 WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id
+                  AND (v_org IS NULL OR s.org_id OPERATOR(pg_catalog.=) v_org)
                   AND s.endpoint_id OPERATOR(pg_catalog.=) l.endpoint_id
                   AND (s.expires_at IS NULL OR s.expires_at > pg_catalog.now())
                 ORDER BY s.created_at DESC),
@@ -600,7 +647,11 @@ BEGIN
     JOIN switchboard.webhook_messages m ON m.org_id OPERATOR(pg_catalog.=) l.org_id
                                        AND m.id OPERATOR(pg_catalog.=) l.message_id
     JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) l.org_id
-                                        AND e.id OPERATOR(pg_catalog.=) l.endpoint_id;
+                                        AND e.id OPERATOR(pg_catalog.=) l.endpoint_id
+   WHERE (v_org IS NULL OR (m.org_id OPERATOR(pg_catalog.=) v_org AND e.org_id OPERATOR(pg_catalog.=) v_org));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  v_claimed := v_claimed + n;
+  END LOOP;
 END
 $$;
 
@@ -638,29 +689,41 @@ CREATE FUNCTION switchboard._prune_webhooks(max_rows integer DEFAULT 1000) RETUR
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_before timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) switchboard._outbound_retention();
+  v_org uuid;  -- on Citus, one organisation at a time; else NULL: all at once
+  v_deleted integer := 0;
   n integer;
 BEGIN
   IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 100000 THEN
     RAISE EXCEPTION 'max_rows out of range' USING ERRCODE = '22023',
       DETAIL = format('max_rows: %s', max_rows), HINT = 'between 1 and 100000';
   END IF;
+  FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
+               UNION ALL SELECT DISTINCT m.org_id FROM switchboard.webhook_messages m
+                          WHERE m.created_at < v_before AND switchboard._outbox_distributed() LOOP
+  EXIT WHEN v_deleted >= max_rows;
   WITH old AS (
     SELECT m.org_id, m.id FROM switchboard.webhook_messages m
      WHERE m.created_at < v_before
+       AND (v_org IS NULL OR m.org_id OPERATOR(pg_catalog.=) v_org)
        AND NOT EXISTS (
              SELECT 1 FROM switchboard.webhook_deliveries d
                JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
                                                    AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
               WHERE d.org_id OPERATOR(pg_catalog.=) m.org_id
+                AND (v_org IS NULL OR (d.org_id OPERATOR(pg_catalog.=) v_org
+                                       AND e.org_id OPERATOR(pg_catalog.=) v_org))
                 AND d.message_id OPERATOR(pg_catalog.=) m.id
                 AND d.status OPERATOR(pg_catalog.=) 'pending' AND e.enabled)
      ORDER BY m.created_at
-     LIMIT max_rows
+     LIMIT max_rows - v_deleted
      FOR UPDATE OF m SKIP LOCKED)
   DELETE FROM switchboard.webhook_messages m USING old
-   WHERE m.org_id OPERATOR(pg_catalog.=) old.org_id AND m.id OPERATOR(pg_catalog.=) old.id;
+   WHERE (v_org IS NULL OR m.org_id OPERATOR(pg_catalog.=) v_org)
+     AND m.org_id OPERATOR(pg_catalog.=) old.org_id AND m.id OPERATOR(pg_catalog.=) old.id;
   GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n;
+  v_deleted := v_deleted + n;
+  END LOOP;
+  RETURN v_deleted;
 END
 $$;
 
@@ -697,8 +760,16 @@ CREATE FUNCTION switchboard._record_attempts(org_ids uuid[], message_ids text[],
   SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_schedule integer[] := switchboard._retry_schedule();
+  -- a constant: Citus refuses non-immutable functions inside CASE in a distributed modification
+  v_now timestamptz := pg_catalog.now();
+  v_failing_too_long timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) '5 days'::pg_catalog.interval;
+  v_org uuid;  -- on Citus, one organisation at a time; else NULL: all at once
+  v_recorded integer := 0;
   n integer;
 BEGIN
+  FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
+               UNION ALL SELECT DISTINCT o FROM pg_catalog.unnest(org_ids) o
+                          WHERE switchboard._outbox_distributed() LOOP
   WITH r AS (
     SELECT * FROM ROWS FROM (pg_catalog.unnest(org_ids), pg_catalog.unnest(message_ids),
                              pg_catalog.unnest(endpoint_ids), pg_catalog.unnest(status_codes),
@@ -715,6 +786,7 @@ BEGIN
             AND r.message_id OPERATOR(pg_catalog.=) d.message_id
             AND r.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
      WHERE d.status OPERATOR(pg_catalog.=) 'pending'
+       AND (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
      ORDER BY d.org_id, d.message_id, d.endpoint_id
        FOR UPDATE OF d),
   decided AS (
@@ -724,12 +796,17 @@ BEGIN
                 ELSE 'pending' END AS new_status,
            CASE WHEN l.status_code IN (429, 503) AND l.retry_after IS NOT NULL
                 THEN LEAST(GREATEST(l.retry_after, v_schedule[l.attempts]), 2 * v_schedule[l.attempts])
-                ELSE v_schedule[l.attempts] * (0.8 + 0.4 * pg_catalog.random()) END AS delay
+                -- +-20 % jitter, from the message id and attempt (immutable: see v_now)
+                ELSE v_schedule[l.attempts] * (0.8 + 0.4 * ((pg_catalog.hashtext(l.message_id OPERATOR(pg_catalog.||) l.attempts::pg_catalog.text)
+                                                             OPERATOR(pg_catalog.&) 65535) / 65535.0)) END AS delay
       FROM locked l),
+  timed AS (
+    SELECT x.*, v_now + pg_catalog.make_interval(secs => x.delay) AS next_at FROM decided x),
   attempts AS (
     INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, attempted_at,
                                               status_code, outcome, response_body, duration_ms)
-    SELECT x.org_id, x.message_id, x.endpoint_id, coalesce(x.attempted_at, pg_catalog.now()),
+    -- on Citus the organisation a constant, as Citus routes an INSERT ... SELECT by it
+    SELECT coalesce(v_org, x.org_id), x.message_id, x.endpoint_id, coalesce(x.attempted_at, v_now),
            x.status_code, x.outcome, pg_catalog.left(x.response_body, 20000), x.duration_ms
       FROM decided x ORDER BY x.i
     RETURNING 1),
@@ -737,11 +814,12 @@ BEGIN
     UPDATE switchboard.webhook_deliveries w
        SET status = x.new_status, last_status_code = x.status_code,
            next_attempt_at = CASE WHEN x.new_status OPERATOR(pg_catalog.=) 'pending'
-                                  THEN pg_catalog.now() + pg_catalog.make_interval(secs => x.delay)
+                                  THEN x.next_at
                                   ELSE w.next_attempt_at END,
-           updated_at = pg_catalog.now()
-      FROM decided x
-     WHERE w.org_id OPERATOR(pg_catalog.=) x.org_id AND w.message_id OPERATOR(pg_catalog.=) x.message_id
+           updated_at = v_now
+      FROM timed x
+     WHERE (v_org IS NULL OR w.org_id OPERATOR(pg_catalog.=) v_org)
+       AND w.org_id OPERATOR(pg_catalog.=) x.org_id AND w.message_id OPERATOR(pg_catalog.=) x.message_id
        AND w.endpoint_id OPERATOR(pg_catalog.=) x.endpoint_id
     RETURNING 1),
   per_endpoint AS (
@@ -752,21 +830,24 @@ BEGIN
       FROM decided x GROUP BY x.org_id, x.endpoint_id),
   endpoints AS (
     UPDATE switchboard.webhook_endpoints e
-       SET failing_since = CASE WHEN p.ends_ok THEN NULL WHEN p.had_success THEN pg_catalog.now()
-                                ELSE coalesce(e.failing_since, pg_catalog.now()) END,
+       SET failing_since = CASE WHEN p.ends_ok THEN NULL WHEN p.had_success THEN v_now
+                                ELSE coalesce(e.failing_since, v_now) END,
            enabled = CASE WHEN p.gone OR (NOT p.had_success
-                                          AND e.failing_since < pg_catalog.now() - '5 days'::interval)
+                                          AND e.failing_since < v_failing_too_long)
                           THEN false ELSE e.enabled END,
            disabled_reason = CASE WHEN p.gone THEN 'gone'
                                   WHEN NOT p.had_success
-                                   AND e.failing_since < pg_catalog.now() - '5 days'::interval
+                                   AND e.failing_since < v_failing_too_long
                                   THEN 'failing' ELSE e.disabled_reason END
       FROM per_endpoint p
-     WHERE e.org_id OPERATOR(pg_catalog.=) p.org_id AND e.id OPERATOR(pg_catalog.=) p.endpoint_id
+     WHERE (v_org IS NULL OR e.org_id OPERATOR(pg_catalog.=) v_org)
+       AND e.org_id OPERATOR(pg_catalog.=) p.org_id AND e.id OPERATOR(pg_catalog.=) p.endpoint_id
        AND (NOT p.ends_ok OR e.failing_since IS NOT NULL)
     RETURNING 1)
   SELECT pg_catalog.count(*) INTO n FROM attempts;
-  RETURN n;
+  v_recorded := v_recorded + n;
+  END LOOP;
+  RETURN v_recorded;
 END
 $$;
 
@@ -825,10 +906,9 @@ CREATE FUNCTION switchboard._appointment_events() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_type text;
+  -- the row as switchboard.appointments (on a Citus shard NEW has the shard's own row type)
+  v_new switchboard.appointments := ROW(NEW.*)::switchboard.appointments;
 BEGIN
-  IF switchboard._is_shard(TG_RELID) THEN
-    RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
-  END IF;
   IF TG_OP = 'INSERT' THEN
     v_type := CASE NEW.status WHEN 'held' THEN 'appointment.held' WHEN 'confirmed' THEN 'appointment.booked' END;
   ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
@@ -838,10 +918,10 @@ BEGIN
                               WHEN 'no_show' THEN 'appointment.no_show' END;
   ELSE
     PERFORM switchboard._emit_event(NEW.org_id, 'appointment.rescheduled',
-                                    switchboard._appointment_event_data(NEW, OLD));
+                                    switchboard._appointment_event_data(v_new, ROW(OLD.*)::switchboard.appointments));
   END IF;
   IF v_type IS NOT NULL THEN
-    PERFORM switchboard._emit_event(NEW.org_id, v_type, switchboard._appointment_event_data(NEW));
+    PERFORM switchboard._emit_event(NEW.org_id, v_type, switchboard._appointment_event_data(v_new));
   END IF;
   RETURN NULL;
 END
@@ -858,9 +938,6 @@ CREATE TRIGGER appointments_events_update AFTER UPDATE ON switchboard.appointmen
 CREATE FUNCTION switchboard._member_events() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF switchboard._is_shard(TG_RELID) THEN
-    RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
-  END IF;
   IF TG_OP = 'INSERT' THEN
     PERFORM switchboard._emit_event(NEW.org_id, 'member.added',
       pg_catalog.jsonb_build_object('orgId', NEW.org_id, 'userId', NEW.user_id, 'role', NEW.role));
@@ -885,9 +962,6 @@ CREATE TRIGGER organization_members_role_events AFTER UPDATE ON switchboard.orga
 CREATE FUNCTION switchboard._subscription_events() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF switchboard._is_shard(TG_RELID) THEN
-    RETURN NULL;  -- a Citus shard: a query there cannot write the distributed outbox (not yet done)
-  END IF;
   PERFORM switchboard._emit_event(NEW.org_id, 'subscription.changed',
     pg_catalog.jsonb_build_object('orgId', NEW.org_id, 'subscriptionId', NEW.id, 'tier', NEW.tier,
       'status', NEW.status, 'billingCycle', NEW.billing_cycle, 'addons', NEW.addons,

@@ -18,6 +18,7 @@
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_datums.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/base/base_shmem.hpp"
 #include "pg/base/base_store.hpp"
 
@@ -397,6 +398,7 @@ constexpr int kPruneBatchesAtOnce = 20;
 constexpr long kPruneEverySeconds = 60;
 constexpr int kPollMs = 5;               // the longest a wake-up waits while requests run
 constexpr long kIdleLingerSeconds = 60;  // an idle worker stays this long for the next commit
+constexpr long kCitusPollMs = 100;       // a Citus coordinator's look at an idle outbox
 constexpr std::int64_t kBusyClaimEveryMs = 250;
 constexpr std::size_t kRecordBatch = 50;    // results recorded together at the latest
 constexpr std::int64_t kRecordWaitMs = 10;  // the longest a result waits to be recorded
@@ -666,17 +668,19 @@ void prune_old_messages() {
   }
 }
 
-// True when extension switchboard is installed in this database, in a version with webhooks.
-bool extension_installed() {
-  bool installed = false;
+// How this database is served here: "wake" (woken by commits), "poll" (a Citus coordinator: the
+// commits are on the workers), "none" (a Citus worker, or extension switchboard not installed).
+std::string service_mode() {
+  std::string mode = "none";
   in_transaction([&] {
-    installed = !plain_rows(
-                     "select 1 from pg_catalog.pg_extension where extname = 'switchboard'"
-                     " and pg_catalog.to_regprocedure('switchboard._next_delivery_in()')"
-                     " is not null")
-                     .empty();
+    bool installed = !plain_rows(
+                          "select 1 from pg_catalog.pg_extension where extname = 'switchboard'"
+                          " and pg_catalog.to_regprocedure('switchboard._outbound_service()')"
+                          " is not null")
+                          .empty();
+    if (installed) mode = plain_rows("select switchboard._outbound_service()")[0][0];
   });
-  return installed;
+  return mode;
 }
 
 // Seconds between prunes: kPruneEverySeconds, or the retention when that is shorter (tests
@@ -687,7 +691,7 @@ long prune_every() {
 
 // Ensures: this database's deliveries are made until none is queued for kIdleLingerSeconds, the
 // worker is asked to stop, or a utility statement needs its database alone.
-void deliver_until_shutdown() {
+void deliver_until_shutdown(bool poll) {
   Deliverer d;
   bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
   std::int64_t claim_again_ms = 0;  // the latest time of the next claim
@@ -723,7 +727,9 @@ void deliver_until_shutdown() {
       // DROP DATABASE asks a worker to leave at once). A commit after unpublishing asks the
       // launcher for a new worker; looked at once more after unpublishing, so none is missed.
       if (idle_since == 0) idle_since = std::time(nullptr);
-      if (std::time(nullptr) - idle_since >= kIdleLingerSeconds) {
+      if (poll) {
+        wait_for_latch(kCitusPollMs);
+      } else if (std::time(nullptr) - idle_since >= kIdleLingerSeconds) {
         unpublish_latch(0, 0);
         if (d.next_due() < 0) return;
         publish_latch(MyDatabaseId);
@@ -759,8 +765,10 @@ void init_outbound() {
   if (process_shared_preload_libraries_in_progress) register_launcher();
 }
 
+// In a session Citus opened (a delegated call, a trigger on a shard) nothing is woken: that node's
+// worker does not deliver, and the coordinator's polls (switchboard._outbound_service()).
 void wake_worker_at_commit() noexcept {
-  wake_at_commit = true;
+  if (!citus_internal_backend()) wake_at_commit = true;
 }
 
 }  // namespace sb::pg
@@ -873,8 +881,9 @@ SB_WORKER_MAIN(sb_outbound_worker_main) {
   // only sends a delivery again, with the same webhook-id. The messages themselves were made
   // durable by the business transaction that wrote them.
   sb::pg::guard([] { SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE); });
-  if (!sb::pg::extension_installed()) return;
+  std::string mode = sb::pg::service_mode();
+  if (mode == "none") return;
   sb::pg::publish_latch(database);
   sb::pg::guard([] { on_shmem_exit(sb::pg::unpublish_latch, 0); });
-  sb::pg::deliver_until_shutdown();
+  sb::pg::deliver_until_shutdown(mode == "poll");
 }
