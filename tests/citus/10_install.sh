@@ -23,3 +23,12 @@ for n in 1 2; do
   check "worker $n has the coordinator's caller-ID secret" "yes" "$n" \
     "select case when current_setting('switchboard.caller_id_secret') = '$secret' and length('$secret') = 64 then 'yes' else 'no' end"
 done
+# An organisation with a member and a subscription before distribute() (20_distribute.sh checks that
+# moving its rows into the shards raises none of their events again).
+predist=f0000000-0000-4000-8000-000000000001
+citus_psql 0 -q -c "insert into switchboard.organizations (id, name, slug) values ('$predist', 'Before', 'before-distribution')" \
+  -c "select switchboard.add_member('$predist', 'f0000000-0000-4000-8000-0000000000a1', 'owner')" \
+  -c "select switchboard.set_subscription('$predist', 'broadcast_starter')" >/dev/null
+predist_events="select string_agg(event_type || '=' || n, ',' order by event_type) from (
+  select event_type, count(*) n from switchboard.webhook_messages where org_id = '$predist' group by 1) x"
+check "an organisation's events before distribution" "member.added=1,subscription.changed=1" 0 "$predist_events"

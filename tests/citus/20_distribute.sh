@@ -5,6 +5,8 @@ FKEYS_SQL="select count(*) from pg_constraint c join switchboard.distribution_la
 FKEYS=$(citus_psql 0 -tA -c "$FKEYS_SQL")
 out=$(citus_psql 0 -tA -c "set client_min_messages = warning" -c "select switchboard.distribute('{\"shardCount\": 8}') ->> 'reason'" 2>&1)
 if [ "$out" = DISTRIBUTED ]; then ok "distribute() places the tables"; else failed "distribute(): $out"; fi
+check "distribute() raises no event again for the rows it moves into the shards" \
+  "member.added=1,subscription.changed=1" 0 "$predist_events"
 check "distribute() again changes nothing" 'ALREADY_DISTRIBUTED|[]' 0 \
   "select d ->> 'reason' || '|' || (d -> 'changed')::text from switchboard.distribute() d"
 check "every table is placed as the layout says" "" 0 \
