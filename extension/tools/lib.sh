@@ -231,6 +231,17 @@ free_port() {
   printf '%s\n' "$port"
 }
 
+# Ensures: something listens on 127.0.0.1 port $1 (waits at most $2 seconds, default 30; fails after).
+wait_listening() {
+  local i
+  for ((i = 0; i < ${2:-30} * 10; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  say "nothing listens on 127.0.0.1:$1 after ${2:-30} s"
+  return 1
+}
+
 # Runs psql as the superuser of instance $1 (home dir) on port $2; the rest are psql arguments.
 sb_psql() {
   local home=$1 port=$2

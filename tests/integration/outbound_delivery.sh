@@ -80,6 +80,7 @@ outcomes() {  # endpoint -> its attempts' outcomes in order
 
 python3 "$(dirname "${BASH_SOURCE[0]}")/outbound_sink.py" serve "$SINK_PORT" "$SINK_LOG" &
 SINK_PID=$!
+wait_listening "$SINK_PORT" || exit 1  # a delivery refused before it listens would wait for its retry
 touch "$SINK_LOG"
 settings "127.0.0.1/32" on
 q "insert into switchboard.organizations (id, name, slug) values ('$ORG', 'Outbound', 'outbound-delivery')" >/dev/null

@@ -38,6 +38,7 @@ wait_worker() {
 
 python3 "$(dirname "${BASH_SOURCE[0]}")/outbound_sink.py" serve "$SINK_PORT" "$WORK/sink.log" &
 SINK_PID=$!
+wait_listening "$SINK_PORT" || exit 1  # a delivery refused before it listens would wait for its retry
 sb_psql "$HOME_DIR" "$PORT" -d postgres -q -c "alter system set switchboard.outbound_allow_networks = '127.0.0.1/32'" \
   -c "alter system set switchboard.outbound_allow_http = on" -c "alter system set switchboard.retry_schedule = '3600'" \
   -c "select pg_reload_conf()" >/dev/null

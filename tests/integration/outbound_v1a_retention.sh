@@ -45,6 +45,7 @@ wait_for() {
 
 python3 "$SINK" serve "$SINK_PORT" "$SINK_LOG" &
 SINK_PID=$!
+wait_listening "$SINK_PORT" || exit 1  # a delivery refused before it listens would wait for its retry
 touch "$SINK_LOG"
 settings "127.0.0.1/32" on 30d
 q "insert into switchboard.organizations (id, name, slug) values ('$ORG', 'V1a', 'outbound-v1a')" >/dev/null
