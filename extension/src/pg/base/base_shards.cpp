@@ -207,7 +207,7 @@ Oid logical_table(Oid relid) {
 }  // namespace sb::pg
 
 // switchboard._is_shard(relid oid): whether `relid` is a Citus shard of a switchboard table (the
-// one check the built-in triggers make to tell a shard from its logical table).
+// one check a trigger makes to tell a shard from its logical table).
 SB_FUNCTION(sb_is_shard) {
   Oid relid = PG_GETARG_OID(0);
   return BoolGetDatum(sb::pg::logical_table(relid) != relid);
