@@ -1,7 +1,7 @@
 # A request as the shim makes it on Citus: BEGIN, SET LOCAL ROLE and request.jwt.claims, one call,
-# COMMIT. The call is delegated (force_delegation) with the settings (citus.propagate_set_commands,
-# set by distribute() for switchboard_authenticator), over a connection as the API role (which
-# distribute() lets log in on the workers): a member is answered, a non-member refused, on both
+# COMMIT. The call is delegated (force_delegation) with the claims (which switchboard sends on
+# itself: sb::pg::init_routing), over a connection as the API role (which distribute() lets log in
+# on the workers): a member is answered, a non-member refused, on both
 # workers.
 # Two organisations of 30_entitlements.sh whose shards are on different workers.
 read -r org2 org3 < <(citus_psql 0 -tA -F' ' -c "

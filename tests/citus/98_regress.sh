@@ -14,13 +14,10 @@ citus_regress() {
     --user=postgres --inputdir=. --outputdir="$out" "$@") >"$out/pg_regress.log" 2>&1
 }
 regress_out=$SB_HOME/citus/regress
-# The files set claims with SET LOCAL / set_config as the superuser; Citus carries them to a
-# delegated call only with citus.propagate_set_commands = 'local' (distribute() sets it for the
-# shim's role, switchboard_authenticator).
-# Their helpers are functions in pg_temp, which Citus would only warn it cannot propagate: DDL stays
-# on the coordinator.
-citus_psql 0 -q -c "alter role postgres in database $CITUS_DB set citus.propagate_set_commands = 'local'" \
-  -c "alter role postgres in database $CITUS_DB set citus.enable_ddl_propagation = off"
+# The files' helpers are functions in pg_temp, which Citus would only warn it cannot propagate: DDL
+# stays on the coordinator. (The claims they set, with SET LOCAL or set_config(), reach the nodes
+# by themselves: sb::pg::init_routing.)
+citus_psql 0 -q -c "alter role postgres in database $CITUS_DB set citus.enable_ddl_propagation = off"
 if [ -z "$CITUS_REGRESS" ]; then
   :
 elif citus_regress "$regress_out/pass" $CITUS_REGRESS; then

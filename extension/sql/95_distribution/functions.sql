@@ -249,13 +249,15 @@ BEGIN
       'DO $login$ BEGIN PERFORM pg_catalog.set_config(''citus.enable_ddl_propagation'', ''off'', true); %s END $login$', v_key));
     v_changed := v_changed || to_jsonb('API roles LOGIN on the workers'::text);
   END IF;
-  -- The shim's sessions propagate SET LOCAL (role, request.jwt.claims) to the node a call is
-  -- delegated to.
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s
-                  WHERE s.setrole = 'switchboard_authenticator'::regrole AND s.setdatabase = 0
-                    AND 'citus.propagate_set_commands=local' = ANY (s.setconfig)) THEN
-    ALTER ROLE switchboard_authenticator SET citus.propagate_set_commands = 'local';
-    v_changed := v_changed || to_jsonb('switchboard_authenticator propagates SET LOCAL'::text);
+  -- The caller's claims reach the node a call runs on by themselves (sb::pg::init_routing sends
+  -- only them); a session that sent every SET LOCAL on would send its ROLE too, and a SECURITY
+  -- DEFINER function's queries on other nodes would then run as the caller. Undone where an
+  -- earlier version set it.
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s
+              WHERE s.setrole = 'switchboard_authenticator'::regrole AND s.setdatabase = 0
+                AND 'citus.propagate_set_commands=local' = ANY (s.setconfig)) THEN
+    ALTER ROLE switchboard_authenticator RESET citus.propagate_set_commands;
+    v_changed := v_changed || to_jsonb('switchboard_authenticator no longer sends every SET LOCAL on'::text);
   END IF;
   RETURN jsonb_build_object('distributed', true,
                             'reason', CASE WHEN v_changed = '[]' THEN 'ALREADY_DISTRIBUTED' ELSE 'DISTRIBUTED' END,

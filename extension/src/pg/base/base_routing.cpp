@@ -110,16 +110,26 @@ const char* claims_to_carry() {
 
 // Ensures: the caller's JWT claims travel with what this transaction sends to other Citus nodes
 // (a delegated or re-issued call), also when the caller set them with set_config(), which Citus
-// does not send on: they are set again with SET LOCAL, which Citus sends, for this transaction.
-// SPI is connected; only PostgreSQL is called (under guard()): remember_carried() follows.
+// does not send on: they are set again with SET LOCAL, which Citus sends while
+// citus.propagate_set_commands is 'local', for this transaction. Only the claims: the setting is
+// then put back, so a SET LOCAL ROLE is not sent (a SECURITY DEFINER function's own queries on
+// other nodes would run as the caller). SPI is connected; only PostgreSQL is called (under
+// guard()): remember_carried() follows.
 void carry_claims() {
   const char* claims = claims_to_carry();
   if (!claims) return;
+  const char* before = GetConfigOption("citus.propagate_set_commands", true, false);
+  StringInfoData set_claims;
+  StringInfoData put_back;
+  initStringInfo(&set_claims);
+  initStringInfo(&put_back);
+  appendStringInfo(&set_claims, "SET LOCAL request.jwt.claims = %s", quote_literal_cstr(claims));
+  if (before && std::strcmp(before, "local") != 0)
+    appendStringInfo(&put_back, "SET LOCAL citus.propagate_set_commands = %s",
+                     quote_literal_cstr(before));
   spi_utility("SET LOCAL citus.propagate_set_commands = 'local'");
-  StringInfoData sql;
-  initStringInfo(&sql);
-  appendStringInfo(&sql, "SET LOCAL request.jwt.claims = %s", quote_literal_cstr(claims));
-  spi_utility(sql.data);
+  spi_utility(set_claims.data);
+  if (put_back.len > 0) spi_utility(put_back.data);
 }
 
 // Ensures: the claims carried by carry_claims() are not set again in this transaction.
