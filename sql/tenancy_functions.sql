@@ -45,13 +45,16 @@ SELECT o.id, u.user_id, m.role::switchboard.member_role
   JOIN switchboard.organizations o ON o.slug = 'functions-' || lower(m.org);
 
 -- Shows the members of an organisation by label.
-CREATE FUNCTION pg_temp.members(slug text) RETURNS text LANGUAGE sql AS $$
-  SELECT string_agg(coalesce(u.label, m.user_id::text) || '=' || m.role, ', '
-                    ORDER BY m.role DESC, u.label)
-    FROM switchboard.organization_members m
-    JOIN switchboard.organizations o ON o.id = m.org_id
-    LEFT JOIN fn_user u USING (user_id)
-   WHERE o.slug = members.slug
+-- (PL/pgSQL: Citus plans no SQL-language function whose query has parameters.)
+CREATE FUNCTION pg_temp.members(slug text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN (SELECT string_agg(coalesce(u.label, m.user_id::text) || '=' || m.role, ', '
+                            ORDER BY m.role DESC, u.label)
+            FROM switchboard.organization_members m
+            JOIN switchboard.organizations o ON o.id = m.org_id
+            LEFT JOIN fn_user u USING (user_id)
+           WHERE o.slug = members.slug);
+END
 $$;
 
 --
