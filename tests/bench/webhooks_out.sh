@@ -60,9 +60,25 @@ sleep 1.5
 cat >"$WORK/emit.sql" <<SQL
 select switchboard.emit_event('$ORG', 'member.added', jsonb_build_object('t', extract(epoch from clock_timestamp())));
 SQL
+# What bounds it: the delivery worker's own CPU per event and the time it waited for a core
+# (run-queue wait per time slice, /proc/PID/schedstat), and the machine's load.
+worker=$(q "select pid from pg_stat_activity where backend_type = 'switchboard webhooks' and datname = '$DB'")
+sched() { cat "/proc/$worker/schedstat" 2>/dev/null || echo "0 0 0"; }
+read -r w_cpu0 w_wait0 w_slices0 <<<"$(sched)"
 "$PG_BIN/pgbench" -n -h "$BENCH_HOME" -p "$BENCH_PORT" -U postgres -c 4 -j 2 --rate 200 -T 15 \
   -f "$WORK/emit.sql" $DB >"$WORK/pgbench.log" 2>&1 || { cat "$WORK/pgbench.log"; exit 1; }
 sleep 3
+read -r w_cpu1 w_wait1 w_slices1 <<<"$(sched)"
+load=$(cut -d' ' -f1 /proc/loadavg)
+# the worker's check for what is due next (run whenever nothing is in flight), timed on this outbox
+next_due_ms=$(for _ in 1 2 3 4 5; do echo "select switchboard._next_delivery_in();"; done |
+  sb_psql "$BENCH_HOME" "$BENCH_PORT" -d $DB -c '\timing on' -f - | awk '/^Time:/ { print $2 }' |
+  sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[3] }')
+rows=$(q "select count(*) from switchboard.webhook_deliveries")
+# the emitting transaction's own latency (the emit, its commit and the disk flush): pgbench's
+# latency average less its schedule lag (the wait for a client to be free, not counted by the sink)
+tx_latency=$(awk '/^latency average/ { l = $4 } /^rate limit schedule lag/ { g = $6 }
+  END { printf "%.1f", l - g }' "$WORK/pgbench.log")
 read -r p50 p99 count <<<"$(awk '$2 != "" { print ($1 - $2) * 1000 }' "$WORK/sink.log" | sort -n |
   awk '{ v[NR] = $1 } END { printf "%.1f %.1f %d", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1], NR }')"
 
@@ -128,6 +144,6 @@ echo "| measure | Switchboard | reference | goal |"
 echo "|---|---|---|---|"
 if [ "$PARTS" != emit ]; then
 echo "| deliveries/s to a local keep-alive sink ($N events, maxConcurrency 100) | $delivered | sink raw capacity (curl --parallel 50): $raw/s, ratio $(echo "$delivered $raw" | awk '{printf "%.2f", $1 / $2}') | >= 2,000/s |"
-echo "| commit-to-2xx latency at 200 events/s ($count events) | p50 $p50 ms, p99 $p99 ms | | p99 < 50 ms |"
+echo "| commit-to-2xx latency at 200 events/s ($count events) | p50 $p50 ms, p99 $p99 ms | the emitting transaction itself (in the measure): $tx_latency ms; the worker: $(awk -v c=$((w_cpu1 - w_cpu0)) -v n="$count" 'BEGIN { printf "%.0f", c / 1000 / (n ? n : 1) }') us CPU per event, waited $(awk -v w=$((w_wait1 - w_wait0)) -v s=$((w_slices1 - w_slices0)) 'BEGIN { printf "%.2f", w / 1e6 / (s ? s : 1) }') ms for a core per time slice; its next-due check $next_due_ms ms over $rows deliveries; load average $load | p99 < 50 ms |"
 fi
 emit_table
