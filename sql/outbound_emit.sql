@@ -74,5 +74,48 @@ select bool_and(later.n > earlier.n) as in_emitting_order
        lateral (select later.prev as n) earlier
  where later.prev is not null;
 
+-- The body is jsonb's own text of {type, timestamp, data} (written by the C++ call, byte for byte
+-- what jsonb_build_object(...)::text gave), for a kept and a keyed event, unicode and escapes too.
+begin;
+select switchboard.emit_event(:O, 'member.added', '{"s": "é \u00e9 \" \n", "z": [1.50, null, {"b": 1, "a": 2}]}') as kept_id \gset
+select switchboard.emit_event(:O, 'member.added', '{"n": 1e3}', 'emit-body-key') as keyed_id \gset
+commit;
+select m.id = :'kept_id' as kept, m.body = m.body::jsonb::text as canonical,
+       m.body = jsonb_build_object('type', m.event_type, 'timestamp', switchboard.answer_time(m.created_at),
+                                   'data', m.body::jsonb -> 'data')::text as as_jsonb_writes_it,
+       m.body::jsonb -> 'data' as data
+  from switchboard.webhook_messages m
+ where m.org_id = :O and m.id in (:'kept_id', :'keyed_id') order by m.id = :'kept_id' desc;
+
+-- Message ids follow time: their first 12 hex digits are the milliseconds since 1970 when emitted.
+select bool_and(abs(('x' || substr(m.id, 5, 12))::bit(48)::bigint
+                    - extract(epoch from m.created_at) * 1000) < 600000) as ids_follow_time
+  from switchboard.webhook_messages m where m.org_id = :O;
+select count(*) = count(distinct id) as unique_ids from switchboard.webhook_messages where org_id = :O;
+
+-- The cached catalog also says which types are explicit-only: marking a type so reaches the next
+-- call, which then queues nothing for an endpoint taking member.* (and one naming the type gets it).
+select switchboard.create_webhook_endpoint(:O, 'https://hooks.example.com/named', '{member.role_changed}') ->> 'endpointId' as named \gset
+select count(*) as before_marked from switchboard.webhook_deliveries where org_id = :O;
+select switchboard.emit_event(:O, 'member.role_changed', '{}') ~ '^msg_' as both_endpoints;
+select count(*) as after_two from switchboard.webhook_deliveries where org_id = :O;
+update switchboard.event_types set explicit_only = true where name = 'member.role_changed';
+select switchboard.emit_event(:O, 'member.role_changed', '{}') ~ '^msg_' as named_only;
+select switchboard.emit_event(:O, 'member.role_changed', '{}', 'explicit-keyed') ~ '^msg_' as named_only_keyed;
+select count(*) filter (where endpoint_id = :'named') as named, count(*) filter (where endpoint_id = :'ep') as wildcard
+  from switchboard.webhook_deliveries d join switchboard.webhook_messages m on m.org_id = d.org_id and m.id = d.message_id
+ where d.org_id = :O and m.event_type = 'member.role_changed';
+update switchboard.event_types set explicit_only = false where name = 'member.role_changed';
+
+-- The id check refuses what is not msg_ and 32 lowercase hex digits.
+\set VERBOSITY terse
+insert into switchboard.webhook_messages (org_id, id, event_type, body)
+values (:O, 'msg_01a24b26694c9717eee7ace12a1979dZ', 'member.added', '{}');
+insert into switchboard.webhook_messages (org_id, id, event_type, body)
+values (:O, 'msg_01A24B26694C9717EEE7ACE12A1979D9', 'member.added', '{}');
+insert into switchboard.webhook_messages (org_id, id, event_type, body)
+values (:O, 'msg_01a24b26694c9717eee7ace12a1979d', 'member.added', '{}');
+\set VERBOSITY default
+
 delete from switchboard.organizations where id = :O;
 select switchboard.set_outbound_paused(false) ->> 'reason' as delivery;

@@ -1,23 +1,26 @@
 // emit_event in C++. Each call checks its arguments, the caller's role and the event type (a
-// cached catalog) and keeps the event in this transaction's memory; just before the transaction
-// commits (or prepares), one prepared statement writes every event it kept: the messages and
-// their fan-out to the endpoints that want them, in emitting order. A rolled-back transaction or
-// savepoint drops its events with it. An event with an idempotency key is written at once (with
-// the events kept before it), so that a concurrent use of the key waits for it. So is every event
-// of a session Citus opened (a call it delegated to this node): at its pre-commit the delegated
-// call is over, and Citus refuses a write to a distributed table from there.
+// cached catalog, which also says whether the type is explicit-only), writes the message body
+// (the bytes every delivery sends) and keeps the event in this transaction's memory; just before
+// the transaction commits (or prepares), one prepared statement writes every event it kept: the
+// messages and their fan-out to the endpoints that want them, in emitting order. A rolled-back
+// transaction or savepoint drops its events with it. An event with an idempotency key is written at
+// once (with the events kept before it), so that a concurrent use of the key waits for it. So is
+// every event of a session Citus opened (a call it delegated to this node): at its pre-commit the
+// delegated call is over, and Citus refuses a write to a distributed table from there.
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/base/base_json_writer.hpp"
 #include "core/outbound/outbound_events.hpp"
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_datums.hpp"
 #include "pg/base/base_shards.hpp"
 #include "pg/base/base_store.hpp"
+#include "pg/base/base_time.hpp"
 #include "pg/outbound/outbound_emit.hpp"
 #include "pg/outbound/outbound_worker.hpp"
 #include "pg/tenancy/tenancy_access.hpp"
@@ -28,8 +31,10 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/datum.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
 
@@ -40,27 +45,21 @@ using sb::pg::Query;
 using sb::pg::ReadMode;
 using sb::pg::TextRows;
 
-// $1 org, $2 event type, $3 new message id, $4 payload, $5 idempotency key. Returns whether the
-// type exists, the id of the message inserted (NULL when the key was used before) and how many
-// deliveries were queued.
+// $1 org, $2 event type, $3 new message id, $4 body, $5 idempotency key, $6 explicit-only. Returns
+// the id of the message inserted (NULL when the key was used before) and how many deliveries
+// were queued.
 Query emit_query = {
-    "with t as (select t.explicit_only from switchboard.event_types t"
-    "  where t.name OPERATOR(pg_catalog.=) $2),"
-    " m as (insert into switchboard.webhook_messages as m"
-    "  (org_id, id, event_type, body, idempotency_key)"
-    "  select $1, $3, $2, pg_catalog.jsonb_build_object('type'::pg_catalog.text, $2,"
-    "  'timestamp'::pg_catalog.text, switchboard.answer_time(pg_catalog.now()),"
-    "  'data'::pg_catalog.text, $4)::pg_catalog.text, $5 from t"
+    "with m as (insert into switchboard.webhook_messages as m"
+    "  (org_id, id, event_type, body, idempotency_key) values ($1, $3, $2, $4, $5)"
     "  on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing"
     "  returning m.id),"
     " d as (insert into switchboard.webhook_deliveries (org_id, message_id, endpoint_id)"
-    "  select e.org_id, m.id, e.id from m, t, switchboard.webhook_endpoints e"
+    "  select e.org_id, m.id, e.id from m, switchboard.webhook_endpoints e"
     "  where e.org_id OPERATOR(pg_catalog.=) $1 and e.enabled"
-    "  and switchboard._event_type_matches(e.event_types, $2, t.explicit_only) returning 1)"
-    " select (select pg_catalog.count(*) from t), (select m.id from m),"
-    " (select pg_catalog.count(*) from d)",
-    5,
-    {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID}};
+    "  and switchboard._event_type_matches(e.event_types, $2, $6) returning 1)"
+    " select (select m.id from m), (select pg_catalog.count(*) from d)",
+    6,
+    {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID}};
 
 // The message id the idempotency key of the organisation was first used for.
 Query first_id_query = {
@@ -69,30 +68,29 @@ Query first_id_query = {
     2,
     {UUIDOID, TEXTOID}};
 
-// The events kept by this transaction ($1 orgs, $2 types, $3 message ids, $4 payloads, in
-// emitting order): their messages and deliveries. Returns how many deliveries were queued.
+// The events kept by this transaction ($1 orgs, $2 types, $3 message ids, $4 bodies, $5
+// explicit-only flags, in emitting order): their messages and deliveries (whose seq follows the
+// emitting order). Returns how many deliveries were queued.
 Query flush_query = {
     "with e as (select * from rows from (pg_catalog.unnest($1::pg_catalog.uuid[]),"
     "  pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]),"
-    "  pg_catalog.unnest($4::pg_catalog.jsonb[])) with ordinality as e(org_id, event_type, id,"
-    "  payload, i)),"
+    "  pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.bool[]))"
+    "  with ordinality as e(org_id, event_type, id, body, explicit_only, i)),"
     " m as (insert into switchboard.webhook_messages (org_id, id, event_type, body)"
-    "  select e.org_id, e.id, e.event_type, pg_catalog.jsonb_build_object('type'::pg_catalog.text,"
-    "  e.event_type, 'timestamp'::pg_catalog.text, switchboard.answer_time(pg_catalog.now()),"
-    "  'data'::pg_catalog.text, e.payload)::pg_catalog.text from e order by e.i),"
+    "  select e.org_id, e.id, e.event_type, e.body from e),"
     " d as (insert into switchboard.webhook_deliveries (org_id, message_id, endpoint_id)"
     "  select e.org_id, e.id, w.id from e"
-    "  join switchboard.event_types t on t.name OPERATOR(pg_catalog.=) e.event_type"
     "  join switchboard.webhook_endpoints w on w.org_id OPERATOR(pg_catalog.=) e.org_id"
     "  and w.enabled and switchboard._event_type_matches(w.event_types, e.event_type,"
-    "  t.explicit_only) order by e.i, w.id returning 1)"
+    "  e.explicit_only) order by e.i, w.id returning 1)"
     " select pg_catalog.count(*) from d",
-    4,
-    {UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID}};
+    5,
+    {UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID}};
 
-Query event_types_query = {"select t.name from switchboard.event_types t", 0, {}};
+Query event_types_query = {"select t.name, t.explicit_only from switchboard.event_types t", 0, {}};
 
-// The names of the event types (a backend cache, cleared when event_types changes).
+// The event types and whether each is explicit-only (a backend cache, cleared when event_types
+// changes).
 std::unordered_map<std::string, bool>* event_types = nullptr;
 
 void forget_event_types() noexcept {
@@ -105,41 +103,55 @@ int event_types_cache() {
   return id;
 }
 
-// True when the event type is in switchboard.event_types.
-bool known_event_type(const std::string& type) {
-  if (!event_types) {
-    bool keep = false;
-    auto loaded = sb::pg::load_for_cache(
-        event_types_cache(),
-        [] {
-          auto names = std::make_unique<std::unordered_map<std::string, bool>>();
-          TextRows rows = sb::pg::spi_query(event_types_query, nullptr, nullptr, ReadMode::fresh);
-          for (uint64 r = 0; r < rows.count; ++r) (*names)[rows.at(r, 0)] = true;
-          return names;
-        },
-        &keep);
-    if (!keep) return loaded->count(type) > 0;
-    event_types = loaded.release();
+// The event types, loaded when the cache was cleared.
+const std::unordered_map<std::string, bool>& event_types_now(
+    std::unique_ptr<std::unordered_map<std::string, bool>>* transient) {
+  if (event_types) return *event_types;
+  bool keep = false;
+  auto loaded = sb::pg::load_for_cache(
+      event_types_cache(),
+      [] {
+        auto types = std::make_unique<std::unordered_map<std::string, bool>>();
+        TextRows rows = sb::pg::spi_query(event_types_query, nullptr, nullptr, ReadMode::fresh);
+        for (uint64 r = 0; r < rows.count; ++r)
+          (*types)[rows.at(r, 0)] = std::string_view(rows.at(r, 1)) == "t";
+        return types;
+      },
+      &keep);
+  if (!keep) {
+    *transient = std::move(loaded);
+    return **transient;
   }
-  return event_types->count(type) > 0;
+  event_types = loaded.release();
+  return *event_types;
+}
+
+// Ensures: the type is in switchboard.event_types (22023 naming it otherwise); returns whether
+// it is explicit-only.
+bool check_event_type(const std::string& type) {
+  std::unique_ptr<std::unordered_map<std::string, bool>> transient;
+  const auto& types = event_types_now(&transient);
+  auto found = types.find(type);
+  if (found == types.end())
+    throw Error("22023", "unknown event type", "event type: " + type,
+                "a name from switchboard.event_types");
+  return found->second;
 }
 
 // An event kept until the transaction commits: Datums copied into the transaction's memory.
 struct Kept {
-  Datum org, type, id, payload;
+  Datum org, type, id, body;
+  bool explicit_only;
   SubTransactionId subtransaction;
 };
 std::vector<Kept> kept;
 
-// A copy of the Datum in the top transaction's memory (kept until the transaction ends); a
-// varlena (length -1) is detoasted.
-Datum kept_copy(Datum value, int length) {
+// A copy of the organisation id in the top transaction's memory (kept until it ends).
+Datum kept_uuid(Datum value) {
   Datum out = 0;
   sb::pg::guard([&] {
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-    out = length == -1 ? PointerGetDatum(pg_detoast_datum_copy(
-                             reinterpret_cast<struct varlena*>(DatumGetPointer(value))))
-                       : datumCopy(value, false, length);
+    out = datumCopy(value, false, UUID_LEN);
     MemoryContextSwitchTo(old);
   });
   return out;
@@ -147,14 +159,14 @@ Datum kept_copy(Datum value, int length) {
 
 // A one-dimensional array Datum of the kept events' field (`field` picks it).
 template <typename Field>
-Datum kept_array(Field field, Oid type, int length, char align) {
+Datum kept_array(Field field, Oid type, int length, bool by_value, char align) {
   std::vector<Datum> items;
   items.reserve(kept.size());
   for (const Kept& k : kept) items.push_back(field(k));
   Datum out = 0;
   sb::pg::guard([&] {
-    out = PointerGetDatum(
-        construct_array(items.data(), static_cast<int>(items.size()), type, length, false, align));
+    out = PointerGetDatum(construct_array(items.data(), static_cast<int>(items.size()), type,
+                                          length, by_value, align));
   });
   return out;
 }
@@ -163,11 +175,13 @@ Datum kept_array(Field field, Oid type, int length, char align) {
 // woken at commit when deliveries were queued.
 void write_kept() {
   if (kept.empty()) return;
-  Datum args[4] = {
-      kept_array([](const Kept& k) { return k.org; }, UUIDOID, UUID_LEN, TYPALIGN_CHAR),
-      kept_array([](const Kept& k) { return k.type; }, TEXTOID, -1, TYPALIGN_INT),
-      kept_array([](const Kept& k) { return k.id; }, TEXTOID, -1, TYPALIGN_INT),
-      kept_array([](const Kept& k) { return k.payload; }, JSONBOID, -1, TYPALIGN_INT)};
+  Datum args[5] = {
+      kept_array([](const Kept& k) { return k.org; }, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR),
+      kept_array([](const Kept& k) { return k.type; }, TEXTOID, -1, false, TYPALIGN_INT),
+      kept_array([](const Kept& k) { return k.id; }, TEXTOID, -1, false, TYPALIGN_INT),
+      kept_array([](const Kept& k) { return k.body; }, TEXTOID, -1, false, TYPALIGN_INT),
+      kept_array([](const Kept& k) { return BoolGetDatum(k.explicit_only); }, BOOLOID, 1, true,
+                 TYPALIGN_CHAR)};
   kept.clear();
   // At pre-commit no statement's snapshot is active: this write takes its own (an error aborts
   // the transaction, which pops it).
@@ -224,16 +238,45 @@ void check_idempotency_key(FunctionCallInfo fcinfo, int n) {
                 "1 to 200 characters");
 }
 
-// A fresh message id: msg_ and 32 hex digits from the strong random source.
+// A fresh message id: msg_ and 32 hex digits, the first 12 the milliseconds since 1970 (so ids
+// follow time, and the outbox's keys take new ids near each other), the other 20 (80 bits) from
+// the strong random source.
 std::string new_message_id() {
   unsigned char raw[16];
+  uint64 millis = static_cast<uint64>(sb::pg::to_unix(GetCurrentTimestamp()) / 1000);
+  for (int i = 5; i >= 0; --i, millis >>= 8) raw[i] = static_cast<unsigned char>(millis & 0xff);
   bool ok = false;
-  sb::pg::guard([&] { ok = pg_strong_random(raw, sizeof raw); });
+  sb::pg::guard([&] { ok = pg_strong_random(raw + 6, sizeof raw - 6); });
   if (!ok) throw Error("XX000", "could not generate random bytes for a message id");
   static const char hex[] = "0123456789abcdef";
   std::string id = "msg_";
   for (unsigned char b : raw) id += hex[b >> 4], id += hex[b & 15];
   return id;
+}
+
+// The body every delivery of the event sends: jsonb's text of {type, timestamp, data} (its key
+// order and spacing), the timestamp the transaction's start as answer_time writes it. The type
+// needs no escaping (event_types_name_check allows lowercase letters, digits, _ and . only).
+std::string message_body(const std::string& type, Datum payload) {
+  std::string body = "{\"data\": ";
+  sb::pg::guard([&] {
+    Jsonb* jsonb = DatumGetJsonbP(payload);
+    body += JsonbToCString(nullptr, &jsonb->root, VARSIZE(jsonb));
+  });
+  body += ", \"type\": \"" + type + "\", \"timestamp\": \"";
+  body += sb::answer_time(sb::pg::transaction_now()) + "\"}";
+  return body;
+}
+
+// A text Datum of `value` in the top transaction's memory.
+Datum kept_text(const std::string& value) {
+  Datum out = 0;
+  sb::pg::guard([&] {
+    MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+    out = PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
+    MemoryContextSwitchTo(old);
+  });
+  return out;
 }
 
 // Ensures: the event is in the organisation's outbox and queued for every enabled endpoint that
@@ -245,28 +288,26 @@ Datum emit(FunctionCallInfo fcinfo) {
   sb::pg::require_arg(fcinfo, 2, "payload");
   check_idempotency_key(fcinfo, 3);
   std::string type(sb::pg::text_arg(fcinfo, 1));
-  if (!known_event_type(type))
-    throw Error("22023", "unknown event type", "event type: " + type,
-                "a name from switchboard.event_types");
+  bool explicit_only = check_event_type(type);
   std::string id = new_message_id();
+  std::string body = message_body(type, PG_GETARG_DATUM(2));
   if (PG_ARGISNULL(3) && !sb::pg::citus_internal_backend()) {
-    kept.push_back(Kept{kept_copy(PG_GETARG_DATUM(0), UUID_LEN), kept_copy(PG_GETARG_DATUM(1), -1),
-                        kept_copy(sb::pg::text_datum(id), -1), kept_copy(PG_GETARG_DATUM(2), -1),
-                        GetCurrentSubTransactionId()});
+    kept.push_back(Kept{kept_uuid(PG_GETARG_DATUM(0)), kept_text(type), kept_text(id),
+                        kept_text(body), explicit_only, GetCurrentSubTransactionId()});
     return sb::pg::text_datum(id);
   }
   write_kept();  // the events before this one keep their order
-  Datum args[5] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), sb::pg::text_datum(id),
-                   PG_GETARG_DATUM(2), PG_ARGISNULL(3) ? Datum(0) : PG_GETARG_DATUM(3)};
-  char nulls[6] = "     ";
+  Datum args[6] = {PG_GETARG_DATUM(0),
+                   PG_GETARG_DATUM(1),
+                   sb::pg::text_datum(id),
+                   sb::pg::text_datum(body),
+                   PG_ARGISNULL(3) ? Datum(0) : PG_GETARG_DATUM(3),
+                   BoolGetDatum(explicit_only)};
+  char nulls[7] = "      ";
   if (PG_ARGISNULL(3)) nulls[4] = 'n';
   TextRows rows = sb::pg::spi_query(emit_query, args, nulls, ReadMode::read_write);
-  if (std::string_view(rows.at(0, 0)) == "0")
-    throw Error("22023", "unknown event type",
-                "event type: " + std::string(sb::pg::text_arg(fcinfo, 1)),
-                "a name from switchboard.event_types");
-  if (const char* inserted = rows.at(0, 1)) {
-    if (std::string_view(rows.at(0, 2)) != "0") sb::pg::wake_worker_at_commit();
+  if (const char* inserted = rows.at(0, 0)) {
+    if (std::string_view(rows.at(0, 1)) != "0") sb::pg::wake_worker_at_commit();
     return sb::pg::text_datum(inserted);
   }
   Datum key_args[2] = {args[0], args[4]};
