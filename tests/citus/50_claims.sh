@@ -68,3 +68,13 @@ for org in $org2 $org3; do
     "select switchboard.add_member('$org', 'e0000000-0000-4000-8000-0000000000b1', 'viewer')" '*"ADDED"*' \
     "select switchboard.add_member('$org', 'e0000000-0000-4000-8000-0000000000b2', 'viewer')"
 done
+# A SECURITY DEFINER function that runs on the coordinator and writes on the workers (the
+# organisations reference table, then the new owner's membership, whose trigger raises
+# member.added on its worker): its queries there run as its owner, not as the request's role.
+got=$(as_request "$owner" "select switchboard.create_organization('Created on Citus', 'created-on-citus') is not null")
+if [[ $got == *t* && $got != *ERROR* ]]; then ok "create_organization as the shim calls it"; else failed "create_organization as the shim calls it: $got"; fi
+created=$(citus_psql 0 -tA -c "select id from switchboard.organizations where slug = 'created-on-citus'")
+check "its creator is its owner, with its member.added event" "owner|1" 0 \
+  "select (select m.role from switchboard.organization_members m where m.org_id = '$created' and m.user_id = '$owner')
+          || '|' || (select count(*) from switchboard.webhook_messages e
+                      where e.org_id = '$created' and e.event_type = 'member.added')"
