@@ -257,6 +257,8 @@ BEGIN
     ALTER ROLE switchboard_authenticator SET citus.propagate_set_commands = 'local';
     v_changed := v_changed || to_jsonb('switchboard_authenticator propagates SET LOCAL'::text);
   END IF;
+  -- The coordinator's webhook delivery worker (re)starts and serves the distributed outbox.
+  PERFORM switchboard._outbound_wake();
   RETURN jsonb_build_object('distributed', true,
                             'reason', CASE WHEN v_changed = '[]' THEN 'ALREADY_DISTRIBUTED' ELSE 'DISTRIBUTED' END,
                             'changed', v_changed, 'droppedForeignKeys', v_dropped);
