@@ -549,20 +549,16 @@ END
 $$;
 
 -- How the delivery worker serves this database here: 'wake' (one server: woken by the commits
--- that queue deliveries), 'poll' (a Citus coordinator: the events are written on the workers, whose
--- commits cannot wake it, so it looks at the outbox every 100 ms and stays), 'none' (a Citus
--- worker: the coordinator delivers).
--- Not yet on Citus: _record_attempts is not planned as a router query there (Citus plans it
--- recursively and fails reading its own intermediate result), so a coordinator that delivered
--- would send every message again at each lease's end. Until it is, the coordinator answers 'none'
--- too: the outbox fills and nothing is sent (README, Citus).
+-- that queue deliveries), 'poll' (a Citus coordinator: the events are written on the workers, in
+-- transactions whose commits cannot reach its latch, so it looks at the outbox every 100 ms and
+-- stays), 'none' (a Citus worker: the coordinator delivers, so no node delivers twice).
 CREATE FUNCTION switchboard._outbound_service() RETURNS text
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF NOT switchboard._outbox_distributed() THEN
     RETURN 'wake';
   END IF;
-  RETURN 'none';  -- on a coordinator 'poll', once recording works on Citus
+  RETURN CASE WHEN pg_catalog.citus_is_coordinator() THEN 'poll' ELSE 'none' END;
 END
 $$;
 
@@ -587,9 +583,15 @@ DECLARE
   v_claimed integer := 0;
   n integer;
 BEGIN
+  -- on Citus, the organisations with a delivery due (one query over every shard)
   FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
                UNION ALL SELECT DISTINCT e.org_id FROM switchboard.webhook_endpoints e
-                          WHERE e.enabled AND switchboard._outbox_distributed() LOOP
+                          WHERE e.enabled AND switchboard._outbox_distributed()
+                            AND EXISTS (SELECT 1 FROM switchboard.webhook_deliveries d
+                                         WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id
+                                           AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
+                                           AND d.status OPERATOR(pg_catalog.=) 'pending'
+                                           AND d.next_attempt_at <= pg_catalog.now()) LOOP
   EXIT WHEN v_claimed >= max_count;
   RETURN QUERY
   WITH limited AS (
@@ -656,22 +658,33 @@ END
 $$;
 
 -- Seconds until the next delivery the worker may claim is due (0 when one is due now), NULL when
--- none is queued or delivery is paused: the worker then sleeps until a commit wakes it.
+-- none is queued or delivery is paused: the worker then sleeps until a commit wakes it (on a
+-- Citus coordinator, until its next poll). Per enabled endpoint an index range of its pending
+-- deliveries (an ordered endpoint's oldest one counts), never a pass over every delivery: a
+-- coordinator runs it every 100 ms while idle, on every shard at once.
 CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  SELECT GREATEST(0, pg_catalog.date_part('epoch', n.due OPERATOR(pg_catalog.-) pg_catalog.now()))
-    FROM (SELECT pg_catalog.min(d.next_attempt_at) AS due
-    FROM switchboard.webhook_deliveries d
-    JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
-                                        AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
-   WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND e.enabled
-     AND NOT EXISTS (SELECT 1 FROM switchboard.outbound_state s WHERE s.paused)
-     AND (NOT e.ordered OR NOT EXISTS (
-           SELECT 1 FROM switchboard.webhook_deliveries p
-            WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
-              AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-              AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq < d.seq))) n
-   WHERE n.due IS NOT NULL
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_due timestamptz;
+BEGIN
+  -- the switch is read apart: on Citus a local table in the query would be shipped to every shard
+  IF EXISTS (SELECT 1 FROM switchboard.outbound_state s WHERE s.paused) THEN
+    RETURN NULL;
+  END IF;
+  SELECT pg_catalog.min(n.due) INTO v_due
+    FROM switchboard.webhook_endpoints e
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(d.next_attempt_at ORDER BY d.seq))[1]
+                  ELSE pg_catalog.min(d.next_attempt_at) END AS due
+        FROM switchboard.webhook_deliveries d
+       WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
+         AND d.status OPERATOR(pg_catalog.=) 'pending') n
+   WHERE e.enabled;
+  IF v_due IS NULL THEN
+    RETURN NULL;
+  END IF;
+  RETURN GREATEST(0, pg_catalog.date_part('epoch', v_due OPERATOR(pg_catalog.-) pg_catalog.now()));
+END
 $$;
 
 -- How long messages are kept: switchboard.outbound_retention (default 30 days).
@@ -743,12 +756,16 @@ END
 $$;
 
 -- Ensures: each attempt of the batch (the i-th element of every array) is recorded and its
--- delivery moves on, in one statement: delivered on a 2xx; else due again after the scheduled
--- delay (+-20 % jitter; a Retry-After of a 429 or 503 is honoured, clamped to between 1x and 2x
--- that delay) or failed after the last one. A 410 disables the endpoint, and so do failures of
--- every attempt for 5 days (an endpoint's failure run ends with its last success in the batch).
--- Attempts of deliveries no longer pending (deleted, or settled by an earlier lease) are left out.
--- Returns how many attempts were recorded.
+-- delivery moves on: delivered on a 2xx; else due again after the scheduled delay (+-20 % jitter;
+-- a Retry-After of a 429 or 503 is honoured, clamped to between 1x and 2x that delay) or failed
+-- after the last one. A 410 disables the endpoint, and so do failures of every attempt for 5 days
+-- (an endpoint's failure run ends with its last success in the batch). Attempts of deliveries no
+-- longer pending (deleted, or settled by an earlier lease) are left out. Two statements, the same
+-- on one server and on Citus (there once per organisation): the first locks and settles the
+-- deliveries and endpoints and hands back what it decided, the second inserts those attempts.
+-- Citus router-plans no INSERT inside a WITH: a single statement was planned recursively there,
+-- and the INSERT ... SELECT of an intermediate result it then ran failed reading that result
+-- (`invalid input syntax for type uuid: "PGCOPY"`). Returns how many attempts were recorded.
 CREATE FUNCTION switchboard._record_attempts(org_ids uuid[], message_ids text[], endpoint_ids uuid[],
                                              status_codes integer[], outcomes text[],
                                              response_bodies text[], durations integer[],
@@ -766,6 +783,9 @@ DECLARE
   v_org uuid;  -- on Citus, one organisation at a time; else NULL: all at once
   v_recorded integer := 0;
   n integer;
+  -- the attempts the first statement settled, in batch order, for the second
+  a_org uuid[]; a_message text[]; a_endpoint uuid[]; a_status integer[]; a_outcome text[];
+  a_body text[]; a_duration integer[]; a_at timestamptz[];
 BEGIN
   FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
                UNION ALL SELECT DISTINCT o FROM pg_catalog.unnest(org_ids) o
@@ -802,14 +822,6 @@ BEGIN
       FROM locked l),
   timed AS (
     SELECT x.*, v_now + pg_catalog.make_interval(secs => x.delay) AS next_at FROM decided x),
-  attempts AS (
-    INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, attempted_at,
-                                              status_code, outcome, response_body, duration_ms)
-    -- on Citus the organisation a constant, as Citus routes an INSERT ... SELECT by it
-    SELECT coalesce(v_org, x.org_id), x.message_id, x.endpoint_id, coalesce(x.attempted_at, v_now),
-           x.status_code, x.outcome, pg_catalog.left(x.response_body, 20000), x.duration_ms
-      FROM decided x ORDER BY x.i
-    RETURNING 1),
   deliveries AS (
     UPDATE switchboard.webhook_deliveries w
        SET status = x.new_status, last_status_code = x.status_code,
@@ -844,7 +856,23 @@ BEGIN
        AND e.org_id OPERATOR(pg_catalog.=) p.org_id AND e.id OPERATOR(pg_catalog.=) p.endpoint_id
        AND (NOT p.ends_ok OR e.failing_since IS NOT NULL)
     RETURNING 1)
-  SELECT pg_catalog.count(*) INTO n FROM attempts;
+  SELECT pg_catalog.array_agg(x.org_id ORDER BY x.i), pg_catalog.array_agg(x.message_id ORDER BY x.i),
+         pg_catalog.array_agg(x.endpoint_id ORDER BY x.i), pg_catalog.array_agg(x.status_code ORDER BY x.i),
+         pg_catalog.array_agg(x.outcome ORDER BY x.i), pg_catalog.array_agg(x.response_body ORDER BY x.i),
+         pg_catalog.array_agg(x.duration_ms ORDER BY x.i), pg_catalog.array_agg(x.attempted_at ORDER BY x.i)
+    INTO a_org, a_message, a_endpoint, a_status, a_outcome, a_body, a_duration, a_at
+    FROM decided x;
+  CONTINUE WHEN a_org IS NULL;
+  -- on Citus the organisation a constant: Citus sends the rows to its shard
+  INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, attempted_at,
+                                            status_code, outcome, response_body, duration_ms)
+  SELECT coalesce(v_org, a.org_id), a.message_id, a.endpoint_id, coalesce(a.attempted_at, v_now),
+         a.status_code, a.outcome, pg_catalog.left(a.response_body, 20000), a.duration_ms
+    FROM ROWS FROM (pg_catalog.unnest(a_org), pg_catalog.unnest(a_message), pg_catalog.unnest(a_endpoint),
+                    pg_catalog.unnest(a_status), pg_catalog.unnest(a_outcome), pg_catalog.unnest(a_body),
+                    pg_catalog.unnest(a_duration), pg_catalog.unnest(a_at))
+      AS a(org_id, message_id, endpoint_id, status_code, outcome, response_body, duration_ms, attempted_at);
+  GET DIAGNOSTICS n = ROW_COUNT;
   v_recorded := v_recorded + n;
   END LOOP;
   RETURN v_recorded;

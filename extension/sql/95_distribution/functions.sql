@@ -259,6 +259,8 @@ BEGIN
     ALTER ROLE switchboard_authenticator RESET citus.propagate_set_commands;
     v_changed := v_changed || to_jsonb('switchboard_authenticator no longer sends every SET LOCAL on'::text);
   END IF;
+  -- The coordinator's webhook delivery worker (re)starts and serves the distributed outbox.
+  PERFORM switchboard._outbound_wake();
   RETURN jsonb_build_object('distributed', true,
                             'reason', CASE WHEN v_changed = '[]' THEN 'ALREADY_DISTRIBUTED' ELSE 'DISTRIBUTED' END,
                             'changed', v_changed, 'droppedForeignKeys', v_dropped);
