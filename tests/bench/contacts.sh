@@ -26,11 +26,7 @@ cd "$SB_ROOT"
 # organisation's calls (tests/integration/contacts_stream.bash), one transaction per event: 1 client
 # and 4 clients, with synchronous_commit on (every commit waits for its WAL flush) and off (the
 # function's own cost), side by side; and the storage's flush rate (pg_test_fsync, 8 kB writes).
-q <<'SQL' >/dev/null
-insert into switchboard.organizations (id, name, slug)
-  select ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'Bench ' || i, 'bench-' || i
-    from generate_series(1, 100) i;
-SQL
+contacts_bench_orgs q
 contacts_stream_load q "$EVENT_CALLS"
 events=$(q -c "select count(*) from shuffled")
 org() { printf '00000000-0000-4000-8000-%012d' "$1"; }

@@ -3,6 +3,15 @@
 # Both take the psql function of the caller as their first argument (it runs psql -tA on the
 # caller's database); the organisations must exist.
 
+# Ensures: organisations 00000000-0000-4000-8000-000000000001 to ...100 exist (the benchmarks').
+contacts_bench_orgs() {
+  "$1" <<'SQL' >/dev/null
+insert into switchboard.organizations (id, name, slug)
+  select ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'Bench ' || i, 'bench-' || i
+    from generate_series(1, 100) i;
+SQL
+}
+
 # Ensures: tables stream and shuffled hold 10 events per call for $2 calls
 # (tests/integration/contacts_stream.sql).
 contacts_stream_load() {
