@@ -6,6 +6,7 @@
 #   today                      every trigger of switchboard.calls as installed;
 #   PL/pgSQL rollups (8cdd405) the two call rollup triggers on their PL/pgSQL functions of 8cdd405
 #                              (loaded from git under old_* names), everything else as today;
+#   fillfactor                 today with contact_metrics at fillfactor 50 (its new pages);
 #   without <trigger>          that one trigger disabled (the rollups then go wrong: a measure only);
 #   without user triggers      projection, rollups and touch all disabled (the row keeps its fold);
 #   without any trigger        the foreign-key checks disabled too.
@@ -46,6 +47,7 @@ variant_sql() {
       q -c "select replace(replace(pg_get_triggerdef(t.oid), 'TRIGGER calls_rollup_', 'TRIGGER old_rollup_'),
                            '_calls_rollup()', 'old_calls_rollup' || case when t.tgname like '%update' then '_update' else '' end || '()') || ';'
               from pg_trigger t where t.tgname in ('calls_rollup_insert', 'calls_rollup_update')" ;;
+    fillfactor) echo "alter table switchboard.contact_metrics set (fillfactor = 50);" ;;
     user) echo "alter table switchboard.calls disable trigger user;" ;;
     all) echo "alter table switchboard.calls disable trigger all;" ;;
     *) echo "alter table switchboard.calls disable trigger $1;" ;;
@@ -53,12 +55,25 @@ variant_sql() {
 }
 reset_sql="drop trigger if exists old_rollup_insert on switchboard.calls;
 drop trigger if exists old_rollup_update on switchboard.calls;
-alter table switchboard.calls enable trigger all;"
+alter table switchboard.calls enable trigger all;
+alter table switchboard.contact_metrics reset (fillfactor);"
 
 org() { printf '00000000-0000-4000-8000-%012d' "$1"; }
 results=$(mktemp)
 trap 'rm -f "$results"; stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
-variants=(today plpgsql calls_rollup_update calls_rollup_insert calls_touch calls_project user all)
+variants=(today plpgsql fillfactor calls_rollup_update calls_rollup_insert calls_touch calls_project user all)
+# With PERF=1: one more replay of "today" first, under perf record on its backend (not counted).
+if [ "${PERF:-0}" = 1 ]; then
+  q -c "$reset_sql" >/dev/null
+  PGOPTIONS="-c synchronous_commit=off" contacts_stream_replay q "$(org 99)" 2>/dev/null &
+  replay=$!
+  pid=""
+  while [ -z "$pid" ] && kill -0 "$replay" 2>/dev/null; do
+    pid=$(q -c "select pid from pg_stat_activity where query like 'do \$\$%' and pid <> pg_backend_pid()")
+  done
+  [ -n "$pid" ] && perf record -q -F 499 -g -p "$pid" -o "$BENCH_HOME/perf.data" 2>/dev/null &
+  wait
+fi
 n=0
 for round in $(seq 1 "$ROUNDS"); do
   for v in "${variants[@]}"; do
@@ -66,19 +81,7 @@ for round in $(seq 1 "$ROUNDS"); do
     q -c "$reset_sql $(variant_sql "$v")" >/dev/null
     log=$(mktemp)
     start=$(date +%s.%N)
-    if [ "${PERF:-0}" = 1 ] && [ "$round" = 1 ] && [ "$v" = today ]; then
-      PGOPTIONS="-c synchronous_commit=off" STREAM_CPU_LOG=$log contacts_stream_replay q "$(org "$n")" &
-      replay=$!
-      pid=""
-      while [ -z "$pid" ] && kill -0 "$replay" 2>/dev/null; do
-        pid=$(q -c "select pid from pg_stat_activity where query like 'do \$\$%' and pid <> pg_backend_pid()")
-      done
-      perf record -q -F 499 -g -p "$pid" -o "$BENCH_HOME/perf.data" 2>/dev/null &
-      wait "$replay"
-      wait || true
-    else
-      PGOPTIONS="-c synchronous_commit=off" STREAM_CPU_LOG=$log contacts_stream_replay q "$(org "$n")"
-    fi
+    PGOPTIONS="-c synchronous_commit=off" STREAM_CPU_LOG=$log contacts_stream_replay q "$(org "$n")"
     end=$(date +%s.%N)
     awk -v v="$v" -v n="$events" -v s="$start" -v e="$end" \
       '/backend cpu seconds/ {c = $NF} END {printf "%s %.0f %.0f\n", v, c * 1e6 / n, n / (e - s)}' "$log" >>"$results"
@@ -91,6 +94,7 @@ label() {
   case $1 in
     today) echo "today (every trigger of calls)" ;;
     plpgsql) echo "the two call rollups on their PL/pgSQL functions of 8cdd405" ;;
+    fillfactor) echo "today, contact_metrics with fillfactor 50 (room for HOT updates of the counters)" ;;
     user) echo "without any user trigger (no projection, rollups, touch)" ;;
     all) echo "without any trigger (foreign-key checks off too)" ;;
     *) echo "without $1" ;;
@@ -107,6 +111,6 @@ printf '\nevery run (variant, µs per event, events/s):\n'
 cat "$results"
 if [ "${PERF:-0}" = 1 ] && [ -f "$BENCH_HOME/perf.data" ]; then
   printf '\nperf: the functions with the most samples (self), one replay of "today":\n'
-  perf report -i "$BENCH_HOME/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-    grep -E '^ +[0-9]' | head -40
+  { perf report -i "$BENCH_HOME/perf.data" --no-children -g none --sort dso,symbol --stdio 2>/dev/null |
+      grep -E '^ +[0-9]' | sed 's/  */ /g' | head -40; } || true
 fi
