@@ -51,13 +51,7 @@ flushes=$(as_pg "$PG_BIN/pg_test_fsync" -s 2 -f "$BENCH_HOME/fsync.test" 2>/dev/
 # 2. Import: ROWS new contacts, then the same ROWS again (every row a merge), in one call each:
 # the rows are built first (not timed); the wall time and the backend's CPU time (utime + stime
 # of /proc/self/stat, 10 ms ticks) of the call.
-q -v rows="$ROWS" <<'SQL' >/dev/null
-create table import_rows as
-select jsonb_agg(jsonb_build_object('phone', '+1212' || lpad(i::text, 7, '0'), 'firstName', 'Lead ' || i,
-                                    'source', (array['csv', 'web', 'ads'])[1 + i % 3], 'tags', jsonb_build_array('t' || i % 10),
-                                    'customFields', jsonb_build_object('n', i))) as r
-  from generate_series(1, :rows) i;
-SQL
+contacts_import_rows q "$ROWS"
 import_seconds() {  # prints "wall cpu runqueue_wait wal_MB checkpoints"
   q <<'SQL'
 \set org '00000000-0000-4000-8000-000000000010'

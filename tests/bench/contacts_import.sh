@@ -18,13 +18,7 @@ open_bench_instance bench-contacts-import $((SB_TEST_PORT_BASE + 11)) "" switchb
 q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
 cd "$SB_ROOT"
 contacts_bench_orgs q
-q -v rows="$ROWS" <<'SQL' >/dev/null
-create table import_rows as
-select jsonb_agg(jsonb_build_object('phone', '+1212' || lpad(i::text, 7, '0'), 'firstName', 'Lead ' || i,
-                                    'source', (array['csv', 'web', 'ads'])[1 + i % 3], 'tags', jsonb_build_array('t' || i % 10),
-                                    'customFields', jsonb_build_object('n', i))) as r
-  from generate_series(1, :rows) i;
-SQL
+contacts_import_rows q "$ROWS"
 installed=$(q -c "select coalesce(array_to_string(proconfig, ', '), '') from pg_proc where proname = 'import_contacts'")
 import_once() {  # org: prints "wall cpu runqueue_wait temp_MB"
   q -v org="$1" <<'SQL'
