@@ -25,7 +25,10 @@ exception when others then
   return concat_ws(E'\n', s || ': ' || m, 'DETAIL: ' || nullif(d, ''), 'HINT: ' || nullif(h, ''));
 end
 $$;
-select c.who, a.area, pg_temp.refusal(c.claims, a.statement)
+-- Each attempt runs in a transaction of its own, as a request does (on Citus a transaction may not
+-- reach an organisation's node as two different users); the answers are then listed together.
+create temp table answers (who text, what text, answer text);
+select format('insert into answers values (%L, %L, pg_temp.refusal(%L, %L))', c.who, a.area, c.claims, a.statement)
   from (values
     ('no user', '{}'::jsonb),
     ('stranger', '{"sub": "31000000-0000-4000-8000-0000000b0001"}'),
@@ -35,9 +38,13 @@ select c.who, a.area, pg_temp.refusal(c.claims, a.statement)
     ('entitlements', 'select switchboard.consume_feature(''31000000-0000-4000-8000-00000000000a'', ''calls'')'),
     ('booking', format('select switchboard.cancel_appointment(''31000000-0000-4000-8000-00000000000a'', %L)', :'cal')),
     ('assert_role', 'select switchboard.assert_role(''31000000-0000-4000-8000-00000000000a'', ''agent'')')) as a(area, statement)
- order by c.who, a.area;
+\set ECHO none
+\gexec
+\set ECHO all
+select who, what as area, answer as refusal from answers order by who, what;
+truncate answers;
 -- NULL arguments: one wording whether SQL or C++ checks them.
-select a.call, pg_temp.refusal('{"sub": "31000000-0000-4000-8000-0000000a0001"}', a.statement)
+select format('insert into answers values (null, %L, pg_temp.refusal(%L, %L))', a.call, '{"sub": "31000000-0000-4000-8000-0000000a0001"}', a.statement)
   from (values
     ('require_arg (SQL)', 'select switchboard.require_arg(null::uuid, ''org_id'')'),
     ('require_arg without a name', 'select switchboard.require_arg(1, null)'),
@@ -45,5 +52,9 @@ select a.call, pg_temp.refusal('{"sub": "31000000-0000-4000-8000-0000000a0001"}'
     ('add_member (plpgsql)', 'select switchboard.add_member(null, ''31000000-0000-4000-8000-0000000a0009'', ''viewer'')'),
     ('check_feature (C++)', 'select switchboard.check_feature(null, ''calls'')'),
     ('confirm_appointment (C++)', 'select switchboard.confirm_appointment(null, null)'),
-    ('create_calendar (C++)', 'select switchboard.create_calendar(null, ''X'', ''UTC'', ''{}'')')) as a(call, statement);
+    ('create_calendar (C++)', 'select switchboard.create_calendar(null, ''X'', ''UTC'', ''{}'')')) as a(call, statement)
+\set ECHO none
+\gexec
+\set ECHO all
+select what as call, answer as refusal from answers order by what;
 delete from switchboard.organizations where id = '31000000-0000-4000-8000-00000000000a';

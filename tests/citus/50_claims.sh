@@ -31,18 +31,40 @@ as_request() {
     -c "set local request.jwt.claims = '{\"sub\": \"$1\", \"role\": \"authenticated\"}'" \
     -c "$2" -c "commit" 2>&1 | grep -v '^SET$'
 }
-for org in $org2 $org3; do
-  got=$(as_request "$owner" "select switchboard.check_feature('$org', 'calls')")
-  if [[ $got == *'"reason": "PLAN"'* ]]; then ok "a member's claims reach the node of $org"; else failed "member on $org: $got"; fi
-  got=$(as_request "$stranger" "select switchboard.check_feature('$org', 'calls')")
+# claims_checked SEND WHAT ORG MEMBER_SQL MEMBER_PATTERN STRANGER_SQL: sent with SEND (as_request or
+# as_set_config below), the owner's MEMBER_SQL answers MEMBER_PATTERN and a stranger's STRANGER_SQL
+# is refused as a non-member's, on the node of ORG.
+claims_checked() {
+  local got
+  got=$($1 "$owner" "$4")
+  # shellcheck disable=SC2053 # MEMBER_PATTERN is a pattern
+  if [[ $got == $5 ]]; then ok "$2: a member's claims reach the node of $3"; else failed "$2: member on $3: $got"; fi
+  got=$($1 "$stranger" "$6")
   if [[ $got == *"permission denied for this organization"*"the caller is not a member"* ]]; then
-    ok "a non-member is refused on the node of $org"
+    ok "$2: a non-member is refused on the node of $3"
   else
-    failed "non-member on $org: $got"
+    failed "$2: non-member on $3: $got"
   fi
+}
+for org in $org2 $org3; do
+  claims_checked as_request "SET LOCAL claims" "$org" "select switchboard.check_feature('$org', 'calls')" \
+    '*"reason": "PLAN"*' "select switchboard.check_feature('$org', 'calls')"
 done
 used=$(citus_psql 0 -tA -c "select switchboard.check_feature('$org3', 'calls')")
 got=$(as_request "$owner" "select switchboard.consume_feature('$org3', 'calls', 2)")
 now=$(citus_psql 0 -tA -c "select switchboard.check_feature('$org3', 'calls')")
 check "consume_feature as a member counts on the organisation's node" "true|2" 0 \
   "select ('$got'::jsonb ->> 'ok') || '|' || (('$now'::jsonb ->> 'used')::int - ('$used'::jsonb ->> 'used')::int)"
+# Claims set with set_config() (as PostgREST and SQL clients set them), then a PL/pgSQL function
+# Citus delegates as it stands: the claims reach the organisation's node with it (Citus sends on
+# only SET LOCAL; switchboard sets them again so, before the statement starts).
+as_set_config() {
+  citus_psql 0 -tA -c "set client_min_messages = warning" -c "begin" -c "set local role authenticated" \
+    -c "select set_config('request.jwt.claims', '{\"sub\": \"$1\", \"role\": \"authenticated\"}', true) is not null" \
+    -c "$2" -c "commit" 2>&1 | grep -v -E '^(SET|t)$'
+}
+for org in $org2 $org3; do
+  claims_checked as_set_config "set_config() claims, a delegated PL/pgSQL call" "$org" \
+    "select switchboard.add_member('$org', 'e0000000-0000-4000-8000-0000000000b1', 'viewer')" '*"ADDED"*' \
+    "select switchboard.add_member('$org', 'e0000000-0000-4000-8000-0000000000b2', 'viewer')"
+done

@@ -170,8 +170,17 @@ BEGIN
       RETURN NEW;  -- the member's own choice: no role rule applies
     END IF;
   END IF;
-  -- Serialises membership changes per organisation, so the owner count below cannot race.
-  SELECT o.created_by INTO v_creator FROM switchboard.organizations o WHERE o.id = v_org FOR UPDATE;
+  -- Serialises membership changes per organisation, so the owner count below cannot race. On a
+  -- Citus shard the organisation's row is in a reference table whose lock lives on another node
+  -- (where deleting the organisation holds it): the lock is then the organisation's advisory lock
+  -- on the node that owns its members.
+  IF switchboard._is_shard(TG_RELID) THEN
+    PERFORM pg_catalog.pg_advisory_xact_lock(
+      pg_catalog.hashtextextended('switchboard.members:' OPERATOR(pg_catalog.||) v_org::pg_catalog.text, 0));
+    SELECT o.created_by INTO v_creator FROM switchboard.organizations o WHERE o.id = v_org;
+  ELSE
+    SELECT o.created_by INTO v_creator FROM switchboard.organizations o WHERE o.id = v_org FOR UPDATE;
+  END IF;
   IF NOT FOUND THEN
     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;  -- the organisation itself is being deleted
     PERFORM switchboard.require_organization(v_org);  -- raises the one "organization not found"

@@ -1,14 +1,17 @@
 #include "pg/base/base_routing.hpp"
 
 #include <cstring>
+#include <string>
 #include <unordered_map>
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_shards.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -93,17 +96,68 @@ void spi_utility(const char* sql) {
     elog(ERROR, "switchboard: \"%s\" did not run as a utility statement", sql);
 }
 
-// Ensures: the caller's JWT claims travel with the re-issued call to the node that runs it, also
-// when the caller set them with set_config() (which Citus does not send on): they are set again
-// with SET LOCAL, which Citus sends to the nodes the transaction reaches, for this transaction.
-void carry_claims() {
+// The claims this transaction last set again with SET LOCAL ("" when none, or when a rolled back
+// subtransaction may have undone it).
+std::string carried_claims;
+
+// Ensures: the caller's JWT claims to carry, or nullptr when there are none or they were carried
+// already in this transaction.
+const char* claims_to_carry() {
   const char* claims = GetConfigOption("request.jwt.claims", true, false);
-  if (!claims || !*claims) return;
+  if (!claims || !*claims || carried_claims == claims) return nullptr;
+  return claims;
+}
+
+// Ensures: the caller's JWT claims travel with what this transaction sends to other Citus nodes
+// (a delegated or re-issued call), also when the caller set them with set_config(), which Citus
+// does not send on: they are set again with SET LOCAL, which Citus sends, for this transaction.
+// SPI is connected; only PostgreSQL is called (under guard()): remember_carried() follows.
+void carry_claims() {
+  const char* claims = claims_to_carry();
+  if (!claims) return;
   spi_utility("SET LOCAL citus.propagate_set_commands = 'local'");
   StringInfoData sql;
   initStringInfo(&sql);
   appendStringInfo(&sql, "SET LOCAL request.jwt.claims = %s", quote_literal_cstr(claims));
   spi_utility(sql.data);
+}
+
+// Ensures: the claims carried by carry_claims() are not set again in this transaction.
+void remember_carried() {
+  const char* claims = GetConfigOption("request.jwt.claims", true, false);
+  carried_claims = claims ? claims : "";
+}
+
+// Ensures: the next transaction, or the statement after a rolled back subtransaction, carries its
+// claims again.
+void forget_carried(XactEvent) {
+  carried_claims.clear();
+}
+void forget_carried_sub(SubXactEvent event) {
+  if (event == SUBXACT_EVENT_ABORT_SUB) carried_claims.clear();
+}
+
+ExecutorStart_hook_type previous_executor_start = nullptr;
+
+// ExecutorStart hook: on a Citus node, in a session a client opened, a statement starts with the
+// caller's claims carried (before Citus begins its transactions on other nodes).
+void carry_claims_at_start(QueryDesc* query, int eflags) {
+  if (!citus_internal_backend() &&
+      GetConfigOption("citus.propagate_set_commands", true, false) != nullptr &&
+      claims_to_carry() != nullptr) {
+    callback("routing claims", ERROR, [] {
+      guard([] {
+        SPI_connect();
+        carry_claims();
+        SPI_finish();
+      });
+      remember_carried();
+    });
+  }
+  if (previous_executor_start)
+    previous_executor_start(query, eflags);
+  else
+    standard_ExecutorStart(query, eflags);
 }
 
 // Ensures: fcinfo's call ran as a statement of its own, as the caller with the caller's claims, in
@@ -134,11 +188,19 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
     if (!null) value = SPI_datumTransfer(value, by_value, length);
     SPI_finish();
   });
+  remember_carried();
   *isnull = null;
   return value;
 }
 
 }  // namespace
+
+void init_routing() {
+  register_xact_handler("routing claims", forget_carried, forget_carried);
+  register_subxact_handler("routing claims subxact", forget_carried_sub, forget_carried_sub);
+  previous_executor_start = ExecutorStart_hook;
+  ExecutorStart_hook = carry_claims_at_start;
+}
 
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
   if (routing || !fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return false;

@@ -16,4 +16,8 @@ namespace sb::pg {
 // false, with nothing done, when the call is to run here (every call on a server without Citus).
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result);
 
+// Ensures: from now on, on a Citus node, a statement of a client's session carries the caller's JWT
+// claims to the other nodes it reaches, however the caller set them (from _PG_init).
+void init_routing();
+
 }  // namespace sb::pg
