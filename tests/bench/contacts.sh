@@ -26,11 +26,7 @@ cd "$SB_ROOT"
 # organisation's calls (tests/integration/contacts_stream.bash), one transaction per event: 1 client
 # and 4 clients, with synchronous_commit on (every commit waits for its WAL flush) and off (the
 # function's own cost), side by side; and the storage's flush rate (pg_test_fsync, 8 kB writes).
-q <<'SQL' >/dev/null
-insert into switchboard.organizations (id, name, slug)
-  select ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'Bench ' || i, 'bench-' || i
-    from generate_series(1, 100) i;
-SQL
+contacts_bench_orgs q
 contacts_stream_load q "$EVENT_CALLS"
 events=$(q -c "select count(*) from shuffled")
 org() { printf '00000000-0000-4000-8000-%012d' "$1"; }
@@ -55,13 +51,7 @@ flushes=$(as_pg "$PG_BIN/pg_test_fsync" -s 2 -f "$BENCH_HOME/fsync.test" 2>/dev/
 # 2. Import: ROWS new contacts, then the same ROWS again (every row a merge), in one call each:
 # the rows are built first (not timed); the wall time and the backend's CPU time (utime + stime
 # of /proc/self/stat, 10 ms ticks) of the call.
-q -v rows="$ROWS" <<'SQL' >/dev/null
-create table import_rows as
-select jsonb_agg(jsonb_build_object('phone', '+1212' || lpad(i::text, 7, '0'), 'firstName', 'Lead ' || i,
-                                    'source', (array['csv', 'web', 'ads'])[1 + i % 3], 'tags', jsonb_build_array('t' || i % 10),
-                                    'customFields', jsonb_build_object('n', i))) as r
-  from generate_series(1, :rows) i;
-SQL
+contacts_import_rows q "$ROWS"
 import_seconds() {  # prints "wall cpu runqueue_wait wal_MB checkpoints"
   q <<'SQL'
 \set org '00000000-0000-4000-8000-000000000010'

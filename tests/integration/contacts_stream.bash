@@ -3,6 +3,26 @@
 # Both take the psql function of the caller as their first argument (it runs psql -tA on the
 # caller's database); the organisations must exist.
 
+# Ensures: organisations 00000000-0000-4000-8000-000000000001 to ...100 exist (the benchmarks').
+contacts_bench_orgs() {
+  "$1" <<'SQL' >/dev/null
+insert into switchboard.organizations (id, name, slug)
+  select ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'Bench ' || i, 'bench-' || i
+    from generate_series(1, 100) i;
+SQL
+}
+
+# Ensures: table import_rows holds one row, r: a json array of $2 new contacts (the import benches').
+contacts_import_rows() {
+  "$1" -v rows="$2" <<'SQL' >/dev/null
+create table import_rows as
+select jsonb_agg(jsonb_build_object('phone', '+1212' || lpad(i::text, 7, '0'), 'firstName', 'Lead ' || i,
+                                    'source', (array['csv', 'web', 'ads'])[1 + i % 3], 'tags', jsonb_build_array('t' || i % 10),
+                                    'customFields', jsonb_build_object('n', i))) as r
+  from generate_series(1, :rows) i;
+SQL
+}
+
 # Ensures: tables stream and shuffled hold 10 events per call for $2 calls
 # (tests/integration/contacts_stream.sql).
 contacts_stream_load() {

@@ -106,9 +106,11 @@ COMMENT ON FUNCTION switchboard.contacts_emit_event(uuid, text, jsonb) IS
 -- Ensures: rows (a json array of contacts, camelCase keys) are stored, one contact per phone: a
 -- row whose phone the organisation already has merges into that contact (the keys it gives
 -- replace, the others stay); a bad row is reported in `rejected` and never stops the others.
--- Caller: agent or above, or service_role.
+-- Caller: agent or above, or service_role. Its work_mem holds 100,000 rows' merge in memory: with
+-- the default 4 MB the rows spilled to temporary files (about 100 MB for 100,000 rows) and the call
+-- took half as much CPU again (tests/bench/contacts_import.sh).
 CREATE FUNCTION switchboard.import_contacts(org_id uuid, rows jsonb) RETURNS jsonb
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '64MB' AS $$
 DECLARE
   v_org uuid := import_contacts.org_id;
   v_left switchboard.contact_import_row[];
@@ -303,69 +305,24 @@ $$;
 CREATE TRIGGER pipeline_stages_release BEFORE DELETE ON switchboard.pipeline_stages
   FOR EACH ROW EXECUTE FUNCTION switchboard._pipeline_stages_release();
 
--- Keeps the call rollups (calls by outcome and hour, with cost) in step with inserted and
--- deleted calls: one statement per statement (a bulk insert adds its calls in one pass). Calls
--- deleted with their organisation leave no rollup behind (the organisation's go with it).
+-- Keeps the call rollups (calls by outcome and hour, with cost) in step with calls: C++
+-- (pg/contacts/contacts_rollup.cpp), one function for the three triggers. Inserted and deleted
+-- calls by statement over the transition table, read in C++ (a bulk insert adds its calls in one
+-- pass; on Citus no query reads the shard's tuplestore); a call whose outcome, start or cost
+-- changed moves between buckets by a row trigger (its WHEN skips every other update). The deltas
+-- are written one upsert per (organisation, hour, outcome), in key order, so concurrent writers
+-- never deadlock; a net zero is skipped. Calls deleted with their organisation leave no rollup
+-- behind (the organisation's go with it).
 CREATE FUNCTION switchboard._calls_rollup() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  d record;
-BEGIN
-  -- The transition table is read by a query of its own and each organisation's deltas written by
-  -- another: on Citus the trigger runs on a shard, where a write into a distributed table cannot
-  -- read it. Deleted calls of an organisation being deleted leave no rollup behind.
-  IF TG_OP = 'INSERT' THEN
-    FOR d IN
-      SELECT c.org_id AS org, jsonb_agg(jsonb_build_array(c.hour, 'calls', c.dimension, c.n, c.amount)) AS deltas
-        FROM (SELECT n.org_id, date_trunc('hour', coalesce(n.started_at, n.created_at), 'UTC') AS hour,
-                     coalesce(n.outcome, 'open') AS dimension, count(*) AS n, coalesce(sum(n.cost), 0) AS amount
-                FROM new_rows n GROUP BY 1, 2, 3) c
-       GROUP BY c.org_id ORDER BY c.org_id
-    LOOP
-      PERFORM switchboard._contact_metrics_add(d.org, d.deltas);
-    END LOOP;
-  ELSE
-    FOR d IN
-      SELECT c.org_id AS org, jsonb_agg(jsonb_build_array(c.hour, 'calls', c.dimension, -c.n, -c.amount)) AS deltas
-        FROM (SELECT o.org_id, date_trunc('hour', coalesce(o.started_at, o.created_at), 'UTC') AS hour,
-                     coalesce(o.outcome, 'open') AS dimension, count(*) AS n, coalesce(sum(o.cost), 0) AS amount
-                FROM old_rows o GROUP BY 1, 2, 3) c
-       GROUP BY c.org_id ORDER BY c.org_id
-    LOOP
-      IF EXISTS (SELECT 1 FROM switchboard.organizations g WHERE g.id = d.org) THEN
-        PERFORM switchboard._contact_metrics_add(d.org, d.deltas);
-      END IF;
-    END LOOP;
-  END IF;
-  RETURN NULL;
-END
-$$;
+  LANGUAGE c AS 'MODULE_PATHNAME', 'sb_calls_rollup';
 CREATE TRIGGER calls_rollup_insert AFTER INSERT ON switchboard.calls
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard._calls_rollup();
 CREATE TRIGGER calls_rollup_delete AFTER DELETE ON switchboard.calls
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard._calls_rollup();
-
--- Keeps the call rollups in step with a call whose outcome, start or cost changed: its old
--- bucket loses it, its new one gains it (one statement, keys in order; a net zero is skipped).
-CREATE FUNCTION switchboard._calls_rollup_update() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  INSERT INTO switchboard.contact_metrics AS m (org_id, hour, metric, dimension, count, amount)
-  SELECT d.org, d.hour, 'calls', d.dimension, sum(d.n), sum(d.amount)
-    FROM (VALUES (OLD.org_id, date_trunc('hour', coalesce(OLD.started_at, OLD.created_at), 'UTC'),
-                  coalesce(OLD.outcome, 'open'), -1, -coalesce(OLD.cost, 0)),
-                 (NEW.org_id, date_trunc('hour', coalesce(NEW.started_at, NEW.created_at), 'UTC'),
-                  coalesce(NEW.outcome, 'open'), 1, coalesce(NEW.cost, 0))) d (org, hour, dimension, n, amount)
-   GROUP BY 1, 2, 4 HAVING sum(d.n) <> 0 OR sum(d.amount) <> 0 ORDER BY 1, 2, 4
-  ON CONFLICT (org_id, hour, metric, dimension)
-  DO UPDATE SET count = m.count + excluded.count, amount = m.amount + excluded.amount;
-  RETURN NULL;
-END
-$$;
 CREATE TRIGGER calls_rollup_update AFTER UPDATE ON switchboard.calls
   FOR EACH ROW WHEN (OLD.outcome IS DISTINCT FROM NEW.outcome OR OLD.started_at IS DISTINCT FROM NEW.started_at
                      OR OLD.cost IS DISTINCT FROM NEW.cost)
-  EXECUTE FUNCTION switchboard._calls_rollup_update();
+  EXECUTE FUNCTION switchboard._calls_rollup();
 
 -- Keeps the contact rollups (new contacts by source and hour) in step with contacts.
 CREATE FUNCTION switchboard._contacts_rollup() RETURNS trigger
