@@ -132,3 +132,27 @@ set -- $result
 [ "$4" = 0 ] || fail "$4 contacts are in a stage that is not their call's disposition"
 [ "$5" = 0 ] || fail "$5 calls had two first dispositions"
 echo "ok: two agents, $1 calls, 10 dispositions each: $2 events, calls and contacts consistent"
+
+# 8 clients import the same 2,000 phones at once, each in its own order, half of them new and half
+# already there: every import ends (no deadlock between their merges or their inserts), and the
+# organisation holds one contact per phone.
+q -v org="$IN_ORDER" <<<"insert into switchboard.contacts (org_id, phone)
+  select :'org', '+1415557' || lpad(p::text, 4, '0') from generate_series(1, 2000, 2) p" >/dev/null
+pids=()
+for k in $(seq "$CLIENTS"); do
+  q -v org="$IN_ORDER" -v k="$k" <<'SQL' >"$SB_HOME/contacts_import_$k.out" 2>&1 &
+select switchboard.import_contacts(:'org', (
+  select jsonb_agg(jsonb_build_object('phone', '+1415557' || lpad(p::text, 4, '0'), 'firstName', 'Client ' || :'k')
+                   order by md5(p::text || :'k'))
+    from generate_series(1, 2000) p)) - 'rejected' - 'reason';
+SQL
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || true; done
+answers=$(grep -h '"merged"' "$SB_HOME"/contacts_import_*.out | sort | uniq -c | awk '{$1=$1; print}' | tr '\n' ';' || true)
+errors=$(grep -h '^ERROR' "$SB_HOME"/contacts_import_*.out | sort | uniq -c | tr '\n' ';' || true)
+rm -f "$SB_HOME"/contacts_import_*.out
+[ -z "$errors" ] || fail "concurrent imports of the same phones: $errors answered: $answers"
+count=$(q -v org="$IN_ORDER" <<<"select count(*) from switchboard.contacts where org_id = :'org' and phone like '+1415557%'")
+[ "$count" = 2000 ] || fail "concurrent imports left $count contacts for 2,000 phones"
+echo "ok: $CLIENTS concurrent imports of the same 2,000 phones all answered ($answers), one contact per phone"

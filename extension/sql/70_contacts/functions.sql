@@ -139,6 +139,11 @@ BEGIN
       RAISE EXCEPTION 'contacts changed concurrently while importing' USING ERRCODE = '40001',
         DETAIL = format('phones left: %s', cardinality(v_left)), HINT = 'run the import again';
     END IF;
+    -- The contacts to merge are locked, and the new ones inserted, in phone order: concurrent
+    -- imports of the same phones wait for each other instead of deadlocking.
+    PERFORM 1 FROM switchboard.contacts c
+      WHERE c.org_id = v_org AND c.phone = ANY (ARRAY(SELECT s.phone FROM unnest(v_left) s))
+      ORDER BY c.phone FOR UPDATE;
     -- One set-based UPDATE and INSERT over the rows as C++ built them (no per-row function): a
     -- merge replaces only the columns its row gives.
     WITH src AS (
@@ -183,6 +188,7 @@ BEGIN
              s.consent_method, s.consent_at
         FROM src s
        WHERE NOT EXISTS (SELECT 1 FROM switchboard.contacts c WHERE c.org_id = v_org AND c.phone = s.phone)
+       ORDER BY s.phone
       ON CONFLICT ON CONSTRAINT contacts_phone_key DO NOTHING
       RETURNING phone::text
     )
