@@ -659,9 +659,11 @@ $$;
 
 -- Seconds until the next delivery the worker may claim is due (0 when one is due now), NULL when
 -- none is queued or delivery is paused: the worker then sleeps until a commit wakes it (on a
--- Citus coordinator, until its next poll). Per enabled endpoint an index range of its pending
--- deliveries (an ordered endpoint's oldest one counts), never a pass over every delivery: a
--- coordinator runs it every 100 ms while idle, on every shard at once.
+-- Citus coordinator, until its next poll). On Citus per enabled endpoint an index range of its
+-- pending deliveries (an ordered endpoint's oldest one counts), never a pass over every delivery:
+-- a coordinator runs it every 100 ms while idle, on every shard at once. On one server one pass
+-- with a hash join: the per-endpoint form made the worker 3-4x slower there (webhooks_out.sh,
+-- 271-372 against 1,090 deliveries/s, p99 119-1,478 against 21 ms).
 CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -671,15 +673,28 @@ BEGIN
   IF EXISTS (SELECT 1 FROM switchboard.outbound_state s WHERE s.paused) THEN
     RETURN NULL;
   END IF;
-  SELECT pg_catalog.min(n.due) INTO v_due
-    FROM switchboard.webhook_endpoints e
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(d.next_attempt_at ORDER BY d.seq))[1]
-                  ELSE pg_catalog.min(d.next_attempt_at) END AS due
-        FROM switchboard.webhook_deliveries d
-       WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
-         AND d.status OPERATOR(pg_catalog.=) 'pending') n
-   WHERE e.enabled;
+  IF NOT switchboard._outbox_distributed() THEN
+    SELECT pg_catalog.min(d.next_attempt_at) INTO v_due
+      FROM switchboard.webhook_deliveries d
+      JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
+                                          AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
+     WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND e.enabled
+       AND (NOT e.ordered OR NOT EXISTS (
+             SELECT 1 FROM switchboard.webhook_deliveries p
+              WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
+                AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+                AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq OPERATOR(pg_catalog.<) d.seq));
+  ELSE
+    SELECT pg_catalog.min(n.due) INTO v_due
+      FROM switchboard.webhook_endpoints e
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(d.next_attempt_at ORDER BY d.seq))[1]
+                    ELSE pg_catalog.min(d.next_attempt_at) END AS due
+          FROM switchboard.webhook_deliveries d
+         WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
+           AND d.status OPERATOR(pg_catalog.=) 'pending') n
+     WHERE e.enabled;
+  END IF;
   IF v_due IS NULL THEN
     RETURN NULL;
   END IF;
