@@ -774,7 +774,11 @@ void deliver_until_shutdown(bool poll) {
       polled = true;
       continue;
     } else {
-      wait_for_latch(static_cast<long>(std::min(due, 60.0) * 1000) + 1);
+      // until it is due, but no later than the next prune (a retry due in minutes must not hold
+      // back the retention's pruning)
+      double until_prune = static_cast<double>(pruned_at + prune_every() - std::time(nullptr));
+      wait_for_latch(static_cast<long>(std::clamp(std::min(due, until_prune), 0.0, 60.0) * 1000) +
+                     1);
     }
     claim_now = true;
   }
