@@ -16,17 +16,12 @@ EVENT_CALLS=${1:-2000}
 ROWS=${2:-100000}
 CALLS=${3:-1000000}
 
-ensure_packages
-build_all
-open_bench_instance bench-contacts-instance $((SB_TEST_PORT_BASE + 8)) "" switchboard_bench "load $(cut -d' ' -f1 /proc/loadavg)"
-q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
-cd "$SB_ROOT"
+contacts_bench_open bench-contacts-instance 8
 
 # 1. Events per second: each client folds its share of the shuffled stream into its own
 # organisation's calls (tests/integration/contacts_stream.bash), one transaction per event: 1 client
 # and 4 clients, with synchronous_commit on (every commit waits for its WAL flush) and off (the
 # function's own cost), side by side; and the storage's flush rate (pg_test_fsync, 8 kB writes).
-contacts_bench_orgs q
 contacts_stream_load q "$EVENT_CALLS"
 events=$(q -c "select count(*) from shuffled")
 org() { printf '00000000-0000-4000-8000-%012d' "$1"; }

@@ -12,12 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/contacts_stream.bash"
 
 ROWS=${1:-100000}
 ROUNDS=${2:-2}
-ensure_packages
-build_all
-open_bench_instance bench-contacts-import $((SB_TEST_PORT_BASE + 11)) "" switchboard_bench "load $(cut -d' ' -f1 /proc/loadavg)"
-q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
-cd "$SB_ROOT"
-contacts_bench_orgs q
+contacts_bench_open bench-contacts-import 11
 contacts_import_rows q "$ROWS"
 installed=$(q -c "select coalesce(array_to_string(proconfig, ', '), '') from pg_proc where proname = 'import_contacts'")
 import_once() {  # org: prints "wall cpu runqueue_wait temp_MB"

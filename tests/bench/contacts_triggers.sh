@@ -21,12 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/contacts_stream.bash"
 EVENT_CALLS=${1:-2000}
 ROUNDS=${2:-2}
 
-ensure_packages
-build_all
-open_bench_instance bench-contacts-triggers $((SB_TEST_PORT_BASE + 10)) "" switchboard_bench "load $(cut -d' ' -f1 /proc/loadavg)"
-q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
-cd "$SB_ROOT"
-contacts_bench_orgs q
+contacts_bench_open bench-contacts-triggers 10
 contacts_stream_load q "$EVENT_CALLS"
 events=$(q -c "select count(*) from shuffled")
 

@@ -3,6 +3,18 @@
 # Both take the psql function of the caller as their first argument (it runs psql -tA on the
 # caller's database); the organisations must exist.
 
+# Ensures: the build is current, a benchmark instance NAME is open at SB_TEST_PORT_BASE + OFFSET
+# with q() as its psql, the working directory is the repository and the benchmarks' 100
+# organisations exist (contacts_bench_orgs).
+contacts_bench_open() {
+  ensure_packages
+  build_all
+  open_bench_instance "$1" $((SB_TEST_PORT_BASE + $2)) "" switchboard_bench "load $(cut -d' ' -f1 /proc/loadavg)"
+  q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
+  cd "$SB_ROOT"
+  contacts_bench_orgs q
+}
+
 # Ensures: organisations 00000000-0000-4000-8000-000000000001 to ...100 exist (the benchmarks').
 contacts_bench_orgs() {
   "$1" <<'SQL' >/dev/null
