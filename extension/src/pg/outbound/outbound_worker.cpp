@@ -387,6 +387,7 @@ Query record_query = {
     {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
      TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
 Query next_query = {"select switchboard._next_delivery_in()", 0, {}};
+Query stats_query = {"select switchboard._refresh_outbox_stats()", 0, {}};
 Query prune_query = {
     "select CASE WHEN (SELECT s.paused FROM switchboard.outbound_state s) THEN 0"
     " ELSE switchboard._prune_webhooks($1) END",
@@ -400,8 +401,9 @@ constexpr int kPollMs = 5;               // the longest a wake-up waits while re
 constexpr long kIdleLingerSeconds = 60;  // an idle worker stays this long for the next commit
 constexpr long kCitusPollMs = 100;       // a Citus coordinator's look at an idle outbox
 constexpr std::int64_t kBusyClaimEveryMs = 250;
-constexpr std::size_t kRecordBatch = 50;    // results recorded together at the latest
-constexpr std::int64_t kRecordWaitMs = 10;  // the longest a result waits to be recorded
+constexpr std::size_t kRecordBatch = 50;           // results recorded together at the latest
+constexpr std::int64_t kRecordWaitMs = 10;         // the longest a result waits to be recorded
+constexpr std::int64_t kStatsCheckEveryMs = 1000;  // a look at the outbox's statistics
 
 // A claimed delivery while its request runs.
 struct Claimed {
@@ -514,6 +516,7 @@ class Deliverer {
     });
     timing_.claim_us += now_us() - started;
     ++timing_.claims;
+    if (n > 0) refresh_stats();
     return n;
   }
 
@@ -589,6 +592,16 @@ class Deliverer {
   }
 
  private:
+  // Ensures: while deliveries are claimed, the outbox's planner statistics are checked at most
+  // every kStatsCheckEveryMs (a look at pg_class), and refreshed when far behind its size (a
+  // burst into a young outbox would otherwise run on plans made while it was nearly empty).
+  void refresh_stats() {
+    std::int64_t now = now_ms();
+    if (now - stats_checked_ms_ < kStatsCheckEveryMs) return;
+    stats_checked_ms_ = now;
+    in_transaction([] { spi_query(stats_query, nullptr, nullptr, ReadMode::read_write); });
+  }
+
   static ob::BreakerSettings breaker() {
     ob::BreakerSettings b;
     b.failures_to_open = breaker_failures;
@@ -650,6 +663,7 @@ class Deliverer {
   std::map<std::uint64_t, Claimed> claimed_;
   std::vector<std::pair<Claimed, ob::Result>> finished_;  // not yet recorded
   std::int64_t first_finished_ms_ = 0;
+  std::int64_t stats_checked_ms_ = 0;
   std::uint64_t next_token_ = 0;
 };
 
