@@ -712,91 +712,143 @@ long prune_every() {
   return std::max(1L, std::min(kPruneEverySeconds, static_cast<long>(retention_s)));
 }
 
-// Ensures: this database's deliveries are made until none is queued for kIdleLingerSeconds, the
-// worker is asked to stop, or a utility statement needs its database alone.
-void deliver_until_shutdown(bool poll) {
-  Deliverer d;
-  bool claim_now = true;  // a first pass: what was queued (or in flight) before this start
-  std::int64_t claim_again_ms = 0;  // the latest time of the next claim
-  std::time_t pruned_at = 0, idle_since = 0;
-  bool polled = false;  // a coordinator's poll just waited: what it finds due is claimed at once
-  while (!ShutdownRequestPending && !asked_to_leave()) {
-    if (reload_if_asked()) d.reconfigure();
-    if (std::time(nullptr) - pruned_at >= prune_every()) {
-      prune_old_messages();
-      pruned_at = std::time(nullptr);
+// The delivery loop of one database's worker: claims what is due while there is room, follows
+// the requests in flight, and between them waits for a commit, a due retry or the next prune.
+class DeliveryLoop {
+ public:
+  explicit DeliveryLoop(bool poll) : poll_(poll) {}
+
+  // Ensures: this database's deliveries are made until none is queued for kIdleLingerSeconds,
+  // the worker is asked to stop, or a utility statement needs its database alone.
+  void run() {
+    while (!ShutdownRequestPending && !asked_to_leave() && step()) {
     }
-    bool room = static_cast<int>(d.in_flight()) < batch_size;
-    if (claim_now && room) {
-      int asked = batch_size - static_cast<int>(d.in_flight());
-      claim_now = static_cast<int>(d.claim(asked)) == asked;  // fewer: nothing more is due now
-      claim_again_ms = d.next_claim_ms();
-    }
+    d_.record_finished();  // results gathered but not recorded yet (else they are sent again)
+  }
+
+ private:
+  // One pass: claims, then follows the requests in flight or waits for what comes next; false
+  // when the worker should leave.
+  bool step() {
+    if (reload_if_asked()) d_.reconfigure();
+    prune_if_due();
+    bool room = claim_if_room();
     if (!PostmasterIsAlive()) guard([] { proc_exit(1); });  // WaitLatch is not reached below
-    if (d.in_flight() > 0) {
-      // A short poll: a commit's wake-up (the latch) is seen within kPollMs while requests run.
-      long wait = room ? std::clamp<long>(claim_again_ms - now_ms(), 0, kPollMs) : kPollMs;
-      if (d.collect(wait) > 0) claim_now = true;
-      if (MyLatch->is_set) guard([] { ResetLatch(MyLatch); }), claim_now = true;
-      if (now_ms() >= claim_again_ms) claim_now = true;
-      d.log_timing();
-      check_for_interrupts();
-      idle_since = 0;
-      continue;
+    if (d_.in_flight() > 0) {
+      follow_requests(room);
+      return true;
     }
-    if (claim_now) continue;
-    double due = d.next_due();
-    if (due < 0) {
-      // Nothing queued: wait for a commit's wake-up, and leave after kIdleLingerSeconds of it (a
-      // DROP DATABASE asks a worker to leave at once). A commit after unpublishing asks the
-      // launcher for a new worker; looked at once more after unpublishing, so none is missed.
-      if (idle_since == 0) idle_since = std::time(nullptr);
-      if (poll) {
-        wait_for_latch(kCitusPollMs);
-        polled = true;
-        continue;  // the next look is next_due's one query; a claim only when something is due
-      }
-      if (std::time(nullptr) - idle_since >= kIdleLingerSeconds) {
-        unpublish_latch(0, 0);
-        if (d.next_due() < 0) return;
-        publish_latch(MyDatabaseId);
-      } else {
-        wait_for_latch(std::min(kIdleLingerSeconds, prune_every()) * 1000L);
-        // distribute() wakes it: from then on the outbox is on the Citus workers
-        std::string mode = service_mode();
-        if (mode == "none") break;
-        poll = mode == "poll";
-        if (poll) use_one_connection_per_node();
-      }
-      claim_now = true;
-      continue;
+    if (claim_now_) return true;
+    double due = d_.next_due();
+    if (due < 0) return wait_while_idle();
+    idle_since_ = 0;
+    wait_until_due(due);
+    return true;
+  }
+
+  void prune_if_due() {
+    if (std::time(nullptr) - pruned_at_ < prune_every()) return;
+    prune_old_messages();
+    pruned_at_ = std::time(nullptr);
+  }
+
+  // Ensures: when a claim is wanted and fewer than batch_size requests run, what is due is
+  // claimed; true when there was room.
+  bool claim_if_room() {
+    bool room = static_cast<int>(d_.in_flight()) < batch_size;
+    if (claim_now_ && room) {
+      int asked = batch_size - static_cast<int>(d_.in_flight());
+      claim_now_ = static_cast<int>(d_.claim(asked)) == asked;  // fewer: nothing more is due now
+      claim_again_ms_ = d_.next_claim_ms();
     }
-    idle_since = 0;
-    if (due == 0 && polled) {
-      polled = false;  // found by a poll: claimed at once
-      claim_now = true;
-      continue;
+    return room;
+  }
+
+  // Ensures: finished requests are gathered (and recorded), waiting at most kPollMs, so a
+  // commit's wake-up (the latch) is seen within kPollMs while requests run.
+  void follow_requests(bool room) {
+    long wait = room ? std::clamp<long>(claim_again_ms_ - now_ms(), 0, kPollMs) : kPollMs;
+    if (d_.collect(wait) > 0) claim_now_ = true;
+    if (MyLatch->is_set) guard([] { ResetLatch(MyLatch); }), claim_now_ = true;
+    if (now_ms() >= claim_again_ms_) claim_now_ = true;
+    d_.log_timing();
+    check_for_interrupts();
+    idle_since_ = 0;
+  }
+
+  // Nothing queued: waits for a commit's wake-up, and leaves after kIdleLingerSeconds of it (a
+  // DROP DATABASE asks a worker to leave at once). A commit after unpublishing asks the launcher
+  // for a new worker; looked at once more after unpublishing, so none is missed. False: leave.
+  bool wait_while_idle() {
+    if (idle_since_ == 0) idle_since_ = std::time(nullptr);
+    if (poll_) {
+      wait_for_latch(kCitusPollMs);
+      polled_ = true;
+      return true;  // the next look is next_due's one query; a claim only when something is due
     }
-    polled = false;
+    if (std::time(nullptr) - idle_since_ >= kIdleLingerSeconds) {
+      unpublish_latch(0, 0);
+      if (d_.next_due() < 0) return false;
+      publish_latch(MyDatabaseId);
+    } else if (!wait_for_commit()) {
+      return false;
+    }
+    claim_now_ = true;
+    return true;
+  }
+
+  // Ensures: waited for a commit's wake-up (or the next prune), then looked at how the database
+  // is served now (distribute() wakes it: from then on the outbox is on the Citus workers);
+  // false when it is no longer served here.
+  bool wait_for_commit() {
+    wait_for_latch(std::min(kIdleLingerSeconds, prune_every()) * 1000L);
+    std::string mode = service_mode();
+    if (mode == "none") return false;
+    poll_ = mode == "poll";
+    if (poll_) use_one_connection_per_node();
+    return true;
+  }
+
+  // Ensures: waited until the next delivery is due in `due` seconds (0: due but not claimable
+  // yet), and a claim is wanted then.
+  void wait_until_due(double due) {
+    if (due == 0 && polled_) {
+      polled_ = false;  // found by a poll: claimed at once
+      claim_now_ = true;
+      return;
+    }
+    polled_ = false;
     if (due == 0) {
       // due but not claimable yet: held back by its endpoint's pacing, or locked by another
       // transaction
-      wait_for_latch(std::clamp<long>(d.next_claim_ms() - now_ms(), 1, 100));
-    } else if (poll) {
+      wait_for_latch(std::clamp<long>(d_.next_claim_ms() - now_ms(), 1, 100));
+    } else if (poll_) {
       // a coordinator keeps looking for new events while a retry waits
       wait_for_latch(std::min(static_cast<long>(due * 1000) + 1, kCitusPollMs));
-      polled = true;
-      continue;
+      polled_ = true;
+      return;
     } else {
       // until it is due, but no later than the next prune (a retry due in minutes must not hold
       // back the retention's pruning)
-      double until_prune = static_cast<double>(pruned_at + prune_every() - std::time(nullptr));
+      double until_prune = static_cast<double>(pruned_at_ + prune_every() - std::time(nullptr));
       wait_for_latch(static_cast<long>(std::clamp(std::min(due, until_prune), 0.0, 60.0) * 1000) +
                      1);
     }
-    claim_now = true;
+    claim_now_ = true;
   }
-  d.record_finished();  // results gathered but not recorded yet (else they are sent again)
+
+  Deliverer d_;
+  bool poll_;
+  bool claim_now_ = true;  // a first pass: what was queued (or in flight) before this start
+  std::int64_t claim_again_ms_ = 0;  // the latest time of the next claim
+  std::time_t pruned_at_ = 0, idle_since_ = 0;
+  bool polled_ = false;  // a coordinator's poll just waited: what it finds due is claimed at once
+};
+
+// Ensures: this database's deliveries are made until none is queued for kIdleLingerSeconds, the
+// worker is asked to stop, or a utility statement needs its database alone.
+void deliver_until_shutdown(bool poll) {
+  DeliveryLoop(poll).run();
 }
 
 }  // namespace
