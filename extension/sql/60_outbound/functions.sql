@@ -659,13 +659,20 @@ $$;
 
 -- Seconds until the next delivery the worker may claim is due (0 when one is due now), NULL when
 -- none is queued or delivery is paused: the worker then sleeps until a commit wakes it (on a
--- Citus coordinator, until its next poll). On Citus per enabled endpoint an index range of its
--- pending deliveries (an ordered endpoint's oldest one counts), never a pass over every delivery:
--- a coordinator runs it every 100 ms while idle, on every shard at once. On one server one pass
--- with a hash join: the per-endpoint form made the worker 3-4x slower there (webhooks_out.sh,
--- 271-372 against 1,090 deliveries/s, p99 119-1,478 against 21 ms).
+-- Citus coordinator, until its next poll). Per enabled endpoint an index range of its pending
+-- deliveries (an ordered endpoint's oldest one counts), never a pass over every delivery: the
+-- worker runs it whenever nothing is in flight (after each event at a low rate), and a Citus
+-- coordinator every 100 ms while idle, on every shard at once. On one server it was one pass with
+-- a hash join over the whole outbox, delivered rows included (1.4 ms at 23,000 deliveries, 83 ms
+-- at 102,000; session 9 measured this per-endpoint form 3-4x slower, on plans made before the
+-- outbox had statistics: see _refresh_outbox_stats).
 CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
-  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  -- the index range whatever the statistics say: sampled during a burst they show many
+  -- deliveries pending, and the plan then read the whole outbox per endpoint (webhooks_out.sh's
+  -- 200 events/s: 3.3 ms a call at 23,000 deliveries, by a sequential or a bitmap scan); no JIT
+  -- for the penalty that puts on the scan of webhook_endpoints (62 ms of compiling a call)
+  SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off AS $$
 DECLARE
   v_due timestamptz;
 BEGIN
@@ -673,28 +680,16 @@ BEGIN
   IF EXISTS (SELECT 1 FROM switchboard.outbound_state s WHERE s.paused) THEN
     RETURN NULL;
   END IF;
-  IF NOT switchboard._outbox_distributed() THEN
-    SELECT pg_catalog.min(d.next_attempt_at) INTO v_due
-      FROM switchboard.webhook_deliveries d
-      JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) d.org_id
-                                          AND e.id OPERATOR(pg_catalog.=) d.endpoint_id
-     WHERE d.status OPERATOR(pg_catalog.=) 'pending' AND e.enabled
-       AND (NOT e.ordered OR NOT EXISTS (
-             SELECT 1 FROM switchboard.webhook_deliveries p
-              WHERE p.org_id OPERATOR(pg_catalog.=) d.org_id
-                AND p.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-                AND p.status OPERATOR(pg_catalog.=) 'pending' AND p.seq OPERATOR(pg_catalog.<) d.seq));
-  ELSE
-    SELECT pg_catalog.min(n.due) INTO v_due
-      FROM switchboard.webhook_endpoints e
-      CROSS JOIN LATERAL (
-        SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(d.next_attempt_at ORDER BY d.seq))[1]
-                    ELSE pg_catalog.min(d.next_attempt_at) END AS due
-          FROM switchboard.webhook_deliveries d
-         WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
-           AND d.status OPERATOR(pg_catalog.=) 'pending') n
-     WHERE e.enabled;
-  END IF;
+  PERFORM switchboard._outbox_distributed();  -- on Citus: custom plans (the organisation known)
+  SELECT pg_catalog.min(n.due) INTO v_due
+    FROM switchboard.webhook_endpoints e
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(d.next_attempt_at ORDER BY d.seq))[1]
+                  ELSE pg_catalog.min(d.next_attempt_at) END AS due
+        FROM switchboard.webhook_deliveries d
+       WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
+         AND d.status OPERATOR(pg_catalog.=) 'pending') n
+   WHERE e.enabled;
   IF v_due IS NULL THEN
     RETURN NULL;
   END IF;
@@ -702,25 +697,29 @@ BEGIN
 END
 $$;
 
--- Ensures: the outbox's planner statistics are not far behind its size: when webhook_deliveries
--- has grown past twice the pages its last ANALYZE saw (or was never analyzed) and past 64 pages,
--- it and webhook_messages are analyzed now (SKIP_LOCKED: never waits for autovacuum). True when
--- they were. The delivery worker calls it while a backlog is claimed in full batches. A burst into
--- a young outbox otherwise runs on plans made while it was nearly empty (the worker's generic
--- plans, the foreign-key check of each attempt) until autovacuum's next look, up to a minute
--- later: sequential scans of the whole outbox per batch, each lookup by key a pass over the
--- endpoint's delivered rows (webhooks_out.sh, 20,000 events: 1,100 deliveries/s and 550 us of
--- worker CPU each, against 5,600/s and 92 us once analyzed). On Citus the shards' own nodes
--- analyze them.
+-- Ensures: the outbox's planner statistics are not far behind it: when webhook_deliveries has
+-- grown past twice the pages its last ANALYZE saw (or was never analyzed) and past 64 pages, or
+-- more than half its rows (and over 1,000) changed since, it and webhook_messages are analyzed
+-- now (SKIP_LOCKED: never waits for autovacuum). True when they were. The delivery worker calls
+-- it at most once a second while it claims. A burst into a young outbox otherwise runs on plans
+-- made while it was nearly empty (the worker's generic plans, the foreign-key check of each
+-- attempt) until autovacuum's next look, up to a minute later: sequential scans of the whole
+-- outbox per batch, each lookup by key a pass over the endpoint's delivered rows
+-- (webhooks_out.sh, 20,000 events: 1,100 deliveries/s and 550 us of worker CPU each, against
+-- 7,154/s and 67 us); and after a burst, on statistics that show every delivery pending, the
+-- next-due check read the whole outbox (6.6 ms a call at 23,000 deliveries, against 0.1 ms).
+-- On Citus the shards' own nodes analyze them.
 CREATE FUNCTION switchboard._refresh_outbox_stats() RETURNS boolean
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF switchboard._outbox_distributed() OR NOT EXISTS (
        SELECT 1 FROM pg_catalog.pg_class c
         WHERE c.oid OPERATOR(pg_catalog.=) 'switchboard.webhook_deliveries'::pg_catalog.regclass
-          AND pg_catalog.pg_relation_size(c.oid)
-              OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::pg_catalog.int8
-              > 2 * GREATEST(c.relpages, 0) + 64) THEN
+          AND (pg_catalog.pg_relation_size(c.oid)
+                 OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::pg_catalog.int8
+                 > 2 * GREATEST(c.relpages, 0) + 64
+               OR pg_catalog.pg_stat_get_mod_since_analyze(c.oid)
+                  > GREATEST(c.reltuples, 0) / 2 + 1000)) THEN
     RETURN false;
   END IF;
   ANALYZE (SKIP_LOCKED) switchboard.webhook_deliveries, switchboard.webhook_messages;

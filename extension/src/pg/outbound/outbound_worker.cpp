@@ -980,6 +980,9 @@ SB_WORKER_MAIN(sb_outbound_worker_main) {
   // only sends a delivery again, with the same webhook-id. The messages themselves were made
   // durable by the business transaction that wrote them.
   sb::pg::guard([] { SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE); });
+  // Its statements are short lookups; a plan whose estimate crossed jit_above_cost (a stale
+  // estimate of the pending rows) was compiled on every call: 10 functions per next-due check.
+  sb::pg::guard([] { SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE); });
   std::string mode = sb::pg::service_mode();
   if (mode == "none") return;
   if (mode == "poll") sb::pg::use_one_connection_per_node();
