@@ -40,6 +40,22 @@ one_on=$(fold on 1 1) one_off=$(fold off 1 2) four_on=$(fold on 4 3) four_off=$(
 # at least commit_siblings other transactions are open.
 group_delay=1000
 four_group=$(fold on 4 11 "-c commit_delay=$group_delay -c commit_siblings=1")
+# The bound of durable commits on this storage for the same loop: each client inserts one row into
+# a plain table (no key, index or trigger) and commits, as many times as it folds events above,
+# synchronous_commit on, 1 and 4 clients side by side.
+q -c "create table plain_commits (n int)" >/dev/null
+plain() {  # clients: "commits/s"
+  local k pids=() start
+  start=$(date +%s.%N)
+  for k in $(seq 1 "$1"); do
+    PGOPTIONS="-c synchronous_commit=on" q -c "do \$\$ begin for i in 1..$((events / $1)) loop
+      insert into plain_commits values (i); commit; end loop; end \$\$" >/dev/null &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  echo "$start $(date +%s.%N)" | awk -v n="$events" '{printf "%.0f", n / ($2 - $1)}'
+}
+plain_one=$(plain 1) plain_four=$(plain 4)
 flushes=$(as_pg "$PG_BIN/pg_test_fsync" -s 2 -f "$BENCH_HOME/fsync.test" 2>/dev/null |
   awk '/one 8kB write/ {on = 1} on && /^ +fdatasync / {print $2; exit}')
 
@@ -112,6 +128,7 @@ printf '| record_call_event, 4 clients, synchronous_commit on / off | %s / %s ev
 printf '| record_call_event, 4 clients, synchronous_commit on, commit_delay %s µs (commit_siblings 1) | %s events/s | |\n' "$group_delay" "$(r "$four_group")"
 printf '| backend CPU per event (the function, its triggers, the commit and the replay loop), 1 / 4 clients, sync off | %s / %s µs | |\n' "$(c "$one_off")" "$(c "$four_off")"
 printf '| what %s idle cores would fold at that CPU cost (sync off, 4 clients) | %s events/s | 5,000/s |\n' "$cores" "$(awk -v c="$(c "$four_off")" -v n="$cores" 'BEGIN {printf "%.0f", n * 1e6 / c}')"
+printf '| the bound: a one-row INSERT into a plain table per transaction, same loop, synchronous_commit on, 1 / 4 clients | %s / %s commits/s | |\n' "$plain_one" "$plain_four"
 printf '| the storage: 8 kB writes + fdatasync per second (pg_test_fsync), the bound of durable commits | %s ops/s | |\n' "${flushes:-?}"
 import_row() {  # label "wall cpu runq wal checkpoints"
   local v=($2)
