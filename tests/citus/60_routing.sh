@@ -84,3 +84,11 @@ if [[ $got == *"organization not found"* ]]; then
 else
   failed "the service role's add_member on an unknown organisation: $got"
 fi
+# A member's own UPDATE of its organisation (a reference table the tenant tables have foreign keys
+# to) through the coordinator: the policies read the caller's memberships first, over every shard
+# of organization_members, now over one connection per node. Read in parallel, Citus refused the
+# UPDATE after it ("cannot modify table organizations because there was a parallel operation on a
+# distributed table").
+check "an admin's UPDATE of its organisation through the coordinator" 1 0 \
+  "select '$(as_request "$admin3" "with u as (update switchboard.organizations set timezone = timezone
+                                     where id = '$org3' returning 1) select count(*) from u")'"

@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 }
@@ -73,13 +74,39 @@ Query* membership_query_here() {
   return &membership_query;
 }
 
+// Ensures: the rows of `query` over the shards of a distributed organization_members read over one
+// connection per node (citus.multi_shard_modify_mode 'sequential' for the read only). A parallel
+// read there would make Citus refuse a later change of `organizations` in the transaction (a
+// reference table the tenant tables have foreign keys to: "cannot modify table organizations
+// because there was a parallel operation on a distributed table"), such as a member's UPDATE of
+// it, whose policies read the caller's memberships first.
+TextRows read_sequentially(Query& query, const Datum* args) {
+  int nest_level = 0;
+  guard([&] {
+    nest_level = NewGUCNestLevel();
+    set_config_option("citus.multi_shard_modify_mode", "sequential", PGC_USERSET, PGC_S_SESSION,
+                      GUC_ACTION_SAVE, true, 0, false);
+  });
+  TextRows rows;
+  try {
+    rows = spi_query(query, args, nullptr, ReadMode::fresh);
+  } catch (...) {
+    guard([&] { AtEOXact_GUC(false, nest_level); });
+    throw;
+  }
+  guard([&] { AtEOXact_GUC(true, nest_level); });
+  return rows;
+}
+
 Memberships load_memberships(const Uuid& user) {
   pg_uuid_t key;
   memcpy(key.data, user.bytes.data(), 16);
   Datum args[1] = {UUIDPGetDatum(&key)};
   Query* query = membership_query_here();
   if (!query) return {};
-  TextRows rows = spi_query(*query, args, nullptr, ReadMode::fresh);
+  TextRows rows = query == &membership_query && table_hashed(OrgTable::members)
+                      ? read_sequentially(*query, args)
+                      : spi_query(*query, args, nullptr, ReadMode::fresh);
   Memberships list;
   for (uint64 i = 0; i < rows.count; ++i) {
     std::optional<Uuid> org = parse_uuid(rows.at(i, 0));
