@@ -92,3 +92,28 @@ fi
 check "an admin's UPDATE of its organisation through the coordinator" 1 0 \
   "select '$(as_request "$admin3" "with u as (update switchboard.organizations set timezone = timezone
                                      where id = '$org3' returning 1) select count(*) from u")'"
+# A member removed on the workers loses what the policies of a coordinator's table gave them, in a
+# session that read its memberships before (a pooled connection): the coordinator keeps them for a
+# client's statement only, since the workers' invalidations never reach it. Before, the removed
+# viewer kept seeing the row for the rest of the session. Then the same within one transaction.
+stale_viewer=e0000000-0000-4000-8000-0000000000a5
+citus_psql 0 -q -c "set client_min_messages = warning" \
+  -c "create table public.routing_leads (id int primary key, org_id uuid not null)" \
+  -c "insert into public.routing_leads values (1, '$org3')" \
+  -c "select switchboard.protect('public.routing_leads')" \
+  -c "grant select on public.routing_leads to authenticated" \
+  -c "insert into switchboard.organization_members (org_id, user_id, role) values ('$org3', '$stale_viewer', 'viewer')" >/dev/null
+remove_viewer="delete from switchboard.organization_members where org_id = '$org3' and user_id = '$stale_viewer'"
+got=$(citus_psql 0 -tA -c "set role authenticated" \
+  -c "select set_config('request.jwt.claims', '{\"sub\": \"$stale_viewer\"}', false) is null" \
+  -c "select count(*) from public.routing_leads" \
+  -c "\\! psql -X -q -h ${CITUS_HOME[0]} -p ${CITUS_PORT[0]} -U postgres -d $CITUS_DB -c \"$remove_viewer\"" \
+  -c "select count(*) from public.routing_leads" 2>&1 | tr '\n' ' ')
+check "a member removed in another session loses a coordinator table's rows at once" "f 1 0 " 0 "select '$got'"
+got=$(citus_psql 0 -tA -c "insert into switchboard.organization_members (org_id, user_id, role) values ('$org3', '$stale_viewer', 'viewer')" \
+  -c "begin" -c "set local role authenticated" \
+  -c "select set_config('request.jwt.claims', '{\"sub\": \"$stale_viewer\"}', true) is null" \
+  -c "select count(*) from public.routing_leads" -c "reset role" -c "$remove_viewer" \
+  -c "set local role authenticated" -c "select count(*) from public.routing_leads" -c "rollback" 2>&1 | tr '\n' ' ')
+check "a member removed in the same transaction loses a coordinator table's rows at once" "f 1 0 " 0 "select '$got'"
+citus_psql 0 -q -c "drop table public.routing_leads" -c "$remove_viewer"

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 extern "C" {
+#include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -117,12 +118,26 @@ Memberships load_memberships(const Uuid& user) {
   return list;
 }
 
+// Ensures: in a client's session on a Citus node (the coordinator), the memberships read are kept
+// for the client's statement only. They change on the workers holding the shards, whose
+// invalidations never reach this backend: before, a member removed there kept what the policies of
+// a coordinator's table gave them for the rest of the session (its pooled connection).
+void forget_changed_elsewhere() {
+  static TimestampTz read_in = 0;
+  if (citus_internal_backend() || !table_hashed(OrgTable::members)) return;
+  TimestampTz statement = GetCurrentStatementStartTimestamp();
+  if (statement == read_in) return;
+  cache().clear();
+  read_in = statement;
+}
+
 }  // namespace
 
 const Memberships& caller_memberships() {
   static const Memberships none;
   std::optional<Uuid> user = caller_user();
   if (!user) return none;
+  forget_changed_elsewhere();
   if (const Memberships* hit = cache().find(*user)) return *hit;
   bool keep = false;
   static Memberships uncached;
@@ -135,6 +150,7 @@ const Memberships& caller_memberships() {
 std::optional<Role> caller_role_in(const Uuid& org) {
   std::optional<Uuid> user = caller_user();
   if (!user) return std::nullopt;
+  forget_changed_elsewhere();
   if (const Memberships* hit = cache().find(*user)) return role_in(*hit, org);
   if (!table_hashed(OrgTable::members)) return role_in(caller_memberships(), org);
   pg_uuid_t keys[2];
