@@ -116,9 +116,25 @@ SELECT count(switchboard.set_subscription(o.id, s.tier)) AS subscriptions
   FROM seed_tier s
   JOIN switchboard.organizations o ON o.slug = 'ent-cat-' || s.seed_rank;
 
-CREATE FUNCTION pg_temp.org_of(tier text) RETURNS uuid LANGUAGE sql AS $$
-  SELECT o.id FROM switchboard.organizations o JOIN seed_tier s ON o.slug = 'ent-cat-' || s.seed_rank
-   WHERE s.tier = org_of.tier
+-- (PL/pgSQL, and the subscription read by itself: Citus plans no SQL-language function with
+-- parameters, joins no distributed table with a temporary one, and runs no pg_temp function on a
+-- worker.)
+CREATE FUNCTION pg_temp.org_of(tier text) RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+  rank int := (SELECT s.seed_rank FROM seed_tier s WHERE s.tier = org_of.tier);
+BEGIN
+  RETURN (SELECT o.id FROM switchboard.organizations o WHERE o.slug = 'ent-cat-' || rank);
+END
+$$;
+-- The subscription of the organisation on `tier`.
+CREATE FUNCTION pg_temp.sub_of(tier text) RETURNS switchboard.subscriptions LANGUAGE plpgsql AS $$
+DECLARE
+  org uuid := pg_temp.org_of(tier);
+  sub switchboard.subscriptions;
+BEGIN
+  SELECT * INTO sub FROM switchboard.subscriptions s WHERE s.org_id = org;
+  RETURN sub;
+END
 $$;
 
 -- The sync trigger's effective_features equal the expected grants.
@@ -127,7 +143,7 @@ SELECT s.tier, cardinality(switchboard.feature_keys(sub.effective_features)) AS 
        AND switchboard.feature_keys(sub.effective_features) <@ (SELECT array_agg(e.feature) FROM expected_grant e WHERE e.tier = s.tier)
          AS equals_expected,
        sub.effective_limits
-  FROM seed_tier s JOIN switchboard.subscriptions sub ON sub.org_id = pg_temp.org_of(s.tier)
+  FROM seed_tier s CROSS JOIN LATERAL pg_temp.sub_of(s.tier) AS sub
  ORDER BY s.seed_rank;
 
 -- feature_matrix: one key per catalog feature; true exactly for the expected grants.
@@ -210,15 +226,18 @@ SELECT r.api_role,
 -- Adding a feature is an INSERT: the same session sees a new feature, its grants and a new tier
 -- at once (its caches were warm from the queries above), and subscriptions are resynced.
 --
-CREATE FUNCTION pg_temp.answer(tier text, feature text) RETURNS text LANGUAGE sql AS $$
-  SELECT format('%s %s limit=%s upgrade=%s has=%s matrix=%s effective=%s',
+CREATE FUNCTION pg_temp.answer(tier text, feature text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  o uuid := pg_temp.org_of(tier);
+  c jsonb := switchboard.check_feature(o, feature);
+BEGIN
+  RETURN format('%s %s limit=%s upgrade=%s has=%s matrix=%s effective=%s',
                 c ->> 'hasAccess', c ->> 'reason', coalesce(c ->> 'limit', '-'),
                 coalesce(c ->> 'upgradeTier', '-'),
                 switchboard.has_feature(o, answer.feature),
                 coalesce(switchboard.feature_matrix(o) ->> answer.feature, 'absent'),
-                (SELECT answer.feature = ANY (switchboard.feature_keys(s.effective_features)) FROM switchboard.subscriptions s
-                  WHERE s.org_id = o))
-    FROM pg_temp.org_of(tier) AS o, switchboard.check_feature(o, feature) AS c
+                answer.feature = ANY (switchboard.feature_keys((pg_temp.sub_of(tier)).effective_features)));
+END
 $$;
 SELECT s.tier, pg_temp.answer(s.tier, 'call_summaries') AS before_insert
   FROM seed_tier s WHERE s.seed_rank IN (1, 3, 7) ORDER BY s.seed_rank;
@@ -242,18 +261,15 @@ VALUES ('sms_segments', 'SMS segments', 'usage', 'metered', 'segment');
 INSERT INTO switchboard.plan_tier_features (tier, feature, usage_limit, period, mode)
 VALUES ('broadcast_starter', 'sms_segments', 100, 'day', 'hard');
 SELECT s.tier, pg_temp.answer(s.tier, 'sms_segments') AS metered_granted,
-       (SELECT effective_limits -> 'sms_segments' FROM switchboard.subscriptions
-         WHERE org_id = pg_temp.org_of(s.tier)) AS effective_limit
+       (pg_temp.sub_of(s.tier)).effective_limits -> 'sms_segments' AS effective_limit
   FROM seed_tier s WHERE s.seed_rank IN (1, 2) ORDER BY s.seed_rank;
 UPDATE switchboard.plan_tier_features SET usage_limit = 250
  WHERE tier = 'broadcast_starter' AND feature = 'sms_segments';
 SELECT pg_temp.answer('broadcast_starter', 'sms_segments') AS limit_raised,
-       (SELECT effective_limits -> 'sms_segments' FROM switchboard.subscriptions
-         WHERE org_id = pg_temp.org_of('broadcast_starter')) AS effective_limit;
+       (pg_temp.sub_of('broadcast_starter')).effective_limits -> 'sms_segments' AS effective_limit;
 DELETE FROM switchboard.plan_tier_features WHERE tier = 'broadcast_starter' AND feature = 'sms_segments';
 SELECT pg_temp.answer('broadcast_starter', 'sms_segments') AS grant_withdrawn,
-       (SELECT effective_limits ? 'sms_segments' FROM switchboard.subscriptions
-         WHERE org_id = pg_temp.org_of('broadcast_starter')) AS still_in_effective_limits;
+       (pg_temp.sub_of('broadcast_starter')).effective_limits ? 'sms_segments' AS still_in_effective_limits;
 
 -- A tier's overage rate is data too: the next check reports the new rate.
 SELECT switchboard.check_feature(pg_temp.org_of('broadcast_starter'), 'calls') ->> 'overageRate'
@@ -280,7 +296,7 @@ SELECT pg_temp.answer('broadcast_starter', 'call_summaries') AS new_tier_boolean
 UPDATE switchboard.plan_tiers SET key = 'regress_tier_renamed' WHERE key = 'regress_tier';
 SELECT s.tier, switchboard.check_feature(s.org_id, 'calls') ->> 'plan' AS plan_after_rename,
        switchboard.has_feature(s.org_id, 'call_summaries') AS still_granted
-  FROM switchboard.subscriptions s WHERE s.org_id = pg_temp.org_of('broadcast_starter');
+  FROM pg_temp.sub_of('broadcast_starter') AS s;
 SELECT switchboard.set_subscription(pg_temp.org_of('broadcast_starter'), 'broadcast_starter') IS NOT NULL
          AS moved_back;
 DELETE FROM switchboard.plan_tiers WHERE key LIKE 'regress_tier%';
@@ -302,7 +318,7 @@ SELECT count(*) FILTER (WHERE NOT (switchboard.feature_keys(sub.effective_featur
          AS subscriptions_off_the_seed_set,
        (SELECT count(*) FROM switchboard.features) AS catalog_features,
        (SELECT count(*) FROM switchboard.plan_tier_features) AS catalog_grants
-  FROM seed_tier s JOIN switchboard.subscriptions sub ON sub.org_id = pg_temp.org_of(s.tier);
+  FROM seed_tier s CROSS JOIN LATERAL pg_temp.sub_of(s.tier) AS sub;
 
 -- Clean up.
 DELETE FROM switchboard.organizations WHERE slug LIKE 'ent-cat-%';

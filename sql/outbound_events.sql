@@ -22,7 +22,7 @@ BEGIN
       FROM switchboard.webhook_messages m
      WHERE m.org_id = '61000000-0000-4000-8000-00000000000a'
        AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.id = m.id)
-     ORDER BY m.created_at, m.event_type, m.id;  -- ids follow the emitting order
+     ORDER BY m.created_at, m.event_type, m.body;  -- one order for events of one transaction
   INSERT INTO seen SELECT m.id FROM switchboard.webhook_messages m ON CONFLICT DO NOTHING;
 END
 $$;

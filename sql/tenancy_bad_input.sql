@@ -47,14 +47,15 @@ $$;
 
 -- Runs stmt as api_role (NULL: stay superuser) with the claims text (NULL: none), keeping its
 -- effect when it succeeds. Returns a SELECT's value ('NULL' for null), 'N rows' for other
--- statements, or 'SQLSTATE: message (detail)'; and whether pg_temp.state() is unchanged. In stmt,
--- {xxxxx} stands for the uuid '30000000-0000-4000-8000-0000000xxxxx': the organisations are {0000a}
--- and {0000b}, {000ff} does not exist, users are {a0001} (viewer), {a0004} (admin), {a0005} (owner).
-CREATE FUNCTION pg_temp.try(api_role text, claims text, stmt text, OUT outcome text,
-                            OUT unchanged boolean)
+-- statements, or 'SQLSTATE: message (detail)'. In stmt, {xxxxx} stands for the uuid
+-- '30000000-0000-4000-8000-0000000xxxxx': the organisations are {0000a} and {0000b}, {000ff} does
+-- not exist, users are {a0001} (viewer), {a0004} (admin), {a0005} (owner). A message naming a
+-- Citus shard ("organizations_102012") names its table: through a Citus coordinator, a statement
+-- the coordinator sends on fails with the worker's message, which names the shard.
+CREATE FUNCTION pg_temp.attempt_outcome(api_role text, claims text, stmt text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
-  before text := pg_temp.state();
+  outcome text;
   n bigint;
   detail text;
 BEGIN
@@ -76,9 +77,39 @@ BEGIN
     PERFORM set_config('request.jwt.claims', '', true);
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-    outcome := SQLSTATE || ': ' || SQLERRM || coalesce(' (' || nullif(detail, '') || ')', '');
+    outcome := SQLSTATE || ': ' || regexp_replace(SQLERRM, 'relation "(\w+)_[0-9]{6,}"', 'relation "\1"')
+               || coalesce(' (' || nullif(detail, '') || ')', '');
   END;
+  RETURN outcome;
+END
+$$;
+-- pg_temp.attempt_outcome, and whether pg_temp.state() is unchanged by it.
+CREATE FUNCTION pg_temp.try(api_role text, claims text, stmt text, OUT outcome text,
+                            OUT unchanged boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  before text := pg_temp.state();
+BEGIN
+  outcome := pg_temp.attempt_outcome(api_role, claims, stmt);
   unchanged := pg_temp.state() IS NOT DISTINCT FROM before;
+END
+$$;
+-- The same for several statements, each in a transaction of its own, as a request is (on Citus a
+-- transaction may not reach a placement as two different users, even after the first rolled
+-- back): \gexec runs the two statements pg_temp.one_by_one(ord, label, api_role, claims, stmt)
+-- makes for each attempt, and the outcomes are then listed from try_answers. Whether
+-- pg_temp.state() is unchanged is compared, in a transaction of its own, with the state kept in
+-- try_before.
+CREATE TEMP TABLE try_answers (ord int, label text, outcome text, unchanged boolean);
+CREATE TEMP TABLE try_before (state text);
+CREATE FUNCTION pg_temp.one_by_one(ord int, label text, api_role text, claims text, stmt text,
+                                   OUT run text, OUT compare text)
+LANGUAGE plpgsql AS $$
+BEGIN
+  run := format('INSERT INTO try_answers VALUES (%s, %L, pg_temp.attempt_outcome(%L, %L, %L))',
+                ord, label, api_role, claims, stmt);
+  compare := format('UPDATE try_answers SET unchanged = pg_temp.state() IS NOT DISTINCT FROM '
+                    '(SELECT state FROM try_before) WHERE ord = %s', ord);
 END
 $$;
 
@@ -235,7 +266,8 @@ SELECT t.label, r.outcome, r.unchanged
 -- A membership keeps its organisation and user (22023), whoever updates it; clients may update
 -- only the role column (42501).
 --
-SELECT t.label, r.outcome, r.unchanged
+INSERT INTO try_before SELECT pg_temp.state();
+SELECT o.*
   FROM (VALUES
     (1, 'superuser changes user_id', NULL,
      'UPDATE switchboard.organization_members SET user_id = {a0002} WHERE user_id = {a0001}'),
@@ -248,13 +280,18 @@ SELECT t.label, r.outcome, r.unchanged
     (5, 'owner changes org_id', 'authenticated',
      'UPDATE switchboard.organization_members SET org_id = {000ff} WHERE user_id = {a0001}'))
     AS t (ord, label, api_role, stmt),
-    LATERAL pg_temp.try(t.api_role, '{"sub": "30000000-0000-4000-8000-0000000a0005"}', t.stmt) r
- ORDER BY t.ord;
+    LATERAL pg_temp.one_by_one(t.ord, t.label, t.api_role, '{"sub": "30000000-0000-4000-8000-0000000a0005"}', t.stmt) o
+ ORDER BY t.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT label, outcome, unchanged FROM try_answers ORDER BY ord;
+TRUNCATE try_answers;
 
 --
 -- Organisation fields an admin may update still obey their checks.
 --
-SELECT t.label, r.outcome, r.unchanged
+SELECT o.*
   FROM (VALUES
     (1, 'unknown time zone',
      'UPDATE switchboard.organizations SET timezone = ''Mars/Olympus_Mons'' WHERE slug = ''bad-input'''),
@@ -267,8 +304,12 @@ SELECT t.label, r.outcome, r.unchanged
     (5, 'null is_active',
      'UPDATE switchboard.organizations SET is_active = NULL WHERE slug = ''bad-input'''))
     AS t (ord, label, stmt),
-    LATERAL pg_temp.try('authenticated', '{"sub": "30000000-0000-4000-8000-0000000a0004"}', t.stmt) r
- ORDER BY t.ord;
+    LATERAL pg_temp.one_by_one(t.ord, t.label, 'authenticated', '{"sub": "30000000-0000-4000-8000-0000000a0004"}', t.stmt) o
+ ORDER BY t.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT label, outcome, unchanged FROM try_answers ORDER BY ord;
 
 -- The session is still usable and nothing changed.
 SELECT pg_temp.state() AS state_after;

@@ -84,18 +84,56 @@ LANGUAGE sql AS $$
                               ELSE format(o.stmt, u.other_org_id, u.org_id) END)
 $$;
 
+-- Each row's attempts in a transaction of their own, as a request is (on Citus a transaction may
+-- not reach a placement as two different users, also after the first rolled back): a query makes
+-- one INSERT of a row's cells into mx_rows per row (and one UPDATE for its last cell), with the
+-- attempts' calls as SQL text (pg_temp.call), \gexec runs them, and the rows are then listed from
+-- mx_rows in order.
+CREATE TEMP TABLE mx_rows (ord bigint, cells text[]);
+CREATE FUNCTION pg_temp.call(fn text, VARIADIC args text[]) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN format('pg_temp.%s(%s)', fn, (SELECT string_agg(quote_nullable(a), ', ') FROM unnest(args) a));
+END
+$$;
+CREATE FUNCTION pg_temp.row_insert(ord bigint, VARIADIC cells text[]) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN format('INSERT INTO mx_rows VALUES (%s, ARRAY[%s])', ord, array_to_string(cells, ', '));
+END
+$$;
+-- The last cell of a row, in a transaction of its own (an attempt on the other organisation after
+-- one on the member's own).
+CREATE FUNCTION pg_temp.row_append(ord bigint, cell text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN format('UPDATE mx_rows SET cells = cells || %s WHERE ord = %s', cell, ord);
+END
+$$;
+
 -- Members on public.leads (protect() defaults: select viewer, insert manager, update agent,
 -- delete admin); "move away" updates the target's rows to belong to the other organisation.
-SELECT u.label AS "user", o.op, pg_temp.as_member(u, o, true) AS "own org",
-       pg_temp.as_member(u, o, false) AS "other org"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY u.org_label, u.role, o.ord),
+         quote_literal(u.label), quote_literal(o.op),
+         pg_temp.call('as_member', u::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY u.org_label, u.role, o.ord), pg_temp.call('as_member', u::text, o::text, 'false'))
   FROM mx_user u JOIN mx_op o ON o.tbl = 'leads'
- ORDER BY u.org_label, u.role, o.ord;
+ ORDER BY u.org_label, u.role, o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS "user", cells[2] AS op, cells[3] AS "own org", cells[4] AS "other org"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
 -- Without a filter, a member sees exactly the rows of their own organisation.
-SELECT u.label AS "user",
-       pg_temp.attempt('authenticated', jsonb_build_object('sub', u.user_id, 'role', 'authenticated'),
-                       'SELECT string_agg(name, '', '' ORDER BY id) FROM public.leads') AS visible
-  FROM mx_user u ORDER BY u.org_label, u.role;
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY u.org_label, u.role), quote_literal(u.label),
+         pg_temp.call('attempt', 'authenticated', jsonb_build_object('sub', u.user_id, 'role', 'authenticated')::text,
+                       'SELECT string_agg(name, '', '' ORDER BY id) FROM public.leads'))
+  FROM mx_user u ORDER BY u.org_label, u.role
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS "user", cells[2] AS visible FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
 -- Callers that are not members: anon (no privileges on public.leads), a signed-in stranger,
 -- authenticated without a sub; and the service role and the superuser, which reach everything.
@@ -118,18 +156,34 @@ LANGUAGE sql AS $$
                                                   '10000000-0000-4000-8000-00000000000a') END)
 $$;
 
-SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
-       pg_temp.as_caller(c, o, false) AS "org B"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY c.ord, o.ord),
+         quote_literal(c.caller), quote_literal(o.op),
+         pg_temp.call('as_caller', c::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY c.ord, o.ord), pg_temp.call('as_caller', c::text, o::text, 'false'))
   FROM mx_caller c JOIN mx_op o ON o.tbl = 'leads'
- ORDER BY c.ord, o.ord;
+ ORDER BY c.ord, o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS caller, cells[2] AS op, cells[3] AS "org A", cells[4] AS "org B"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
 -- With privileges, anon still reaches no rows.
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.leads TO anon;
-SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
-       pg_temp.as_caller(c, o, false) AS "org B"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY o.ord),
+         quote_literal(c.caller), quote_literal(o.op),
+         pg_temp.call('as_caller', c::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY o.ord), pg_temp.call('as_caller', c::text, o::text, 'false'))
   FROM mx_caller c JOIN mx_op o ON o.tbl = 'leads'
  WHERE c.caller = 'anon'
- ORDER BY o.ord;
+ ORDER BY o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS caller, cells[2] AS op, cells[3] AS "org A", cells[4] AS "org B"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 REVOKE ALL ON public.leads FROM anon;
 
 -- Within one transaction: a member loses access as soon as their membership is deleted, and gets
@@ -152,37 +206,74 @@ ROLLBACK;
 
 -- switchboard.organizations: select viewer, update admin (only name, slug, settings, timezone and
 -- is_active are granted), delete owner; only the service role inserts.
-SELECT u.label AS "user", o.op, pg_temp.as_member(u, o, true) AS "own org",
-       pg_temp.as_member(u, o, false) AS "other org"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY u.org_label, u.role, o.ord),
+         quote_literal(u.label), quote_literal(o.op),
+         pg_temp.call('as_member', u::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY u.org_label, u.role, o.ord), pg_temp.call('as_member', u::text, o::text, 'false'))
   FROM mx_user u JOIN mx_op o ON o.tbl = 'orgs'
- ORDER BY u.org_label, u.role, o.ord;
+ ORDER BY u.org_label, u.role, o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS "user", cells[2] AS op, cells[3] AS "own org", cells[4] AS "other org"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
-SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
-       pg_temp.as_caller(c, o, false) AS "org B"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY c.ord, o.ord),
+         quote_literal(c.caller), quote_literal(o.op),
+         pg_temp.call('as_caller', c::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY c.ord, o.ord), pg_temp.call('as_caller', c::text, o::text, 'false'))
   FROM mx_caller c JOIN mx_op o ON o.tbl = 'orgs'
- ORDER BY c.ord, o.ord;
+ ORDER BY c.ord, o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS caller, cells[2] AS op, cells[3] AS "org A", cells[4] AS "org B"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
 -- switchboard.organization_members: select viewer; insert, update (role only) and delete admin,
 -- within the membership rules (the service role skips the who-may-act rules, not the others).
 -- The operations target the viewer of the organisation.
-SELECT u.label AS "user", o.op, pg_temp.as_member(u, o, true) AS "own org",
-       pg_temp.as_member(u, o, false) AS "other org"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY u.org_label, u.role, o.ord),
+         quote_literal(u.label), quote_literal(o.op),
+         pg_temp.call('as_member', u::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY u.org_label, u.role, o.ord), pg_temp.call('as_member', u::text, o::text, 'false'))
   FROM mx_user u JOIN mx_op o ON o.tbl = 'members'
- ORDER BY u.org_label, u.role, o.ord;
+ ORDER BY u.org_label, u.role, o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS "user", cells[2] AS op, cells[3] AS "own org", cells[4] AS "other org"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
-SELECT c.caller, o.op, pg_temp.as_caller(c, o, true) AS "org A",
-       pg_temp.as_caller(c, o, false) AS "org B"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY c.ord, o.ord),
+         quote_literal(c.caller), quote_literal(o.op),
+         pg_temp.call('as_caller', c::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY c.ord, o.ord), pg_temp.call('as_caller', c::text, o::text, 'false'))
   FROM mx_caller c JOIN mx_op o ON o.tbl = 'members'
- ORDER BY c.ord, o.ord;
+ ORDER BY c.ord, o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS caller, cells[2] AS op, cells[3] AS "org A", cells[4] AS "org B"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
 -- A member sees the member list of their own organisation only.
-SELECT u.label AS "user",
-       pg_temp.attempt('authenticated', jsonb_build_object('sub', u.user_id, 'role', 'authenticated'),
-                       'SELECT string_agg(DISTINCT o.slug, '','') || '': ''
-                               || string_agg(m.role::text, '','' ORDER BY m.role)
-                          FROM switchboard.organization_members m
-                          JOIN switchboard.organizations o ON o.id = m.org_id') AS visible_members
-  FROM mx_user u ORDER BY u.org_label, u.role;
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY u.org_label, u.role), quote_literal(u.label),
+         pg_temp.call('attempt', 'authenticated', jsonb_build_object('sub', u.user_id, 'role', 'authenticated')::text,
+                      'SELECT string_agg(DISTINCT o.slug, '','') || '': ''
+                              || string_agg(m.role::text, '','' ORDER BY m.role)
+                         FROM switchboard.organization_members m
+                         JOIN switchboard.organizations o ON o.id = m.org_id'))
+  FROM mx_user u ORDER BY u.org_label, u.role
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS "user", cells[2] AS visible_members FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;
 
 -- Nothing above changed any data.
 SELECT * FROM public.leads ORDER BY id;
@@ -194,8 +285,15 @@ SELECT u.label, m.role FROM switchboard.organization_members m JOIN mx_user u US
 -- membership above, so this also shows the membership cache is dropped when membership changes.
 SELECT switchboard.remove_member('10000000-0000-4000-8000-00000000000a',
                                  '10000000-0000-4000-8000-0000000a0004') ->> 'reason' AS "A admin";
-SELECT o.tbl, o.op, pg_temp.as_member(u, o, true) AS "former org",
-       pg_temp.as_member(u, o, false) AS "other org"
+SELECT pg_temp.row_insert(row_number() OVER (ORDER BY o.tbl, o.ord), quote_literal(o.tbl), quote_literal(o.op),
+         pg_temp.call('as_member', u::text, o::text, 'true')),
+       pg_temp.row_append(row_number() OVER (ORDER BY o.tbl, o.ord), pg_temp.call('as_member', u::text, o::text, 'false'))
   FROM mx_user u CROSS JOIN mx_op o
  WHERE u.label = 'A admin'
- ORDER BY o.tbl, o.ord;
+ ORDER BY o.tbl, o.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT cells[1] AS tbl, cells[2] AS op, cells[3] AS "former org", cells[4] AS "other org"
+  FROM mx_rows ORDER BY ord;
+TRUNCATE mx_rows;

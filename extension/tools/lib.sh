@@ -221,8 +221,11 @@ open_bench_instance() {
   BENCH_PORT=$(free_port "$2")
   trap 'stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
   start_bench_instance "$BENCH_HOME" "$BENCH_PORT" "$3" "$4"
-  say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores${5:+, $5}"
+  say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nproc) cores ($(cpu_model)), load $(cut -d' ' -f1 /proc/loadavg)${5:+, $5}"
 }
+
+# The processor's model name (machines of one kind differ: benchmark tables name it).
+cpu_model() { awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo; }
 
 # A free TCP port on 127.0.0.1 at or above $1.
 free_port() {

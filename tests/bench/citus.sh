@@ -6,8 +6,11 @@
 # with citus.node_conninfo 'sslmode=disable'; rounds alternating between all three, medians. The
 # simple protocol: pgbench's prepared mode would make the organisation id a parameter inside a
 # string, and an expression around it is a call Citus does not delegate. Needs Citus in PG_BIN
-# (otherwise says so and exits 0).
-# Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3]
+# (otherwise says so and exits 0). Then webhook delivery: BENCH_DELIVERIES events for each of two
+# organisations (on different workers on Citus) queued while delivery is paused, then released to
+# a fast loopback sink (tests/bench/webhooks_sink.py): deliveries/s until every one is delivered,
+# one server and Citus side by side (on Citus each worker node delivers its own organisations).
+# Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_DELIVERIES=5000]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../../extension/tools/lib.sh"
@@ -29,7 +32,8 @@ init_instance "$ONE_HOME" "$ONE_PORT" "shared_preload_libraries = 'citus,switchb
 fsync = off
 synchronous_commit = off"
 start_instance "$ONE_HOME"
-trap 'stop_instance "$ONE_HOME"; rm -rf "$ONE_HOME/data"; citus_stop; rm -rf "$WORK"' EXIT
+SINK_PID=
+trap 'kill $SINK_PID 2>/dev/null; stop_instance "$ONE_HOME"; rm -rf "$ONE_HOME/data"; citus_stop; rm -rf "$WORK"' EXIT
 sb_psql "$ONE_HOME" "$ONE_PORT" -d postgres -c "create database $CITUS_DB"
 say "starting the coordinator and two workers"
 citus_start
@@ -107,6 +111,51 @@ used() { "$@" -tA -c "select sum(used) from switchboard.feature_usage where feat
 one_used=$(used sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB")
 citus_used=$(used citus_psql 0)
 
+# Webhook delivery, one server and Citus: two organisations' events queued while paused, then
+# released; deliveries/s from the release until the last is delivered.
+DELIVERIES=${BENCH_DELIVERIES:-5000}
+SINK_PORT=$(free_port $((CITUS_PORT_BASE + 45)))
+python3 "$here/webhooks_sink.py" "$SINK_PORT" "$WORK/sink.log" &
+SINK_PID=$!
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null && break; sleep 0.1; done
+# delivery_rate ORGS_SQL PSQL...: deliveries/s on the instance the psql command reaches, for the
+# two organisations ORGS_SQL names (space-separated).
+delivery_rate() {
+  local orgs_sql=$1 orgs org endpoints="" t0 t1
+  shift
+  orgs=$("$@" -tA -c "$orgs_sql")
+  for org in $orgs; do
+    endpoints+="${endpoints:+,}'$("$@" -tA -c "select switchboard.create_webhook_endpoint('$org',
+      'http://127.0.0.1:$SINK_PORT/hook', NULL, '{\"maxConcurrency\": 100}') ->> 'endpointId'")'"
+  done
+  "$@" -q -c "select switchboard.set_outbound_paused(true)" >/dev/null
+  for org in $orgs; do
+    "$@" -q -c "select count(switchboard.emit_event('$org', 'member.added', jsonb_build_object('n', i)))
+                 from generate_series(1, $DELIVERIES) i" >/dev/null
+  done
+  t0=$(date +%s.%N)
+  "$@" -q -c "select switchboard.set_outbound_paused(false)" >/dev/null
+  until [ "$("$@" -tA -c "select count(*) from switchboard.webhook_deliveries
+                           where status = 'delivered' and endpoint_id in ($endpoints)")" -ge $((2 * DELIVERIES)) ]; do
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+  echo "$t0 $t1" | awk -v n=$((2 * DELIVERIES)) '{printf "%.0f", n / ($2 - $1)}'
+}
+# the loopback sink allowed over plain http, on one server and on every Citus node (each delivers)
+allow_sink() {
+  "$@" -q -c "alter system set switchboard.outbound_allow_networks = '127.0.0.1/32'" \
+    -c "alter system set switchboard.outbound_allow_http = on" -c "select pg_reload_conf()" >/dev/null
+}
+allow_sink sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB"
+for n in 0 1 2; do allow_sink citus_psql $n; done
+sleep 1
+one_rate=$(delivery_rate "select string_agg(id::text, ' ') from (select id from switchboard.organizations
+                                   where slug like 'bench-%' order by id limit 2) x" sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB")
+citus_rate=$(delivery_rate "select string_agg(org, ' ') from (select min(o.id::text) org from switchboard.organizations o
+  join pg_dist_placement p on p.shardid = get_shard_id_for_distribution_column('switchboard.webhook_deliveries', o.id)
+  where o.slug like 'bench-%' group by p.groupid) x" citus_psql 0)
+
 echo
 echo "Citus benchmark: $CLIENTS pgbench clients, $ROUNDS alternating rounds of ${SECONDS_EACH}s per row (medians), 1,000 organisations, $(nproc) CPU cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), Citus $(citus_psql 0 -tA -c "select extversion from pg_extension where extname = 'citus'")"
 echo
@@ -122,5 +171,7 @@ for call in $CALLS; do
 done
 echo
 done_calls() { awk '{n += $1} END {print n + 0}' "$WORK/consume_feature.$1.done"; }
+echo "| webhook delivery, $((2 * DELIVERIES)) events of two organisations (one per worker on Citus) to a loopback sink | $one_rate deliveries/s | $citus_rate deliveries/s | $(ratio "$citus_rate" "$one_rate")x | | | |"
+echo
 echo "calls consumed: one server $one_used counted for $(done_calls one) completed, Citus $citus_used counted for $(done_calls citus) completed"
 [ -s "$WORK/pgbench.err" ] && grep -m3 ERROR "$WORK/pgbench.err" >&2 || true

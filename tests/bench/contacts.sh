@@ -35,7 +35,42 @@ fold() {  # synchronous_commit clients first_org [settings]: "events/s backend-C
   awk -v n="$events" '/backend cpu seconds/ {s += $NF} END {printf "%.0f", s * 1e6 / n}' "$log"
   rm -f "$log"
 }
-one_on=$(fold on 1 1) one_off=$(fold off 1 2) four_on=$(fold on 4 3) four_off=$(fold off 4 7)
+# The bound of durable commits on this storage for the same loop: each client inserts one row into
+# a plain table (no key, index or trigger) and commits, as many times as it folds events,
+# synchronous_commit on; run right after the folds with it on (the disk's flush rate drifts).
+q -c "create table plain_commits (n int)" >/dev/null
+plain() {  # clients: "commits/s"
+  local k pids=() start
+  start=$(date +%s.%N)
+  for k in $(seq 1 "$1"); do
+    PGOPTIONS="-c synchronous_commit=on" q -c "do \$\$ begin for i in 1..$((events / $1)) loop
+      insert into plain_commits values (i); commit; end loop; end \$\$" >/dev/null &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  echo "$start $(date +%s.%N)" | awk -v n="$events" '{printf "%.0f", n / ($2 - $1)}'
+}
+# What the active client backends waited on while "$@" ran (sampled every 10 ms; "cpu" when
+# running): the three most sampled, with their shares. Prints "result|waits".
+waits_during() {
+  local flag result sampler
+  flag=$(mktemp)
+  while [ -e "$flag" ]; do
+    q -c "select coalesce(wait_event, 'cpu') from pg_stat_activity
+          where backend_type = 'client backend' and state = 'active' and pid <> pg_backend_pid()"
+    sleep 0.01
+  done >"$flag.waits" &
+  sampler=$!
+  result=$("$@")
+  rm -f "$flag"
+  wait "$sampler"
+  echo "$result|$(sort "$flag.waits" | uniq -c | sort -rn | awk '{ t += $1; n[NR] = $2; c[NR] = $1 }
+    END { for (i = 1; i <= 3 && i <= NR; i++) printf "%s%s %.0f %%", (i > 1 ? ", " : ""), n[i], 100 * c[i] / t }')"
+  rm -f "$flag.waits"
+}
+one_on=$(fold on 1 1) plain_one=$(plain 1)
+four_on=$(waits_during fold on 4 3) plain_four=$(waits_during plain 4)
+one_off=$(fold off 1 2) four_off=$(fold off 4 7)
 # Group commit: a committing backend waits commit_delay (µs) for others to join its WAL flush when
 # at least commit_siblings other transactions are open.
 group_delay=1000
@@ -108,10 +143,12 @@ r() { echo "${1% *}"; }                               # events/s of a fold resul
 c() { echo "${1#* }"; }                               # backend CPU µs per event of a fold result
 cores=$(nproc)
 printf '| record_call_event, 1 client, synchronous_commit on / off (%s events, one transaction each) | %s / %s events/s | |\n' "$events" "$(r "$one_on")" "$(r "$one_off")"
-printf '| record_call_event, 4 clients, synchronous_commit on / off | %s / %s events/s | 5,000/s |\n' "$(r "$four_on")" "$(r "$four_off")"
+printf '| record_call_event, 4 clients, synchronous_commit on / off | %s / %s events/s | 5,000/s |\n' "$(r "${four_on%|*}")" "$(r "$four_off")"
 printf '| record_call_event, 4 clients, synchronous_commit on, commit_delay %s µs (commit_siblings 1) | %s events/s | |\n' "$group_delay" "$(r "$four_group")"
 printf '| backend CPU per event (the function, its triggers, the commit and the replay loop), 1 / 4 clients, sync off | %s / %s µs | |\n' "$(c "$one_off")" "$(c "$four_off")"
 printf '| what %s idle cores would fold at that CPU cost (sync off, 4 clients) | %s events/s | 5,000/s |\n' "$cores" "$(awk -v c="$(c "$four_off")" -v n="$cores" 'BEGIN {printf "%.0f", n * 1e6 / c}')"
+printf '| the bound: a one-row INSERT into a plain table per transaction, same loop, synchronous_commit on, 1 / 4 clients | %s / %s commits/s | |\n' "$plain_one" "${plain_four%|*}"
+printf '| what the 4 clients waited on, synchronous_commit on (share of samples): record_call_event / plain inserts | %s / %s | |\n' "${four_on#*|}" "${plain_four#*|}"
 printf '| the storage: 8 kB writes + fdatasync per second (pg_test_fsync), the bound of durable commits | %s ops/s | |\n' "${flushes:-?}"
 import_row() {  # label "wall cpu runq wal checkpoints"
   local v=($2)

@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../extension/tools/lib.sh"
 ROWS=${1:-20000}
 ensure_packages
 build_all
-open_bench_instance bench-contacts-vs-sql $((SB_TEST_PORT_BASE + 9)) "" switchboard_bench "load $(cut -d' ' -f1 /proc/loadavg)"
+open_bench_instance bench-contacts-vs-sql $((SB_TEST_PORT_BASE + 9)) "" switchboard_bench
 cd "$SB_ROOT"
 export PGHOST=$BENCH_HOME PGPORT=$BENCH_PORT PGDATABASE=switchboard_bench PGUSER=postgres
 P="psql -X -q -v ON_ERROR_STOP=1"

@@ -16,7 +16,7 @@ NUMBERS=${2:-1000000}
 ensure_packages
 build_all
 open_bench_instance bench-telephony-instance $((SB_TEST_PORT_BASE + 7)) "" switchboard_bench \
-  "$ROUNDS rounds over $NUMBERS numbers, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$ROUNDS rounds over $NUMBERS numbers"
 numbers=$(mktemp)
 trap 'rm -f "$numbers"; stop_instance "$BENCH_HOME"; rm -rf "$BENCH_HOME/data"' EXIT
 bench_sql() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench "$@"; }

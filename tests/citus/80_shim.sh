@@ -6,7 +6,7 @@
 SHIM_SECRET=citus-shim-test-secret-of-at-least-32-bytes
 SHIM_BIN="$SB_ROOT/build/switchboard-shim"
 agent=e0000000-0000-4000-8000-0000000000b4 admin=e0000000-0000-4000-8000-0000000000b2
-newcomer=e0000000-0000-4000-8000-0000000000b6
+newcomer=e0000000-0000-4000-8000-0000000000b6 newcomer2=e0000000-0000-4000-8000-0000000000b7
 citus_psql 0 -tA -c "select switchboard.add_member('$org2', '$agent', 'agent')" \
   -c "select switchboard.add_member('$org3', '$admin', 'admin')" >/dev/null
 shim_port=$(free_port $((${SB_SHIM_PORT_BASE:-18610} + 450)))
@@ -45,6 +45,12 @@ check "shim: the consume counted once on the organisation's worker" 2 0 \
   "select (switchboard.check_feature('$org2', 'calls') ->> 'used')::int - $before"
 expect "shim: an admin adds a member to its organisation" 200 '"reason": ?"ADDED"' \
   "$(http "$admin3" POST "/api/organizations/$org3/members" "{\"user_id\": \"$newcomer\", \"role\": \"agent\"}")"
+# The membership rules on the organisation's node judge the request's caller (an admin), not the
+# function's owner Citus connected as (switchboard.caller_role): before, this answered ADDED.
+expect "shim: an admin may not add an owner (42501)" 403 'cannot grant a role above your own' \
+  "$(http "$admin3" POST "/api/organizations/$org3/members" "{\"user_id\": \"$newcomer2\", \"role\": \"owner\"}")"
+check "shim: the admin added no owner" 0 0 \
+  "select count(*) from switchboard.organization_members where org_id = '$org3' and user_id = '$newcomer2'"
 expect "shim: the admin lists its organisation's members, the newcomer among them" 200 "$newcomer" \
   "$(http "$admin3" GET "/api/organizations/$org3/members")"
 expect "shim: the admin's listing of another organisation's members is not found (P0002)" 404 'P0002' \

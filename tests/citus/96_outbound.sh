@@ -1,11 +1,11 @@
 # Outbound webhooks on Citus: events raised through the coordinator (a trigger on an appointments
 # shard, a membership, a hard limit reached in a delegated consume_feature, emit_event itself) land
-# in each organisation's outbox shard; rolled-back ones do not. The coordinator's delivery worker
-# (and no worker node's) reads the outbox through Citus and delivers to a real sink on loopback:
+# in each organisation's outbox shard; rolled-back ones do not. Each worker node's delivery worker,
+# woken by the commits there, serves the outbox shards it holds and delivers to a real sink on loopback:
 # each message once per endpoint, signed; a failing endpoint gets the compressed retry schedule; a
 # message sent again keeps its webhook-id; the attempts are readable through the coordinator by an
-# admin and refused to a stranger; a worker node crashed and restarted mid-delivery loses nothing
-# committed. Organisations org2 and org3 (50_claims.sh) are on different workers.
+# admin and refused to a stranger; while a worker node is down the other one's organisations are
+# delivered, and once it is back its own lose nothing committed. Organisations org2 and org3 (50_claims.sh) are on different workers.
 ob_q() { citus_psql 0 -tA -c "$1" 2>&1; }
 ob_dir=$(mktemp -d)
 ob_sink_log="$ob_dir/sink.log"
@@ -23,13 +23,12 @@ for n in 0 1 2; do
     -c "alter system set switchboard.outbound_timeout = '2s'" -c "select pg_reload_conf()" >/dev/null
 done
 sleep 1
-check "the coordinator delivers, the workers do not" "poll|none|none" 0 \
+check "each worker node serves its outbox shards; the coordinator holds none" "none|wake|wake" 0 \
   "select switchboard._outbound_service() || '|' || string_agg(result, '|' order by nodeport)
      from run_command_on_workers('select switchboard._outbound_service()')"
-check "one delivery worker, on the coordinator" "1|0|0" 0 \
-  "select (select count(*) from pg_stat_activity where backend_type = 'switchboard webhooks') || '|' ||
-          string_agg(result, '|' order by nodeport)
-     from run_command_on_workers(\$\$select count(*) from pg_stat_activity where backend_type = 'switchboard webhooks'\$\$)"
+ob_coordinator_workers="select count(*) from pg_stat_activity where backend_type = 'switchboard webhooks'"
+for ((i = 0; i < 50 && $(ob_q "$ob_coordinator_workers") != 0; i++)); do sleep 0.2; done
+check "no delivery worker stays on the coordinator" 0 0 "$ob_coordinator_workers"
 
 ob_start=$(ob_q "select now()")
 ob_secrets=""
@@ -101,7 +100,7 @@ ob_ids_sent() { python3 -c "import json,sys; print('\n'.join(sorted({json.loads(
 ob_ids_queued() { ob_q "select string_agg(message_id, E'\n' order by message_id) from switchboard.webhook_deliveries where endpoint_id = '$1'"; }
 ob_settled=yes
 ob_settle 60 || ob_settled="no: $(ob_q "$ob_pending") pending"
-check "every delivery settles (the coordinator's worker delivers through Citus)" yes 0 "select '$ob_settled'"
+check "every delivery settles (each node's worker delivers its organisations)" yes 0 "select '$ob_settled'"
 for org in $org2 $org3; do
   read -r total distinct bad <<<"$(python3 "$here/../integration/outbound_sink.py" verify "$(ob_path_log "/ok/$org")" "${ob_secret[$org]}")"
   check "organisation $org: each message delivered once, signatures valid" "$distinct|$distinct|0|delivered" 0 \
@@ -129,24 +128,27 @@ read -r total distinct bad <<<"$(python3 "$here/../integration/outbound_sink.py"
 check "a message sent again keeps its webhook-id, signed each time" "2|1|0|delivered" 0 \
   "select '$total|$distinct|$bad|' || string_agg(status, ',') from switchboard.webhook_deliveries where endpoint_id = '$ob_flaky'"
 
-# Commit-to-2xx latency through the coordinator's polls (information, not a check): 20 events,
-# one every 150 ms, each carrying its emit time; the sink notes the arrival.
+# Commit-to-2xx latency through the coordinator, woken on commit on the organisation's node
+# (information, not a check): 20 events, one every 150 ms, each carrying its emit time; the sink
+# notes the arrival.
 for i in $(seq 1 20); do
   ob_q "select switchboard.emit_event('$org3', 'appointment.no_show', jsonb_build_object('latency', extract(epoch from clock_timestamp())))" >/dev/null
   sleep 0.15
 done
 ob_settle 30 || true
-echo "info: commit-to-2xx latency on Citus (coordinator polls every 100 ms), ms: $(python3 -c "
+echo "info: commit-to-2xx latency on Citus (the node's worker woken on commit), ms: $(python3 -c "
 import json, statistics, sys
 ms = sorted(1000 * (r['at'] - json.loads(r['body'])['data']['latency']) for r in map(json.loads, open(sys.argv[1]))
             if r['path'] == '/ok/$org3' and 'latency' in r['body'])
 print('n %d, p50 %.0f, max %.0f' % (len(ms), statistics.median(ms), ms[-1]) if ms else 'none arrived')" "$ob_sink_log")"
 
 # A worker node crashes mid-delivery and comes back: 150 events per organisation committed
-# through the coordinator while delivery is paused, each for the fast endpoint and for a slow one
-# (100 ms an answer, 10 at once); delivery resumes, and once the sink has seen the first of them
-# worker 1 is stopped with -m immediate (a crash) and started 3 s later. Every committed message
-# arrives at both (one in flight when its node went down is sent again with the same webhook-id).
+# through the coordinator while delivery is paused (the switch reaches every node), each for the
+# fast endpoint and for a slow one (100 ms an answer, 10 at once); delivery resumes, and once the
+# sink has seen the first of them worker 1 is stopped with -m immediate (a crash). While it is
+# down, the organisation on worker 2 is served to the end; then worker 1 starts again. Every
+# committed message arrives at both (one in flight when its node went down is sent again with the
+# same webhook-id).
 declare -A ob_slow ob_slow_secret
 for org in $org2 $org3; do
   ob_created=$(ob_q "select switchboard.create_webhook_endpoint('$org', '$ob_sink/slow/100/$org', '{appointment.confirmed}')")
@@ -164,7 +166,14 @@ ob_seen_burst() { grep -c '"burst' "$ob_sink_log"; }
 for ((i = 0; i < 300 && $(ob_seen_burst) == 0; i++)); do sleep 0.05; done
 as_pg "$PG_BIN/pg_ctl" -D "${CITUS_HOME[1]}/data" -m immediate -w stop >/dev/null 2>&1
 ob_at_crash=$(ob_seen_burst)
-sleep 3
+ob_alive=$(ob_q "select o from unnest(array['$org2', '$org3']::uuid[]) o
+                  where (select p.groupid from pg_dist_placement p
+                          where p.shardid = get_shard_id_for_distribution_column('switchboard.webhook_deliveries', o))
+                        = (select groupid from pg_dist_node where nodeport = ${CITUS_PORT[2]})")
+ob_alive_pending="select count(*) from switchboard.webhook_deliveries
+                   where org_id = '$ob_alive' and status = 'pending'"
+for ((i = 0; i < 300 && $(ob_q "$ob_alive_pending") != 0; i++)); do sleep 0.2; done
+check "while worker 1 is down, worker 2's organisation is delivered to the end" 0 0 "$ob_alive_pending"
 start_instance "${CITUS_HOME[1]}"
 ob_t0=$SECONDS
 ob_settle 180 || true

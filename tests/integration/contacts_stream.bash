@@ -9,7 +9,7 @@
 contacts_bench_open() {
   ensure_packages
   build_all
-  open_bench_instance "$1" $((SB_TEST_PORT_BASE + $2)) "" switchboard_bench "load $(cut -d' ' -f1 /proc/loadavg)"
+  open_bench_instance "$1" $((SB_TEST_PORT_BASE + $2)) "" switchboard_bench
   q() { sb_psql "$BENCH_HOME" "$BENCH_PORT" -d switchboard_bench -tA "$@"; }
   cd "$SB_ROOT"
   contacts_bench_orgs q

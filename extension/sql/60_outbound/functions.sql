@@ -548,17 +548,82 @@ BEGIN
 END
 $$;
 
--- How the delivery worker serves this database here: 'wake' (one server: woken by the commits
--- that queue deliveries), 'poll' (a Citus coordinator: the events are written on the workers, in
--- transactions whose commits cannot reach its latch, so it looks at the outbox every 100 ms and
--- stays), 'none' (a Citus worker: the coordinator delivers, so no node delivers twice).
+-- This node's shards of the outbox on Citus, colocated triples (none on one server, or on a node
+-- holding no shard): each node's delivery worker serves the organisations whose shards it holds.
+CREATE FUNCTION switchboard._outbox_shards()
+  RETURNS TABLE (deliveries regclass, endpoints regclass, messages regclass)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT switchboard._outbox_distributed() THEN
+    RETURN;
+  END IF;
+  -- Citus's catalog, read only where Citus is (EXECUTE: no reference to it in the plan otherwise)
+  RETURN QUERY EXECUTE $q$
+    SELECT x.deliveries, x.endpoints, x.messages FROM (
+      SELECT pg_catalog.to_regclass('switchboard.webhook_deliveries_' OPERATOR(pg_catalog.||) d.shardid) AS deliveries,
+             pg_catalog.to_regclass('switchboard.webhook_endpoints_' OPERATOR(pg_catalog.||) e.shardid) AS endpoints,
+             pg_catalog.to_regclass('switchboard.webhook_messages_' OPERATOR(pg_catalog.||) m.shardid) AS messages
+        FROM pg_catalog.pg_dist_shard d
+        JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) d.shardid
+        JOIN pg_catalog.pg_dist_shard e
+          ON e.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.webhook_endpoints'::pg_catalog.regclass
+         AND e.shardminvalue OPERATOR(pg_catalog.=) d.shardminvalue
+        JOIN pg_catalog.pg_dist_shard m
+          ON m.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.webhook_messages'::pg_catalog.regclass
+         AND m.shardminvalue OPERATOR(pg_catalog.=) d.shardminvalue
+       WHERE d.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.webhook_deliveries'::pg_catalog.regclass
+         AND p.groupid OPERATOR(pg_catalog.=) (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)) x
+     WHERE x.deliveries IS NOT NULL AND x.endpoints IS NOT NULL AND x.messages IS NOT NULL$q$;
+END
+$$;
+
+-- The organisations of this node's outbox shards with a delivery due now (on Citus; none on one
+-- server): per enabled endpoint one index probe of its pending deliveries, every local shard in
+-- one statement.
+CREATE FUNCTION switchboard._due_orgs() RETURNS SETOF uuid
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_sql text;
+BEGIN
+  SELECT pg_catalog.string_agg(pg_catalog.format(
+           'SELECT e.org_id FROM %s e WHERE e.enabled AND EXISTS (SELECT 1 FROM %s d'
+           ' WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id'
+           ' AND d.status OPERATOR(pg_catalog.=) ''pending'' AND d.next_attempt_at <= pg_catalog.now())',
+           s.endpoints, s.deliveries), ' UNION ')
+    INTO v_sql FROM switchboard._outbox_shards() s;
+  IF v_sql IS NOT NULL THEN
+    RETURN QUERY EXECUTE v_sql;
+  END IF;
+END
+$$;
+
+-- The organisations of this node's outbox shards with messages older than `before` (on Citus;
+-- none on one server).
+CREATE FUNCTION switchboard._orgs_with_messages_before(before timestamptz) RETURNS SETOF uuid
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_sql text;
+BEGIN
+  SELECT pg_catalog.string_agg(pg_catalog.format(
+           'SELECT m.org_id FROM %s m WHERE m.created_at < $1', s.messages), ' UNION ')
+    INTO v_sql FROM switchboard._outbox_shards() s;
+  IF v_sql IS NOT NULL THEN
+    RETURN QUERY EXECUTE v_sql USING before;
+  END IF;
+END
+$$;
+
+-- How the delivery worker serves this database here: 'wake' (woken by the commits that queue
+-- deliveries: on one server, and on a Citus node for the organisations whose outbox shards it
+-- holds), 'none' (a Citus node holding no outbox shard, such as a coordinator without shards: a
+-- commit that queues deliveries here later starts a worker that asks again).
 CREATE FUNCTION switchboard._outbound_service() RETURNS text
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF NOT switchboard._outbox_distributed() THEN
-    RETURN 'wake';
+  IF switchboard._outbox_distributed() AND NOT EXISTS (SELECT 1 FROM switchboard._outbox_shards()) THEN
+    RETURN 'none';
   END IF;
-  RETURN CASE WHEN pg_catalog.citus_is_coordinator() THEN 'poll' ELSE 'none' END;
+  RETURN 'wake';
 END
 $$;
 
@@ -583,15 +648,9 @@ DECLARE
   v_claimed integer := 0;
   n integer;
 BEGIN
-  -- on Citus, the organisations with a delivery due (one query over every shard)
+  -- on Citus, the organisations of this node with a delivery due
   FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
-               UNION ALL SELECT DISTINCT e.org_id FROM switchboard.webhook_endpoints e
-                          WHERE e.enabled AND switchboard._outbox_distributed()
-                            AND EXISTS (SELECT 1 FROM switchboard.webhook_deliveries d
-                                         WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id
-                                           AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
-                                           AND d.status OPERATOR(pg_catalog.=) 'pending'
-                                           AND d.next_attempt_at <= pg_catalog.now()) LOOP
+               UNION ALL SELECT o FROM switchboard._due_orgs() o LOOP
   EXIT WHEN v_claimed >= max_count;
   RETURN QUERY
   WITH limited AS (
@@ -658,14 +717,13 @@ END
 $$;
 
 -- Seconds until the next delivery the worker may claim is due (0 when one is due now), NULL when
--- none is queued or delivery is paused: the worker then sleeps until a commit wakes it (on a
--- Citus coordinator, until its next poll). Per enabled endpoint an index range of its pending
--- deliveries (an ordered endpoint's oldest one counts), never a pass over every delivery: the
--- worker runs it whenever nothing is in flight (after each event at a low rate), and a Citus
--- coordinator every 100 ms while idle, on every shard at once. On one server it was one pass with
--- a hash join over the whole outbox, delivered rows included (1.4 ms at 23,000 deliveries, 83 ms
--- at 102,000; session 9 measured this per-endpoint form 3-4x slower, on plans made before the
--- outbox had statistics: see _refresh_outbox_stats).
+-- none is queued or delivery is paused: the worker then sleeps until a commit wakes it. Per
+-- enabled endpoint an index range of its pending deliveries (an ordered endpoint's oldest one
+-- counts), never a pass over every delivery: the worker runs it whenever nothing is in flight
+-- (after each event at a low rate); on Citus over this node's outbox shards. On one server it was
+-- one pass with a hash join over the whole outbox, delivered rows included (1.4 ms at 23,000
+-- deliveries, 83 ms at 102,000; session 9 measured this per-endpoint form 3-4x slower, on plans
+-- made before the outbox had statistics: see _refresh_outbox_stats).
 CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
   -- the index range whatever the statistics say: sampled during a burst they show many
@@ -676,23 +734,36 @@ CREATE FUNCTION switchboard._next_delivery_in() RETURNS double precision
   SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off SET jit = off AS $$
 DECLARE
   v_due timestamptz;
+  v_sql text;
 BEGIN
-  -- the switch is read apart: on Citus a local table in the query would be shipped to every shard
   IF EXISTS (SELECT 1 FROM switchboard.outbound_state s WHERE s.paused) THEN
     RETURN NULL;
   END IF;
-  PERFORM switchboard._outbox_distributed();  -- on Citus: custom plans (the organisation known)
-  SELECT pg_catalog.min(n.due) INTO v_due
-    FROM switchboard.webhook_endpoints e
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(p.next_attempt_at ORDER BY p.seq))[1]
-                  ELSE pg_catalog.min(p.next_attempt_at) END AS due
-        FROM (SELECT d.next_attempt_at, d.seq FROM switchboard.webhook_deliveries d
-               WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id
-                 AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
-                 AND d.status OPERATOR(pg_catalog.=) 'pending'
-               ORDER BY d.seq) p) n
-   WHERE e.enabled;
+  IF NOT switchboard._outbox_distributed() THEN
+    SELECT pg_catalog.min(n.due) INTO v_due
+      FROM switchboard.webhook_endpoints e
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(p.next_attempt_at ORDER BY p.seq))[1]
+                    ELSE pg_catalog.min(p.next_attempt_at) END AS due
+          FROM (SELECT d.next_attempt_at, d.seq FROM switchboard.webhook_deliveries d
+                 WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id
+                   AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
+                   AND d.status OPERATOR(pg_catalog.=) 'pending'
+                 ORDER BY d.seq) p) n
+     WHERE e.enabled;
+  ELSE
+    SELECT 'SELECT pg_catalog.min(x.due) FROM (' OPERATOR(pg_catalog.||) pg_catalog.string_agg(pg_catalog.format(
+             'SELECT n.due FROM %s e CROSS JOIN LATERAL ('
+             ' SELECT CASE WHEN e.ordered THEN (pg_catalog.array_agg(d.next_attempt_at ORDER BY d.seq))[1]'
+             ' ELSE pg_catalog.min(d.next_attempt_at) END AS due FROM %s d'
+             ' WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id'
+             ' AND d.status OPERATOR(pg_catalog.=) ''pending'') n WHERE e.enabled',
+             s.endpoints, s.deliveries), ' UNION ALL ') OPERATOR(pg_catalog.||) ') x'
+      INTO v_sql FROM switchboard._outbox_shards() s;
+    IF v_sql IS NOT NULL THEN
+      EXECUTE v_sql INTO v_due;
+    END IF;
+  END IF;
   IF v_due IS NULL THEN
     RETURN NULL;
   END IF;
@@ -752,8 +823,7 @@ BEGIN
       DETAIL = format('max_rows: %s', max_rows), HINT = 'between 1 and 100000';
   END IF;
   FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
-               UNION ALL SELECT DISTINCT m.org_id FROM switchboard.webhook_messages m
-                          WHERE m.created_at < v_before AND switchboard._outbox_distributed() LOOP
+               UNION ALL SELECT o FROM switchboard._orgs_with_messages_before(v_before) o LOOP
   EXIT WHEN v_deleted >= max_rows;
   WITH old AS (
     SELECT m.org_id, m.id FROM switchboard.webhook_messages m
@@ -781,6 +851,18 @@ BEGIN
 END
 $$;
 
+-- Ensures: the delivery worker is woken when the switch changes, on every node that holds the
+-- switch (on Citus a reference table: this trigger fires on each node's placement).
+CREATE FUNCTION switchboard._outbound_state_changed() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM switchboard._outbound_wake();
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbound_state_changed AFTER INSERT OR UPDATE ON switchboard.outbound_state
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard._outbound_state_changed();
+
 -- Ensures: the delivery worker of this database claims nothing while paused (superusers and the
 -- service role: an operator's switch, also used by tests that run the worker's steps themselves).
 CREATE FUNCTION switchboard.set_outbound_paused(paused boolean) RETURNS jsonb
@@ -789,9 +871,6 @@ BEGIN
   PERFORM switchboard.require_arg(paused, 'paused');
   INSERT INTO switchboard.outbound_state AS s (singleton, paused) VALUES (true, set_outbound_paused.paused)
     ON CONFLICT (singleton) DO UPDATE SET paused = excluded.paused;
-  IF NOT paused THEN
-    PERFORM switchboard._outbound_wake();
-  END IF;
   RETURN pg_catalog.jsonb_build_object('reason', CASE WHEN paused THEN 'PAUSED' ELSE 'RUNNING' END);
 END
 $$;

@@ -60,7 +60,7 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('webhook_messages', 'tenant', 72, 'per organisation'),
   ('webhook_deliveries', 'tenant', 73, 'per organisation, after its messages and endpoints'),
   ('webhook_attempts', 'tenant', 74, 'per organisation, after its deliveries'),
-  ('outbound_state', 'local', 26, 'the delivery switch of this database, read where the worker runs');
+  ('outbound_state', 'reference', 17, 'the delivery switch, read by the delivery worker of every node');
 
 -- The functions distribute() distributes by their org_id argument, colocated with the tenant
 -- tables: a call through the coordinator is delegated to the node holding the organisation's
@@ -259,8 +259,10 @@ BEGIN
     ALTER ROLE switchboard_authenticator RESET citus.propagate_set_commands;
     v_changed := v_changed || to_jsonb('switchboard_authenticator no longer sends every SET LOCAL on'::text);
   END IF;
-  -- The coordinator's webhook delivery worker (re)starts and serves the distributed outbox.
+  -- Every node's webhook delivery worker (re)starts and serves the outbox shards it now holds
+  -- (each command commits on its own there, which wakes that node's worker).
   PERFORM switchboard._outbound_wake();
+  PERFORM pg_catalog.run_command_on_workers('SELECT switchboard._outbound_wake()');
   RETURN jsonb_build_object('distributed', true,
                             'reason', CASE WHEN v_changed = '[]' THEN 'ALREADY_DISTRIBUTED' ELSE 'DISTRIBUTED' END,
                             'changed', v_changed, 'droppedForeignKeys', v_dropped);

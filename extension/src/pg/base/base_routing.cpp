@@ -96,55 +96,93 @@ void spi_utility(const char* sql) {
     elog(ERROR, "switchboard: \"%s\" did not run as a utility statement", sql);
 }
 
-// The claims this transaction last set again with SET LOCAL ("" when none, or when a rolled back
-// subtransaction may have undone it).
-std::string carried_claims;
+// What this transaction last set again with SET LOCAL: the claims and the caller's role, as
+// carried_key() spells them ("" when nothing, or when a rolled back subtransaction may have undone
+// it).
+std::string carried;
 
-// Ensures: the caller's JWT claims to carry, or nullptr when there are none or they were carried
-// already in this transaction.
-const char* claims_to_carry() {
-  const char* claims = GetConfigOption("request.jwt.claims", true, false);
-  if (!claims || !*claims || carried_claims == claims) return nullptr;
-  return claims;
+// The caller's role as carried: the SET ROLE role (not a SECURITY DEFINER function's owner), or ""
+// for a superuser (who is the service role on every node anyway).
+std::string caller_role_to_carry() {
+  std::string role;
+  guard([&] {
+    Oid outer = GetOuterUserId();
+    if (!superuser_arg(outer)) role = GetUserNameFromId(outer, false);
+  });
+  return role;
 }
 
-// Ensures: the caller's JWT claims travel with what this transaction sends to other Citus nodes
-// (a delegated or re-issued call), also when the caller set them with set_config(), which Citus
-// does not send on: they are set again with SET LOCAL, which Citus sends while
-// citus.propagate_set_commands is 'local', for this transaction. Only the claims: the setting is
-// then put back, so a SET LOCAL ROLE is not sent (a SECURITY DEFINER function's own queries on
-// other nodes would run as the caller). SPI is connected; only PostgreSQL is called (under
+// The settings a caller's identity is read from (tenancy_claims): the JWT claims, and the legacy
+// request.jwt.claim.sub and request.jwt.claim.
+constexpr const char* kClaimSettings[] = {"request.jwt.claims", "request.jwt.claim.sub",
+                                          "request.jwt.claim"};
+
+// The caller's claims and role as one key ("" when there is nothing to carry).
+std::string carried_key(const std::string& role) {
+  std::string key;
+  for (const char* name : kClaimSettings) {
+    const char* value = GetConfigOption(name, true, false);
+    if (value && *value) key += std::string(name) + '=' + value;
+    key += '\n';
+  }
+  if (role.empty() && key.find_first_not_of('\n') == std::string::npos) return "";
+  return role + '\n' + key;
+}
+
+// Ensures: whether the caller's claims and role differ from what this transaction carried (also
+// when they are gone since: a superuser's statement after a member's is carried as nobody's).
+bool to_carry() {
+  return carried_key(caller_role_to_carry()) != carried;
+}
+
+// Ensures: the caller's JWT claims and role travel with what this transaction sends to other Citus
+// nodes (a delegated or re-issued call), also when the caller set the claims with set_config(),
+// which Citus does not send on: they are set again with SET LOCAL (the role as
+// switchboard.caller_role), which Citus sends while citus.propagate_set_commands is 'local', for
+// this transaction. Only these: the setting is then put back, so a SET LOCAL ROLE is not sent
+// (a SECURITY DEFINER function's own queries on other nodes would run as the caller). There Citus
+// connects as the current user, which inside a SECURITY DEFINER function is its owner:
+// switchboard.caller_role is what caller_is_service_role() reads there, so a trigger on a shard
+// does not take the owner for the caller. SPI is connected; only PostgreSQL is called (under
 // guard()): remember_carried() follows.
 void carry_claims() {
-  const char* claims = claims_to_carry();
-  if (!claims) return;
+  if (!to_carry()) return;
+  std::string role = caller_role_to_carry();
   const char* before = GetConfigOption("citus.propagate_set_commands", true, false);
-  StringInfoData set_claims;
   StringInfoData put_back;
-  initStringInfo(&set_claims);
   initStringInfo(&put_back);
-  appendStringInfo(&set_claims, "SET LOCAL request.jwt.claims = %s", quote_literal_cstr(claims));
   if (before && std::strcmp(before, "local") != 0)
     appendStringInfo(&put_back, "SET LOCAL citus.propagate_set_commands = %s",
                      quote_literal_cstr(before));
   spi_utility("SET LOCAL citus.propagate_set_commands = 'local'");
-  spi_utility(set_claims.data);
+  for (const char* name : kClaimSettings) {
+    const char* value = GetConfigOption(name, true, false);
+    if (!value) continue;  // never set in this session: absent on every node
+    StringInfoData set;
+    initStringInfo(&set);
+    appendStringInfo(&set, "SET LOCAL %s = %s", name, quote_literal_cstr(value));
+    spi_utility(set.data);
+  }
+  StringInfoData set_role;
+  initStringInfo(&set_role);
+  appendStringInfo(&set_role, "SET LOCAL switchboard.caller_role = %s",
+                   quote_literal_cstr(role.c_str()));
+  spi_utility(set_role.data);
   if (put_back.len > 0) spi_utility(put_back.data);
 }
 
-// Ensures: the claims carried by carry_claims() are not set again in this transaction.
+// Ensures: the claims and role carried by carry_claims() are not set again in this transaction.
 void remember_carried() {
-  const char* claims = GetConfigOption("request.jwt.claims", true, false);
-  carried_claims = claims ? claims : "";
+  carried = carried_key(caller_role_to_carry());
 }
 
 // Ensures: the next transaction, or the statement after a rolled back subtransaction, carries its
 // claims again.
 void forget_carried(XactEvent) {
-  carried_claims.clear();
+  carried.clear();
 }
 void forget_carried_sub(SubXactEvent event) {
-  if (event == SUBXACT_EVENT_ABORT_SUB) carried_claims.clear();
+  if (event == SUBXACT_EVENT_ABORT_SUB) carried.clear();
 }
 
 ExecutorStart_hook_type previous_executor_start = nullptr;
@@ -153,8 +191,7 @@ ExecutorStart_hook_type previous_executor_start = nullptr;
 // caller's claims carried (before Citus begins its transactions on other nodes).
 void carry_claims_at_start(QueryDesc* query, int eflags) {
   if (!citus_internal_backend() &&
-      GetConfigOption("citus.propagate_set_commands", true, false) != nullptr &&
-      claims_to_carry() != nullptr) {
+      GetConfigOption("citus.propagate_set_commands", true, false) != nullptr && to_carry()) {
     callback("routing claims", ERROR, [] {
       guard([] {
         SPI_connect();

@@ -69,6 +69,10 @@ struct Shared {
 
 Shared* shared = nullptr;
 bool wake_at_commit = false;  // this transaction queued deliveries
+// A transaction this session prepared (two-phase commit, as Citus commits on its nodes) and not
+// yet committed, and whether it queued deliveries: its COMMIT PREPARED wakes the worker then.
+bool prepared_here = false;
+bool prepared_wakes = false;
 
 char* allow_networks = nullptr;
 bool allow_http = false;
@@ -180,6 +184,18 @@ Oid database_needed_alone(Node* stmt, bool* drop) {
   return name ? get_database_oid(name, true) : InvalidOid;
 }
 
+// Ensures: a COMMIT PREPARED wakes the worker when it commits, unless this session prepared
+// that transaction and it queued nothing (one prepared elsewhere, as Citus's recovery commits
+// them, might have).
+void note_prepared_commit(Node* stmt) {
+  if (!IsA(stmt, TransactionStmt)) return;
+  TransactionStmtKind kind = castNode(TransactionStmt, stmt)->kind;
+  if (kind != TRANS_STMT_COMMIT_PREPARED && kind != TRANS_STMT_ROLLBACK_PREPARED) return;
+  if (kind == TRANS_STMT_COMMIT_PREPARED && (!prepared_here || prepared_wakes))
+    wake_at_commit = true;
+  prepared_here = prepared_wakes = false;
+}
+
 ProcessUtility_hook_type previous_utility = nullptr;
 
 // ProcessUtility hook: before a statement that needs a database without other sessions, that
@@ -194,6 +210,7 @@ void release_before_utility(PlannedStmt* pstmt, const char* query, bool read_onl
     Oid database = InvalidOid;
     guard([&] { database = database_needed_alone(stmt, &drop); });
     release_database(database, drop);
+    note_prepared_commit(stmt);
   });
   if (previous_utility)
     previous_utility(pstmt, query, read_only_tree, context, params, env, dest, qc);
@@ -203,6 +220,12 @@ void release_before_utility(PlannedStmt* pstmt, const char* query, bool read_onl
 
 // Sets the latch of this database's worker (else the launcher's) once the transaction committed.
 void wake_on_commit(XactEvent event) noexcept {
+  if (event == XACT_EVENT_PREPARE) {
+    prepared_here = true;
+    prepared_wakes = wake_at_commit;
+    wake_at_commit = false;
+    return;
+  }
   bool commit = event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT;
   bool end = commit || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT;
   if (!end) return;
@@ -399,7 +422,6 @@ constexpr int kPruneBatchesAtOnce = 20;
 constexpr long kPruneEverySeconds = 60;
 constexpr int kPollMs = 5;               // the longest a wake-up waits while requests run
 constexpr long kIdleLingerSeconds = 60;  // an idle worker stays this long for the next commit
-constexpr long kCitusPollMs = 100;       // a Citus coordinator's look at an idle outbox
 constexpr std::int64_t kBusyClaimEveryMs = 250;
 constexpr std::size_t kRecordBatch = 50;           // results recorded together at the latest
 constexpr std::int64_t kRecordWaitMs = 10;         // the longest a result waits to be recorded
@@ -682,8 +704,8 @@ void prune_old_messages() {
   }
 }
 
-// How this database is served here: "wake" (woken by commits), "poll" (a Citus coordinator: the
-// commits are on the workers), "none" (a Citus worker, or extension switchboard not installed).
+// How this database is served here: "wake" (woken by commits), "none" (extension switchboard not
+// installed, or a Citus node holding no outbox shard).
 std::string service_mode() {
   std::string mode = "none";
   in_transaction([&] {
@@ -697,15 +719,6 @@ std::string service_mode() {
   return mode;
 }
 
-// Ensures: Citus runs this worker's queries over one cached connection per node. A coordinator's
-// steps are small queries over every shard; a second connection, opened and closed per query,
-// cost 20 to 400 ms each (measured under load).
-void use_one_connection_per_node() {
-  guard([] {
-    SetConfigOption("citus.max_adaptive_executor_pool_size", "1", PGC_SUSET, PGC_S_OVERRIDE);
-  });
-}
-
 // Seconds between prunes: kPruneEverySeconds, or the retention when that is shorter (tests
 // compress it).
 long prune_every() {
@@ -716,8 +729,6 @@ long prune_every() {
 // the requests in flight, and between them waits for a commit, a due retry or the next prune.
 class DeliveryLoop {
  public:
-  explicit DeliveryLoop(bool poll) : poll_(poll) {}
-
   // Ensures: this database's deliveries are made until none is queued for kIdleLingerSeconds,
   // the worker is asked to stop, or a utility statement needs its database alone.
   void run() {
@@ -781,52 +792,26 @@ class DeliveryLoop {
   // for a new worker; looked at once more after unpublishing, so none is missed. False: leave.
   bool wait_while_idle() {
     if (idle_since_ == 0) idle_since_ = std::time(nullptr);
-    if (poll_) {
-      wait_for_latch(kCitusPollMs);
-      polled_ = true;
-      return true;  // the next look is next_due's one query; a claim only when something is due
-    }
     if (std::time(nullptr) - idle_since_ >= kIdleLingerSeconds) {
       unpublish_latch(0, 0);
       if (d_.next_due() < 0) return false;
       publish_latch(MyDatabaseId);
-    } else if (!wait_for_commit()) {
-      return false;
+    } else {
+      wait_for_latch(std::min(kIdleLingerSeconds, prune_every()) * 1000L);
+      // distribute() wakes it: from then on it serves this node's outbox shards, if any
+      if (service_mode() == "none") return false;
     }
     claim_now_ = true;
-    return true;
-  }
-
-  // Ensures: waited for a commit's wake-up (or the next prune), then looked at how the database
-  // is served now (distribute() wakes it: from then on the outbox is on the Citus workers);
-  // false when it is no longer served here.
-  bool wait_for_commit() {
-    wait_for_latch(std::min(kIdleLingerSeconds, prune_every()) * 1000L);
-    std::string mode = service_mode();
-    if (mode == "none") return false;
-    poll_ = mode == "poll";
-    if (poll_) use_one_connection_per_node();
     return true;
   }
 
   // Ensures: waited until the next delivery is due in `due` seconds (0: due but not claimable
   // yet), and a claim is wanted then.
   void wait_until_due(double due) {
-    if (due == 0 && polled_) {
-      polled_ = false;  // found by a poll: claimed at once
-      claim_now_ = true;
-      return;
-    }
-    polled_ = false;
     if (due == 0) {
       // due but not claimable yet: held back by its endpoint's pacing, or locked by another
       // transaction
       wait_for_latch(std::clamp<long>(d_.next_claim_ms() - now_ms(), 1, 100));
-    } else if (poll_) {
-      // a coordinator keeps looking for new events while a retry waits
-      wait_for_latch(std::min(static_cast<long>(due * 1000) + 1, kCitusPollMs));
-      polled_ = true;
-      return;
     } else {
       // until it is due, but no later than the next prune (a retry due in minutes must not hold
       // back the retention's pruning)
@@ -838,17 +823,15 @@ class DeliveryLoop {
   }
 
   Deliverer d_;
-  bool poll_;
   bool claim_now_ = true;  // a first pass: what was queued (or in flight) before this start
   std::int64_t claim_again_ms_ = 0;  // the latest time of the next claim
   std::time_t pruned_at_ = 0, idle_since_ = 0;
-  bool polled_ = false;  // a coordinator's poll just waited: what it finds due is claimed at once
 };
 
 // Ensures: this database's deliveries are made until none is queued for kIdleLingerSeconds, the
 // worker is asked to stop, or a utility statement needs its database alone.
-void deliver_until_shutdown(bool poll) {
-  DeliveryLoop(poll).run();
+void deliver_until_shutdown() {
+  DeliveryLoop().run();
 }
 
 }  // namespace
@@ -864,10 +847,11 @@ void init_outbound() {
   if (process_shared_preload_libraries_in_progress) register_launcher();
 }
 
-// In a session Citus opened (a delegated call, a trigger on a shard) nothing is woken: that node's
-// worker does not deliver, and the coordinator's polls (switchboard._outbound_service()).
+// In a session Citus opened (a delegated call, a trigger on a shard) this node's worker is woken
+// too: it serves the organisations whose outbox shards are here; a prepared transaction wakes it
+// at its COMMIT PREPARED.
 void wake_worker_at_commit() noexcept {
-  if (!citus_internal_backend()) wake_at_commit = true;
+  wake_at_commit = true;
 }
 
 }  // namespace sb::pg
@@ -983,10 +967,8 @@ SB_WORKER_MAIN(sb_outbound_worker_main) {
   // Its statements are short lookups; a plan whose estimate crossed jit_above_cost (a stale
   // estimate of the pending rows) was compiled on every call: 10 functions per next-due check.
   sb::pg::guard([] { SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE); });
-  std::string mode = sb::pg::service_mode();
-  if (mode == "none") return;
-  if (mode == "poll") sb::pg::use_one_connection_per_node();
+  if (sb::pg::service_mode() == "none") return;
   sb::pg::publish_latch(database);
   sb::pg::guard([] { on_shmem_exit(sb::pg::unpublish_latch, 0); });
-  sb::pg::deliver_until_shutdown(mode == "poll");
+  sb::pg::deliver_until_shutdown();
 }

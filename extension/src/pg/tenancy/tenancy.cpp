@@ -3,6 +3,7 @@
 #include "pg/base/base_boundary.hpp"
 #include "pg/tenancy/tenancy_claims.hpp"
 #include "pg/base/base_datums.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/entitlements/entitlements_store.hpp"
 #include "pg/tenancy/tenancy_membership_store.hpp"
 #include "pg/tenancy/tenancy_org_versions.hpp"
@@ -158,10 +159,28 @@ SB_FUNCTION(sb_invalidate_caches) {
 }
 
 namespace sb::pg {
+namespace {
+
+Query organization_exists_query = {
+    "select 1 from switchboard.organizations o where o.id OPERATOR(pg_catalog.=) $1", 1, {UUIDOID}};
+
+}  // namespace
 
 void assert_role(const Uuid& org, Role min_role) {
   require_role(org, min_role);
-  if (!caller_role_in(org)) org_state(org);
+  if (caller_role_in(org)) return;
+  pg_uuid_t key;
+  memcpy(key.data, org.bytes.data(), UUID_LEN);
+  if (org_rows_here(key)) {
+    org_state(org);  // raises "organization not found"; the state is then cached for the call
+    return;
+  }
+  // The service role in a call that runs on a node without the organisation's shards (inside a
+  // SECURITY DEFINER function on a Citus coordinator, which does not re-issue it):
+  // `organizations` is a reference table, with a copy here.
+  Datum arg = UUIDPGetDatum(&key);
+  if (spi_query(organization_exists_query, &arg, nullptr, ReadMode::current).count == 0)
+    throw organization_not_found_error(to_string(org));
 }
 
 }  // namespace sb::pg

@@ -1,21 +1,39 @@
 #include "pg/tenancy/tenancy_access.hpp"
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_shards.hpp"
 #include "pg/tenancy/tenancy_claims.hpp"
 #include "pg/tenancy/tenancy_membership_store.hpp"
 
 extern "C" {
 #include "utils/acl.h"
+#include "utils/guc.h"
 }
 
 namespace sb::pg {
 
+namespace {
+
+// Whether role `who` is a superuser or has the privileges of service_role.
+bool service_privileges(Oid who) {
+  Oid role = get_role_oid("service_role", true);
+  return superuser_arg(who) || (OidIsValid(role) && has_privs_of_role(who, role));
+}
+
+}  // namespace
+
 bool caller_is_service_role() {
   bool service = false;
   guard([&] {
-    Oid outer = GetOuterUserId();
-    Oid role = get_role_oid("service_role", true);
-    service = superuser_arg(outer) || (OidIsValid(role) && has_privs_of_role(outer, role));
+    service = service_privileges(GetOuterUserId());
+    // In a session Citus opened for another node's transaction the current user is whoever
+    // Citus connected as: inside a SECURITY DEFINER function, its owner. The caller's own role came
+    // along as switchboard.caller_role (base_routing): it can only take the service role away.
+    const char* carried = GetConfigOption("switchboard.caller_role", true, false);
+    if (service && carried && *carried && citus_internal_backend()) {
+      Oid caller = get_role_oid(carried, true);
+      service = OidIsValid(caller) && service_privileges(caller);
+    }
   });
   return service;
 }

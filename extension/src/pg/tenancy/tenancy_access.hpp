@@ -7,7 +7,8 @@
 namespace sb::pg {
 
 // True when the current role (SET ROLE, not a SECURITY DEFINER owner) is a superuser or has the
-// privileges of service_role.
+// privileges of service_role; in a session Citus opened, also the caller's role carried as
+// switchboard.caller_role (base_routing), when set.
 bool caller_is_service_role();
 
 // Ensures the caller is the service role or a member of `org` with at least `min_role`; raises

@@ -9,7 +9,9 @@
 #include <unordered_map>
 
 extern "C" {
+#include "access/xact.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 }
@@ -73,13 +75,39 @@ Query* membership_query_here() {
   return &membership_query;
 }
 
+// Ensures: the rows of `query` over the shards of a distributed organization_members read over one
+// connection per node (citus.multi_shard_modify_mode 'sequential' for the read only). A parallel
+// read there would make Citus refuse a later change of `organizations` in the transaction (a
+// reference table the tenant tables have foreign keys to: "cannot modify table organizations
+// because there was a parallel operation on a distributed table"), such as a member's UPDATE of
+// it, whose policies read the caller's memberships first.
+TextRows read_sequentially(Query& query, const Datum* args) {
+  int nest_level = 0;
+  guard([&] {
+    nest_level = NewGUCNestLevel();
+    set_config_option("citus.multi_shard_modify_mode", "sequential", PGC_USERSET, PGC_S_SESSION,
+                      GUC_ACTION_SAVE, true, 0, false);
+  });
+  TextRows rows;
+  try {
+    rows = spi_query(query, args, nullptr, ReadMode::fresh);
+  } catch (...) {
+    guard([&] { AtEOXact_GUC(false, nest_level); });
+    throw;
+  }
+  guard([&] { AtEOXact_GUC(true, nest_level); });
+  return rows;
+}
+
 Memberships load_memberships(const Uuid& user) {
   pg_uuid_t key;
   memcpy(key.data, user.bytes.data(), 16);
   Datum args[1] = {UUIDPGetDatum(&key)};
   Query* query = membership_query_here();
   if (!query) return {};
-  TextRows rows = spi_query(*query, args, nullptr, ReadMode::fresh);
+  TextRows rows = query == &membership_query && table_hashed(OrgTable::members)
+                      ? read_sequentially(*query, args)
+                      : spi_query(*query, args, nullptr, ReadMode::fresh);
   Memberships list;
   for (uint64 i = 0; i < rows.count; ++i) {
     std::optional<Uuid> org = parse_uuid(rows.at(i, 0));
@@ -90,12 +118,26 @@ Memberships load_memberships(const Uuid& user) {
   return list;
 }
 
+// Ensures: in a client's session on a Citus node (the coordinator), the memberships read are kept
+// for the client's statement only. They change on the workers holding the shards, whose
+// invalidations never reach this backend: before, a member removed there kept what the policies of
+// a coordinator's table gave them for the rest of the session (its pooled connection).
+void forget_changed_elsewhere() {
+  static TimestampTz read_in = 0;
+  if (citus_internal_backend() || !table_hashed(OrgTable::members)) return;
+  TimestampTz statement = GetCurrentStatementStartTimestamp();
+  if (statement == read_in) return;
+  cache().clear();
+  read_in = statement;
+}
+
 }  // namespace
 
 const Memberships& caller_memberships() {
   static const Memberships none;
   std::optional<Uuid> user = caller_user();
   if (!user) return none;
+  forget_changed_elsewhere();
   if (const Memberships* hit = cache().find(*user)) return *hit;
   bool keep = false;
   static Memberships uncached;
@@ -108,6 +150,7 @@ const Memberships& caller_memberships() {
 std::optional<Role> caller_role_in(const Uuid& org) {
   std::optional<Uuid> user = caller_user();
   if (!user) return std::nullopt;
+  forget_changed_elsewhere();
   if (const Memberships* hit = cache().find(*user)) return role_in(*hit, org);
   if (!table_hashed(OrgTable::members)) return role_in(caller_memberships(), org);
   pg_uuid_t keys[2];
