@@ -781,21 +781,28 @@ $$;
 -- endpoint's delivered rows (webhooks_out.sh, 20,000 events: 1,100 deliveries/s and 550 us of
 -- worker CPU each, against 7,154/s and 67 us). Only growth counts: an ANALYZE stalls the worker
 -- (60-80 ms at 23,000 deliveries here), and one after each burst's changes showed in the p99 at
--- 200 events/s; the plans used do not depend on how many deliveries are pending. On Citus the
--- shards' own nodes analyze them.
+-- 200 events/s; the plans used do not depend on how many deliveries are pending. On Citus each
+-- node analyzes its own outbox shards the same way (its worker serves them).
 CREATE FUNCTION switchboard._refresh_outbox_stats() RETURNS boolean
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  t record;
+  v_analyzed boolean := false;
 BEGIN
-  IF switchboard._outbox_distributed() OR NOT EXISTS (
-       SELECT 1 FROM pg_catalog.pg_class c
-        WHERE c.oid OPERATOR(pg_catalog.=) 'switchboard.webhook_deliveries'::pg_catalog.regclass
-          AND pg_catalog.pg_relation_size(c.oid)
-              OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::pg_catalog.int8
-              > 2 * GREATEST(c.relpages, 0) + 64) THEN
-    RETURN false;
-  END IF;
-  ANALYZE (SKIP_LOCKED) switchboard.webhook_deliveries, switchboard.webhook_messages;
-  RETURN true;
+  FOR t IN SELECT 'switchboard.webhook_deliveries'::pg_catalog.regclass AS deliveries,
+                  'switchboard.webhook_messages'::pg_catalog.regclass AS messages
+            WHERE NOT switchboard._outbox_distributed()
+           UNION ALL SELECT s.deliveries, s.messages FROM switchboard._outbox_shards() s LOOP
+    CONTINUE WHEN NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_class c
+       WHERE c.oid OPERATOR(pg_catalog.=) t.deliveries
+         AND pg_catalog.pg_relation_size(c.oid)
+             OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::pg_catalog.int8
+             > 2 * GREATEST(c.relpages, 0) + 64);
+    EXECUTE pg_catalog.format('ANALYZE (SKIP_LOCKED) %s, %s', t.deliveries, t.messages);
+    v_analyzed := true;
+  END LOOP;
+  RETURN v_analyzed;
 END
 $$;
 
