@@ -25,9 +25,24 @@ extern "C" {
 namespace sb::pg {
 namespace {
 
+// How a function is routed: not at all, as a tenant-scoped function, or as a routed helper.
+enum class Scope { none, tenant, helper };
+
 // Whether each function called so far is tenant-scoped (looked up once per backend: a function's
 // arguments do not change under a running backend without a new OID).
-std::unordered_map<Oid, bool> tenant_scoped;
+std::unordered_map<Oid, Scope> tenant_scoped;
+
+// The `_` helpers distribute() distributes too (switchboard.distribution_functions lists them):
+// checks a SECURITY DEFINER function makes as its owner, which read the organisation's rows. They
+// check no permission themselves, so they are re-issued as the owner, the user the calling
+// function's own statements reach the other node as.
+constexpr const char* kRoutedHelpers[] = {"_assert_narrowing_override"};
+
+bool routed_helper(const char* name) {
+  for (const char* helper : kRoutedHelpers)
+    if (std::strcmp(name, helper) == 0) return true;
+  return false;
+}
 
 // True while a re-issued call runs: a call that reaches this node again runs here.
 bool routing = false;
@@ -39,10 +54,11 @@ struct RoutingFlag {
   RoutingFlag& operator=(const RoutingFlag&) = delete;
 };
 
-// Ensures: whether function `fn` is in schema switchboard, returns one value, its name does not
-// start with _ and its first argument is org_id of type uuid.
-bool lookup_tenant_scoped(Oid fn) {
-  bool scoped = false;
+// Ensures: whether function `fn` is in schema switchboard, returns one value and its first argument
+// is org_id of type uuid: tenant when its name does not start with _, helper when it is one of
+// kRoutedHelpers.
+Scope lookup_tenant_scoped(Oid fn) {
+  Scope scoped = Scope::none;
   guard([&] {
     HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
     if (!HeapTupleIsValid(tuple)) return;
@@ -51,18 +67,20 @@ bool lookup_tenant_scoped(Oid fn) {
     char** names = nullptr;
     char* modes = nullptr;
     int nargs = get_func_arg_info(tuple, &types, &names, &modes);
-    scoped = proc->pronamespace == get_namespace_oid("switchboard", true) && !proc->proretset &&
-             NameStr(proc->proname)[0] != '_' && nargs > 0 && types[0] == UUIDOID && names &&
-             names[0] && std::strcmp(names[0], "org_id") == 0;
+    const char* name = NameStr(proc->proname);
+    if (proc->pronamespace == get_namespace_oid("switchboard", true) && !proc->proretset &&
+        nargs > 0 && types[0] == UUIDOID && names && names[0] &&
+        std::strcmp(names[0], "org_id") == 0)
+      scoped = name[0] != '_' ? Scope::tenant : routed_helper(name) ? Scope::helper : Scope::none;
     ReleaseSysCache(tuple);
   });
   return scoped;
 }
 
-bool is_tenant_scoped(Oid fn) {
+Scope scope_of(Oid fn) {
   auto found = tenant_scoped.find(fn);
   if (found != tenant_scoped.end()) return found->second;
-  bool scoped = lookup_tenant_scoped(fn);
+  Scope scoped = lookup_tenant_scoped(fn);
   tenant_scoped.emplace(fn, scoped);
   return scoped;
 }
@@ -251,12 +269,14 @@ void init_routing() {
 
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
   if (routing || !fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return false;
-  if (!is_tenant_scoped(fcinfo->flinfo->fn_oid)) return false;
+  Scope scope = scope_of(fcinfo->flinfo->fn_oid);
+  if (scope == Scope::none) return false;
   // Not inside a SECURITY DEFINER function (the current user is not the caller's role): Citus would
   // open the other node's connection as the function's owner, who passes every permission check
   // there, and the owner's own queries later in the transaction would meet placements another
-  // user touched. The call runs here, where a check reads the organisation through Citus.
-  if (GetUserId() != GetOuterUserId()) return false;
+  // user touched. The call runs here, where a check reads the organisation through Citus. A routed
+  // helper (kRoutedHelpers) checks no permission and is called as the owner: it is re-issued.
+  if (scope == Scope::tenant && GetUserId() != GetOuterUserId()) return false;
   if (org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return false;
   RoutingFlag flag;
   bool isnull = true;
