@@ -30,7 +30,9 @@ BEGIN
     PERFORM set_config('request.jwt.claims', '', true);
   EXCEPTION
     WHEN SQLSTATE 'SBRBK' THEN NULL;
-    WHEN OTHERS THEN result := SQLSTATE || ': ' || SQLERRM;
+    -- A Citus node's message names the shard ("organizations_102012"): name its table, as one
+    -- server does.
+    WHEN OTHERS THEN result := SQLSTATE || ': ' || regexp_replace(SQLERRM, 'relation "(\w+)_[0-9]{6,}"', 'relation "\1"');
   END;
   RETURN result;
 END

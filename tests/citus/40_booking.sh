@@ -24,3 +24,11 @@ slots=$(citus_psql 0 -tA -c "select starts_at::timestamptz from switchboard.avai
 check "available_slots leaves the booked slot out" "3 free, none at the booked time" 0 \
   "select count(*) || ' free, ' || case when bool_or(s like '$at%') then 'one' else 'none' end || ' at the booked time'
      from unnest(string_to_array('$slots', E'\\n')) s where s ~ '^[0-9]'"
+# A hold confirmed, then cancelled (each an UPDATE ... RETURNING the appointment on its worker, whose
+# columns Citus requires to be immutable expressions: before, both failed with "non-IMMUTABLE
+# functions are not allowed in the RETURNING clause").
+held=$(citus_psql 0 -tA -c "select switchboard.hold_slot('$org', '$cal', '$at'::timestamptz + interval '3 hours', 30) ->> 'appointmentId'" 2>&1)
+check "confirm_appointment of a hold through the coordinator" "CONFIRMED|confirmed" 0 \
+  "select a ->> 'reason' || '|' || (a ->> 'status') from switchboard.confirm_appointment('$org', '$held') a"
+check "cancel_appointment through the coordinator" "CANCELLED|cancelled" 0 \
+  "select a ->> 'reason' || '|' || (a ->> 'status') from switchboard.cancel_appointment('$org', '$held', 'citus') a"

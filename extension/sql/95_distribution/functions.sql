@@ -65,7 +65,8 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
 -- The functions distribute() distributes by their org_id argument, colocated with the tenant
 -- tables: a call through the coordinator is delegated to the node holding the organisation's
 -- shards, where its locks, counters and reads hold. Left on the coordinator: helpers (names
--- starting with _), pending_plan_changes (org_id NULL means every organisation) and
+-- starting with _; but _assert_narrowing_override, a check set_feature_override makes as its owner
+-- that reads the organisation's rows, re-issued by base_routing's kRoutedHelpers), pending_plan_changes (org_id NULL means every organisation) and
 -- request_plan_change (its NOTIFY reaches billing backends listening on the coordinator).
 CREATE VIEW switchboard.distribution_functions AS
 SELECT p.oid::regprocedure AS fn
@@ -75,7 +76,7 @@ SELECT p.oid::regprocedure AS fn
    AND p.pronargs > 0
    AND p.proargtypes[0] = 'pg_catalog.uuid'::pg_catalog.regtype
    AND p.proargnames[1] = 'org_id'
-   AND p.proname !~ '^_'
+   AND (p.proname !~ '^_' OR p.proname IN ('_assert_narrowing_override'))
    AND p.proname NOT IN ('pending_plan_changes', 'request_plan_change');
 COMMENT ON VIEW switchboard.distribution_functions IS
   'the tenant-scoped functions switchboard.distribute() distributes by their org_id argument';

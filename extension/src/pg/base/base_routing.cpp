@@ -9,10 +9,12 @@
 #include "pg/base/base_shards.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -25,9 +27,24 @@ extern "C" {
 namespace sb::pg {
 namespace {
 
+// How a function is routed: not at all, as a tenant-scoped function, or as a routed helper.
+enum class Scope { none, tenant, helper };
+
 // Whether each function called so far is tenant-scoped (looked up once per backend: a function's
 // arguments do not change under a running backend without a new OID).
-std::unordered_map<Oid, bool> tenant_scoped;
+std::unordered_map<Oid, Scope> tenant_scoped;
+
+// The `_` helpers distribute() distributes too (switchboard.distribution_functions lists them):
+// checks a SECURITY DEFINER function makes as its owner, which read the organisation's rows. They
+// check no permission themselves, so they are re-issued as the owner, the user the calling
+// function's own statements reach the other node as.
+constexpr const char* kRoutedHelpers[] = {"_assert_narrowing_override"};
+
+bool routed_helper(const char* name) {
+  for (const char* helper : kRoutedHelpers)
+    if (std::strcmp(name, helper) == 0) return true;
+  return false;
+}
 
 // True while a re-issued call runs: a call that reaches this node again runs here.
 bool routing = false;
@@ -39,10 +56,11 @@ struct RoutingFlag {
   RoutingFlag& operator=(const RoutingFlag&) = delete;
 };
 
-// Ensures: whether function `fn` is in schema switchboard, returns one value, its name does not
-// start with _ and its first argument is org_id of type uuid.
-bool lookup_tenant_scoped(Oid fn) {
-  bool scoped = false;
+// Ensures: whether function `fn` is in schema switchboard, returns one value and its first argument
+// is org_id of type uuid: tenant when its name does not start with _, helper when it is one of
+// kRoutedHelpers.
+Scope lookup_tenant_scoped(Oid fn) {
+  Scope scoped = Scope::none;
   guard([&] {
     HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
     if (!HeapTupleIsValid(tuple)) return;
@@ -51,18 +69,20 @@ bool lookup_tenant_scoped(Oid fn) {
     char** names = nullptr;
     char* modes = nullptr;
     int nargs = get_func_arg_info(tuple, &types, &names, &modes);
-    scoped = proc->pronamespace == get_namespace_oid("switchboard", true) && !proc->proretset &&
-             NameStr(proc->proname)[0] != '_' && nargs > 0 && types[0] == UUIDOID && names &&
-             names[0] && std::strcmp(names[0], "org_id") == 0;
+    const char* name = NameStr(proc->proname);
+    if (proc->pronamespace == get_namespace_oid("switchboard", true) && !proc->proretset &&
+        nargs > 0 && types[0] == UUIDOID && names && names[0] &&
+        std::strcmp(names[0], "org_id") == 0)
+      scoped = name[0] != '_' ? Scope::tenant : routed_helper(name) ? Scope::helper : Scope::none;
     ReleaseSysCache(tuple);
   });
   return scoped;
 }
 
-bool is_tenant_scoped(Oid fn) {
+Scope scope_of(Oid fn) {
   auto found = tenant_scoped.find(fn);
   if (found != tenant_scoped.end()) return found->second;
-  bool scoped = lookup_tenant_scoped(fn);
+  Scope scoped = lookup_tenant_scoped(fn);
   tenant_scoped.emplace(fn, scoped);
   return scoped;
 }
@@ -117,6 +137,16 @@ std::string caller_role_to_carry() {
 constexpr const char* kClaimSettings[] = {"request.jwt.claims", "request.jwt.claim.sub",
                                           "request.jwt.claim"};
 
+// kClaimSettings and switchboard.caller_role set again with SET LOCAL from their current values,
+// in a DO block (see carry_claims()).
+constexpr const char* kCarryBlock =
+    "DO $carry$ DECLARE n text; v text; BEGIN "
+    "FOREACH n IN ARRAY ARRAY['request.jwt.claims', 'request.jwt.claim.sub', "
+    "'request.jwt.claim', 'switchboard.caller_role'] LOOP "
+    "v := pg_catalog.current_setting(n, true); "
+    "IF v IS NOT NULL THEN EXECUTE pg_catalog.format('SET LOCAL %s = %L', n, v); END IF; "
+    "END LOOP; END $carry$";
+
 // The caller's claims and role as one key ("" when there is nothing to carry).
 std::string carried_key(const std::string& role) {
   std::string key;
@@ -135,6 +165,23 @@ bool to_carry() {
   return carried_key(caller_role_to_carry()) != carried;
 }
 
+// Ensures: Citus opens a transaction block on every node this transaction reaches from now on,
+// also for a statement outside BEGIN ... COMMIT (Citus's UseCoordinatedTransaction, looked up once
+// per backend): the SET LOCAL commands it propagates go with that block's BEGIN only, so without
+// one an autocommit call Citus delegates (a client's session-level set_config() claims, then
+// SELECT switchboard.f(...)) reached its node without the caller's claims. Under guard().
+void use_coordinated_transaction() {
+  using Fn = void (*)();
+  static Fn use = nullptr;
+  static bool looked_up = false;
+  if (!looked_up) {
+    use = reinterpret_cast<Fn>(
+        load_external_function("$libdir/citus", "UseCoordinatedTransaction", false, nullptr));
+    looked_up = true;
+  }
+  if (use) use();
+}
+
 // Ensures: the caller's JWT claims and role travel with what this transaction sends to other Citus
 // nodes (a delegated or re-issued call), also when the caller set the claims with set_config(),
 // which Citus does not send on: they are set again with SET LOCAL (the role as
@@ -145,8 +192,14 @@ bool to_carry() {
 // switchboard.caller_role is what caller_is_service_role() reads there, so a trigger on a shard
 // does not take the owner for the caller. SPI is connected; only PostgreSQL is called (under
 // guard()): remember_carried() follows.
+// True while carry_claims() runs statements of its own (they start the executor too). A plain
+// flag, not an object: carry_claims() runs where a PostgreSQL error may longjmp; an error aborts
+// the (sub)transaction, whose end clears it (forget_carried).
+bool carrying = false;
+
 void carry_claims() {
-  if (!to_carry()) return;
+  if (carrying || !to_carry()) return;
+  carrying = true;
   std::string role = caller_role_to_carry();
   const char* before = GetConfigOption("citus.propagate_set_commands", true, false);
   StringInfoData put_back;
@@ -155,20 +208,35 @@ void carry_claims() {
     appendStringInfo(&put_back, "SET LOCAL citus.propagate_set_commands = %s",
                      quote_literal_cstr(before));
   spi_utility("SET LOCAL citus.propagate_set_commands = 'local'");
-  for (const char* name : kClaimSettings) {
-    const char* value = GetConfigOption(name, true, false);
-    if (!value) continue;  // never set in this session: absent on every node
-    StringInfoData set;
-    initStringInfo(&set);
-    appendStringInfo(&set, "SET LOCAL %s = %s", name, quote_literal_cstr(value));
-    spi_utility(set.data);
+  if (IsTransactionBlock()) {
+    for (const char* name : kClaimSettings) {
+      const char* value = GetConfigOption(name, true, false);
+      if (!value) continue;  // never set in this session: absent on every node
+      StringInfoData set;
+      initStringInfo(&set);
+      appendStringInfo(&set, "SET LOCAL %s = %s", name, quote_literal_cstr(value));
+      spi_utility(set.data);
+    }
+    StringInfoData set_role;
+    initStringInfo(&set_role);
+    appendStringInfo(&set_role, "SET LOCAL switchboard.caller_role = %s",
+                     quote_literal_cstr(role.c_str()));
+    spi_utility(set_role.data);
+  } else {
+    // Outside BEGIN ... COMMIT Citus keeps a SET LOCAL for its nodes only inside a function or a
+    // DO block: the same settings set again from their current values (nothing of the caller's
+    // is part of the block's text).
+    StringInfoData set_role;
+    initStringInfo(&set_role);
+    appendStringInfo(&set_role, "SELECT pg_catalog.set_config('switchboard.caller_role', %s, true)",
+                     quote_literal_cstr(role.c_str()));
+    if (SPI_execute(set_role.data, false, 0) != SPI_OK_SELECT)
+      elog(ERROR, "switchboard: setting the caller's role to carry failed");
+    spi_utility(kCarryBlock);
   }
-  StringInfoData set_role;
-  initStringInfo(&set_role);
-  appendStringInfo(&set_role, "SET LOCAL switchboard.caller_role = %s",
-                   quote_literal_cstr(role.c_str()));
-  spi_utility(set_role.data);
   if (put_back.len > 0) spi_utility(put_back.data);
+  use_coordinated_transaction();
+  carrying = false;
 }
 
 // Ensures: the claims and role carried by carry_claims() are not set again in this transaction.
@@ -180,9 +248,12 @@ void remember_carried() {
 // claims again.
 void forget_carried(XactEvent) {
   carried.clear();
+  carrying = false;
 }
 void forget_carried_sub(SubXactEvent event) {
-  if (event == SUBXACT_EVENT_ABORT_SUB) carried.clear();
+  if (event != SUBXACT_EVENT_ABORT_SUB) return;
+  carried.clear();
+  carrying = false;
 }
 
 ExecutorStart_hook_type previous_executor_start = nullptr;
@@ -190,7 +261,7 @@ ExecutorStart_hook_type previous_executor_start = nullptr;
 // ExecutorStart hook: on a Citus node, in a session a client opened, a statement starts with the
 // caller's claims carried (before Citus begins its transactions on other nodes).
 void carry_claims_at_start(QueryDesc* query, int eflags) {
-  if (!citus_internal_backend() &&
+  if (!carrying && !citus_internal_backend() &&
       GetConfigOption("citus.propagate_set_commands", true, false) != nullptr && to_carry()) {
     callback("routing claims", ERROR, [] {
       guard([] {
@@ -251,12 +322,14 @@ void init_routing() {
 
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
   if (routing || !fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return false;
-  if (!is_tenant_scoped(fcinfo->flinfo->fn_oid)) return false;
+  Scope scope = scope_of(fcinfo->flinfo->fn_oid);
+  if (scope == Scope::none) return false;
   // Not inside a SECURITY DEFINER function (the current user is not the caller's role): Citus would
   // open the other node's connection as the function's owner, who passes every permission check
   // there, and the owner's own queries later in the transaction would meet placements another
-  // user touched. The call runs here, where a check reads the organisation through Citus.
-  if (GetUserId() != GetOuterUserId()) return false;
+  // user touched. The call runs here, where a check reads the organisation through Citus. A routed
+  // helper (kRoutedHelpers) checks no permission and is called as the owner: it is re-issued.
+  if (scope == Scope::tenant && GetUserId() != GetOuterUserId()) return false;
   if (org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return false;
   RoutingFlag flag;
   bool isnull = true;

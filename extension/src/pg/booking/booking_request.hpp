@@ -90,14 +90,18 @@ void release_expired_holds(const Uuid& org, const Uuid& calendar, booking::Micro
                            booking::Micros block_end, const std::optional<Uuid>& keep);
 
 // The columns every statement returning an appointment selects, in this order (appointment_of
-// reads them), from switchboard.appointments as `a`.
-#define SB_APPOINTMENT_COLUMNS                                                        \
-  "a.id, a.calendar_id, a.status::pg_catalog.text, a.cancel_kind::pg_catalog.text, "  \
-  "(extract(epoch from a.starts_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "   \
-  "(extract(epoch from a.ends_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "     \
-  "(extract(epoch from a.block_start) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, " \
-  "(extract(epoch from a.block_end) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8, "   \
-  "(extract(epoch from a.hold_expires_at) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8"
+// reads them as text), from switchboard.appointments as `a`. Immutable expressions only: Citus
+// refuses others in an UPDATE's RETURNING (an enum's text cast and extract() from a timestamptz
+// are stable), so the status columns come as themselves and each time as microseconds since
+// 1970 from an interval.
+#define SB_APPOINTMENT_MICROS(column) \
+  "(extract(epoch from " column       \
+  " OPERATOR(pg_catalog.-) "          \
+  "'1970-01-01 00:00:00+00'::pg_catalog.timestamptz) OPERATOR(pg_catalog.*) 1e6)::pg_catalog.int8"
+#define SB_APPOINTMENT_COLUMNS \
+  "a.id, a.calendar_id, a.status, a.cancel_kind, " SB_APPOINTMENT_MICROS("a.starts_at") ", " \
+      SB_APPOINTMENT_MICROS("a.ends_at") ", " SB_APPOINTMENT_MICROS("a.block_start") ", "    \
+      SB_APPOINTMENT_MICROS("a.block_end") ", " SB_APPOINTMENT_MICROS("a.hold_expires_at")
 constexpr int kAppointmentColumns = 9;
 
 // An appointment as a statement selecting SB_APPOINTMENT_COLUMNS returned it.
