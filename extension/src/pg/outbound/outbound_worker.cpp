@@ -18,7 +18,6 @@
 #include "pg/base/base_boundary.hpp"
 #include "pg/base/base_callbacks.hpp"
 #include "pg/base/base_datums.hpp"
-#include "pg/base/base_shards.hpp"
 #include "pg/base/base_shmem.hpp"
 #include "pg/base/base_store.hpp"
 
