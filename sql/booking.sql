@@ -27,6 +27,9 @@ begin
   return 'ok';
 exception when others then
   get stacked diagnostics s = returned_sqlstate, m = message_text, d = pg_exception_detail;
+  -- A Citus node's message names the shard ("appointments_no_overlap_102093"): name the
+  -- constraint or table, as one server does.
+  m := regexp_replace(m, '(relation|constraint) "(\w+)_[0-9]{6,}"', '\1 "\2"');
   return s || ': ' || m || coalesce(' (' || nullif(d, '') || ')', '');
 end
 $$;

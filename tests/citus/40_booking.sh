@@ -24,6 +24,17 @@ slots=$(citus_psql 0 -tA -c "select starts_at::timestamptz from switchboard.avai
 check "available_slots leaves the booked slot out" "3 free, none at the booked time" 0 \
   "select count(*) || ' free, ' || case when bool_or(s like '$at%') then 'one' else 'none' end || ' at the booked time'
      from unnest(string_to_array('$slots', E'\\n')) s where s ~ '^[0-9]'"
+# The free slots where Citus does not delegate the call (a sub-select, a join, a SQL function with
+# parameters): the call re-issues itself to the organisation's node and returns its rows. Before,
+# each answered "the organization's rows are on another node".
+check "available_slots inside a sub-select and a join" "3|3" 0 \
+  "select (select count(*) from switchboard.available_slots('$org', '$cal', '$at', '$at'::timestamptz + interval '2 hours'))
+     || '|' || (select count(*) from (values (1)) v(n)
+       cross join lateral switchboard.available_slots('$org', '$cal', '$at', '$at'::timestamptz + interval '2 hours') s)"
+check "available_slots in a SQL function with parameters" "3" 0 \
+  "create function pg_temp.free(o uuid, c uuid, f timestamptz) returns bigint language sql as
+     \$\$ select count(*) from switchboard.available_slots(o, c, f, f + interval '2 hours') \$\$;
+   select pg_temp.free('$org', '$cal', '$at')"
 # A hold confirmed, then cancelled (each an UPDATE ... RETURNING the appointment on its worker, whose
 # columns Citus requires to be immutable expressions: before, both failed with "non-IMMUTABLE
 # functions are not allowed in the RETURNING clause").

@@ -21,6 +21,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 #include "utils/uuid.h"
 }
 
@@ -28,7 +29,7 @@ namespace sb::pg {
 namespace {
 
 // How a function is routed: not at all, as a tenant-scoped function, or as a routed helper.
-enum class Scope { none, tenant, helper };
+enum class Scope { none, tenant, tenant_set, helper };
 
 // Whether each function called so far is tenant-scoped (looked up once per backend: a function's
 // arguments do not change under a running backend without a new OID).
@@ -56,9 +57,9 @@ struct RoutingFlag {
   RoutingFlag& operator=(const RoutingFlag&) = delete;
 };
 
-// Ensures: whether function `fn` is in schema switchboard, returns one value and its first argument
-// is org_id of type uuid: tenant when its name does not start with _, helper when it is one of
-// kRoutedHelpers.
+// Ensures: whether function `fn` is in schema switchboard and its first argument is org_id of type
+// uuid: tenant when its name does not start with _ (tenant_set when it returns a set), helper when
+// it is one of kRoutedHelpers (one value).
 Scope lookup_tenant_scoped(Oid fn) {
   Scope scoped = Scope::none;
   guard([&] {
@@ -70,10 +71,13 @@ Scope lookup_tenant_scoped(Oid fn) {
     char* modes = nullptr;
     int nargs = get_func_arg_info(tuple, &types, &names, &modes);
     const char* name = NameStr(proc->proname);
-    if (proc->pronamespace == get_namespace_oid("switchboard", true) && !proc->proretset &&
-        nargs > 0 && types[0] == UUIDOID && names && names[0] &&
-        std::strcmp(names[0], "org_id") == 0)
-      scoped = name[0] != '_' ? Scope::tenant : routed_helper(name) ? Scope::helper : Scope::none;
+    if (proc->pronamespace == get_namespace_oid("switchboard", true) && nargs > 0 &&
+        types[0] == UUIDOID && names && names[0] && std::strcmp(names[0], "org_id") == 0) {
+      if (name[0] != '_')
+        scoped = proc->proretset ? Scope::tenant_set : Scope::tenant;
+      else if (!proc->proretset && routed_helper(name))
+        scoped = Scope::helper;
+    }
     ReleaseSysCache(tuple);
   });
   return scoped;
@@ -87,10 +91,11 @@ Scope scope_of(Oid fn) {
   return scoped;
 }
 
-// Ensures: `SELECT r FROM switchboard.f(<arg>::<type>, ...) AS r` for fcinfo's call, every
-// argument a typed literal (so Citus sees constants) and every name qualified.
+// Ensures: `SELECT r FROM switchboard.f(<arg>::<type>, ...) AS r` for fcinfo's call (`SELECT *
+// FROM switchboard.f(...)` for a set), every argument a typed literal (so Citus sees constants)
+// and every name qualified.
 void append_call(StringInfo sql, FunctionCallInfo fcinfo, Form_pg_proc proc) {
-  appendStringInfo(sql, "SELECT r FROM %s.%s(",
+  appendStringInfo(sql, proc->proretset ? "SELECT * FROM %s.%s(" : "SELECT r FROM %s.%s(",
                    quote_identifier(get_namespace_name(proc->pronamespace)),
                    quote_identifier(NameStr(proc->proname)));
   for (int i = 0; i < fcinfo->nargs; ++i) {
@@ -107,7 +112,7 @@ void append_call(StringInfo sql, FunctionCallInfo fcinfo, Form_pg_proc proc) {
     }
     appendStringInfo(sql, "::%s", format_type_be_qualified(type));
   }
-  appendStringInfoString(sql, ") AS r");
+  appendStringInfoString(sql, proc->proretset ? ")" : ") AS r");
 }
 
 // Runs one utility statement through SPI (connected); an error is raised as PostgreSQL's.
@@ -278,9 +283,17 @@ void carry_claims_at_start(QueryDesc* query, int eflags) {
     standard_ExecutorStart(query, eflags);
 }
 
+// Ensures: SPI's rows are fcinfo's set result (materialize mode), in the caller's memory.
+void return_rows(FunctionCallInfo fcinfo) {
+  InitMaterializedSRF(fcinfo, 0);
+  auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (uint64 i = 0; i < SPI_processed; ++i)
+    tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+}
+
 // Ensures: fcinfo's call ran as a statement of its own, as the caller with the caller's claims, in
-// the caller's transaction; its
-// one value is returned in the caller's memory (*isnull when NULL).
+// the caller's transaction; its one value is returned in the caller's memory (*isnull when NULL),
+// or, for a set-returning function, its rows are fcinfo's set result.
 Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
   Datum value = 0;
   bool null = true;
@@ -292,18 +305,24 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
     StringInfoData sql;
     initStringInfo(&sql);
     append_call(&sql, fcinfo, proc);
+    bool set = proc->proretset;
     int16 length = 0;
     bool by_value = false;
     get_typlenbyval(proc->prorettype, &length, &by_value);
     ReleaseSysCache(tuple);
     SPI_connect();
     carry_claims();
-    int rc = SPI_execute(sql.data, false, 2);
-    if (rc != SPI_OK_SELECT || SPI_processed != 1)
+    int rc = SPI_execute(sql.data, false, set ? 0 : 2);
+    if (rc != SPI_OK_SELECT || (!set && SPI_processed != 1))
       elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
            static_cast<unsigned long>(SPI_processed));
-    value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
-    if (!null) value = SPI_datumTransfer(value, by_value, length);
+    if (set) {
+      return_rows(fcinfo);
+      null = false;
+    } else {
+      value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
+      if (!null) value = SPI_datumTransfer(value, by_value, length);
+    }
     SPI_finish();
   });
   remember_carried();
@@ -329,7 +348,7 @@ bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
   // there, and the owner's own queries later in the transaction would meet placements another
   // user touched. The call runs here, where a check reads the organisation through Citus. A routed
   // helper (kRoutedHelpers) checks no permission and is called as the owner: it is re-issued.
-  if (scope == Scope::tenant && GetUserId() != GetOuterUserId()) return false;
+  if (scope != Scope::helper && GetUserId() != GetOuterUserId()) return false;
   if (org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return false;
   RoutingFlag flag;
   bool isnull = true;

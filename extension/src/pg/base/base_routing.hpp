@@ -11,8 +11,9 @@
 namespace sb::pg {
 
 // Ensures: when fcinfo's function is a tenant-scoped function of schema switchboard (first
-// argument org_id uuid, one value returned) and its organisation's rows are on another Citus node,
-// the call was run through Citus as the caller and *result (and fcinfo->isnull) is its answer;
+// argument org_id uuid) and its organisation's rows are on another Citus node, the call was run
+// through Citus as the caller and *result (and fcinfo->isnull) is its answer, or, for a
+// set-returning function, its rows are fcinfo's set result;
 // false, with nothing done, when the call is to run here (every call on a server without Citus).
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result);
 
