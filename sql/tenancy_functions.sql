@@ -391,18 +391,17 @@ SELECT pg_temp.h_owner('SELECT switchboard.add_member({0000a}, {d0004}, ''manage
 SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS default_org,
        pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org,
        pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id(''manager'')')) AS active_as_manager;
--- Nobody else chooses it: H's owner can neither update the flag nor insert a membership that is
--- already the default (the flag is reset on insert), and set_default_org acts for the caller only.
-SELECT pg_temp.h_owner('UPDATE switchboard.organization_members SET is_default = true
-                         WHERE org_id = {0000a} AND user_id = {d0004}') AS update_flag,
+-- Nobody else chooses it: H's owner can write nobody's choice (member_defaults is written by
+-- set_default_org, for the caller only), and removing and adding roamer again chooses nothing.
+SELECT pg_temp.h_owner('INSERT INTO switchboard.member_defaults (user_id, org_id, membership_id)
+                         VALUES ({d0004}, {0000a}, {0000a})') AS choose_for_roamer,
        pg_temp.h_owner('DELETE FROM switchboard.organization_members
                          WHERE org_id = {0000a} AND user_id = {d0004}') AS remove,
-       pg_temp.h_owner('INSERT INTO switchboard.organization_members (org_id, user_id, role, is_default)
-                         VALUES ({0000a}, {d0004}, ''manager'', true)') AS insert_as_default;
+       pg_temp.h_owner('INSERT INTO switchboard.organization_members (org_id, user_id, role)
+                         VALUES ({0000a}, {d0004}, ''manager'')') AS add_again;
 SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org,
-       (SELECT string_agg(o.slug || '=' || m.is_default, ', ' ORDER BY o.slug)
-          FROM switchboard.organization_members m JOIN switchboard.organizations o ON o.id = m.org_id
-         WHERE m.user_id = '20000000-0000-4000-8000-0000000d0004') AS flags;
+       (SELECT count(*) FROM switchboard.member_defaults d
+         WHERE d.user_id = '20000000-0000-4000-8000-0000000d0004') AS chosen;
 -- set_default_org: only an organisation of the caller, a signed-in caller, a non-null id.
 SELECT pg_temp.roamer('SELECT switchboard.set_default_org({00abc})') AS not_a_member,
        pg_temp.roamer('SELECT switchboard.set_default_org(NULL)') AS null_org,
@@ -415,13 +414,22 @@ SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS
        pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org,
        pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()',
          '{"app_metadata": {"org_id": "20000000-0000-4000-8000-00000000000f"}}')) AS active_org_claiming_f;
--- At most one chosen default per user, even for the service role's direct writes.
-SELECT pg_temp.attempt('service_role', NULL, 'UPDATE switchboard.organization_members SET is_default = true
-                         WHERE org_id = {0000f} AND user_id = {d0004}') AS second_default;
+-- At most one chosen default per user, even for the service role's direct writes (the key).
+SELECT pg_temp.short(pg_temp.attempt('service_role', NULL, 'INSERT INTO switchboard.member_defaults
+                         (user_id, org_id, membership_id)
+                         SELECT m.user_id, m.org_id, m.id FROM switchboard.organization_members m
+                          WHERE m.org_id = {0000f} AND m.user_id = {d0004}')) AS second_default,
+       (SELECT o.slug FROM switchboard.member_defaults d JOIN switchboard.organizations o ON o.id = d.org_id
+         WHERE d.user_id = '20000000-0000-4000-8000-0000000d0004') AS still_chosen;
 -- Removed from the default organisation: the oldest remaining membership is the default again.
 SELECT pg_temp.h_owner('SELECT switchboard.remove_member({0000a}, {d0004}) ->> ''reason''') AS removed;
 SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS default_org,
        pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org;
+-- Added to it again: a new membership, not the one chosen, so the choice stays lapsed.
+SELECT pg_temp.h_owner('SELECT switchboard.add_member({0000a}, {d0004}, ''viewer'') ->> ''reason''') AS added_again;
+SELECT pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.default_org_id()')) AS default_org,
+       pg_temp.slug_of(pg_temp.roamer('SELECT switchboard.active_org_id()')) AS active_org;
+SELECT pg_temp.h_owner('SELECT switchboard.remove_member({0000a}, {d0004}) ->> ''reason''') AS removed_again;
 -- Without memberships there is none.
 SELECT pg_temp.roamer('SELECT switchboard.remove_member({0000f}, {d0004}) ->> ''reason''') AS left_f;
 SELECT pg_temp.roamer('SELECT switchboard.default_org_id()') AS default_org,

@@ -238,9 +238,8 @@ TEST(DefaultOrganization, ParallelChoicesLeaveOneDefault) {
     });
   for (auto& t : clients) t.join();
   EXPECT_EQ(failures.load(), 0);
-  auto chosen = admin.must(
-      "select org_id from switchboard.organization_members where user_id = $1 and is_default",
-      {user});
+  auto chosen =
+      admin.must("select org_id from switchboard.member_defaults where user_id = $1", {user});
   ASSERT_EQ(chosen.rows.size(), 1u);
   Connection reader;
   reader.become_user(user);

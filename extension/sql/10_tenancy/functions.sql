@@ -116,37 +116,13 @@ CREATE TRIGGER organization_members_changed
 CREATE TRIGGER organizations_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.organizations
   FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches('per_org');
+CREATE TRIGGER member_defaults_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON switchboard.member_defaults
+  FOR EACH STATEMENT EXECUTE FUNCTION switchboard.invalidate_caches();
 -- The rules every membership change obeys, whichever way it is made (functions or direct DML):
--- only admins and owners change members, nobody grants or touches a role above their own,
--- an organisation always keeps an owner, and only the member chooses their default organisation
--- (a new membership is never the default by itself).
-
--- Ensures: this transaction holds the lock that serialises changes of the user's default
--- organisation.
-CREATE FUNCTION switchboard.lock_member_defaults(member uuid) RETURNS void
-  LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-  SELECT pg_catalog.pg_advisory_xact_lock(
-    pg_catalog.hashtextextended('switchboard.default_org:' OPERATOR(pg_catalog.||) member::pg_catalog.text, 0))
-$$;
-
--- Ensures: only the member (or the service role) changes which organisation is their default, and
--- a user has at most one chosen default; raises 42501 / 23505 otherwise.
-CREATE FUNCTION switchboard.check_default_change(member uuid, becomes_default boolean, row_id uuid)
-  RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF NOT switchboard.is_service_role() AND member IS DISTINCT FROM switchboard.current_user_id() THEN
-    RAISE EXCEPTION 'only the member chooses their default organization' USING ERRCODE = '42501',
-      DETAIL = format('The caller is not user %s.', member);
-  END IF;
-  PERFORM switchboard.lock_member_defaults(member);
-  IF becomes_default AND EXISTS (SELECT 1 FROM switchboard.organization_members m
-                                  WHERE m.user_id = member AND m.is_default AND m.id <> row_id) THEN
-    RAISE EXCEPTION 'user already has a default organization' USING ERRCODE = '23505',
-      DETAIL = format('User %s has a default organization already.', member),
-      HINT = 'Use set_default_org to change it.';
-  END IF;
-END
-$$;
+-- only admins and owners change members, nobody grants or touches a role above their own, and
+-- an organisation always keeps an owner. (Only the member chooses their default organisation:
+-- member_defaults, written by set_default_org; a new membership is never the default by itself.)
 
 -- Ensures: a membership change follows the rules above; raises 42501 naming the rule it breaks.
 CREATE FUNCTION switchboard.enforce_membership_rules() RETURNS trigger
@@ -161,14 +137,6 @@ BEGIN
   IF TG_OP = 'UPDATE' AND (NEW.org_id <> OLD.org_id OR NEW.user_id <> OLD.user_id) THEN
     RAISE EXCEPTION 'the organization and user of a membership cannot change'
       USING ERRCODE = '22023', HINT = 'Remove the member and add the new one.';
-  END IF;
-  IF TG_OP = 'INSERT' THEN
-    NEW.is_default := false;  -- being added somewhere never changes the user's default
-  ELSIF TG_OP = 'UPDATE' AND NEW.is_default <> OLD.is_default THEN
-    PERFORM switchboard.check_default_change(NEW.user_id, NEW.is_default, NEW.id);
-    IF NEW.role = OLD.role THEN
-      RETURN NEW;  -- the member's own choice: no role rule applies
-    END IF;
   END IF;
   -- Serialises membership changes per organisation, so the owner count below cannot race. On a
   -- Citus shard the organisation's row is in a reference table whose lock lives on another node
@@ -373,15 +341,16 @@ CREATE FUNCTION switchboard.set_default_org(org_id uuid) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_user uuid := switchboard.current_user_id();
+  v_membership uuid;
 BEGIN
   PERFORM switchboard.require_arg(org_id, 'org_id');
   IF v_user IS NULL THEN
     RAISE EXCEPTION 'set_default_org needs a signed-in user' USING ERRCODE = '42501',
       HINT = 'Call it with a JWT whose sub claim is the member.';
   END IF;
-  PERFORM switchboard.lock_member_defaults(v_user);
-  IF NOT EXISTS (SELECT 1 FROM switchboard.organization_members m
-                  WHERE m.org_id = set_default_org.org_id AND m.user_id = v_user) THEN
+  SELECT m.id INTO v_membership FROM switchboard.organization_members m
+   WHERE m.org_id = set_default_org.org_id AND m.user_id = v_user;
+  IF NOT FOUND THEN
     -- The caller's refusal in the wording of every area (switchboard.assert_role); the service
     -- role passes that check, but a default organization must be one of the caller's own too.
     PERFORM switchboard.assert_role(org_id, 'viewer');
@@ -389,14 +358,15 @@ BEGIN
       DETAIL = format('Organization %s is not one of the caller''s own.', org_id),
       HINT = 'A default organization must be one of yours.';
   END IF;
-  IF EXISTS (SELECT 1 FROM switchboard.organization_members m
-              WHERE m.org_id = set_default_org.org_id AND m.user_id = v_user AND m.is_default) THEN
+  IF EXISTS (SELECT 1 FROM switchboard.member_defaults d
+              WHERE d.user_id = v_user AND d.membership_id = v_membership) THEN
     RETURN jsonb_build_object('reason', 'UNCHANGED', 'orgId', org_id);
   END IF;
-  UPDATE switchboard.organization_members m SET is_default = false
-   WHERE m.user_id = v_user AND m.is_default;
-  UPDATE switchboard.organization_members m SET is_default = true
-   WHERE m.user_id = v_user AND m.org_id = set_default_org.org_id;
+  -- Times from excluded: Citus refuses now() inside ON CONFLICT ... DO UPDATE.
+  INSERT INTO switchboard.member_defaults AS d (user_id, org_id, membership_id)
+  VALUES (v_user, set_default_org.org_id, v_membership)
+  ON CONFLICT (user_id) DO UPDATE
+    SET org_id = excluded.org_id, membership_id = excluded.membership_id, chosen_at = excluded.chosen_at;
   RETURN jsonb_build_object('reason', 'DEFAULT_SET', 'orgId', org_id);
 END
 $$;
@@ -479,6 +449,13 @@ COMMENT ON FUNCTION switchboard.protect(regclass, name, switchboard.member_role,
 
 SELECT switchboard.protect('switchboard.organizations', 'id', 'viewer', 'owner', 'admin', 'owner', 'all');
 SELECT switchboard.protect('switchboard.organization_members', 'org_id', 'viewer', 'admin', 'admin', 'admin', 'all');
+
+-- A user reads their own choice; only set_default_org (as its owner) and the service role write.
+ALTER TABLE switchboard.member_defaults ENABLE ROW LEVEL SECURITY;
+CREATE POLICY member_defaults_own ON switchboard.member_defaults FOR SELECT TO authenticated
+  USING (user_id = switchboard.current_user_id());
+CREATE POLICY switchboard_service ON switchboard.member_defaults TO service_role
+  USING (true) WITH CHECK (true);
 
 -------------------------------------------------------------------------------------------------
 -- Tenancy listings the REST routes need.

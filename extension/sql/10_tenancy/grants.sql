@@ -27,6 +27,8 @@ GRANT UPDATE (name, slug, settings, timezone, is_active) ON switchboard.organiza
 GRANT SELECT, INSERT, DELETE ON switchboard.organization_members TO authenticated;
 GRANT UPDATE (role) ON switchboard.organization_members TO authenticated;
 GRANT ALL ON switchboard.organizations, switchboard.organization_members TO service_role;
+GRANT SELECT ON switchboard.member_defaults TO authenticated;
+GRANT ALL ON switchboard.member_defaults TO service_role;
 GRANT EXECUTE ON FUNCTION switchboard.list_members(uuid), switchboard.list_organizations()
   TO authenticated, service_role;
 -- The tenancy argument checks, used by the functions above as the caller (not as definer).

@@ -27,7 +27,6 @@ CREATE TABLE switchboard.organization_members (
   id uuid NOT NULL DEFAULT gen_random_uuid(),
   user_id uuid NOT NULL,
   role switchboard.member_role NOT NULL,
-  is_default boolean NOT NULL DEFAULT false,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (org_id, id),
@@ -36,9 +35,19 @@ CREATE TABLE switchboard.organization_members (
 CREATE INDEX organization_members_user_idx ON switchboard.organization_members (user_id);
 COMMENT ON TABLE switchboard.organization_members IS
   'who belongs to which organisation with which role: the truth behind every access check';
-COMMENT ON COLUMN switchboard.organization_members.is_default IS
-  'the member chose this organisation as their default (set_default_org; at most one per user, '
-  'kept by a per-user lock, not a unique index: a key without org_id is not distributable)';
+
+-- Each user's chosen default organisation (set_default_org): one row per user, so a user has at
+-- most one by its key, on one server and across Citus nodes alike (a reference table there). It
+-- names the membership too: removed and added again, the membership is new and the choice lapses
+-- (being added somewhere never makes an organisation the default).
+CREATE TABLE switchboard.member_defaults (
+  user_id uuid PRIMARY KEY,
+  org_id uuid NOT NULL REFERENCES switchboard.organizations (id) ON DELETE CASCADE,
+  membership_id uuid NOT NULL,
+  chosen_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE switchboard.member_defaults IS
+  'the organisation each user chose as their default (set_default_org), while that membership lasts';
 
 -- On Supabase, members are Supabase Auth's users: deleting a user removes their memberships (the
 -- membership trigger still refuses to remove the last owner of an organisation, so deleting that
@@ -49,9 +58,13 @@ BEGIN
     ALTER TABLE switchboard.organization_members
       ADD CONSTRAINT organization_members_user_fkey FOREIGN KEY (user_id)
       REFERENCES auth.users (id) ON DELETE CASCADE;
+    ALTER TABLE switchboard.member_defaults
+      ADD CONSTRAINT member_defaults_user_fkey FOREIGN KEY (user_id)
+      REFERENCES auth.users (id) ON DELETE CASCADE;
   END IF;
 END
 $users$;
 
 SELECT pg_catalog.pg_extension_config_dump('switchboard.organizations', '');
 SELECT pg_catalog.pg_extension_config_dump('switchboard.organization_members', '');
+SELECT pg_catalog.pg_extension_config_dump('switchboard.member_defaults', '');

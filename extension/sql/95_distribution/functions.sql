@@ -25,6 +25,7 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
   ('global_feature_flags', 'reference', 13, 'kill switches every node checks'),
   ('organizations', 'reference', 14, 'one row per tenant; the slug is unique across tenants'),
   ('provider_accounts', 'reference', 15, 'a provider account key belongs to one organisation at most'),
+  ('member_defaults', 'reference', 18, 'one default organisation per user, across tenants'),
   ('api_routes', 'local', 20, 'read by switchboard-shim on the coordinator'),
   ('api_internal_functions', 'local', 21, 'read by switchboard-shim on the coordinator'),
   ('api_result_schemas', 'local', 25, 'read by switchboard-shim on the coordinator'),
@@ -67,7 +68,9 @@ INSERT INTO switchboard.distribution_layout (table_name, kind, position, why) VA
 -- shards, where its locks, counters and reads hold. Left on the coordinator: helpers (names
 -- starting with _; but _assert_narrowing_override, a check set_feature_override makes as its owner
 -- that reads the organisation's rows, re-issued by base_routing's kRoutedHelpers), pending_plan_changes (org_id NULL means every organisation) and
--- request_plan_change (its NOTIFY reaches billing backends listening on the coordinator).
+-- request_plan_change (its NOTIFY reaches billing backends listening on the coordinator) and
+-- set_default_org (it writes the member_defaults reference table, which Citus refuses from a call
+-- it delegated inside BEGIN ... COMMIT).
 CREATE VIEW switchboard.distribution_functions AS
 SELECT p.oid::regprocedure AS fn
   FROM pg_catalog.pg_proc p
@@ -77,7 +80,7 @@ SELECT p.oid::regprocedure AS fn
    AND p.proargtypes[0] = 'pg_catalog.uuid'::pg_catalog.regtype
    AND p.proargnames[1] = 'org_id'
    AND (p.proname !~ '^_' OR p.proname IN ('_assert_narrowing_override'))
-   AND p.proname NOT IN ('pending_plan_changes', 'request_plan_change');
+   AND p.proname NOT IN ('pending_plan_changes', 'request_plan_change', 'set_default_org');
 COMMENT ON VIEW switchboard.distribution_functions IS
   'the tenant-scoped functions switchboard.distribute() distributes by their org_id argument';
 

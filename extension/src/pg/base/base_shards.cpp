@@ -48,7 +48,8 @@ constexpr TableNames kNames[] = {{"organizations", "organizations_pkey"},
                                  {"feature_usage", "feature_usage_period_key"},
                                  {"calendars", "calendars_pkey"},
                                  {"appointments", "appointments_calendar_starts_idx"},
-                                 {"organization_members", "organization_members_user_key"}};
+                                 {"organization_members", "organization_members_user_key"},
+                                 {"member_defaults", "member_defaults_pkey"}};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OrgTable::count));
 
 Placement placements[static_cast<int>(OrgTable::count)];
@@ -61,7 +62,7 @@ void clear_placements() noexcept {
 int placement_cache() {
   static int id =
       register_cache({"organizations", "organization_members", "subscriptions", "feature_overrides",
-                      "feature_usage", "calendars", "appointments"},
+                      "feature_usage", "calendars", "appointments", "member_defaults"},
                      clear_placements);
   return id;
 }

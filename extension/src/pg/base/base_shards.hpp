@@ -29,6 +29,7 @@ enum class OrgTable {
   calendars,          // calendars_pkey
   appointments,       // appointments_calendar_starts_idx
   members,            // organization_members, organization_members_user_key
+  member_defaults,    // member_defaults_pkey (a reference table on Citus)
   count
 };
 

@@ -31,13 +31,22 @@ void clear_cache() noexcept {
 }
 
 int cache_id() {
-  static int id = register_cache({"organization_members"}, clear_cache);
+  static int id = register_cache({"organization_members", "member_defaults"}, clear_cache);
   return id;
 }
 
+// The caller's memberships, oldest first, each marked when it is the chosen default ($2).
 Query membership_query = {
-    "select org_id, role::pg_catalog.text, is_default from switchboard.organization_members "
+    "select org_id, role::pg_catalog.text, id OPERATOR(pg_catalog.=) $2 "
+    "from switchboard.organization_members "
     "where user_id OPERATOR(pg_catalog.=) $1 order by created_at, org_id",
+    2,
+    {UUIDOID, UUIDOID}};
+
+// The membership the user chose as their default (set_default_org), if any: a reference table on
+// Citus, read on the node running the call.
+Query chosen_default_query = {
+    "select membership_id from switchboard.member_defaults where user_id OPERATOR(pg_catalog.=) $1",
     1,
     {UUIDOID}};
 
@@ -54,14 +63,16 @@ Query* local_membership_query() {
   guard([&] {
     for (Oid shard : local_shards(OrgTable::members))
       sql += std::string(sql.empty() ? "" : " union all ") +
-             "select org_id, role, is_default, created_at from switchboard." +
+             "select org_id, role, id OPERATOR(pg_catalog.=) $2 AS chosen, created_at from "
+             "switchboard." +
              quote_identifier(get_rel_name(shard)) + " where user_id OPERATOR(pg_catalog.=) $1";
   });
   if (sql.empty()) return nullptr;
-  sql = "select org_id, role::pg_catalog.text, is_default from (" + sql +
+  sql = "select org_id, role::pg_catalog.text, chosen from (" + sql +
         ") m order by created_at, org_id";
   auto found = by_shards.find(sql);
-  if (found == by_shards.end()) found = by_shards.emplace(sql, Query{nullptr, 1, {UUIDOID}}).first;
+  if (found == by_shards.end())
+    found = by_shards.emplace(sql, Query{nullptr, 2, {UUIDOID, UUIDOID}}).first;
   found->second.sql = found->first.c_str();
   return &found->second;
 }
@@ -81,7 +92,7 @@ Query* membership_query_here() {
 // reference table the tenant tables have foreign keys to: "cannot modify table organizations
 // because there was a parallel operation on a distributed table"), such as a member's UPDATE of
 // it, whose policies read the caller's memberships first.
-TextRows read_sequentially(Query& query, const Datum* args) {
+TextRows read_sequentially(Query& query, const Datum* args, const char* nulls) {
   int nest_level = 0;
   guard([&] {
     nest_level = NewGUCNestLevel();
@@ -90,7 +101,7 @@ TextRows read_sequentially(Query& query, const Datum* args) {
   });
   TextRows rows;
   try {
-    rows = spi_query(query, args, nullptr, ReadMode::fresh);
+    rows = spi_query(query, args, nulls, ReadMode::fresh);
   } catch (...) {
     guard([&] { AtEOXact_GUC(false, nest_level); });
     throw;
@@ -99,15 +110,45 @@ TextRows read_sequentially(Query& query, const Datum* args) {
   return rows;
 }
 
+// The chosen-default query: in a session Citus opened (a delegated call, a shard's part of a
+// distributed statement) over this node's placement of the member_defaults reference table, since
+// Citus refuses a distributed query inside a shard's statement.
+Query& chosen_default_query_here() {
+  if (!citus_internal_backend()) return chosen_default_query;
+  Oid placement = org_relation(OrgTable::member_defaults, pg_uuid_t{}).table;
+  static std::unordered_map<Oid, Query> by_placement;
+  auto found = by_placement.find(placement);
+  if (found != by_placement.end()) return found->second;
+  static std::unordered_map<Oid, std::string> texts;
+  std::string& sql = texts[placement];
+  guard([&] {
+    sql = std::string("select membership_id from switchboard.") +
+          quote_identifier(get_rel_name(placement)) + " where user_id OPERATOR(pg_catalog.=) $1";
+  });
+  return by_placement.emplace(placement, Query{sql.c_str(), 1, {UUIDOID}}).first->second;
+}
+
+// Ensures: the id of the membership `user` chose as their default, if any.
+std::optional<Uuid> chosen_default(const pg_uuid_t& user) {
+  Datum args[1] = {UUIDPGetDatum(&user)};
+  TextRows rows = spi_query(chosen_default_query_here(), args, nullptr, ReadMode::fresh);
+  if (rows.count == 0) return std::nullopt;
+  return parse_uuid(rows.at(0, 0));
+}
+
 Memberships load_memberships(const Uuid& user) {
   pg_uuid_t key;
   memcpy(key.data, user.bytes.data(), 16);
-  Datum args[1] = {UUIDPGetDatum(&key)};
   Query* query = membership_query_here();
   if (!query) return {};
+  std::optional<Uuid> chosen = chosen_default(key);
+  pg_uuid_t chosen_key{};
+  if (chosen) memcpy(chosen_key.data, chosen->bytes.data(), 16);
+  Datum args[2] = {UUIDPGetDatum(&key), UUIDPGetDatum(&chosen_key)};
+  const char nulls[3] = {' ', chosen ? ' ' : 'n', '\0'};
   TextRows rows = query == &membership_query && table_hashed(OrgTable::members)
-                      ? read_sequentially(*query, args)
-                      : spi_query(*query, args, nullptr, ReadMode::fresh);
+                      ? read_sequentially(*query, args, nulls)
+                      : spi_query(*query, args, nulls, ReadMode::fresh);
   Memberships list;
   for (uint64 i = 0; i < rows.count; ++i) {
     std::optional<Uuid> org = parse_uuid(rows.at(i, 0));
