@@ -11,6 +11,7 @@
 extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -147,7 +148,7 @@ constexpr const char* kClaimSettings[] = {"request.jwt.claims", "request.jwt.cla
 constexpr const char* kCarryBlock =
     "DO $carry$ DECLARE n text; v text; BEGIN "
     "FOREACH n IN ARRAY ARRAY['request.jwt.claims', 'request.jwt.claim.sub', "
-    "'request.jwt.claim', 'switchboard.caller_role'] LOOP "
+    "'request.jwt.claim', 'switchboard.caller_role', 'switchboard.default_org'] LOOP "
     "v := pg_catalog.current_setting(n, true); "
     "IF v IS NOT NULL THEN EXECUTE pg_catalog.format('SET LOCAL %s = %L', n, v); END IF; "
     "END LOOP; END $carry$";
@@ -187,6 +188,16 @@ void use_coordinated_transaction() {
   if (use) use();
 }
 
+// The setting computed on the client's node and carried with the claims (carry_computed_setting),
+// and its computation (nullptr: none registered; then carried as "").
+constexpr const char* kComputedSetting = "switchboard.default_org";
+std::string (*compute_setting)() = nullptr;
+
+// True while carry_all() runs statements of its own (they start the executor too). A plain
+// flag, not an object: carry_claims() runs where a PostgreSQL error may longjmp; an error aborts
+// the (sub)transaction, whose end clears it (forget_carried).
+bool carrying = false;
+
 // Ensures: the caller's JWT claims and role travel with what this transaction sends to other Citus
 // nodes (a delegated or re-issued call), also when the caller set the claims with set_config(),
 // which Citus does not send on: they are set again with SET LOCAL (the role as
@@ -195,16 +206,9 @@ void use_coordinated_transaction() {
 // (a SECURITY DEFINER function's own queries on other nodes would run as the caller). There Citus
 // connects as the current user, which inside a SECURITY DEFINER function is its owner:
 // switchboard.caller_role is what caller_is_service_role() reads there, so a trigger on a shard
-// does not take the owner for the caller. SPI is connected; only PostgreSQL is called (under
-// guard()): remember_carried() follows.
-// True while carry_claims() runs statements of its own (they start the executor too). A plain
-// flag, not an object: carry_claims() runs where a PostgreSQL error may longjmp; an error aborts
-// the (sub)transaction, whose end clears it (forget_carried).
-bool carrying = false;
-
-void carry_claims() {
-  if (carrying || !to_carry()) return;
-  carrying = true;
+// does not take the owner for the caller. The computed setting (kComputedSetting) goes with them.
+// SPI is connected; only PostgreSQL is called (under guard()): remember_carried() follows.
+void carry_claims(const std::string& computed) {
   std::string role = caller_role_to_carry();
   const char* before = GetConfigOption("citus.propagate_set_commands", true, false);
   StringInfoData put_back;
@@ -227,21 +231,86 @@ void carry_claims() {
     appendStringInfo(&set_role, "SET LOCAL switchboard.caller_role = %s",
                      quote_literal_cstr(role.c_str()));
     spi_utility(set_role.data);
+    StringInfoData set_computed;
+    initStringInfo(&set_computed);
+    appendStringInfo(&set_computed, "SET LOCAL %s = %s", kComputedSetting,
+                     quote_literal_cstr(computed.c_str()));
+    spi_utility(set_computed.data);
   } else {
     // Outside BEGIN ... COMMIT Citus keeps a SET LOCAL for its nodes only inside a function or a
     // DO block: the same settings set again from their current values (nothing of the caller's
     // is part of the block's text).
     StringInfoData set_role;
     initStringInfo(&set_role);
-    appendStringInfo(&set_role, "SELECT pg_catalog.set_config('switchboard.caller_role', %s, true)",
-                     quote_literal_cstr(role.c_str()));
+    appendStringInfo(&set_role,
+                     "SELECT pg_catalog.set_config('switchboard.caller_role', %s, true), "
+                     "pg_catalog.set_config('%s', %s, true)",
+                     quote_literal_cstr(role.c_str()), kComputedSetting,
+                     quote_literal_cstr(computed.c_str()));
     if (SPI_execute(set_role.data, false, 0) != SPI_OK_SELECT)
       elog(ERROR, "switchboard: setting the caller's role to carry failed");
     spi_utility(kCarryBlock);
   }
   if (put_back.len > 0) spi_utility(put_back.data);
   use_coordinated_transaction();
+}
+
+// Ensures: whether the session has JWT claims set (kClaimSettings).
+bool claims_present() {
+  bool claims = false;
+  guard([&] {
+    for (const char* name : kClaimSettings) {
+      const char* value = GetConfigOption(name, true, false);
+      if (value && *value) claims = true;
+    }
+  });
+  return claims;
+}
+
+// Ensures: the computed setting's value for the caller: "" without claims (nothing to compute
+// for) or without a computation registered.
+std::string computed_value() {
+  return compute_setting && claims_present() ? compute_setting() : "";
+}
+
+// Whether this transaction carried the computed setting for the claims it carried last.
+bool computed_carried = false;
+
+// Ensures: the caller's claims, role and computed setting are carried (carry_claims()) when the
+// claims changed since this transaction carried them, or `with_computed` and the setting was not
+// computed for them yet (else "" goes with new claims: nodes compute it themselves). The
+// computation runs first, as C++ (its statements start the executor too: `carrying` keeps them
+// from carrying).
+void carry_all(bool with_computed) {
+  if (carrying) return;
+  bool claims_changed = to_carry();
+  with_computed = with_computed && (claims_changed || !computed_carried);
+  if (!claims_changed && !with_computed) return;
+  carrying = true;
+  std::string computed = with_computed ? computed_value() : "";
+  guard([&] {
+    SPI_connect();
+    carry_claims(computed);
+    SPI_finish();
+  });
+  computed_carried = with_computed;
   carrying = false;
+}
+
+// Ensures: whether the statement reads a table with row-level security (whose policies a Citus
+// worker evaluates, comparing with the caller's organisation).
+bool reads_protected_table(QueryDesc* query) {
+  bool found = false;
+  guard([&] {
+    ListCell* cell = nullptr;
+    foreach (cell, query->plannedstmt->relationOids) {
+      HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(cell)));
+      if (!HeapTupleIsValid(tuple)) continue;
+      found = found || reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relrowsecurity;
+      ReleaseSysCache(tuple);
+    }
+  });
+  return found;
 }
 
 // Ensures: the claims and role carried by carry_claims() are not set again in this transaction.
@@ -254,26 +323,29 @@ void remember_carried() {
 void forget_carried(XactEvent) {
   carried.clear();
   carrying = false;
+  computed_carried = false;
 }
 void forget_carried_sub(SubXactEvent event) {
   if (event != SUBXACT_EVENT_ABORT_SUB) return;
   carried.clear();
   carrying = false;
+  computed_carried = false;
 }
 
 ExecutorStart_hook_type previous_executor_start = nullptr;
 
 // ExecutorStart hook: on a Citus node, in a session a client opened, a statement starts with the
-// caller's claims carried (before Citus begins its transactions on other nodes).
+// caller's claims carried (before Citus begins its transactions on other nodes), and a statement
+// reading a table with row-level security with the computed setting too (the caller's default
+// organisation, which the workers' policies need and cannot read from their own shards).
 void carry_claims_at_start(QueryDesc* query, int eflags) {
   if (!carrying && !citus_internal_backend() &&
-      GetConfigOption("citus.propagate_set_commands", true, false) != nullptr && to_carry()) {
-    callback("routing claims", ERROR, [] {
-      guard([] {
-        SPI_connect();
-        carry_claims();
-        SPI_finish();
-      });
+      GetConfigOption("citus.propagate_set_commands", true, false) != nullptr) {
+    callback("routing claims", ERROR, [query] {
+      bool with_computed =
+          compute_setting && !computed_carried && claims_present() && reads_protected_table(query);
+      if (!with_computed && !to_carry()) return;
+      carry_all(with_computed);
       remember_carried();
     });
   }
@@ -297,6 +369,7 @@ void return_rows(FunctionCallInfo fcinfo) {
 Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
   Datum value = 0;
   bool null = true;
+  carry_all(false);
   guard([&] {
     HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
     if (!HeapTupleIsValid(tuple))
@@ -311,7 +384,6 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
     get_typlenbyval(proc->prorettype, &length, &by_value);
     ReleaseSysCache(tuple);
     SPI_connect();
-    carry_claims();
     int rc = SPI_execute(sql.data, false, set ? 0 : 2);
     if (rc != SPI_OK_SELECT || (!set && SPI_processed != 1))
       elog(ERROR, "switchboard: a routed call answered %d with %lu rows", rc,
@@ -331,6 +403,12 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
 }
 
 }  // namespace
+
+void carry_computed_setting(const char* name, std::string (*compute)()) {
+  if (std::strcmp(name, kComputedSetting) != 0)
+    throw Error("XX000", std::string("switchboard: ") + name + " is not a carried setting");
+  compute_setting = compute;
+}
 
 void init_routing() {
   register_xact_handler("routing claims", forget_carried, forget_carried);

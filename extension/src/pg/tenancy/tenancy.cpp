@@ -123,7 +123,7 @@ SB_FUNCTION(sb_active_org_id) {
   sb::Role wanted = role_arg(fcinfo, 0);
   const sb::Memberships& list = sb::pg::caller_memberships();
   std::optional<sb::Uuid> org = list.empty() ? std::nullopt : sb::pg::caller_org();
-  if (!org) org = sb::default_org(list);
+  if (!org) org = sb::pg::caller_default_org(list);
   std::optional<sb::Role> role = org ? sb::role_in(list, *org) : std::nullopt;
   if (!role || !sb::role_at_least(*role, wanted)) PG_RETURN_NULL();
   return uuid_datum(*org);
@@ -132,7 +132,7 @@ SB_FUNCTION(sb_active_org_id) {
 // Ensures: the caller's default organisation (chosen with set_default_org, else their oldest
 // membership), or NULL without memberships.
 SB_FUNCTION(sb_default_org_id) {
-  std::optional<sb::Uuid> org = sb::default_org(sb::pg::caller_memberships());
+  std::optional<sb::Uuid> org = sb::pg::caller_default_org(sb::pg::caller_memberships());
   if (!org) PG_RETURN_NULL();
   return uuid_datum(*org);
 }

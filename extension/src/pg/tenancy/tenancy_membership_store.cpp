@@ -1,6 +1,7 @@
 #include "pg/tenancy/tenancy_membership_store.hpp"
 
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_routing.hpp"
 #include "pg/base/base_shards.hpp"
 #include "pg/tenancy/tenancy_claims.hpp"
 #include "pg/base/base_store.hpp"
@@ -46,12 +47,13 @@ Query membership_query = {
 // The membership the user chose as their default (set_default_org), if any: a reference table on
 // Citus, read on the node running the call.
 Query chosen_default_query = {
-    "select membership_id from switchboard.member_defaults where user_id OPERATOR(pg_catalog.=) $1",
+    "select membership_id, org_id from switchboard.member_defaults "
+    "where user_id OPERATOR(pg_catalog.=) $1",
     1,
     {UUIDOID}};
 
 Query org_membership_query = {
-    "select role::pg_catalog.text from switchboard.organization_members "
+    "select role::pg_catalog.text, id from switchboard.organization_members "
     "where org_id OPERATOR(pg_catalog.=) $2 and user_id OPERATOR(pg_catalog.=) $1",
     2,
     {UUIDOID, UUIDOID}};
@@ -122,18 +124,26 @@ Query& chosen_default_query_here() {
   static std::unordered_map<Oid, std::string> texts;
   std::string& sql = texts[placement];
   guard([&] {
-    sql = std::string("select membership_id from switchboard.") +
+    sql = std::string("select membership_id, org_id from switchboard.") +
           quote_identifier(get_rel_name(placement)) + " where user_id OPERATOR(pg_catalog.=) $1";
   });
   return by_placement.emplace(placement, Query{sql.c_str(), 1, {UUIDOID}}).first->second;
 }
 
-// Ensures: the id of the membership `user` chose as their default, if any.
-std::optional<Uuid> chosen_default(const pg_uuid_t& user) {
+// The membership a user chose as their default, and its organisation.
+struct Chosen {
+  Uuid membership;
+  Uuid org;
+};
+
+// Ensures: the membership `user` chose as their default, if any.
+std::optional<Chosen> chosen_default(const pg_uuid_t& user) {
   Datum args[1] = {UUIDPGetDatum(&user)};
   TextRows rows = spi_query(chosen_default_query_here(), args, nullptr, ReadMode::fresh);
   if (rows.count == 0) return std::nullopt;
-  return parse_uuid(rows.at(0, 0));
+  std::optional<Uuid> membership = parse_uuid(rows.at(0, 0)), org = parse_uuid(rows.at(0, 1));
+  if (!membership || !org) return std::nullopt;
+  return Chosen{*membership, *org};
 }
 
 Memberships load_memberships(const Uuid& user) {
@@ -141,9 +151,9 @@ Memberships load_memberships(const Uuid& user) {
   memcpy(key.data, user.bytes.data(), 16);
   Query* query = membership_query_here();
   if (!query) return {};
-  std::optional<Uuid> chosen = chosen_default(key);
+  std::optional<Chosen> chosen = chosen_default(key);
   pg_uuid_t chosen_key{};
-  if (chosen) memcpy(chosen_key.data, chosen->bytes.data(), 16);
+  if (chosen) memcpy(chosen_key.data, chosen->membership.bytes.data(), 16);
   Datum args[2] = {UUIDPGetDatum(&key), UUIDPGetDatum(&chosen_key)};
   const char nulls[3] = {' ', chosen ? ' ' : 'n', '\0'};
   TextRows rows = query == &membership_query && table_hashed(OrgTable::members)
@@ -202,8 +212,53 @@ std::optional<Role> caller_role_in(const Uuid& org) {
   return rows.count == 0 ? std::nullopt : parse_role(rows.at(0, 0));
 }
 
+std::optional<Uuid> caller_default_org(const Memberships& list) {
+  if (citus_internal_backend()) {
+    const char* carried = GetConfigOption("switchboard.default_org", true, false);
+    if (carried && *carried) return parse_uuid(carried);
+  }
+  return default_org(list);
+}
+
+namespace {
+
+// Ensures: the organisation of the membership `user` chose as their default while that membership
+// lasts (one read of the member_defaults reference table and one of the organisation's shard).
+std::optional<Uuid> lasting_choice(const Uuid& user) {
+  pg_uuid_t keys[2];
+  memcpy(keys[0].data, user.bytes.data(), 16);
+  std::optional<Chosen> chosen = chosen_default(keys[0]);
+  if (!chosen) return std::nullopt;
+  memcpy(keys[1].data, chosen->org.bytes.data(), 16);
+  Datum args[2] = {UUIDPGetDatum(&keys[0]), UUIDPGetDatum(&keys[1])};
+  TextRows rows = spi_query(org_membership_query, args, nullptr, ReadMode::fresh);
+  if (rows.count == 0 || parse_uuid(rows.at(0, 1)) != chosen->membership) return std::nullopt;
+  return chosen->org;
+}
+
+// Ensures: the caller's default organisation as this node reads it, for the Citus nodes the
+// transaction reaches, which see only their own shards' memberships: "" when the request names
+// its organisation (app_metadata.org_id), or without a signed-in user or readable claims (each
+// node then answers for itself). A lasting choice costs two single-row reads; without one, the
+// caller's memberships are read over every node.
+std::string default_org_to_carry() {
+  try {
+    if (caller_org()) return "";
+    std::optional<Uuid> user = caller_user();
+    if (!user) return "";
+    std::optional<Uuid> org = lasting_choice(*user);
+    if (!org) org = default_org(caller_memberships());
+    return org ? to_string(*org) : "";
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+}  // namespace
+
 void init_membership_store() {
   cache_id();
+  carry_computed_setting("switchboard.default_org", default_org_to_carry);
 }
 
 }  // namespace sb::pg

@@ -14,7 +14,12 @@ const Memberships& caller_memberships();
 // only the membership in `org`: a delegated call reaches only the organisation's own shard.
 std::optional<Role> caller_role_in(const Uuid& org);
 
-// Registers the cache; called once from _PG_init.
+// The caller's default organisation: in a session Citus opened, the one the client's node carried
+// (switchboard.default_org: it sees every membership, this node only its own shards'), else
+// default_org(list).
+std::optional<Uuid> caller_default_org(const Memberships& list);
+
+// Registers the cache and the default organisation Citus nodes carry; called once from _PG_init.
 void init_membership_store();
 
 }  // namespace sb::pg
