@@ -297,14 +297,20 @@ void carry_all(bool with_computed) {
   carrying = false;
 }
 
-// Ensures: whether the statement reads a table with row-level security (whose policies a Citus
-// worker evaluates, comparing with the caller's organisation).
+// Ensures: whether the statement is the caller's own (not one of a SECURITY DEFINER function or a
+// reader of ours running as the owner, where row-level security does not apply) and reads a table
+// with row-level security, whose policies a Citus worker evaluates, comparing with the caller's
+// organisation.
 bool reads_protected_table(QueryDesc* query) {
   bool found = false;
   guard([&] {
+    if (InSecurityRestrictedOperation() || GetUserId() != GetOuterUserId()) return;
     ListCell* cell = nullptr;
-    foreach (cell, query->plannedstmt->relationOids) {
-      HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(cell)));
+    // The range table, not relationOids: Citus's plans keep the statement's tables there only.
+    foreach (cell, query->plannedstmt->rtable) {
+      auto* entry = static_cast<RangeTblEntry*>(lfirst(cell));
+      if (entry->rtekind != RTE_RELATION) continue;
+      HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(entry->relid));
       if (!HeapTupleIsValid(tuple)) continue;
       found = found || reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relrowsecurity;
       ReleaseSysCache(tuple);
