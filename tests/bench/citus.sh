@@ -10,7 +10,11 @@
 # organisations (on different workers on Citus) queued while delivery is paused, then released to
 # a fast loopback sink (tests/bench/webhooks_sink.py): deliveries/s until every one is delivered,
 # one server and Citus side by side (on Citus each worker node delivers its own organisations).
-# Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_DELIVERIES=5000]
+# CPU per delivery: the delivery workers' own (/proc/PID/schedstat) and every process of the
+# instance(s) together, from the release until the last is delivered.
+# Usage: bash tests/bench/citus.sh   [BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_DELIVERIES=5000
+#                                     BENCH_CALLS=${BENCH_CALLS-has_feature consume_feature book_appointment}
+#                                     (BENCH_CALLS= : the delivery row alone)]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../../extension/tools/lib.sh"
@@ -92,9 +96,10 @@ node_conninfo() {
   citus_psql 0 -q -c "alter system set citus.node_conninfo = 'sslmode=$1'" -c "select pg_reload_conf()" >/dev/null
   sleep 1
 }
-CALLS="has_feature consume_feature book_appointment"
+CALLS=${BENCH_CALLS-has_feature consume_feature book_appointment}
 declare -A runs
 for round in $(seq 1 "$ROUNDS"); do
+  [ -n "$CALLS" ] || break
   for call in $CALLS; do
     runs[$call.one]+="$(tps "$WORK/$call.sql" "$ONE_HOME" "$ONE_PORT" "$WORK/$call.one.done") "
     runs[$call.tls]+="$(tps "$WORK/$call.sql" "${CITUS_HOME[0]}" "${CITUS_PORT[0]}" "$WORK/$call.citus.done") "
@@ -118,11 +123,27 @@ SINK_PORT=$(free_port $((CITUS_PORT_BASE + 45)))
 python3 "$here/webhooks_sink.py" "$SINK_PORT" "$WORK/sink.log" &
 SINK_PID=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null && break; sleep 0.1; done
-# delivery_rate ORGS_SQL PSQL...: deliveries/s on the instance the psql command reaches, for the
-# two organisations ORGS_SQL names (space-separated).
-delivery_rate() {
-  local orgs_sql=$1 orgs org endpoints="" t0 t1
+# cpu_ns WHAT HOME...: nanoseconds of CPU so far of the instances' delivery workers (WHAT =
+# workers) or of all their processes (WHAT = all), from /proc/PID/schedstat (a process that
+# exited in between is not counted).
+cpu_ns() {
+  local what=$1 home pm pid total=0
   shift
+  for home in "$@"; do
+    pm=$(head -1 "$home/data/postmaster.pid")
+    for pid in $pm $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
+      [ "$what" = all ] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'switchboard webhooks for' || continue
+      total=$((total + $(cut -d' ' -f1 "/proc/$pid/schedstat" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+# delivery_rate ORGS_SQL HOMES PSQL...: deliveries/s on the instance the psql command reaches, for
+# the two organisations ORGS_SQL names (space-separated); sets CPU_WORKER_US and CPU_ALL_US (per
+# delivery, the instances in HOMES, space-separated) and LOAD (the load average at the end).
+delivery_rate() {
+  local orgs_sql=$1 homes=$2 orgs org endpoints="" t0 t1 w0 w1 a0 a1
+  shift 2
   orgs=$("$@" -tA -c "$orgs_sql")
   for org in $orgs; do
     endpoints+="${endpoints:+,}'$("$@" -tA -c "select switchboard.create_webhook_endpoint('$org',
@@ -133,6 +154,7 @@ delivery_rate() {
     "$@" -q -c "select count(switchboard.emit_event('$org', 'member.added', jsonb_build_object('n', i)))
                  from generate_series(1, $DELIVERIES) i" >/dev/null
   done
+  w0=$(cpu_ns workers $homes) a0=$(cpu_ns all $homes)
   t0=$(date +%s.%N)
   "$@" -q -c "select switchboard.set_outbound_paused(false)" >/dev/null
   until [ "$("$@" -tA -c "select count(*) from switchboard.webhook_deliveries
@@ -140,7 +162,11 @@ delivery_rate() {
     sleep 0.1
   done
   t1=$(date +%s.%N)
-  echo "$t0 $t1" | awk -v n=$((2 * DELIVERIES)) '{printf "%.0f", n / ($2 - $1)}'
+  w1=$(cpu_ns workers $homes) a1=$(cpu_ns all $homes)
+  CPU_WORKER_US=$(awk -v a="$w0" -v b="$w1" -v n=$((2 * DELIVERIES)) 'BEGIN {printf "%.0f", (b - a) / 1e3 / n}')
+  CPU_ALL_US=$(awk -v a="$a0" -v b="$a1" -v n=$((2 * DELIVERIES)) 'BEGIN {printf "%.0f", (b - a) / 1e3 / n}')
+  LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+  RATE=$(echo "$t0 $t1" | awk -v n=$((2 * DELIVERIES)) '{printf "%.0f", n / ($2 - $1)}')
 }
 # the loopback sink allowed over plain http, on one server and on every Citus node (each delivers)
 allow_sink() {
@@ -150,11 +176,13 @@ allow_sink() {
 allow_sink sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB"
 for n in 0 1 2; do allow_sink citus_psql $n; done
 sleep 1
-one_rate=$(delivery_rate "select string_agg(id::text, ' ') from (select id from switchboard.organizations
-                                   where slug like 'bench-%' order by id limit 2) x" sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB")
-citus_rate=$(delivery_rate "select string_agg(org, ' ') from (select min(o.id::text) org from switchboard.organizations o
+delivery_rate "select string_agg(id::text, ' ') from (select id from switchboard.organizations
+                                   where slug like 'bench-%' order by id limit 2) x" "$ONE_HOME" sb_psql "$ONE_HOME" "$ONE_PORT" -d "$CITUS_DB"
+one_rate=$RATE one_cpu="$CPU_WORKER_US us worker, $CPU_ALL_US us instance; load $LOAD"
+delivery_rate "select string_agg(org, ' ') from (select min(o.id::text) org from switchboard.organizations o
   join pg_dist_placement p on p.shardid = get_shard_id_for_distribution_column('switchboard.webhook_deliveries', o.id)
-  where o.slug like 'bench-%' group by p.groupid) x" citus_psql 0)
+  where o.slug like 'bench-%' group by p.groupid) x" "${CITUS_HOME[*]}" citus_psql 0
+citus_rate=$RATE citus_cpu="$CPU_WORKER_US us workers, $CPU_ALL_US us three nodes; load $LOAD"
 
 echo
 echo "Citus benchmark: $CLIENTS pgbench clients, $ROUNDS alternating rounds of ${SECONDS_EACH}s per row (medians), 1,000 organisations, $(nproc) CPU cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), Citus $(citus_psql 0 -tA -c "select extversion from pg_extension where extname = 'citus'")"
@@ -170,8 +198,8 @@ for call in $CALLS; do
     "$(printf '%.0f ' ${runs[$call.tls]})" "$(printf '%.0f ' ${runs[$call.plain]})"
 done
 echo
-done_calls() { awk '{n += $1} END {print n + 0}' "$WORK/consume_feature.$1.done"; }
-echo "| webhook delivery, $((2 * DELIVERIES)) events of two organisations (one per worker on Citus) to a loopback sink | $one_rate deliveries/s | $citus_rate deliveries/s | $(ratio "$citus_rate" "$one_rate")x | | | |"
+done_calls() { cat "$WORK/consume_feature.$1.done" 2>/dev/null | awk '{n += $1} END {print n + 0}'; }
+echo "| webhook delivery, $((2 * DELIVERIES)) events of two organisations (one per worker on Citus) to a loopback sink | $one_rate deliveries/s | $citus_rate deliveries/s | $(ratio "$citus_rate" "$one_rate")x | | | CPU per delivery: one server $one_cpu / Citus $citus_cpu |"
 echo
 echo "calls consumed: one server $one_used counted for $(done_calls one) completed, Citus $citus_used counted for $(done_calls citus) completed"
 [ -s "$WORK/pgbench.err" ] && grep -m3 ERROR "$WORK/pgbench.err" >&2 || true

@@ -4,7 +4,9 @@
 # woken by the commits there, serves the outbox shards it holds and delivers to a real sink on loopback:
 # each message once per endpoint, signed; a failing endpoint gets the compressed retry schedule; a
 # message sent again keeps its webhook-id; the attempts are readable through the coordinator by an
-# admin and refused to a stranger; while a worker node is down the other one's organisations are
+# admin and refused to a stranger; an ordered endpoint gets its messages in commit order, each
+# retried before the next; the worker's claim and record run as SQL on a worker node (over its
+# shards, as the worker runs them); while a worker node is down the other one's organisations are
 # delivered, and once it is back its own lose nothing committed. Organisations org2 and org3 (50_claims.sh) are on different workers.
 ob_q() { citus_psql 0 -tA -c "$1" 2>&1; }
 ob_dir=$(mktemp -d)
@@ -141,6 +143,38 @@ import json, statistics, sys
 ms = sorted(1000 * (r['at'] - json.loads(r['body'])['data']['latency']) for r in map(json.loads, open(sys.argv[1]))
             if r['path'] == '/ok/$org3' and 'latency' in r['body'])
 print('n %d, p50 %.0f, max %.0f' % (len(ms), statistics.median(ms), ms[-1]) if ms else 'none arrived')" "$ob_sink_log")"
+
+# An ordered endpoint on Citus: each message's first request fails, and a failing message holds
+# back the endpoint's later ones, so the sink sees every message twice, in commit order.
+ob_ordered=$(ob_q "select switchboard.create_webhook_endpoint('$org2', '$ob_sink/flaky/1/ordered/$org2',
+  '{appointment.rescheduled}', '{\"ordered\": true}') ->> 'endpointId'")
+for i in 1 2 3; do ob_q "select switchboard.emit_event('$org2', 'appointment.rescheduled', '{\"order\": $i}')" >/dev/null; done
+ob_settle 30 || true
+check "an ordered endpoint on Citus: each message retried before the next is sent, in commit order" \
+  "1,1,2,2,3,3|delivered" 0 \
+  "select '$(python3 -c "import json, sys
+print(','.join(str(json.loads(r['body'])['data']['order']) for r in map(json.loads, open(sys.argv[1]))))" \
+    "$(ob_path_log "/flaky/1/ordered/$org2")")|' || string_agg(distinct status, ',')
+     from switchboard.webhook_deliveries where endpoint_id = '$ob_ordered'"
+
+# The worker's steps as SQL on the worker node holding org2 (_claim_deliveries and
+# _record_attempt run the worker's statements over that node's shards): while paused, a message
+# for an endpoint of its own is claimed there, leased once, and settled.
+ob_node2=$(ob_q "select n from (values (1), (2)) v(n) where (select p.groupid from pg_dist_placement p
+                   where p.shardid = get_shard_id_for_distribution_column('switchboard.webhook_deliveries', '$org2'))
+                 = (select groupid from pg_dist_node where nodeport = (array[${CITUS_PORT[1]}, ${CITUS_PORT[2]}])[n])")
+ob_by_sql=$(ob_q "select switchboard.create_webhook_endpoint('$org2', '$ob_sink/ok/by-sql',
+  '{caller_id.verification_started}') ->> 'endpointId'")
+ob_q "select switchboard.set_outbound_paused(true)" >/dev/null
+ob_q "select switchboard.emit_event('$org2', 'caller_id.verification_started', '{\"bySql\": true}')" >/dev/null
+check "nothing else is pending before the worker's steps run as SQL" 0 0 \
+  "select count(*) from switchboard.webhook_deliveries where status = 'pending' and endpoint_id <> '$ob_by_sql'"
+check "the worker's claim and record as SQL on org2's node: its message claimed once and delivered" \
+  "$ob_by_sql|1|delivered" "$ob_node2" \
+  "select string_agg(c.endpoint_id || '|' || c.attempt || '|'
+                     || switchboard._record_attempt(c.org_id, c.message_id, c.endpoint_id, 200, 'success'), ',')
+     from switchboard._claim_deliveries(10) c"
+ob_q "select switchboard.set_outbound_paused(false)" >/dev/null
 
 # A worker node crashes mid-delivery and comes back: 150 events per organisation committed
 # through the coordinator while delivery is paused (the switch reaches every node), each for the

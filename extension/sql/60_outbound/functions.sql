@@ -532,8 +532,9 @@ BEGIN
 END
 $$;
 
--- Whether the outbox is distributed by Citus. The worker's steps then run their statement once
--- per organisation (each one a router query Citus sends to the node holding that organisation's
+-- Whether the outbox is distributed by Citus. The worker's claims and records then run on this
+-- node's shards directly (_outbox_statements); its pruning runs its statement once per
+-- organisation (each one a router query Citus sends to the node holding that organisation's
 -- shards: multi-shard statements with FOR UPDATE and data-modifying CTEs are not supported), with
 -- custom plans, so that the organisation is a constant Citus prunes by.
 CREATE FUNCTION switchboard._outbox_distributed() RETURNS boolean
@@ -548,10 +549,12 @@ BEGIN
 END
 $$;
 
--- This node's shards of the outbox on Citus, colocated triples (none on one server, or on a node
--- holding no shard): each node's delivery worker serves the organisations whose shards it holds.
+-- This node's shards of the outbox on Citus, colocated sets (none on one server, or on a node
+-- holding no shard), with the local shard of the delivery switch: each node's delivery worker
+-- serves the organisations whose shards it holds.
 CREATE FUNCTION switchboard._outbox_shards()
-  RETURNS TABLE (deliveries regclass, endpoints regclass, messages regclass)
+  RETURNS TABLE (deliveries regclass, endpoints regclass, messages regclass, secrets regclass,
+                 attempts regclass, state regclass)
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF NOT switchboard._outbox_distributed() THEN
@@ -559,10 +562,16 @@ BEGIN
   END IF;
   -- Citus's catalog, read only where Citus is (EXECUTE: no reference to it in the plan otherwise)
   RETURN QUERY EXECUTE $q$
-    SELECT x.deliveries, x.endpoints, x.messages FROM (
+    SELECT x.deliveries, x.endpoints, x.messages, x.secrets, x.attempts, x.state FROM (
       SELECT pg_catalog.to_regclass('switchboard.webhook_deliveries_' OPERATOR(pg_catalog.||) d.shardid) AS deliveries,
              pg_catalog.to_regclass('switchboard.webhook_endpoints_' OPERATOR(pg_catalog.||) e.shardid) AS endpoints,
-             pg_catalog.to_regclass('switchboard.webhook_messages_' OPERATOR(pg_catalog.||) m.shardid) AS messages
+             pg_catalog.to_regclass('switchboard.webhook_messages_' OPERATOR(pg_catalog.||) m.shardid) AS messages,
+             pg_catalog.to_regclass('switchboard.webhook_endpoint_secrets_' OPERATOR(pg_catalog.||) s.shardid) AS secrets,
+             pg_catalog.to_regclass('switchboard.webhook_attempts_' OPERATOR(pg_catalog.||) a.shardid) AS attempts,
+             -- the delivery switch is a reference table: its one shard is on every node
+             (SELECT pg_catalog.to_regclass('switchboard.outbound_state_' OPERATOR(pg_catalog.||) r.shardid)
+                FROM pg_catalog.pg_dist_shard r
+               WHERE r.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.outbound_state'::pg_catalog.regclass) AS state
         FROM pg_catalog.pg_dist_shard d
         JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) d.shardid
         JOIN pg_catalog.pg_dist_shard e
@@ -571,29 +580,16 @@ BEGIN
         JOIN pg_catalog.pg_dist_shard m
           ON m.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.webhook_messages'::pg_catalog.regclass
          AND m.shardminvalue OPERATOR(pg_catalog.=) d.shardminvalue
+        JOIN pg_catalog.pg_dist_shard s
+          ON s.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.webhook_endpoint_secrets'::pg_catalog.regclass
+         AND s.shardminvalue OPERATOR(pg_catalog.=) d.shardminvalue
+        JOIN pg_catalog.pg_dist_shard a
+          ON a.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.webhook_attempts'::pg_catalog.regclass
+         AND a.shardminvalue OPERATOR(pg_catalog.=) d.shardminvalue
        WHERE d.logicalrelid OPERATOR(pg_catalog.=) 'switchboard.webhook_deliveries'::pg_catalog.regclass
          AND p.groupid OPERATOR(pg_catalog.=) (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)) x
-     WHERE x.deliveries IS NOT NULL AND x.endpoints IS NOT NULL AND x.messages IS NOT NULL$q$;
-END
-$$;
-
--- The organisations of this node's outbox shards with a delivery due now (on Citus; none on one
--- server): per enabled endpoint one index probe of its pending deliveries, every local shard in
--- one statement.
-CREATE FUNCTION switchboard._due_orgs() RETURNS SETOF uuid
-  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_sql text;
-BEGIN
-  SELECT pg_catalog.string_agg(pg_catalog.format(
-           'SELECT e.org_id FROM %s e WHERE e.enabled AND EXISTS (SELECT 1 FROM %s d'
-           ' WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id AND d.endpoint_id OPERATOR(pg_catalog.=) e.id'
-           ' AND d.status OPERATOR(pg_catalog.=) ''pending'' AND d.next_attempt_at <= pg_catalog.now())',
-           s.endpoints, s.deliveries), ' UNION ')
-    INTO v_sql FROM switchboard._outbox_shards() s;
-  IF v_sql IS NOT NULL THEN
-    RETURN QUERY EXECUTE v_sql;
-  END IF;
+     WHERE x.deliveries IS NOT NULL AND x.endpoints IS NOT NULL AND x.messages IS NOT NULL
+       AND x.secrets IS NOT NULL AND x.attempts IS NOT NULL AND x.state IS NOT NULL$q$;
 END
 $$;
 
@@ -627,47 +623,42 @@ BEGIN
 END
 $$;
 
--- The deliveries due now (at most max_count; per ordered endpoint only its oldest pending one;
--- per endpoint at most its room: what the delivery worker says is left for the endpoints in
--- limited_endpoints (concurrency in flight, rate tokens, an open circuit breaker: 0), and for
--- the others the lesser of its max_concurrency and rate_limit), leased for `lease` seconds: a
--- worker that dies leaves them due again when the lease runs out, and they are sent again with
--- the same message id.
-CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer DEFAULT 60,
-                                              limited_endpoints uuid[] DEFAULT '{}',
-                                              limited_rooms integer[] DEFAULT '{}')
-  RETURNS TABLE (org_id uuid, message_id text, endpoint_id uuid, attempt integer, url text,
-                 body text, secrets text[], created_at timestamptz, max_concurrency integer,
-                 rate_limit integer)
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  -- a batch is small against the queue: look each row up by its key, never hash the queue; one
-  -- plan, made once per worker
-  SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-  v_org uuid;  -- on Citus, one organisation at a time; else NULL: all at once
-  v_claimed integer := 0;
-  n integer;
+-- The delivery worker's two statements over one set of outbox tables, one row per set: on one
+-- server the tables themselves, on a Citus node each set of colocated shards it holds (none on a
+-- node without outbox shards). `claim` takes $1 max_count, $2 lease (seconds), $3 the endpoints
+-- with pacing state and $4 their rooms (text or arrays), $5 whether the delivery switch holds it
+-- back (the worker; not the steps tests run themselves while delivery is paused), and returns
+-- what _claim_deliveries returns; `record` takes _record_attempts's nine arrays and returns how
+-- many attempts it recorded. The worker prepares each once and keeps its plan (looking each row
+-- up by its key, never hashing the queue); on Citus they run on the shards directly, without
+-- Citus's planner: the same statements on the distributed tables, one organisation at a time
+-- (Citus refuses FOR UPDATE and data-modifying CTEs across shards), were planned by Citus and
+-- its local execution on every call, their arrays deparsed into the text of the shard query,
+-- the next-due organisations looked up before each claim, and the attempts copied in by a
+-- second statement (tests/bench/citus.sh: 179 us of worker CPU per delivery, one server 59 us).
+CREATE FUNCTION switchboard._outbox_statements()
+  RETURNS TABLE (deliveries regclass, claim text, record text)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  -- on Citus, the organisations of this node with a delivery due
-  FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
-               UNION ALL SELECT o FROM switchboard._due_orgs() o LOOP
-  EXIT WHEN v_claimed >= max_count;
   RETURN QUERY
+  SELECT t.deliveries,
+         -- per enabled endpoint, its oldest pending deliveries up to its room (an index range
+         -- each, not a pass over every pending delivery); an ordered endpoint offers only its
+         -- oldest, when due; leased for `lease` seconds: a worker that dies leaves them due again
+         -- when the lease runs out, and they are sent again with the same message id
+         pg_catalog.format($claim$
   WITH limited AS (
     SELECT l.endpoint_id, l.room
-      FROM ROWS FROM (pg_catalog.unnest(coalesce(limited_endpoints, '{}')),
-                      pg_catalog.unnest(coalesce(limited_rooms, '{}'))) AS l(endpoint_id, room)),
-  -- per enabled endpoint, its oldest pending deliveries up to its room (an index range each, not
-  -- a pass over every pending delivery); an ordered endpoint offers only its oldest, when due
+      FROM ROWS FROM (pg_catalog.unnest(coalesce($3::pg_catalog.uuid[], '{}')),
+                      pg_catalog.unnest(coalesce($4::pg_catalog.int4[], '{}'))) AS l(endpoint_id, room)),
   candidates AS (
     SELECT c.org_id, c.message_id, c.endpoint_id, c.next_attempt_at
-      FROM switchboard.webhook_endpoints e
+      FROM %2$s e
       CROSS JOIN LATERAL (
         SELECT d.org_id, d.message_id, d.endpoint_id, d.next_attempt_at
-          FROM switchboard.webhook_deliveries d
+          FROM %1$s d
          WHERE d.org_id OPERATOR(pg_catalog.=) e.org_id
            AND d.endpoint_id OPERATOR(pg_catalog.=) e.id
-           AND (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
            AND d.status OPERATOR(pg_catalog.=) 'pending'
            AND (e.ordered OR d.next_attempt_at <= pg_catalog.now())
          ORDER BY d.seq
@@ -675,43 +666,150 @@ BEGIN
                  coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) e.id),
                           LEAST(e.max_concurrency, coalesce(e.rate_limit, e.max_concurrency))) END) c
      WHERE e.enabled AND c.next_attempt_at <= pg_catalog.now()
-       AND (v_org IS NULL OR e.org_id OPERATOR(pg_catalog.=) v_org)
        AND coalesce((SELECT l.room FROM limited l WHERE l.endpoint_id OPERATOR(pg_catalog.=) e.id), 1) > 0),
   due AS (
-    SELECT d.org_id, d.message_id, d.endpoint_id FROM switchboard.webhook_deliveries d
+    SELECT d.org_id, d.message_id, d.endpoint_id FROM %1$s d
       JOIN candidates c ON c.org_id OPERATOR(pg_catalog.=) d.org_id
                        AND c.message_id OPERATOR(pg_catalog.=) d.message_id
                        AND c.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-     WHERE (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
      ORDER BY c.next_attempt_at
-     LIMIT max_count - v_claimed
+     LIMIT CASE WHEN $5::pg_catalog.bool AND EXISTS (SELECT 1 FROM %5$s p WHERE p.paused) THEN 0
+                ELSE $1::pg_catalog.int4 END
      FOR UPDATE OF d SKIP LOCKED),
   leased AS (
-    UPDATE switchboard.webhook_deliveries d
-       SET next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => lease),
+    UPDATE %1$s d
+       SET next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => $2::pg_catalog.int4),
            attempts = d.attempts + 1
       FROM due
-     WHERE (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
-       AND d.org_id OPERATOR(pg_catalog.=) due.org_id
+     WHERE d.org_id OPERATOR(pg_catalog.=) due.org_id
        AND d.message_id OPERATOR(pg_catalog.=) due.message_id
        AND d.endpoint_id OPERATOR(pg_catalog.=) due.endpoint_id
     RETURNING d.org_id, d.message_id, d.endpoint_id, d.attempts)
   SELECT l.org_id, l.message_id, l.endpoint_id, l.attempts, e.url, m.body,
-         ARRAY(SELECT s.secret FROM switchboard.webhook_endpoint_secrets s
+         ARRAY(SELECT s.secret FROM %4$s s
                 WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id
-                  AND (v_org IS NULL OR s.org_id OPERATOR(pg_catalog.=) v_org)
                   AND s.endpoint_id OPERATOR(pg_catalog.=) l.endpoint_id
                   AND (s.expires_at IS NULL OR s.expires_at > pg_catalog.now())
                 ORDER BY s.created_at DESC),
          m.created_at, e.max_concurrency, e.rate_limit
     FROM leased l
-    JOIN switchboard.webhook_messages m ON m.org_id OPERATOR(pg_catalog.=) l.org_id
-                                       AND m.id OPERATOR(pg_catalog.=) l.message_id
-    JOIN switchboard.webhook_endpoints e ON e.org_id OPERATOR(pg_catalog.=) l.org_id
-                                        AND e.id OPERATOR(pg_catalog.=) l.endpoint_id
-   WHERE (v_org IS NULL OR (m.org_id OPERATOR(pg_catalog.=) v_org AND e.org_id OPERATOR(pg_catalog.=) v_org));
-  GET DIAGNOSTICS n = ROW_COUNT;
-  v_claimed := v_claimed + n;
+    JOIN %3$s m ON m.org_id OPERATOR(pg_catalog.=) l.org_id AND m.id OPERATOR(pg_catalog.=) l.message_id
+    JOIN %2$s e ON e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.id OPERATOR(pg_catalog.=) l.endpoint_id
+$claim$, t.deliveries, t.endpoints, t.messages, t.secrets, t.state, t.attempts),
+         -- each attempt of the batch (the i-th element of every array) recorded and its delivery
+         -- moved on: see _record_attempts; rows another set of tables holds match nothing here
+         pg_catalog.format($record$
+  WITH r AS (
+    SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.text[]),
+                             pg_catalog.unnest($3::pg_catalog.uuid[]), pg_catalog.unnest($4::pg_catalog.int4[]),
+                             pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]),
+                             pg_catalog.unnest($7::pg_catalog.int4[]), pg_catalog.unnest($8::pg_catalog.int4[]),
+                             pg_catalog.unnest($9::pg_catalog.timestamptz[]))
+      WITH ORDINALITY AS r(org_id, message_id, endpoint_id, status_code, outcome, response_body,
+                           duration_ms, retry_after, attempted_at, i)),
+  settings AS MATERIALIZED (
+    SELECT switchboard._retry_schedule() AS schedule,
+           pg_catalog.now() OPERATOR(pg_catalog.-) '5 days'::pg_catalog.interval AS failing_too_long),
+  locked AS (
+    SELECT d.org_id, d.message_id, d.endpoint_id, d.attempts, r.status_code, r.outcome,
+           r.response_body, r.duration_ms, r.retry_after, r.attempted_at, r.i
+      FROM %1$s d
+      JOIN r ON r.org_id OPERATOR(pg_catalog.=) d.org_id
+            AND r.message_id OPERATOR(pg_catalog.=) d.message_id
+            AND r.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
+     WHERE d.status OPERATOR(pg_catalog.=) 'pending'
+     ORDER BY d.org_id, d.message_id, d.endpoint_id
+       FOR UPDATE OF d),
+  decided AS (
+    SELECT l.*,
+           CASE WHEN l.outcome OPERATOR(pg_catalog.=) 'success' THEN 'delivered'
+                WHEN l.attempts > pg_catalog.cardinality(c.schedule) OR l.status_code = 410 THEN 'failed'
+                ELSE 'pending' END AS new_status,
+           CASE WHEN l.status_code IN (429, 503) AND l.retry_after IS NOT NULL
+                THEN LEAST(GREATEST(l.retry_after, c.schedule[l.attempts]), 2 * c.schedule[l.attempts])
+                -- jitter from the message id and attempt
+                ELSE c.schedule[l.attempts] * (0.8 + 0.4 * ((pg_catalog.hashtext(l.message_id OPERATOR(pg_catalog.||) l.attempts::pg_catalog.text)
+                                                             OPERATOR(pg_catalog.&) 65535) / 65535.0)) END AS delay
+      FROM locked l CROSS JOIN settings c),
+  deliveries AS (
+    UPDATE %1$s w
+       SET status = x.new_status, last_status_code = x.status_code,
+           next_attempt_at = CASE WHEN x.new_status OPERATOR(pg_catalog.=) 'pending'
+                                  THEN pg_catalog.now() + pg_catalog.make_interval(secs => x.delay)
+                                  ELSE w.next_attempt_at END,
+           updated_at = pg_catalog.now()
+      FROM decided x
+     WHERE w.org_id OPERATOR(pg_catalog.=) x.org_id AND w.message_id OPERATOR(pg_catalog.=) x.message_id
+       AND w.endpoint_id OPERATOR(pg_catalog.=) x.endpoint_id
+    RETURNING 1),
+  per_endpoint AS (
+    SELECT x.org_id, x.endpoint_id,
+           pg_catalog.bool_or(x.outcome OPERATOR(pg_catalog.=) 'success') AS had_success,
+           (pg_catalog.array_agg(x.outcome OPERATOR(pg_catalog.=) 'success' ORDER BY x.i DESC))[1] AS ends_ok,
+           pg_catalog.bool_or(x.status_code = 410) AS gone
+      FROM decided x GROUP BY x.org_id, x.endpoint_id),
+  endpoints AS (
+    UPDATE %2$s e
+       SET failing_since = CASE WHEN p.ends_ok THEN NULL WHEN p.had_success THEN pg_catalog.now()
+                                ELSE coalesce(e.failing_since, pg_catalog.now()) END,
+           enabled = CASE WHEN p.gone OR (NOT p.had_success AND e.failing_since < c.failing_too_long)
+                          THEN false ELSE e.enabled END,
+           disabled_reason = CASE WHEN p.gone THEN 'gone'
+                                  WHEN NOT p.had_success AND e.failing_since < c.failing_too_long
+                                  THEN 'failing' ELSE e.disabled_reason END
+      FROM per_endpoint p CROSS JOIN settings c
+     WHERE e.org_id OPERATOR(pg_catalog.=) p.org_id AND e.id OPERATOR(pg_catalog.=) p.endpoint_id
+       AND (NOT p.ends_ok OR e.failing_since IS NOT NULL)
+    RETURNING 1),
+  -- the identity of the table (a Citus shard has none: the node's own sequence, as Citus uses)
+  attempts AS (
+    INSERT INTO %6$s (org_id, id, message_id, endpoint_id, attempted_at, status_code, outcome,
+                      response_body, duration_ms) OVERRIDING SYSTEM VALUE
+    SELECT x.org_id, pg_catalog.nextval('switchboard.webhook_attempts_id_seq'::pg_catalog.regclass),
+           x.message_id, x.endpoint_id, coalesce(x.attempted_at, pg_catalog.now()), x.status_code,
+           x.outcome, pg_catalog.left(x.response_body, 20000), x.duration_ms
+      FROM decided x ORDER BY x.i
+    RETURNING 1)
+  SELECT pg_catalog.count(*)::pg_catalog.int4 FROM attempts
+$record$, t.deliveries, t.endpoints, t.messages, t.secrets, t.state, t.attempts)
+    FROM (SELECT 'switchboard.webhook_deliveries'::pg_catalog.regclass AS deliveries,
+                 'switchboard.webhook_endpoints'::pg_catalog.regclass AS endpoints,
+                 'switchboard.webhook_messages'::pg_catalog.regclass AS messages,
+                 'switchboard.webhook_endpoint_secrets'::pg_catalog.regclass AS secrets,
+                 'switchboard.webhook_attempts'::pg_catalog.regclass AS attempts,
+                 'switchboard.outbound_state'::pg_catalog.regclass AS state
+           WHERE NOT switchboard._outbox_distributed()
+          UNION ALL
+          SELECT s.deliveries, s.endpoints, s.messages, s.secrets, s.attempts, s.state
+            FROM switchboard._outbox_shards() s) t;
+END
+$$;
+
+-- The deliveries due now (at most max_count; per ordered endpoint only its oldest pending one;
+-- per endpoint at most its room: what the delivery worker says is left for the endpoints in
+-- limited_endpoints (concurrency in flight, rate tokens, an open circuit breaker: 0), and for
+-- the others the lesser of its max_concurrency and rate_limit), leased for `lease` seconds: a
+-- worker that dies leaves them due again when the lease runs out, and they are sent again with
+-- the same message id. The worker's claim statement (_outbox_statements), over each set of
+-- outbox tables here in turn; the worker runs it itself, its plan kept.
+CREATE FUNCTION switchboard._claim_deliveries(max_count integer, lease integer DEFAULT 60,
+                                              limited_endpoints uuid[] DEFAULT '{}',
+                                              limited_rooms integer[] DEFAULT '{}')
+  RETURNS TABLE (org_id uuid, message_id text, endpoint_id uuid, attempt integer, url text,
+                 body text, secrets text[], created_at timestamptz, max_concurrency integer,
+                 rate_limit integer)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+DECLARE
+  v_claim text;
+  v_claimed integer := 0;
+  n integer;
+BEGIN
+  FOR v_claim IN SELECT s.claim FROM switchboard._outbox_statements() s LOOP
+    EXIT WHEN v_claimed >= max_count;
+    RETURN QUERY EXECUTE v_claim USING max_count - v_claimed, lease, limited_endpoints, limited_rooms, false;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    v_claimed := v_claimed + n;
   END LOOP;
 END
 $$;
@@ -788,7 +886,17 @@ CREATE FUNCTION switchboard._refresh_outbox_stats() RETURNS boolean
 DECLARE
   t record;
   v_analyzed boolean := false;
+  v_visibility text;  -- on Citus, the shards' visibility in pg_class to restore
 BEGIN
+  IF switchboard._outbox_distributed() THEN
+    -- Citus hides its shards from pg_class in every session but its own and PostgreSQL's
+    -- workers (this delivery worker's included): the shards' sizes were never seen, so they
+    -- were never analyzed here, and a burst into new shards ran on plans made for empty ones
+    -- (tests/bench/citus.sh's first burst: 869 us of worker CPU per delivery against 143 us
+    -- once autovacuum had analyzed them)
+    v_visibility := pg_catalog.current_setting('citus.override_table_visibility', true);
+    PERFORM pg_catalog.set_config('citus.override_table_visibility', 'off', true);
+  END IF;
   FOR t IN SELECT 'switchboard.webhook_deliveries'::pg_catalog.regclass AS deliveries,
                   'switchboard.webhook_messages'::pg_catalog.regclass AS messages
             WHERE NOT switchboard._outbox_distributed()
@@ -802,6 +910,9 @@ BEGIN
     EXECUTE pg_catalog.format('ANALYZE (SKIP_LOCKED) %s, %s', t.deliveries, t.messages);
     v_analyzed := true;
   END LOOP;
+  IF v_visibility IS NOT NULL THEN
+    PERFORM pg_catalog.set_config('citus.override_table_visibility', v_visibility, true);
+  END IF;
   RETURN v_analyzed;
 END
 $$;
@@ -887,120 +998,25 @@ $$;
 -- a Retry-After of a 429 or 503 is honoured, clamped to between 1x and 2x that delay) or failed
 -- after the last one. A 410 disables the endpoint, and so do failures of every attempt for 5 days
 -- (an endpoint's failure run ends with its last success in the batch). Attempts of deliveries no
--- longer pending (deleted, or settled by an earlier lease) are left out. Two statements, the same
--- on one server and on Citus (there once per organisation): the first locks and settles the
--- deliveries and endpoints and hands back what it decided, the second inserts those attempts.
--- Citus router-plans no INSERT inside a WITH: a single statement was planned recursively there,
--- and the INSERT ... SELECT of an intermediate result it then ran failed reading that result
--- (`invalid input syntax for type uuid: "PGCOPY"`). Returns how many attempts were recorded.
+-- longer pending (deleted, or settled by an earlier lease) are left out. The worker's record
+-- statement (_outbox_statements), over each set of outbox tables here; the worker runs it
+-- itself, its plan kept, once per set it claimed from. Returns how many attempts were recorded.
 CREATE FUNCTION switchboard._record_attempts(org_ids uuid[], message_ids text[], endpoint_ids uuid[],
                                              status_codes integer[], outcomes text[],
                                              response_bodies text[], durations integer[],
                                              retry_afters integer[],
                                              attempted_at timestamptz[] DEFAULT NULL) RETURNS integer
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  -- a batch is small against the queue: look each row up by its key, never hash the queue; one
-  -- plan, made once per worker
-  SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_generic_plan AS $$
+  SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
-  v_schedule integer[] := switchboard._retry_schedule();
-  -- a constant: Citus refuses non-immutable functions inside CASE in a distributed modification
-  v_now timestamptz := pg_catalog.now();
-  v_failing_too_long timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) '5 days'::pg_catalog.interval;
-  v_org uuid;  -- on Citus, one organisation at a time; else NULL: all at once
+  v_record text;
   v_recorded integer := 0;
   n integer;
-  -- the attempts the first statement settled, in batch order, for the second
-  a_org uuid[]; a_message text[]; a_endpoint uuid[]; a_status integer[]; a_outcome text[];
-  a_body text[]; a_duration integer[]; a_at timestamptz[];
 BEGIN
-  FOR v_org IN SELECT NULL::uuid WHERE NOT switchboard._outbox_distributed()
-               UNION ALL SELECT DISTINCT o FROM pg_catalog.unnest(org_ids) o
-                          WHERE switchboard._outbox_distributed() LOOP
-  WITH r AS (
-    SELECT * FROM ROWS FROM (pg_catalog.unnest(org_ids), pg_catalog.unnest(message_ids),
-                             pg_catalog.unnest(endpoint_ids), pg_catalog.unnest(status_codes),
-                             pg_catalog.unnest(outcomes), pg_catalog.unnest(response_bodies),
-                             pg_catalog.unnest(durations), pg_catalog.unnest(retry_afters),
-                             pg_catalog.unnest(attempted_at))
-      WITH ORDINALITY AS r(org_id, message_id, endpoint_id, status_code, outcome, response_body,
-                           duration_ms, retry_after, attempted_at, i)),
-  locked AS (
-    SELECT d.org_id, d.message_id, d.endpoint_id, d.attempts, r.status_code, r.outcome,
-           r.response_body, r.duration_ms, r.retry_after, r.attempted_at, r.i
-      FROM switchboard.webhook_deliveries d
-      JOIN r ON r.org_id OPERATOR(pg_catalog.=) d.org_id
-            AND r.message_id OPERATOR(pg_catalog.=) d.message_id
-            AND r.endpoint_id OPERATOR(pg_catalog.=) d.endpoint_id
-     WHERE d.status OPERATOR(pg_catalog.=) 'pending'
-       AND (v_org IS NULL OR d.org_id OPERATOR(pg_catalog.=) v_org)
-     ORDER BY d.org_id, d.message_id, d.endpoint_id
-       FOR UPDATE OF d),
-  decided AS (
-    SELECT l.*,
-           CASE WHEN l.outcome OPERATOR(pg_catalog.=) 'success' THEN 'delivered'
-                WHEN l.attempts > pg_catalog.cardinality(v_schedule) OR l.status_code = 410 THEN 'failed'
-                ELSE 'pending' END AS new_status,
-           CASE WHEN l.status_code IN (429, 503) AND l.retry_after IS NOT NULL
-                THEN LEAST(GREATEST(l.retry_after, v_schedule[l.attempts]), 2 * v_schedule[l.attempts])
-                -- +-20 % jitter, from the message id and attempt (immutable: see v_now)
-                ELSE v_schedule[l.attempts] * (0.8 + 0.4 * ((pg_catalog.hashtext(l.message_id OPERATOR(pg_catalog.||) l.attempts::pg_catalog.text)
-                                                             OPERATOR(pg_catalog.&) 65535) / 65535.0)) END AS delay
-      FROM locked l),
-  timed AS (
-    SELECT x.*, v_now + pg_catalog.make_interval(secs => x.delay) AS next_at FROM decided x),
-  deliveries AS (
-    UPDATE switchboard.webhook_deliveries w
-       SET status = x.new_status, last_status_code = x.status_code,
-           next_attempt_at = CASE WHEN x.new_status OPERATOR(pg_catalog.=) 'pending'
-                                  THEN x.next_at
-                                  ELSE w.next_attempt_at END,
-           updated_at = v_now
-      FROM timed x
-     WHERE (v_org IS NULL OR w.org_id OPERATOR(pg_catalog.=) v_org)
-       AND w.org_id OPERATOR(pg_catalog.=) x.org_id AND w.message_id OPERATOR(pg_catalog.=) x.message_id
-       AND w.endpoint_id OPERATOR(pg_catalog.=) x.endpoint_id
-    RETURNING 1),
-  per_endpoint AS (
-    SELECT x.org_id, x.endpoint_id,
-           pg_catalog.bool_or(x.outcome OPERATOR(pg_catalog.=) 'success') AS had_success,
-           (pg_catalog.array_agg(x.outcome OPERATOR(pg_catalog.=) 'success' ORDER BY x.i DESC))[1] AS ends_ok,
-           pg_catalog.bool_or(x.status_code = 410) AS gone
-      FROM decided x GROUP BY x.org_id, x.endpoint_id),
-  endpoints AS (
-    UPDATE switchboard.webhook_endpoints e
-       SET failing_since = CASE WHEN p.ends_ok THEN NULL WHEN p.had_success THEN v_now
-                                ELSE coalesce(e.failing_since, v_now) END,
-           enabled = CASE WHEN p.gone OR (NOT p.had_success
-                                          AND e.failing_since < v_failing_too_long)
-                          THEN false ELSE e.enabled END,
-           disabled_reason = CASE WHEN p.gone THEN 'gone'
-                                  WHEN NOT p.had_success
-                                   AND e.failing_since < v_failing_too_long
-                                  THEN 'failing' ELSE e.disabled_reason END
-      FROM per_endpoint p
-     WHERE (v_org IS NULL OR e.org_id OPERATOR(pg_catalog.=) v_org)
-       AND e.org_id OPERATOR(pg_catalog.=) p.org_id AND e.id OPERATOR(pg_catalog.=) p.endpoint_id
-       AND (NOT p.ends_ok OR e.failing_since IS NOT NULL)
-    RETURNING 1)
-  SELECT pg_catalog.array_agg(x.org_id ORDER BY x.i), pg_catalog.array_agg(x.message_id ORDER BY x.i),
-         pg_catalog.array_agg(x.endpoint_id ORDER BY x.i), pg_catalog.array_agg(x.status_code ORDER BY x.i),
-         pg_catalog.array_agg(x.outcome ORDER BY x.i), pg_catalog.array_agg(x.response_body ORDER BY x.i),
-         pg_catalog.array_agg(x.duration_ms ORDER BY x.i), pg_catalog.array_agg(x.attempted_at ORDER BY x.i)
-    INTO a_org, a_message, a_endpoint, a_status, a_outcome, a_body, a_duration, a_at
-    FROM decided x;
-  CONTINUE WHEN a_org IS NULL;
-  -- on Citus the organisation a constant: Citus sends the rows to its shard
-  INSERT INTO switchboard.webhook_attempts (org_id, message_id, endpoint_id, attempted_at,
-                                            status_code, outcome, response_body, duration_ms)
-  SELECT coalesce(v_org, a.org_id), a.message_id, a.endpoint_id, coalesce(a.attempted_at, v_now),
-         a.status_code, a.outcome, pg_catalog.left(a.response_body, 20000), a.duration_ms
-    FROM ROWS FROM (pg_catalog.unnest(a_org), pg_catalog.unnest(a_message), pg_catalog.unnest(a_endpoint),
-                    pg_catalog.unnest(a_status), pg_catalog.unnest(a_outcome), pg_catalog.unnest(a_body),
-                    pg_catalog.unnest(a_duration), pg_catalog.unnest(a_at))
-      AS a(org_id, message_id, endpoint_id, status_code, outcome, response_body, duration_ms, attempted_at);
-  GET DIAGNOSTICS n = ROW_COUNT;
-  v_recorded := v_recorded + n;
+  FOR v_record IN SELECT s.record FROM switchboard._outbox_statements() s LOOP
+    EXECUTE v_record INTO n USING org_ids, message_ids, endpoint_ids, status_codes, outcomes,
+                                  response_bodies, durations, retry_afters, attempted_at;
+    v_recorded := v_recorded + n;
   END LOOP;
   RETURN v_recorded;
 END

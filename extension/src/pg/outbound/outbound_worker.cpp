@@ -3,11 +3,13 @@
 #include "pg/outbound/outbound_emit.hpp"
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdlib>
 #include <cstdint>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -391,23 +393,16 @@ std::vector<std::vector<std::string>> plain_rows(const char* sql) {
 // ---------------------------------------------------------------------------------------------
 // The per-database worker.
 
-Query claim_query = {
-    "select c.org_id::pg_catalog.text, c.message_id, c.endpoint_id::pg_catalog.text, c.url, c.body,"
-    " pg_catalog.array_to_string(c.secrets, ' '), c.max_concurrency, c.rate_limit"
-    " from switchboard._claim_deliveries(CASE WHEN"
-    " (SELECT s.paused FROM switchboard.outbound_state s) THEN 0 ELSE $1 END, $2,"
-    " $3::pg_catalog.uuid[], $4::pg_catalog.int4[]) c",
-    4,
-    {INT4OID, INT4OID, TEXTOID, TEXTOID}};
-// One batch of results: org ids, message ids, endpoint ids, status codes, outcomes, response
-// bodies, durations, Retry-After seconds (text arrays, cast here).
-Query record_query = {
-    "select switchboard._record_attempts($1::pg_catalog.uuid[], $2, $3::pg_catalog.uuid[],"
-    " $4::pg_catalog.int4[], $5, $6, $7::pg_catalog.int4[], $8::pg_catalog.int4[],"
-    " $9::pg_catalog.timestamptz[])",
-    9,
-    {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
+// The claim and record statements over each set of outbox tables here (one server's tables; on
+// a Citus node each set of colocated shards it holds).
+Query statements_query = {
+    "select s.claim, s.record from switchboard._outbox_statements() s", 0, {}};
+// Which sets of outbox tables are here (empty on one server).
+Query shards_query = {
+    "select coalesce(pg_catalog.string_agg(s.deliveries::pg_catalog.text, ' '), '')"
+    " from switchboard._outbox_shards() s",
+    0,
+    {}};
 Query next_query = {"select switchboard._next_delivery_in()", 0, {}};
 Query stats_query = {"select switchboard._refresh_outbox_stats()", 0, {}};
 Query prune_query = {
@@ -426,11 +421,47 @@ constexpr std::size_t kRecordBatch = 50;           // results recorded together 
 constexpr std::int64_t kRecordWaitMs = 10;         // the longest a result waits to be recorded
 constexpr std::int64_t kStatsCheckEveryMs = 1000;  // a look at the outbox's statistics
 
-// A claimed delivery while its request runs.
+// A claimed delivery while its request runs, and the set of outbox tables it was claimed from.
 struct Claimed {
   std::string org_id, message_id, endpoint_id;
   TimestampTz started_at;
+  std::size_t tables;
 };
+
+// One set of outbox tables with the worker's statements over it, each prepared on first use and
+// its plan kept: the claim takes max_count, lease, the paced endpoints and their rooms (text
+// arrays), and whether the delivery switch holds it back; the record takes one batch of results
+// (org ids, message ids, endpoint ids, status codes, outcomes, response bodies, durations,
+// Retry-After seconds, start times: text arrays, cast there).
+struct OutboxTables {
+  OutboxTables(std::string claim_text, std::string record_text)
+      : claim_sql(std::move(claim_text)), record_sql(std::move(record_text)) {
+    claim.sql = claim_sql.c_str();
+    record.sql = record_sql.c_str();
+  }
+  OutboxTables(const OutboxTables&) = delete;
+  OutboxTables& operator=(const OutboxTables&) = delete;
+  std::string claim_sql, record_sql;
+  Query claim = {nullptr, 5, {INT4OID, INT4OID, TEXTOID, TEXTOID, BOOLOID}};
+  Query record = {nullptr,
+                  9,
+                  {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                   TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
+};
+
+// Ensures: until this transaction ends, plans look each row up by its key (a batch is small
+// against the queue: never hash or merge-join the queue) and a prepared statement keeps one
+// generic plan (made again only when its tables' statistics or definitions change).
+void plan_for_batches() {
+  guard([] {
+    const char* settings[][2] = {{"enable_hashjoin", "off"},
+                                 {"enable_mergejoin", "off"},
+                                 {"plan_cache_mode", "force_generic_plan"}};
+    for (const auto& setting : settings)
+      (void)set_config_option(setting[0], setting[1], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+                              true, 0, false);
+  });
+}
 
 // One column of a batch of results: values, or nothing for SQL NULL.
 using Column = std::vector<std::optional<std::string>>;
@@ -485,26 +516,52 @@ std::pair<std::string, std::string> room_arrays(ob::EndpointLimits& limits) {
   return {ids + "}", rooms + "}"};
 }
 
-// The caps of a claimed row's endpoint (columns 6 and 7: max_concurrency, rate_limit).
+// The columns of a claimed row (see _outbox_statements).
+enum ClaimColumn {
+  kOrg,
+  kMessage,
+  kEndpoint,
+  kAttempt,
+  kUrl,
+  kBody,
+  kSecrets,
+  kCreated,
+  kMaxConcurrency,
+  kRateLimit,
+  kClaimColumns
+};
+
+// The caps of a claimed row's endpoint.
 ob::EndpointCaps caps_of(const char* const* row) {
   ob::EndpointCaps caps;
-  caps.max_concurrency = row[6] ? std::atoi(row[6]) : 10;
-  if (row[7]) caps.rate_limit = std::atoi(row[7]);
+  caps.max_concurrency = row[kMaxConcurrency] ? std::atoi(row[kMaxConcurrency]) : 10;
+  if (row[kRateLimit]) caps.rate_limit = std::atoi(row[kRateLimit]);
   return caps;
+}
+
+// The items of a text[] in its text form, {a,b} (signing secrets: whsec_ or whsk_ and base64,
+// never quoted).
+std::vector<std::string> array_items(const char* text) {
+  std::vector<std::string> out;
+  std::string s = text ? text : "";
+  if (s.size() < 2) return out;
+  s = s.substr(1, s.size() - 2);
+  for (size_t start = 0; start < s.size();) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 // The request of a claimed delivery, signed now with every active secret.
 ob::Request request_of(std::uint64_t token, const char* const* row) {
-  std::string id = row[1], body = row[4], ts = std::to_string(std::time(nullptr));
-  std::vector<std::string> secrets;
-  for (std::string s = row[5] ? row[5] : ""; !s.empty();) {
-    size_t space = s.find(' ');
-    secrets.push_back(s.substr(0, space));
-    s = space == std::string::npos ? "" : s.substr(space + 1);
-  }
+  std::string id = row[kMessage], body = row[kBody], ts = std::to_string(std::time(nullptr));
+  std::vector<std::string> secrets = array_items(row[kSecrets]);
   ob::Request r;
   r.token = token;
-  r.url = row[3];
+  r.url = row[kUrl];
   r.body = body;
   r.headers = {"content-type: application/json", "webhook-id: " + id, "webhook-timestamp: " + ts,
                "webhook-signature: " + ob::signature_header(secrets, id, ts, body)};
@@ -516,24 +573,33 @@ class Deliverer {
   Deliverer() : sender_(options()), limits_(breaker()) {}
 
   // Ensures: up to `room` due deliveries are claimed (each endpoint within its pacing) and their
-  // requests started; how many.
+  // requests started; how many. Each set of outbox tables in turn, the first one rotating.
   size_t claim(int room) {
     size_t n = 0;
     std::int64_t started = now_us();
     auto [ids, rooms] = room_arrays(limits_);
     in_transaction([&] {
-      Datum args[4] = {Int32GetDatum(room), Int32GetDatum(timeout_ms / 1000 + 60), text_datum(ids),
-                       text_datum(rooms)};
-      TextRows rows = spi_query(claim_query, args, nullptr, ReadMode::read_write);
-      for (uint64 r = 0; r < rows.count; ++r) {
-        const char* cells[8];
-        for (int c = 0; c < 8; ++c) cells[c] = rows.at(r, c);
-        std::uint64_t token = ++next_token_;
-        claimed_[token] = {cells[0], cells[1], cells[2], GetCurrentTimestamp()};
-        limits_.started(cells[2], caps_of(cells), now_ms());
-        sender_.start(request_of(token, cells));
-        ++n;
+      if (tables_.empty()) load_tables();
+      plan_for_batches();
+      Datum ids_datum = text_datum(ids), rooms_datum = text_datum(rooms);
+      for (size_t k = 0; k < tables_.size() && static_cast<int>(n) < room; ++k) {
+        size_t t = (next_tables_ + k) % tables_.size();
+        Datum args[5] = {Int32GetDatum(room - static_cast<int>(n)),
+                         Int32GetDatum(timeout_ms / 1000 + 60), ids_datum, rooms_datum,
+                         BoolGetDatum(true)};
+        TextRows rows = spi_query(tables_[t]->claim, args, nullptr, ReadMode::read_write);
+        for (uint64 r = 0; r < rows.count; ++r) {
+          const char* cells[kClaimColumns];
+          for (int c = 0; c < kClaimColumns; ++c) cells[c] = rows.at(r, c);
+          std::uint64_t token = ++next_token_;
+          claimed_[token] = {cells[kOrg], cells[kMessage], cells[kEndpoint], GetCurrentTimestamp(),
+                             t};
+          limits_.started(cells[kEndpoint], caps_of(cells), now_ms());
+          sender_.start(request_of(token, cells));
+          ++n;
+        }
       }
+      if (!tables_.empty()) next_tables_ = (next_tables_ + 1) % tables_.size();
     });
     timing_.claim_us += now_us() - started;
     ++timing_.claims;
@@ -652,9 +718,12 @@ class Deliverer {
     finished_.emplace_back(std::move(c), std::move(r));
   }
 
+  // Ensures: the results are recorded, one statement per set of outbox tables they were claimed
+  // from.
   void record(std::vector<std::pair<Claimed, ob::Result>>& done) {
-    Column columns[9];
+    std::map<std::size_t, std::array<Column, 9>> batches;
     for (auto& [c, r] : done) {
+      std::array<Column, 9>& columns = batches[c.tables];
       columns[0].emplace_back(std::move(c.org_id));
       columns[1].emplace_back(std::move(c.message_id));
       columns[2].emplace_back(std::move(c.endpoint_id));
@@ -667,12 +736,40 @@ class Deliverer {
                                             : std::nullopt);
       columns[8].emplace_back(timestamp_text(c.started_at));
     }
-    if (columns[0].empty()) return;
-    Datum args[9];
-    for (int i = 0; i < 9; ++i) args[i] = text_array(columns[i]);
-    spi_query(record_query, args, nullptr, ReadMode::read_write);
+    plan_for_batches();
+    for (auto& [t, columns] : batches) {
+      Datum args[9];
+      for (int i = 0; i < 9; ++i) args[i] = text_array(columns[i]);
+      spi_query(tables_.at(t)->record, args, nullptr, ReadMode::read_write);
+    }
   }
 
+  // Ensures: the statements over each set of outbox tables here are read (prepared on first use).
+  void load_tables() {
+    tables_key_ = spi_query(shards_query, nullptr, nullptr, ReadMode::read_write).at(0, 0);
+    TextRows rows = spi_query(statements_query, nullptr, nullptr, ReadMode::read_write);
+    for (uint64 r = 0; r < rows.count; ++r)
+      tables_.push_back(std::make_unique<OutboxTables>(rows.at(r, 0), rows.at(r, 1)));
+    next_tables_ = 0;
+  }
+
+ public:
+  // Ensures: when the shards this node holds changed (distribute(), a shard moved), the sets of
+  // outbox tables are read again at the next claim, unless results claimed from the old ones are
+  // still to be recorded.
+  void check_tables() {
+    if (tables_.empty() || !claimed_.empty() || !finished_.empty()) return;
+    std::string key;
+    in_transaction(
+        [&] { key = spi_query(shards_query, nullptr, nullptr, ReadMode::read_write).at(0, 0); });
+    if (key == tables_key_) return;
+    for (auto& t : tables_)
+      for (Query* q : {&t->claim, &t->record})
+        if (q->plan) guard([&] { SPI_freeplan(q->plan); });
+    tables_.clear();
+  }
+
+ private:
   // Where the worker's time went since `since` (microseconds), for log_timing.
   struct Timing {
     std::int64_t since = 0, claim_us = 0, record_us = 0, claims = 0, recorded = 0;
@@ -681,6 +778,9 @@ class Deliverer {
 
   ob::Sender sender_;
   ob::EndpointLimits limits_;
+  std::vector<std::unique_ptr<OutboxTables>> tables_;
+  std::string tables_key_;       // the shards they are (shards_query)
+  std::size_t next_tables_ = 0;  // the set of outbox tables the next claim starts with
   std::map<std::uint64_t, Claimed> claimed_;
   std::vector<std::pair<Claimed, ob::Result>> finished_;  // not yet recorded
   std::int64_t first_finished_ms_ = 0;
@@ -799,6 +899,7 @@ class DeliveryLoop {
       wait_for_latch(std::min(kIdleLingerSeconds, prune_every()) * 1000L);
       // distribute() wakes it: from then on it serves this node's outbox shards, if any
       if (service_mode() == "none") return false;
+      d_.check_tables();
     }
     claim_now_ = true;
     return true;
