@@ -17,7 +17,8 @@ namespace sb::pg {
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result);
 
 // Ensures: when fcinfo's function is tenant-scoped (as for route_to_owner) and runs on the Citus
-// node holding its organisation's rows, Citus's nested distributed execution is allowed until
+// node holding its organisation's rows in a session Citus opened (citus_internal_backend()),
+// Citus's nested distributed execution is allowed until
 // end_nested_here(level) with the level returned (0, with nothing done, otherwise: always on a
 // server without Citus). There the function's org-scoped statements are router queries on this
 // node's shards (and reads of reference tables' local copies); inside a query Citus pushed to a
