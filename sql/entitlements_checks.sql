@@ -39,6 +39,17 @@ CREATE FUNCTION pg_temp.as_actor(label text, stmt text, keep boolean DEFAULT fal
 LANGUAGE sql AS $$
   SELECT pg_temp.attempt(a.api_role, a.claims, stmt, keep) FROM ck_actor a WHERE a.label = as_actor.label
 $$;
+-- The grids below run each attempt in a transaction of its own, as a request is (on Citus a
+-- transaction may not reach a placement as two different users, also after the first rolled
+-- back): a query makes one INSERT of a cell into ck_cells per attempt (pg_temp.cell), \gexec runs
+-- them in order, and the grid is then listed from ck_cells (pg_temp.got).
+CREATE TEMP TABLE ck_cells (grid text, ord int, col text, outcome text);
+CREATE FUNCTION pg_temp.cell(grid text, ord int, col text, expr text) RETURNS text LANGUAGE sql AS $$
+  SELECT format('INSERT INTO ck_cells SELECT %L, %s, %L, %s', grid, ord, col, expr)
+$$;
+CREATE FUNCTION pg_temp.got(grid text, ord int, col text) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT c.outcome FROM ck_cells c WHERE c.grid = got.grid AND c.ord = got.ord AND c.col = got.col
+$$;
 -- An answer in brief: access, reason, plan and upgrade advice.
 CREATE FUNCTION pg_temp.brief(c jsonb) RETURNS text LANGUAGE sql AS $$
   SELECT format('%s %s plan=%s upgrade=%s/%s', c ->> 'hasAccess', c ->> 'reason',
@@ -192,13 +203,20 @@ SELECT pg_temp.check('0000a', 'ai_tools_access') AS after_expiry;
 -- until trial_ends_at; cancelled until current_period_end; suspended never.
 --
 CREATE FUNCTION pg_temp.status_case(status text, options jsonb) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  scheduler text;
+  voice text;
+  cancelled text;
 BEGIN
   PERFORM switchboard.set_subscription('e2000000-0000-4000-8000-00000000000d', 'smart_broadcast_pro',
                                        status_case.status, options);
-  RETURN (SELECT format('%s | %s | cancelled_at %s',
-                        pg_temp.check('0000d', 'campaign_scheduler'), pg_temp.check('0000d', 'voice_broadcast'),
-                        CASE WHEN s.cancelled_at IS NULL THEN 'null' ELSE 'set' END)
-            FROM switchboard.subscriptions s WHERE s.org_id = 'e2000000-0000-4000-8000-00000000000d');
+  -- (The checks apart from the read of the subscription: on Citus a query on a distributed table
+  -- with a pg_temp call in it is sent to a worker, where pg_temp is not.)
+  scheduler := pg_temp.check('0000d', 'campaign_scheduler');
+  voice := pg_temp.check('0000d', 'voice_broadcast');
+  SELECT CASE WHEN s.cancelled_at IS NULL THEN 'null' ELSE 'set' END INTO cancelled
+    FROM switchboard.subscriptions s WHERE s.org_id = 'e2000000-0000-4000-8000-00000000000d';
+  RETURN format('%s | %s | cancelled_at %s', scheduler, voice, cancelled);
 END
 $$;
 SELECT r.label, pg_temp.status_case(r.status, r.options) AS "campaign_scheduler | voice_broadcast"
@@ -313,10 +331,16 @@ INSERT INTO ck_call VALUES
   (14, 'request_plan_change', 'SELECT switchboard.request_plan_change(%1$s, ''white_label'') ->> ''reason'''),
   (15, 'reject_plan_change', 'SELECT switchboard.reject_plan_change(%1$s, %2$s) ->> ''reason'''),
   (16, 'pending_plan_changes', 'SELECT count(*) FROM switchboard.pending_plan_changes(%1$s)');
-SELECT c.fn,
-       pg_temp.as_actor('service', format(c.stmt, '{000ff}', '{res:a}')) AS service_role,
-       pg_temp.attempt(NULL, NULL, format(c.stmt, '{000ff}', '{res:a}')) AS superuser,
-       pg_temp.as_actor('A owner', format(c.stmt, '{000ff}', '{res:a}')) AS member_of_a
+SELECT pg_temp.cell('unknown', c.ord, x.col, format(x.expr, format(c.stmt, '{000ff}', '{res:a}')))
+  FROM ck_call c, (VALUES (1, 'service_role', 'pg_temp.as_actor(''service'', %L)'),
+                          (2, 'superuser', 'pg_temp.attempt(NULL, NULL, %L)'),
+                          (3, 'member_of_a', 'pg_temp.as_actor(''A owner'', %L)')) AS x (n, col, expr)
+ ORDER BY c.ord, x.n
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT c.fn, pg_temp.got('unknown', c.ord, 'service_role') AS service_role,
+       pg_temp.got('unknown', c.ord, 'superuser') AS superuser, pg_temp.got('unknown', c.ord, 'member_of_a') AS member_of_a
   FROM ck_call c ORDER BY c.ord;
 
 --
@@ -345,46 +369,57 @@ INSERT INTO ck_action VALUES
   (16, 'purge_usage_events', 'SELECT switchboard.purge_usage_events()::text'),
   (17, 'request_plan_change', 'SELECT switchboard.request_plan_change({0000a}, ''white_label'') ->> ''reason'''),
   (18, 'pending_plan_changes', 'SELECT count(*)::text FROM switchboard.pending_plan_changes({0000a})');
+SELECT pg_temp.cell('roles', a.ord, x.label, format('pg_temp.short(pg_temp.as_actor(%L, %L))', x.label, a.stmt))
+  FROM ck_action a, ck_actor x WHERE x.ord <= 10 ORDER BY a.ord, x.ord
+\set ECHO none
+\gexec
+\set ECHO all
 SELECT a.action,
-       pg_temp.short(pg_temp.as_actor('A viewer', a.stmt)) AS viewer,
-       pg_temp.short(pg_temp.as_actor('A agent', a.stmt)) AS agent,
-       pg_temp.short(pg_temp.as_actor('A manager', a.stmt)) AS manager,
-       pg_temp.short(pg_temp.as_actor('A admin', a.stmt)) AS admin,
-       pg_temp.short(pg_temp.as_actor('A owner', a.stmt)) AS owner,
-       pg_temp.short(pg_temp.as_actor('stranger', a.stmt)) AS stranger,
-       pg_temp.short(pg_temp.as_actor('no user', a.stmt)) AS no_user,
-       pg_temp.short(pg_temp.as_actor('anon', a.stmt)) AS anon,
-       pg_temp.short(pg_temp.as_actor('service', a.stmt)) AS service
+       pg_temp.got('roles', a.ord, 'A viewer') AS viewer, pg_temp.got('roles', a.ord, 'A agent') AS agent,
+       pg_temp.got('roles', a.ord, 'A manager') AS manager, pg_temp.got('roles', a.ord, 'A admin') AS admin,
+       pg_temp.got('roles', a.ord, 'A owner') AS owner, pg_temp.got('roles', a.ord, 'stranger') AS stranger,
+       pg_temp.got('roles', a.ord, 'no user') AS no_user, pg_temp.got('roles', a.ord, 'anon') AS anon,
+       pg_temp.got('roles', a.ord, 'service') AS service
   FROM ck_action a ORDER BY a.ord;
 -- The messages of the refusals, for one example of each.
-SELECT x.who, x.action, pg_temp.as_actor(x.who, a.stmt) AS outcome
-  FROM (VALUES (1, 'A viewer', 'consume_feature'), (2, 'A manager', 'set_feature_override (disable)'),
-               (3, 'A owner', 'set_subscription'), (4, 'A owner', 'set_kill_switch'),
-               (5, 'stranger', 'check_feature'), (6, 'no user', 'check_feature'),
-               (7, 'A owner', 'set_feature_override (grant)'), (8, 'A owner', 'clear_feature_override (billing''s)'),
-               (9, 'A admin', 'request_plan_change'), (10, 'service', 'request_plan_change'),
-               (11, 'A owner', 'pending_plan_changes')) AS x (ord, who, action)
-  JOIN ck_action a ON a.action = x.action
- ORDER BY x.ord;
+CREATE TEMP TABLE ck_refusal (ord int, who text, action text);
+INSERT INTO ck_refusal
+VALUES (1, 'A viewer', 'consume_feature'), (2, 'A manager', 'set_feature_override (disable)'),
+       (3, 'A owner', 'set_subscription'), (4, 'A owner', 'set_kill_switch'),
+       (5, 'stranger', 'check_feature'), (6, 'no user', 'check_feature'),
+       (7, 'A owner', 'set_feature_override (grant)'), (8, 'A owner', 'clear_feature_override (billing''s)'),
+       (9, 'A admin', 'request_plan_change'), (10, 'service', 'request_plan_change'),
+       (11, 'A owner', 'pending_plan_changes');
+SELECT pg_temp.cell('refusals', x.ord, 'outcome', format('pg_temp.as_actor(%L, %L)', x.who, a.stmt))
+  FROM ck_refusal x JOIN ck_action a ON a.action = x.action ORDER BY x.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT x.who, x.action, pg_temp.got('refusals', x.ord, 'outcome') AS outcome FROM ck_refusal x ORDER BY x.ord;
 
 -- The tenant tables through RLS: members read their own organisation's rows only (the audit:
 -- admins and owners only); idempotency answers are not readable by members at all.
-SELECT t.tbl,
-       (SELECT count(*) FROM switchboard.subscriptions WHERE t.tbl = 'subscriptions' AND org_id = 'e2000000-0000-4000-8000-00000000000a')
-       + (SELECT count(*) FROM switchboard.feature_overrides WHERE t.tbl = 'feature_overrides' AND org_id = 'e2000000-0000-4000-8000-00000000000a')
-       + (SELECT count(*) FROM switchboard.feature_usage WHERE t.tbl = 'feature_usage' AND org_id = 'e2000000-0000-4000-8000-00000000000a')
-       + (SELECT count(*) FROM switchboard.feature_reservations WHERE t.tbl = 'feature_reservations' AND org_id = 'e2000000-0000-4000-8000-00000000000a')
-       + (SELECT count(*) FROM switchboard.entitlement_audit WHERE t.tbl = 'entitlement_audit' AND org_id = 'e2000000-0000-4000-8000-00000000000a')
-       + (SELECT count(*) FROM switchboard.usage_events WHERE t.tbl = 'usage_events' AND org_id = 'e2000000-0000-4000-8000-00000000000a')
-         AS rows_of_a,
-       pg_temp.short(pg_temp.as_actor('A viewer', format('SELECT count(*) FILTER (WHERE org_id = {0000a}) || ''/'' || count(*) FROM switchboard.%I', t.tbl))) AS viewer,
-       pg_temp.short(pg_temp.as_actor('A agent', format('SELECT count(*) FILTER (WHERE org_id = {0000a}) || ''/'' || count(*) FROM switchboard.%I', t.tbl))) AS agent,
-       pg_temp.short(pg_temp.as_actor('A admin', format('SELECT count(*) FILTER (WHERE org_id = {0000a}) || ''/'' || count(*) FROM switchboard.%I', t.tbl))) AS admin,
-       pg_temp.short(pg_temp.as_actor('A owner', format('SELECT count(*) FILTER (WHERE org_id = {0000a}) || ''/'' || count(*) FROM switchboard.%I', t.tbl))) AS owner,
-       pg_temp.short(pg_temp.as_actor('stranger', format('SELECT count(*) FILTER (WHERE org_id = {0000a}) || ''/'' || count(*) FROM switchboard.%I', t.tbl))) AS stranger
-  FROM (VALUES (1, 'subscriptions'), (2, 'feature_overrides'), (3, 'feature_usage'), (4, 'feature_reservations'),
-               (5, 'entitlement_audit'), (6, 'usage_events')) AS t (ord, tbl)
- ORDER BY t.ord;
+CREATE TEMP TABLE ck_tbl (ord int, tbl text);
+INSERT INTO ck_tbl VALUES (1, 'subscriptions'), (2, 'feature_overrides'), (3, 'feature_usage'), (4, 'feature_reservations'),
+                          (5, 'entitlement_audit'), (6, 'usage_events');
+SELECT pg_temp.cell('rls', t.ord, 'rows_of_a',
+                    format('(SELECT count(*) FROM switchboard.%I WHERE org_id = ''e2000000-0000-4000-8000-00000000000a'')::text', t.tbl))
+  FROM ck_tbl t ORDER BY t.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT pg_temp.cell('rls', t.ord, x.label,
+                    format('pg_temp.short(pg_temp.as_actor(%L, %L))', x.label,
+                           format('SELECT count(*) FILTER (WHERE org_id = {0000a}) || ''/'' || count(*) FROM switchboard.%I', t.tbl)))
+  FROM ck_tbl t, ck_actor x WHERE x.label IN ('A viewer', 'A agent', 'A admin', 'A owner', 'stranger') ORDER BY t.ord, x.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT t.tbl, pg_temp.got('rls', t.ord, 'rows_of_a')::bigint AS rows_of_a,
+       pg_temp.got('rls', t.ord, 'A viewer') AS viewer, pg_temp.got('rls', t.ord, 'A agent') AS agent,
+       pg_temp.got('rls', t.ord, 'A admin') AS admin, pg_temp.got('rls', t.ord, 'A owner') AS owner,
+       pg_temp.got('rls', t.ord, 'stranger') AS stranger
+  FROM ck_tbl t ORDER BY t.ord;
 
 --
 -- Cross-tenant: every member of A, whatever its role, is refused everything on B (42501), and B
@@ -402,15 +437,24 @@ CREATE FUNCTION pg_temp.b_state() RETURNS text LANGUAGE sql AS $$
       WHERE org_id = 'e2000000-0000-4000-8000-00000000000b'))
 $$;
 CREATE TEMP TABLE b_before AS SELECT pg_temp.b_state() AS state;
+SELECT pg_temp.cell('cross', c.ord, x.col, x.expr)
+  FROM ck_call c,
+       LATERAL (SELECT a.ord, a.label,
+                       format('pg_temp.short(pg_temp.as_actor(%L, %L, true))', a.label, format(c.stmt, '{0000b}', '{res:b}'))
+                  FROM ck_actor a WHERE a.ord BETWEEN 1 AND 5
+                UNION ALL
+                SELECT 6, 'owner_via_own_org',
+                       format('pg_temp.short(pg_temp.as_actor(''A owner'', %L))', format(c.stmt, '{0000a}', '{res:b}'))
+                 WHERE c.fn LIKE '%reservation') AS x (n, col, expr)
+ ORDER BY c.ord, x.n
+\set ECHO none
+\gexec
+\set ECHO all
 SELECT c.fn,
-       pg_temp.short(pg_temp.as_actor('A viewer', format(c.stmt, '{0000b}', '{res:b}'), true)) AS viewer,
-       pg_temp.short(pg_temp.as_actor('A agent', format(c.stmt, '{0000b}', '{res:b}'), true)) AS agent,
-       pg_temp.short(pg_temp.as_actor('A manager', format(c.stmt, '{0000b}', '{res:b}'), true)) AS manager,
-       pg_temp.short(pg_temp.as_actor('A admin', format(c.stmt, '{0000b}', '{res:b}'), true)) AS admin,
-       pg_temp.short(pg_temp.as_actor('A owner', format(c.stmt, '{0000b}', '{res:b}'), true)) AS owner,
-       CASE WHEN c.fn LIKE '%reservation'
-            THEN pg_temp.short(pg_temp.as_actor('A owner', format(c.stmt, '{0000a}', '{res:b}'))) ELSE '' END
-         AS owner_via_own_org
+       pg_temp.got('cross', c.ord, 'A viewer') AS viewer, pg_temp.got('cross', c.ord, 'A agent') AS agent,
+       pg_temp.got('cross', c.ord, 'A manager') AS manager, pg_temp.got('cross', c.ord, 'A admin') AS admin,
+       pg_temp.got('cross', c.ord, 'A owner') AS owner,
+       coalesce(pg_temp.got('cross', c.ord, 'owner_via_own_org'), '') AS owner_via_own_org
   FROM ck_call c ORDER BY c.ord;
 SELECT (SELECT state FROM b_before) = pg_temp.b_state() AS b_unchanged;
 
@@ -436,14 +480,14 @@ CREATE FUNCTION pg_temp.state() RETURNS text LANGUAGE sql AS $$
     (SELECT count(*) FROM switchboard.entitlement_audit WHERE org_id::text LIKE 'e2000000-%')
      + (SELECT count(*) FROM switchboard.kill_switch_audit))
 $$;
--- Runs stmt as actor `who`; returns its outcome (with the error detail unless only_state) and
--- whether state() was unchanged by it. The attempt is always rolled back afterwards, so a wrong
--- success cannot disturb the cases after it.
-CREATE FUNCTION pg_temp.try(who text, stmt text, only_state boolean DEFAULT false, OUT outcome text,
-                            OUT unchanged boolean)
-LANGUAGE plpgsql AS $$
+-- Runs stmt as actor `who`; returns its outcome (with the error detail unless only_state). The
+-- attempt is rolled back unless keep, so a wrong success cannot disturb the cases after it. Each
+-- attempt runs in a transaction of its own and state() is read in the next one: on Citus a
+-- transaction may not read a placement as the superuser after another user reached it.
+CREATE FUNCTION pg_temp.try(who text, stmt text, only_state boolean DEFAULT false, keep boolean DEFAULT false)
+RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
-  before text := pg_temp.state();
+  outcome text;
   detail text;
   a record;
 BEGIN
@@ -456,16 +500,17 @@ BEGIN
     outcome := coalesce(outcome, 'NULL');
     PERFORM set_config('role', 'none', true);
     PERFORM set_config('request.jwt.claims', '', true);
-    unchanged := pg_temp.state() IS NOT DISTINCT FROM before;
-    RAISE EXCEPTION USING ERRCODE = 'SBRBK';
+    IF NOT keep THEN
+      RAISE EXCEPTION USING ERRCODE = 'SBRBK';
+    END IF;
   EXCEPTION
     WHEN SQLSTATE 'SBRBK' THEN NULL;
     WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
       outcome := SQLSTATE || CASE WHEN only_state THEN ''
                                   ELSE ': ' || SQLERRM || coalesce(' (' || nullif(detail, '') || ')', '') END;
-      unchanged := pg_temp.state() IS NOT DISTINCT FROM before;
   END;
+  RETURN outcome;
 END
 $$;
 CREATE TEMP TABLE ck_bad (ord int, who text, label text, stmt text, only_state boolean DEFAULT false);
@@ -559,14 +604,24 @@ INSERT INTO ck_bad VALUES
 UPDATE ck_bad SET only_state = true
  WHERE label IN ('consume: empty feature', 'reserve: empty feature', 'subscription: fractional add-on',
                  'subscription: add-ons an array');
-SELECT b.label, t.outcome, t.unchanged
-  FROM ck_bad b, LATERAL pg_temp.try(b.who, b.stmt, b.only_state) t
- ORDER BY b.ord;
--- options NULL means no options (not bad input); the subscription is unchanged by it.
-SELECT (pg_temp.try('service', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', NULL)
-                                 IS NOT NULL)::text')).*;
-SELECT (pg_temp.try('service', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', ''{}'')
-                                 IS NOT NULL)::text')).*;
+-- (Per case: the attempt, then whether state() is still what it was before the cases.)
+SELECT pg_temp.state() AS ck_before \gset
+SELECT pg_temp.cell('bad', b.ord, 'outcome', format('pg_temp.try(%L, %L, %L)', b.who, b.stmt, b.only_state)),
+       pg_temp.cell('bad', b.ord, 'unchanged', format('(pg_temp.state() IS NOT DISTINCT FROM %L)::text', :'ck_before'))
+  FROM ck_bad b ORDER BY b.ord
+\set ECHO none
+\gexec
+\set ECHO all
+SELECT b.label, pg_temp.got('bad', b.ord, 'outcome') AS outcome, pg_temp.got('bad', b.ord, 'unchanged')::boolean AS unchanged
+  FROM ck_bad b ORDER BY b.ord;
+-- options NULL means no options (not bad input); the subscription is unchanged by it (kept, and
+-- state() read in the next transaction).
+SELECT pg_temp.try('service', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', NULL)
+                                 IS NOT NULL)::text', keep => true) AS ck_outcome \gset
+SELECT :'ck_outcome' AS outcome, pg_temp.state() IS NOT DISTINCT FROM :'ck_before' AS unchanged;
+SELECT pg_temp.try('service', 'SELECT (switchboard.set_subscription({0000a}, ''smart_broadcast_pro'', ''active'', ''{}'')
+                                 IS NOT NULL)::text', keep => true) AS ck_outcome \gset
+SELECT :'ck_outcome' AS outcome, pg_temp.state() IS NOT DISTINCT FROM :'ck_before' AS unchanged;
 
 --
 -- Audit: one row per subscription or override change, in the same transaction, with the actor
@@ -574,26 +629,31 @@ SELECT (pg_temp.try('service', 'SELECT (switchboard.set_subscription({0000a}, ''
 -- Kill switch changes land in kill_switch_audit.
 --
 DELETE FROM switchboard.kill_switch_audit;
-SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''broadcast_starter'') IS NOT NULL', true) AS s1,
-       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2,
-       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2_again,
-       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''ai_powered_elite'') IS NOT NULL') AS rolled_back,
-       pg_temp.short(pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''platinum'') IS NOT NULL', true)) AS failed,
-       pg_temp.short(pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''white_label'') IS NOT NULL', true)) AS refused,
-       pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'', ''past_due'',
-                                      ''{"addons": {"api_access": true, "calls": 500}}'') IS NOT NULL', true) AS s3;
+-- (Each change in a transaction of its own, as a request makes it; \gset keeps the answers.)
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''broadcast_starter'') IS NOT NULL', true) AS s1 \gset ck_
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2 \gset ck_
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'') IS NOT NULL', true) AS s2_again \gset ck_
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''ai_powered_elite'') IS NOT NULL') AS rolled_back \gset ck_
+SELECT pg_temp.short(pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''platinum'') IS NOT NULL', true)) AS failed \gset ck_
+SELECT pg_temp.short(pg_temp.as_actor('F owner', 'SELECT switchboard.set_subscription({0000f}, ''white_label'') IS NOT NULL', true)) AS refused \gset ck_
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_subscription({0000f}, ''smart_broadcast_pro'', ''past_due'',
+                                      ''{"addons": {"api_access": true, "calls": 500}}'') IS NOT NULL', true) AS s3 \gset ck_
+SELECT :'ck_s1' AS s1, :'ck_s2' AS s2, :'ck_s2_again' AS s2_again, :'ck_rolled_back' AS rolled_back,
+       :'ck_failed' AS failed, :'ck_refused' AS refused, :'ck_s3' AS s3;
 UPDATE switchboard.plan_tier_features SET mode = mode WHERE tier = 'smart_broadcast_pro';
 SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', true,
-                                      reason => ''pilot'') ->> ''reason''', true) AS o1,
-       pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', true,
-                                      reason => ''pilot'') ->> ''reason''', true) AS o1_again,
-       pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', false,
-                                      reason => ''pilot over'') ->> ''reason''', true) AS o2,
-       pg_temp.as_actor('service', 'SELECT switchboard.clear_feature_override({0000f}, ''predictive_dialing'') ->> ''reason''', true) AS o3,
-       pg_temp.as_actor('F admin', 'SELECT switchboard.set_feature_override({0000f}, ''csv_import'', false,
-                                      reason => ''not used here'') ->> ''reason''', true) AS o4,
-       pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''csv_import'') ->> ''reason''', true) AS o5,
-       pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''csv_import'') ->> ''reason''', true) AS o5_again;
+                                      reason => ''pilot'') ->> ''reason''', true) AS o1 \gset ck_
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', true,
+                                      reason => ''pilot'') ->> ''reason''', true) AS o1_again \gset ck_
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.set_feature_override({0000f}, ''predictive_dialing'', false,
+                                      reason => ''pilot over'') ->> ''reason''', true) AS o2 \gset ck_
+SELECT pg_temp.as_actor('service', 'SELECT switchboard.clear_feature_override({0000f}, ''predictive_dialing'') ->> ''reason''', true) AS o3 \gset ck_
+SELECT pg_temp.as_actor('F admin', 'SELECT switchboard.set_feature_override({0000f}, ''csv_import'', false,
+                                      reason => ''not used here'') ->> ''reason''', true) AS o4 \gset ck_
+SELECT pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''csv_import'') ->> ''reason''', true) AS o5 \gset ck_
+SELECT pg_temp.as_actor('F owner', 'SELECT switchboard.clear_feature_override({0000f}, ''csv_import'') ->> ''reason''', true) AS o5_again \gset ck_
+SELECT :'ck_o1' AS o1, :'ck_o1_again' AS o1_again, :'ck_o2' AS o2, :'ck_o3' AS o3, :'ck_o4' AS o4,
+       :'ck_o5' AS o5, :'ck_o5_again' AS o5_again;
 SELECT row_number() OVER (ORDER BY a.id) AS n, a.entity, a.action,
        coalesce(u.label, a.actor_user::text, '-') AS actor, a.actor_role,
        CASE WHEN a.before IS NULL THEN '-' WHEN a.entity = 'subscriptions'

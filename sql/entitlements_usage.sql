@@ -76,16 +76,45 @@ CREATE FUNCTION pg_temp.a(answer jsonb) RETURNS text LANGUAGE sql AS $$
 $$;
 -- The counters of an organisation and feature, oldest period first, labelled relative to the
 -- current window (`current`, `previous`, or the period start for older ones).
-CREATE FUNCTION pg_temp.counters(org text, feature text, cur timestamptz) RETURNS text LANGUAGE sql AS $$
-  SELECT coalesce(string_agg(format('%s: used %s reserved %s overage %s',
-                                    CASE WHEN u.period_start = cur THEN 'current'
-                                         WHEN u.period_start < cur THEN 'earlier' ELSE 'later' END,
-                                    u.used, u.reserved, u.overage), '; ' ORDER BY u.period_start), 'none')
-    FROM switchboard.feature_usage u WHERE u.org_id = pg_temp.org(org) AND u.feature = counters.feature
+-- (The helpers that read switchboard's tables are PL/pgSQL with the organisation's uuid in a
+-- variable: on Citus their statements are then router queries with constants, where an SQL
+-- function's parameters cannot be planned, and no pg_temp call is sent to a worker.)
+CREATE FUNCTION pg_temp.counters(org text, feature text, cur timestamptz) RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_org uuid := pg_temp.org(org);
+BEGIN
+  RETURN (SELECT coalesce(string_agg(format('%s: used %s reserved %s overage %s',
+                                            CASE WHEN u.period_start = cur THEN 'current'
+                                                 WHEN u.period_start < cur THEN 'earlier' ELSE 'later' END,
+                                            u.used, u.reserved, u.overage), '; ' ORDER BY u.period_start), 'none')
+            FROM switchboard.feature_usage u WHERE u.org_id = v_org AND u.feature = counters.feature);
+END
 $$;
--- The start of an organisation's stored billing period.
-CREATE FUNCTION pg_temp.sub_start(org text) RETURNS timestamptz LANGUAGE sql STABLE AS $$
-  SELECT current_period_start FROM switchboard.subscriptions WHERE org_id = pg_temp.org(org)
+-- An organisation's subscription and the start of its stored billing period.
+CREATE FUNCTION pg_temp.sub(org text) RETURNS switchboard.subscriptions LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_org uuid := pg_temp.org(org);
+  r switchboard.subscriptions;
+BEGIN
+  SELECT * INTO r FROM switchboard.subscriptions s WHERE s.org_id = v_org;
+  RETURN r;
+END
+$$;
+CREATE FUNCTION pg_temp.sub_start(org text) RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (pg_temp.sub(org)).current_period_start;
+END
+$$;
+-- An organisation's counter of a feature (its latest period; NULLs when there is none).
+CREATE FUNCTION pg_temp.usage_row(org text, feature text) RETURNS switchboard.feature_usage LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_org uuid := pg_temp.org(org);
+  r switchboard.feature_usage;
+BEGIN
+  SELECT * INTO r FROM switchboard.feature_usage u WHERE u.org_id = v_org AND u.feature = usage_row.feature
+   ORDER BY u.period_start DESC LIMIT 1;
+  RETURN r;
+END
 $$;
 -- The monthly billing period containing now() for periods anchored at local time `anchor` in
 -- zone tz: the k-th period starts `k months` after the anchor (PostgreSQL clamps to the month's
@@ -124,8 +153,8 @@ SELECT pg_temp.counters('U', 'test_soft', pg_temp.u_billing()) AS counters,
 -- the one containing now, and resetsAt is its end. B's annual periods step from 2019-03-01.
 --
 SELECT (c ->> 'resetsAt')::timestamptz = w.w_end AS u_resets_at_period_end,
-       (SELECT period_start = w.w_start AND period_end = w.w_end FROM switchboard.feature_usage
-         WHERE org_id = pg_temp.org('U') AND feature = 'test_billing') AS u_counter_in_period,
+       (SELECT period_start = w.w_start AND period_end = w.w_end FROM pg_temp.usage_row('U', 'test_billing'))
+         AS u_counter_in_period,
        extract(day FROM w.w_start AT TIME ZONE 'UTC') AS period_day, (w.w_start AT TIME ZONE 'UTC')::time AS period_time
   FROM switchboard.check_feature(pg_temp.org('U'), 'test_billing') c,
        pg_temp.billing_window('2020-01-15T12:00:00Z', '1 month') w;
@@ -139,8 +168,7 @@ SELECT (c ->> 'resetsAt')::timestamptz = w.w_end AS b_resets_at_annual_period_en
 SELECT o.code, pg_temp.a(switchboard.consume_feature(pg_temp.org(o.code), 'test_billing', 1)) AS consumed
   FROM (VALUES ('M'), ('Y')) AS o (code) ORDER BY o.code;
 SELECT o.code, (c ->> 'resetsAt')::timestamptz = w.w_end AS resets_at_anchored_period_end,
-       (SELECT period_start = w.w_start FROM switchboard.feature_usage
-         WHERE org_id = pg_temp.org(o.code) AND feature = 'test_billing') AS counter_in_anchored_period,
+       (SELECT period_start = w.w_start FROM pg_temp.usage_row(o.code, 'test_billing')) AS counter_in_anchored_period,
        (w.w_start AT TIME ZONE o.tz)::time AS local_start_time
   FROM (VALUES ('M', 'UTC', '2023-01-31 00:00'::timestamp), ('Y', 'America/New_York', '2023-01-15 00:00')) AS o (code, tz, anchor),
        LATERAL switchboard.check_feature(pg_temp.org(o.code), 'test_billing') AS c,
@@ -153,8 +181,7 @@ SELECT switchboard.set_subscription(pg_temp.org('U'), 'usage_lab', 'active',
                             'currentPeriodEnd', now() - interval '1 hour' + interval '1 month')) IS NOT NULL AS renewed;
 SELECT pg_temp.a(switchboard.check_feature(pg_temp.org('U'), 'test_billing')) AS check_in_new_period,
        (switchboard.check_feature(pg_temp.org('U'), 'test_billing') ->> 'resetsAt')::timestamptz
-         = (SELECT date_trunc('second', current_period_end) FROM switchboard.subscriptions
-             WHERE org_id = pg_temp.org('U')) AS resets_at_new_period_end;
+         = date_trunc('second', (pg_temp.sub('U')).current_period_end) AS resets_at_new_period_end;
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('U'), 'test_billing', 4)) AS consume_in_new_period;
 SELECT pg_temp.counters('U', 'test_billing', pg_temp.sub_start('U')) AS test_billing,
        pg_temp.counters('U', 'test_soft', pg_temp.sub_start('U')) AS test_soft;
@@ -170,18 +197,26 @@ SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('U'), 'test_daily', 5))
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('U'), 'test_monthly', 5)) AS monthly_5,
        pg_temp.a(switchboard.consume_feature(pg_temp.org('U'), 'test_monthly', 1)) AS monthly_one_more;
 SELECT f.feature, (c ->> 'resetsAt')::timestamptz = w.w_end AS resets_at_window_end,
-       (SELECT period_start = w.w_start AND period_end = w.w_end FROM switchboard.feature_usage
-         WHERE org_id = pg_temp.org('U') AND feature = f.feature) AS counter_in_window
+       (SELECT period_start = w.w_start AND period_end = w.w_end FROM pg_temp.usage_row('U', f.feature))
+         AS counter_in_window
   FROM (VALUES ('test_daily', 'day'), ('test_monthly', 'month')) AS f (feature, unit),
        LATERAL switchboard.check_feature(pg_temp.org('U'), f.feature) c,
        LATERAL pg_temp.calendar_window(f.unit, 'UTC') w
  ORDER BY f.feature;
-UPDATE switchboard.feature_usage
-   SET period_start = period_start - interval '1 day', period_end = period_end - interval '1 day'
- WHERE org_id = pg_temp.org('U') AND feature = 'test_daily';
-UPDATE switchboard.feature_usage
-   SET period_start = period_start - interval '1 month', period_end = period_end - interval '1 month'
- WHERE org_id = pg_temp.org('U') AND feature = 'test_monthly';
+-- (The new times computed first: Citus refuses a stable operator on a column in an UPDATE.)
+DO $$
+DECLARE
+  u switchboard.feature_usage := pg_temp.usage_row('U', 'test_daily');
+BEGIN
+  UPDATE switchboard.feature_usage
+     SET period_start = u.period_start - interval '1 day', period_end = u.period_end - interval '1 day'
+   WHERE org_id = u.org_id AND feature = u.feature;
+  u := pg_temp.usage_row('U', 'test_monthly');
+  UPDATE switchboard.feature_usage
+     SET period_start = u.period_start - interval '1 month', period_end = u.period_end - interval '1 month'
+   WHERE org_id = u.org_id AND feature = u.feature;
+END
+$$;
 SELECT pg_temp.a(switchboard.check_feature(pg_temp.org('U'), 'test_daily')) AS daily_after_reset,
        pg_temp.a(switchboard.check_feature(pg_temp.org('U'), 'test_monthly')) AS monthly_after_reset;
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('U'), 'test_daily', 2)) AS daily_consume,
@@ -197,8 +232,8 @@ SELECT o.code, f.feature, pg_temp.a(switchboard.consume_feature(pg_temp.org(o.co
   FROM (VALUES ('K'), ('P')) AS o (code), (VALUES ('test_daily'), ('test_monthly')) AS f (feature)
  ORDER BY o.code, f.feature;
 SELECT o.code, o.tz, f.unit,
-       (SELECT period_start = w.w_start AND period_end = w.w_end FROM switchboard.feature_usage
-         WHERE org_id = pg_temp.org(o.code) AND feature = f.feature) AS counter_in_local_window,
+       (SELECT period_start = w.w_start AND period_end = w.w_end FROM pg_temp.usage_row(o.code, f.feature))
+         AS counter_in_local_window,
        (switchboard.check_feature(pg_temp.org(o.code), f.feature) ->> 'resetsAt')::timestamptz = w.w_end
          AS resets_at_local_window_end,
        w.w_start <> u.w_start AS differs_from_utc_window
@@ -207,11 +242,10 @@ SELECT o.code, o.tz, f.unit,
        LATERAL pg_temp.calendar_window(f.unit, o.tz) w,
        LATERAL pg_temp.calendar_window(f.unit, 'UTC') u
  ORDER BY o.code, f.unit;
-SELECT (SELECT period_start FROM switchboard.feature_usage WHERE org_id = pg_temp.org('K') AND feature = 'test_daily')
-       <> (SELECT period_start FROM switchboard.feature_usage WHERE org_id = pg_temp.org('P') AND feature = 'test_daily')
+SELECT (pg_temp.usage_row('K', 'test_daily')).period_start <> (pg_temp.usage_row('P', 'test_daily')).period_start
          AS k_and_p_days_differ;
 -- Changing the organisation's zone moves its windows at once.
-UPDATE switchboard.organizations SET timezone = 'UTC' WHERE id = pg_temp.org('K');
+UPDATE switchboard.organizations SET timezone = 'UTC' WHERE id = 'e3000000-0000-4000-8000-00000000000c';
 SELECT (switchboard.check_feature(pg_temp.org('K'), 'test_daily') ->> 'resetsAt')::timestamptz = w_end
          AS k_now_resets_at_utc_midnight
   FROM pg_temp.calendar_window('day', 'UTC');
@@ -222,11 +256,18 @@ SELECT (switchboard.check_feature(pg_temp.org('K'), 'test_daily') ->> 'resetsAt'
 -- (23505); keys belong to one organisation.
 --
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1')) AS first;
+-- The answer stored for an organisation's idempotency key.
+CREATE FUNCTION pg_temp.stored_answer(org text, key text) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_org uuid := pg_temp.org(org);
+BEGIN
+  RETURN (SELECT e.result FROM switchboard.usage_events e WHERE e.org_id = v_org AND e.idempotency_key = key);
+END
+$$;
 SELECT count(*) AS replays,
        count(DISTINCT pg_temp.a(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1'))) AS distinct_answers,
        bool_and(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1')
-                = (SELECT e.result || '{"replayed": true}' FROM switchboard.usage_events e
-                    WHERE e.org_id = pg_temp.org('R') AND e.idempotency_key = 'order-1')) AS same_as_stored
+                = pg_temp.stored_answer('R', 'order-1') || '{"replayed": true}') AS same_as_stored
   FROM generate_series(1, 5);
 SELECT pg_temp.a(switchboard.consume_feature(pg_temp.org('R'), 'calls', 2, 'order-1')) AS replay,
        pg_temp.counters('R', 'calls', pg_temp.sub_start('R')) AS counters;
@@ -279,11 +320,21 @@ BEGIN
 END
 $$;
 CREATE FUNCTION pg_temp.rid(n text) RETURNS uuid LANGUAGE sql AS $$ SELECT id FROM res WHERE name = n $$;
+-- A reservation of R by its id (NULLs when there is none).
+CREATE FUNCTION pg_temp.reservation(id uuid) RETURNS switchboard.feature_reservations LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_org uuid := pg_temp.org('R');
+  r switchboard.feature_reservations;
+BEGIN
+  SELECT * INTO r FROM switchboard.feature_reservations f WHERE f.org_id = v_org AND f.id = reservation.id;
+  RETURN r;
+END
+$$;
 CREATE FUNCTION pg_temp.r_state() RETURNS text LANGUAGE sql AS $$
   SELECT pg_temp.counters('R', 'calls', pg_temp.sub_start('R')) || ' | ' ||
          coalesce((SELECT string_agg(format('%s %s %s settled=%s', r.name, f.quantity, f.status,
                                             coalesce(f.settled_quantity::text, '-')), ', ' ORDER BY r.name)
-                     FROM res r JOIN switchboard.feature_reservations f ON f.id = r.id), 'none')
+                     FROM res r, LATERAL pg_temp.reservation(r.id) f WHERE f.id IS NOT NULL), 'none')
 $$;
 SELECT pg_temp.r_state() AS start;
 -- A reservation counts against the hard limit for checks, consumption and other reservations.
@@ -298,8 +349,7 @@ SELECT pg_temp.r_state() AS after_reserve;
 -- (with replayed: true) and changes nothing; releasing a settled reservation gives nothing back.
 SELECT pg_temp.a(switchboard.settle_reservation(pg_temp.org('R'), pg_temp.rid('r1'), 2)) AS settle_2;
 SELECT switchboard.settle_reservation(pg_temp.org('R'), pg_temp.rid('r1'), 2)
-       = (SELECT result || '{"replayed": true}' FROM switchboard.feature_reservations
-           WHERE id = pg_temp.rid('r1')) AS settle_again_same_answer,
+       = (pg_temp.reservation(pg_temp.rid('r1'))).result || '{"replayed": true}' AS settle_again_same_answer,
        pg_temp.a(switchboard.release_reservation(pg_temp.org('R'), pg_temp.rid('r1'))) AS release_settled;
 SELECT pg_temp.r_state() AS after_settle;
 -- Releasing gives the whole quantity back, once; a released reservation cannot be settled.
@@ -330,8 +380,9 @@ SELECT pg_temp.r_state() AS final;
 -- On a soft limit (U's minutes: 10, soft) a reservation never fails, and settling beyond the limit
 -- counts overage.
 SELECT (switchboard.reserve_feature(pg_temp.org('U'), 'minutes', 30) ->> 'ok') AS reserve_30_soft;
-SELECT pg_temp.a(switchboard.settle_reservation(pg_temp.org('U'), f.id, 12)) AS settle_12
-  FROM switchboard.feature_reservations f WHERE f.org_id = pg_temp.org('U') AND f.status = 'active';
+SELECT f.id AS u_reservation FROM switchboard.feature_reservations f
+ WHERE f.org_id = 'e3000000-0000-4000-8000-00000000000a' AND f.status = 'active' \gset
+SELECT pg_temp.a(switchboard.settle_reservation(pg_temp.org('U'), :'u_reservation', 12)) AS settle_12;
 SELECT pg_temp.counters('U', 'minutes', pg_temp.sub_start('U')) AS u_minutes;
 -- Without a subscription there is nothing to reserve.
 SELECT pg_temp.a(switchboard.reserve_feature(pg_temp.org('N'), 'calls', 1)) AS reserve_without_subscription;
@@ -350,8 +401,7 @@ SELECT switchboard.increment_feature_usage(pg_temp.org('G'), 'test_monthly') AS 
        switchboard.increment_feature_usage(pg_temp.org('G'), 'teleportation', 1) AS unknown_feature,
        switchboard.increment_feature_usage(pg_temp.org('N'), 'calls', 1) AS without_subscription;
 SELECT f.feature, u.used, u.overage
-  FROM (VALUES ('test_daily'), ('test_monthly'), ('test_soft')) AS f (feature)
-  LEFT JOIN switchboard.feature_usage u ON u.org_id = pg_temp.org('G') AND u.feature = f.feature
+  FROM (VALUES ('test_daily'), ('test_monthly'), ('test_soft')) AS f (feature), LATERAL pg_temp.usage_row('G', f.feature) u
  ORDER BY f.feature;
 SELECT switchboard.is_feature_enabled(pg_temp.org('G'), 'recording') AS recording,
        switchboard.is_feature_enabled(pg_temp.org('G'), 'voice_broadcast') AS not_in_tier,

@@ -86,11 +86,14 @@ struct FunctionCall {
   Datum result;
 };
 
-// Runs the body here, or on the Citus node holding the call's organisation (base_routing).
+// Runs the body here (with Citus's nested execution allowed when its organisation's rows are
+// here), or on the Citus node holding the call's organisation (base_routing).
 void call_body(void* p) {
   auto* call = static_cast<FunctionCall*>(p);
   if (route_to_owner(call->fcinfo, &call->result)) return;
+  int nested = allow_nested_here(call->fcinfo);
   call->result = call->body(call->fcinfo);
+  end_nested_here(nested);
 }
 
 // A callback's work, preceded by the test switch.

@@ -423,6 +423,27 @@ void init_routing() {
   ExecutorStart_hook = carry_claims_at_start;
 }
 
+int allow_nested_here(FunctionCallInfo fcinfo) {
+  // Only in a session Citus opened (a query it pushed here, a delegated call): setting the GUC
+  // costs about 0.5 us a call (AtEOXact_GUC walks every setting), twice a has_feature's own cost
+  // in a client's session on the node holding the organisation.
+  if (!citus_internal_backend()) return 0;
+  if (!fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return 0;
+  if (scope_of(fcinfo->flinfo->fn_oid) == Scope::none || !table_hashed(OrgTable::members)) return 0;
+  if (!org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return 0;
+  int level = 0;
+  guard([&] {
+    level = NewGUCNestLevel();
+    (void)set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
+                            PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+  });
+  return level;
+}
+
+void end_nested_here(int level) {
+  if (level > 0) guard([level] { AtEOXact_GUC(true, level); });
+}
+
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result) {
   if (routing || !fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return false;
   Scope scope = scope_of(fcinfo->flinfo->fn_oid);

@@ -19,6 +19,20 @@ namespace sb::pg {
 // false, with nothing done, when the call is to run here (every call on a server without Citus).
 bool route_to_owner(FunctionCallInfo fcinfo, Datum* result);
 
+// Ensures: when fcinfo's function is tenant-scoped (as for route_to_owner) and runs on the Citus
+// node holding its organisation's rows in a session Citus opened (citus_internal_backend()),
+// Citus's nested distributed execution is allowed until
+// end_nested_here(level) with the level returned (0, with nothing done, otherwise: always on a
+// server without Citus). There the function's org-scoped statements are router queries on this
+// node's shards (and reads of reference tables' local copies); inside a query Citus pushed to a
+// shard (a call per row of a distributed table, or from a function Citus did not delegate) Citus
+// otherwise refuses each of them ("cannot execute a distributed query from a query on a shard").
+int allow_nested_here(FunctionCallInfo fcinfo);
+
+// Ensures: the setting allow_nested_here() changed at `level` is back to what it was (nothing for
+// 0). An error before it is called ends the (sub)transaction, which puts it back too.
+void end_nested_here(int level);
+
 // Ensures: from now on, on a Citus node, a statement of a client's session carries the caller's JWT
 // claims to the other nodes it reaches, however the caller set them (from _PG_init).
 

@@ -187,6 +187,13 @@ bool citus_internal_backend() {
   return application_name && std::strncmp(application_name, "citus_internal", 14) == 0;
 }
 
+const char* carried_caller_role() {
+  if (!citus_internal_backend()) return nullptr;
+  const char* carried = nullptr;
+  guard([&] { carried = GetConfigOption("switchboard.caller_role", true, false); });
+  return carried && *carried ? carried : nullptr;
+}
+
 const char* shard_table_name(OrgTable table) {
   return kNames[static_cast<int>(table)].table;
 }

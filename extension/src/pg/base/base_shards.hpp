@@ -56,6 +56,13 @@ std::vector<Oid> local_shards(OrgTable table);
 // statement. Their timestamps come from that node's clock and transaction.
 bool citus_internal_backend();
 
+// The caller's role that the node running the client's statement carried along
+// (switchboard.caller_role, base_routing: the SET ROLE role, not a SECURITY DEFINER function's
+// owner), when this backend is a citus_internal_backend(); nullptr otherwise, or when there is none
+// (a superuser caller). Inside a SECURITY DEFINER function run on another node, Citus connects here
+// as the function's owner, so the current user and role here are not the caller's.
+const char* carried_caller_role();
+
 // The name of `table` in schema switchboard.
 const char* shard_table_name(OrgTable table);
 

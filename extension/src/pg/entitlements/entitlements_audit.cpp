@@ -250,23 +250,27 @@ void fill_batch(uint32 event, const Layout& l, Cursor& olds, Cursor& news, Batch
   }
 }
 
+// The actor's role: the caller's as the coordinator carried it ($6) on a shard written in a session
+// Citus opened (a SECURITY DEFINER function's statements reach it as the owner), else the SET ROLE
+// role, else the session user.
 Query insert_query = {
     "insert into switchboard.entitlement_audit "
     "(org_id, entity, action, actor_user, actor_role, before, after) "
     "select t.o, $4, $5, actor.u, actor.r, t.b, t.a "
     "from (select switchboard.current_user_id() as u, "
-    "coalesce(nullif(pg_catalog.current_setting('role'), 'none'), "
+    "coalesce($6, nullif(pg_catalog.current_setting('role'), 'none'), "
     "session_user::pg_catalog.text) as r offset 0) actor, "
     "rows from (pg_catalog.unnest($1::pg_catalog.uuid[]), "
     "pg_catalog.unnest($2::pg_catalog.jsonb[]), "
     "pg_catalog.unnest($3::pg_catalog.jsonb[])) as t (o, b, a)",
-    5,
-    {UUIDARRAYOID, JSONBARRAYOID, JSONBARRAYOID, TEXTOID, TEXTOID}};
+    6,
+    {UUIDARRAYOID, JSONBARRAYOID, JSONBARRAYOID, TEXTOID, TEXTOID, TEXTOID}};
 
 // Writes the rows of `b` with one insert.
 void write_batch(const Batch& b, const char* entity, const char* action) {
-  Datum args[5];
-  char nulls[6] = "     ";
+  Datum args[6];
+  char nulls[7] = "      ";
+  const char* carried = sb::pg::carried_caller_role();
   sb::pg::guard([&] {
     int dims[1] = {b.rows}, lbs[1] = {1};
     args[0] = PointerGetDatum(
@@ -279,7 +283,9 @@ void write_batch(const Batch& b, const char* entity, const char* action) {
                                                  JSONBOID, -1, false, TYPALIGN_INT));
     args[3] = CStringGetTextDatum(entity);
     args[4] = CStringGetTextDatum(action);
+    args[5] = carried ? CStringGetTextDatum(carried) : 0;
   });
+  if (!carried) nulls[5] = 'n';
   sb::pg::spi_query(insert_query, args, nulls, sb::pg::ReadMode::read_write);
 }
 

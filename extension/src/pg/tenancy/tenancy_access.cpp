@@ -29,8 +29,8 @@ bool caller_is_service_role() {
     // In a session Citus opened for another node's transaction the current user is whoever
     // Citus connected as: inside a SECURITY DEFINER function, its owner. The caller's own role came
     // along as switchboard.caller_role (base_routing): it can only take the service role away.
-    const char* carried = GetConfigOption("switchboard.caller_role", true, false);
-    if (service && carried && *carried && citus_internal_backend()) {
+    const char* carried = carried_caller_role();
+    if (service && carried) {
       Oid caller = get_role_oid(carried, true);
       service = OidIsValid(caller) && service_privileges(caller);
     }
