@@ -132,7 +132,7 @@ cpu_ns() {
   for home in "$@"; do
     pm=$(head -1 "$home/data/postmaster.pid")
     for pid in $pm $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
-      [ "$what" = all ] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'switchboard webhooks for' || continue
+      [ "$what" = all ] || tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'switchboard webhooks for' || continue
       total=$((total + $(cut -d' ' -f1 "/proc/$pid/schedstat" 2>/dev/null || echo 0)))
     done
   done
