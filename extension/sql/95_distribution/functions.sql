@@ -264,9 +264,12 @@ BEGIN
     v_changed := v_changed || to_jsonb('switchboard_authenticator no longer sends every SET LOCAL on'::text);
   END IF;
   -- Every node's webhook delivery worker (re)starts and serves the outbox shards it now holds
-  -- (each command commits on its own there, which wakes that node's worker).
+  -- (each command commits on its own there, which wakes that node's worker). A worker that does
+  -- not see the extension yet (created in this same transaction) is woken by its commit instead.
   PERFORM switchboard._outbound_wake();
-  PERFORM pg_catalog.run_command_on_workers('SELECT switchboard._outbound_wake()');
+  PERFORM pg_catalog.run_command_on_workers(
+    'DO $wake$ BEGIN IF pg_catalog.to_regprocedure(''switchboard._outbound_wake()'') IS NOT NULL THEN '
+    'PERFORM switchboard._outbound_wake(); END IF; END $wake$');
   RETURN jsonb_build_object('distributed', true,
                             'reason', CASE WHEN v_changed = '[]' THEN 'ALREADY_DISTRIBUTED' ELSE 'DISTRIBUTED' END,
                             'changed', v_changed, 'droppedForeignKeys', v_dropped);
