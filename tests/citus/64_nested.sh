@@ -41,4 +41,13 @@ for g in 1 5; do
   check "each row's consume_feature counted once (nested-$g)" 2 0 \
     "select switchboard.check_feature('$(nested_org $g)', 'calls') ->> 'used'"
 done
+# A PL/pgSQL tenant function per row (set_subscription, as a service script may move every
+# organisation to a plan): before, Citus refused its statements there (sb::pg::init_plpgsql_plugin).
+check "set_subscription per subscription row over every shard (PL/pgSQL)" 4 0 \
+  "select count(switchboard.set_subscription(s.org_id, 'ai_powered_elite'))
+     from switchboard.subscriptions s join switchboard.organizations o on o.id = s.org_id
+    where o.slug like 'nested-%'"
+check "each organisation's plan changed once (set_subscription per row)" "true,true,true,true" 0 \
+  "select string_agg(switchboard.has_feature(o.id, 'predictive_dialing')::text, ',')
+     from switchboard.organizations o where o.slug like 'nested-%'"
 citus_psql 0 -q -c "delete from switchboard.organizations where slug like 'nested-%'" >/dev/null

@@ -1,5 +1,6 @@
 // The shared library's entry point.
 #include "pg/base/base_boundary.hpp"
+#include "pg/base/base_plpgsql.hpp"
 #include "pg/base/base_routing.hpp"
 #include "pg/base/base_shmem.hpp"
 #include "pg/base/base_store.hpp"
@@ -18,6 +19,7 @@ using Step = void (*)();
 // Every area's initialisation, in order; the shared memory hooks last, once the areas registered.
 constexpr Step kSteps[] = {sb::pg::init_store,
                            sb::pg::init_routing,
+                           sb::pg::init_plpgsql_plugin,
                            sb::pg::init_org_versions,
                            sb::pg::init_membership_store,
                            sb::pg::init_entitlement_store,

@@ -429,8 +429,13 @@ int allow_nested_here(FunctionCallInfo fcinfo) {
   // in a client's session on the node holding the organisation.
   if (!citus_internal_backend()) return 0;
   if (!fcinfo->flinfo || fcinfo->nargs == 0 || fcinfo->args[0].isnull) return 0;
-  if (scope_of(fcinfo->flinfo->fn_oid) == Scope::none || !table_hashed(OrgTable::members)) return 0;
-  if (!org_rows_here(*DatumGetUUIDP(fcinfo->args[0].value))) return 0;
+  return allow_nested_for(fcinfo->flinfo->fn_oid, *DatumGetUUIDP(fcinfo->args[0].value));
+}
+
+int allow_nested_for(Oid fn, const pg_uuid_t& org) {
+  if (!citus_internal_backend()) return 0;
+  if (scope_of(fn) == Scope::none || !table_hashed(OrgTable::members)) return 0;
+  if (!org_rows_here(org)) return 0;
   int level = 0;
   guard([&] {
     level = NewGUCNestLevel();

@@ -10,6 +10,10 @@
 
 #include "pg/base/base_postgres.hpp"
 
+extern "C" {
+#include "utils/uuid.h"
+}
+
 namespace sb::pg {
 
 // Ensures: when fcinfo's function is a tenant-scoped function of schema switchboard (first
@@ -28,6 +32,9 @@ bool route_to_owner(FunctionCallInfo fcinfo, Datum* result);
 // shard (a call per row of a distributed table, or from a function Citus did not delegate) Citus
 // otherwise refuses each of them ("cannot execute a distributed query from a query on a shard").
 int allow_nested_here(FunctionCallInfo fcinfo);
+
+// Ensures: as allow_nested_here(), for function `fn` called for organisation `org`.
+int allow_nested_for(Oid fn, const pg_uuid_t& org);
 
 // Ensures: the setting allow_nested_here() changed at `level` is back to what it was (nothing for
 // 0). An error before it is called ends the (sub)transaction, which puts it back too.
