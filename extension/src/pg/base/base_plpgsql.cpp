@@ -47,8 +47,10 @@ void function_ends(PLpgSQL_execstate* estate, PLpgSQL_function*) {
 
 // Only in a session Citus opened: a client's own statements never need it.
 void plpgsql_begins(PLpgSQL_execstate* estate, PLpgSQL_function* func) {
-  if (citus_internal_backend()) function_begins(estate, func);
-  else estate->plugin_info = nullptr;
+  if (citus_internal_backend())
+    function_begins(estate, func);
+  else
+    estate->plugin_info = nullptr;
 }
 
 }  // namespace
