@@ -188,7 +188,7 @@ void use_coordinated_transaction() {
   if (use) use();
 }
 
-// The setting computed on the client's node and carried with the claims (carry_computed_setting),
+// The setting computed on the client's node and carried with the claims (carry_default_org),
 // and its computation (nullptr: none registered; then carried as "").
 constexpr const char* kComputedSetting = "switchboard.default_org";
 std::string (*compute_setting)() = nullptr;
@@ -410,9 +410,7 @@ Datum run_as_statement(FunctionCallInfo fcinfo, bool* isnull) {
 
 }  // namespace
 
-void carry_computed_setting(const char* name, std::string (*compute)()) {
-  if (std::strcmp(name, kComputedSetting) != 0)
-    throw Error("XX000", std::string("switchboard: ") + name + " is not a carried setting");
+void carry_default_org(std::string (*compute)()) {
   compute_setting = compute;
 }
 

@@ -43,10 +43,10 @@ void end_nested_here(int level);
 // Ensures: from now on, on a Citus node, a statement of a client's session carries the caller's JWT
 // claims to the other nodes it reaches, however the caller set them (from _PG_init).
 
-// Ensures: on a Citus node, setting `name` (switchboard.default_org, the one such setting) travels
-// with the caller's claims, its value computed by `compute` on the client's node when they are
-// carried ("" without claims); from _PG_init. Under callback(): `compute` may throw.
-void carry_computed_setting(const char* name, std::string (*compute)());
+// Ensures: on a Citus node, switchboard.default_org travels with the caller's claims, its value
+// computed by `compute` on the client's node when they are carried ("" without claims); from
+// _PG_init. Under callback(): `compute` may throw.
+void carry_default_org(std::string (*compute)());
 void init_routing();
 
 }  // namespace sb::pg

@@ -58,9 +58,22 @@ Query org_membership_query = {
     2,
     {UUIDOID, UUIDOID}};
 
+// The statement of text `sql` with the uuid parameters $1 .. $nargs, kept (with its plan) for the
+// backend's life: the texts name this node's shards, so there are few.
+Query& kept_query(const std::string& sql, int nargs) {
+  static std::unordered_map<std::string, Query> by_text;
+  auto found = by_text.find(sql);
+  if (found == by_text.end()) {
+    Query query{nullptr, nargs, {}};
+    for (int i = 0; i < nargs; ++i) query.types[i] = UUIDOID;
+    found = by_text.emplace(sql, query).first;
+    found->second.sql = found->first.c_str();
+  }
+  return found->second;
+}
+
 // The membership query over the shards of organization_members on this node (none: nothing).
 Query* local_membership_query() {
-  static std::unordered_map<std::string, Query> by_shards;  // few: the shards of one node
   std::string sql;
   guard([&] {
     for (Oid shard : local_shards(OrgTable::members))
@@ -70,13 +83,9 @@ Query* local_membership_query() {
              quote_identifier(get_rel_name(shard)) + " where user_id OPERATOR(pg_catalog.=) $1";
   });
   if (sql.empty()) return nullptr;
-  sql = "select org_id, role::pg_catalog.text, chosen from (" + sql +
-        ") m order by created_at, org_id";
-  auto found = by_shards.find(sql);
-  if (found == by_shards.end())
-    found = by_shards.emplace(sql, Query{nullptr, 2, {UUIDOID, UUIDOID}}).first;
-  found->second.sql = found->first.c_str();
-  return &found->second;
+  return &kept_query("select org_id, role::pg_catalog.text, chosen from (" + sql +
+                         ") m order by created_at, org_id",
+                     2);
 }
 
 // The query reading the caller's memberships: in a session Citus opened for a distributed
@@ -118,16 +127,12 @@ TextRows read_sequentially(Query& query, const Datum* args, const char* nulls) {
 Query& chosen_default_query_here() {
   if (!citus_internal_backend()) return chosen_default_query;
   Oid placement = org_relation(OrgTable::member_defaults, pg_uuid_t{}).table;
-  static std::unordered_map<Oid, Query> by_placement;
-  auto found = by_placement.find(placement);
-  if (found != by_placement.end()) return found->second;
-  static std::unordered_map<Oid, std::string> texts;
-  std::string& sql = texts[placement];
+  std::string sql;
   guard([&] {
     sql = std::string("select membership_id, org_id from switchboard.") +
           quote_identifier(get_rel_name(placement)) + " where user_id OPERATOR(pg_catalog.=) $1";
   });
-  return by_placement.emplace(placement, Query{sql.c_str(), 1, {UUIDOID}}).first->second;
+  return kept_query(sql, 1);
 }
 
 // The membership a user chose as their default, and its organisation.
@@ -258,7 +263,7 @@ std::string default_org_to_carry() {
 
 void init_membership_store() {
   cache_id();
-  carry_computed_setting("switchboard.default_org", default_org_to_carry);
+  carry_default_org(default_org_to_carry);
 }
 
 }  // namespace sb::pg
